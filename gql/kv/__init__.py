@@ -1,0 +1,21 @@
+"""The KV store: backends chosen by URL, key registry, records, repositories."""
+
+from __future__ import annotations
+
+from gql.kv.base import JSON, ConflictError, Stats, Store, StoreError, Transaction
+
+__all__ = ["JSON", "ConflictError", "Stats", "Store", "StoreError", "Transaction", "open_store"]
+
+
+def open_store(url: str, table: str = "kv_store", *, pg_statement_cache: bool = True) -> Store:
+    """Return an unopened store for `url` (`sqlite:///...` or `postgresql://...`)."""
+    scheme = url.partition("://")[0]
+    if scheme == "sqlite":
+        from gql.kv.sqlite import SQLiteStore
+
+        return SQLiteStore(url, table)
+    if scheme in {"postgres", "postgresql"}:
+        from gql.kv.postgres import PostgresStore
+
+        return PostgresStore(url, table, statement_cache=pg_statement_cache)
+    raise ValueError(f"unsupported store URL scheme {scheme!r}: use sqlite:/// or postgresql://")

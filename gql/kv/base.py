@@ -1,0 +1,164 @@
+"""The store interface every backend implements, and what they share."""
+
+from __future__ import annotations
+
+import abc
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+JSON = Any
+SCAN_PAGE = 500
+_TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class StoreError(Exception):
+    """A store operation failed for a reason that is not the caller's input."""
+
+
+class ConflictError(StoreError):
+    """A transaction lost a race (deadlock, serialization); running it again may succeed."""
+
+
+@dataclass
+class Stats:
+    """Round trips to the database and keys read, counted since the store opened."""
+
+    round_trips: int = 0
+    keys_read: int = 0
+
+    def count(self, keys: int = 0) -> None:
+        """Record one round trip that read `keys` keys."""
+        self.round_trips += 1
+        self.keys_read += keys
+
+
+def quote_table(name: str) -> str:
+    """Return `name` quoted as an SQL identifier, or raise ValueError if it is not a name."""
+    if not _TABLE_NAME.match(name):
+        raise ValueError(f"invalid table name {name!r}: use letters, digits and _ (schema.table)")
+    return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def dumps(value: JSON) -> str:
+    """Encode a value as compact JSON text."""
+    return orjson.dumps(value).decode()
+
+
+def loads(raw: str | bytes | None) -> JSON:
+    """Decode stored JSON text; None stays None."""
+    return None if raw is None else orjson.loads(raw)
+
+
+def unique(keys: Iterable[str]) -> list[str]:
+    """Return keys without duplicates, first occurrence order."""
+    return list(dict.fromkeys(keys))
+
+
+def chunks(keys: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    """Split keys into slices of at most `size`."""
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+class Transaction(abc.ABC):
+    """An atomic read-modify-write unit; reads lock their keys until commit."""
+
+    @abc.abstractmethod
+    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        """Read and lock keys; order-preserving, None for missing."""
+
+    async def get(self, key: str) -> JSON | None:
+        """Read and lock one key."""
+        return (await self.get_many([key]))[0]
+
+    @abc.abstractmethod
+    async def set_many(self, items: Mapping[str, JSON]) -> None:
+        """Write several keys."""
+
+    async def set(self, key: str, value: JSON) -> None:
+        """Write one key."""
+        await self.set_many({key: value})
+
+    @abc.abstractmethod
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        """Delete several keys (missing keys are ignored)."""
+
+    async def delete(self, key: str) -> None:
+        """Delete one key."""
+        await self.delete_many([key])
+
+
+class Store(abc.ABC):
+    """A key-value table of JSON values: `key TEXT PRIMARY KEY, value JSON`."""
+
+    url: str
+    table: str
+
+    def __init__(self) -> None:
+        self.stats = Stats()
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and create the table if it is missing."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreError unless the table can be read."""
+
+    @abc.abstractmethod
+    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        """Read keys in one batch; order-preserving, None for missing, duplicates allowed."""
+
+    async def get(self, key: str) -> JSON | None:
+        """Read one key."""
+        return (await self.get_many([key]))[0]
+
+    @abc.abstractmethod
+    async def scan_prefix(
+        self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
+    ) -> list[tuple[str, JSON]]:
+        """Return up to `limit` (key, value) pairs whose key starts with `prefix`, by key."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Open a transaction: commit on normal exit, roll back on an exception."""
+
+    async def set_many(self, items: Mapping[str, JSON]) -> None:
+        """Write several keys atomically."""
+        async with self.transaction() as tx:
+            await tx.set_many(items)
+
+    async def set(self, key: str, value: JSON) -> None:
+        """Write one key."""
+        await self.set_many({key: value})
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        """Delete several keys atomically."""
+        async with self.transaction() as tx:
+            await tx.delete_many(keys)
+
+    async def delete(self, key: str) -> None:
+        """Delete one key."""
+        await self.delete_many([key])
+
+    async def iter_prefix(
+        self, prefix: str, *, page: int = SCAN_PAGE
+    ) -> AsyncIterator[tuple[str, JSON]]:
+        """Yield every (key, value) under `prefix`, one page per round trip."""
+        after: str | None = None
+        while True:
+            rows = await self.scan_prefix(prefix, after=after, limit=page)
+            for row in rows:
+                yield row
+            if len(rows) < page:
+                return
+            after = rows[-1][0]

@@ -1,0 +1,120 @@
+"""Which record lives under which key, and which indexes list it.
+
+The repository and `check` are generic over these specs: adding an entity is a line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gql.kv import keys as k
+from gql.kv import models as m
+
+
+@dataclass(frozen=True)
+class IndexLink:
+    """An index that lists an entity: its pattern and the record field filling its parameter."""
+
+    pattern: k.KeyPattern
+    field: str | None = None  # None for a global index (`events:index`)
+    when: Callable[[Any], bool] | None = None  # a filtered index lists only matching records
+
+    def key_for(self, record: Any) -> str:
+        """The index key that should list `record`."""
+        return self.pattern.key(getattr(record, self.field)) if self.field else self.pattern.key()
+
+    def wants(self, record: Any) -> bool:
+        """Whether this index should list `record`."""
+        return self.when is None or bool(self.when(record))
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One entity kind: key pattern, model, the fields that build its key, its indexes."""
+
+    pattern: k.KeyPattern
+    model: type[m.Record]
+    key_fields: tuple[str, ...] = ("id",)
+    indexes: tuple[IndexLink, ...] = ()
+    # Deleted with the entity: indexes of children keyed by its id (their members too),
+    # and single keys keyed by its id.
+    child_indexes: tuple[tuple[k.KeyPattern, str], ...] = ()
+    owned_keys: tuple[k.KeyPattern, ...] = ()
+    owned_prefixes: tuple[k.KeyPattern, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.pattern.name
+
+    def key_for(self, record: Any) -> str:
+        """The key `record` is stored under."""
+        return self.pattern.key(*(getattr(record, f) for f in self.key_fields))
+
+    def index_keys(self, record: Any) -> list[str]:
+        """Every index key that should list `record`."""
+        return [link.key_for(record) for link in self.indexes if link.wants(record)]
+
+
+def _active(record: Any) -> bool:
+    return getattr(record, "status", None) == "active"
+
+
+def _s(pattern: k.KeyPattern, model: type[m.Record], **kw: Any) -> EntitySpec:
+    return EntitySpec(pattern, model, **kw)
+
+
+TRIP = _s(
+    k.TRIP,
+    m.Trip,
+    indexes=(IndexLink(k.TRIPS_INDEX, "user_id"),),
+    child_indexes=((k.ITEMS_INDEX, "item"), (k.CONFLICTS_INDEX, "conflict")),
+    owned_keys=(k.ITEMS_INDEX, k.CONFLICTS_INDEX, k.BUDGET, k.BUDGET_ALERTS),
+    owned_prefixes=(k.COLLABORATOR,),
+)
+ITEM = _s(k.ITEM, m.Item, indexes=(IndexLink(k.ITEMS_INDEX, "trip_id"),))
+EVENT = _s(k.EVENT, m.Event, indexes=(IndexLink(k.EVENTS_INDEX),))
+RESTAURANT = _s(k.RESTAURANT, m.Restaurant, indexes=(IndexLink(k.RESTAURANTS_INDEX),))
+RENTAL = _s(k.RENTAL, m.Rental, indexes=(IndexLink(k.RENTALS_INDEX),))
+CONVERSATION = _s(
+    k.CONVERSATION,
+    m.Conversation,
+    indexes=(IndexLink(k.CONVERSATIONS_INDEX, "user_id"),),
+    child_indexes=((k.MESSAGES_INDEX, "message"),),
+    owned_keys=(k.MESSAGES_INDEX, k.CONTEXT, k.CONTEXT_HISTORY),
+)
+MESSAGE = _s(k.MESSAGE, m.Message, indexes=(IndexLink(k.MESSAGES_INDEX, "conversation_id"),))
+CONTEXT = _s(k.CONTEXT, m.AIContext, key_fields=("conversation_id",))
+AI_RUN = _s(k.AI_RUN, m.AIRun, indexes=(IndexLink(k.AI_RUNS_INDEX, "user_id"),))
+PROFILE = _s(k.PROFILE, m.Profile)
+PREFERENCES = _s(k.PREFERENCES, m.Preferences, key_fields=("user_id",))
+SUGGESTION = _s(
+    k.SUGGESTION,
+    m.Suggestion,
+    indexes=(
+        IndexLink(k.SUGGESTIONS_INDEX, "user_id"),
+        IndexLink(k.SUGGESTIONS_ACTIVE, "user_id", when=_active),
+    ),
+)
+CONFLICT = _s(k.CONFLICT, m.Conflict, indexes=(IndexLink(k.CONFLICTS_INDEX, "trip_id"),))
+BUDGET = _s(k.BUDGET, m.Budget, key_fields=("trip_id",))
+WORKFLOW = _s(k.WORKFLOW, m.Workflow, indexes=(IndexLink(k.WORKFLOWS_INDEX, "user_id"),))
+COLLECTION = _s(k.COLLECTION, m.Collection, indexes=(IndexLink(k.COLLECTIONS_INDEX, "user_id"),))
+COLLABORATOR = _s(k.COLLABORATOR, m.Collaborator, key_fields=("trip_id", "user_id"))
+JOB = _s(k.JOB, m.Job, indexes=(IndexLink(k.JOBS_INDEX),))
+AUTOMATION = _s(k.AUTOMATION, m.AutomationRule)
+LOG = _s(k.LOG, m.AutomationLog, key_fields=("job_id",))
+WEBSOURCE = _s(k.WEBSOURCE, m.WebSource, key_fields=("hash",))
+APIKEY = _s(k.APIKEY, m.ApiKey, key_fields=("user_id",))
+
+SPECS: dict[str, EntitySpec] = {
+    spec.name: spec for spec in globals().copy().values() if isinstance(spec, EntitySpec)
+}
+LOCATIONS: dict[str, EntitySpec] = {"event": EVENT, "restaurant": RESTAURANT, "rental": RENTAL}
+
+# For each index pattern: the entity its ids point to (None: any location kind, `saved:`).
+INDEX_TARGET: dict[str, EntitySpec | None] = {
+    link.pattern.name: spec for spec in SPECS.values() for link in spec.indexes
+}
+INDEX_TARGET[k.SAVED.name] = None

@@ -1,0 +1,143 @@
+"""The key registry: every key pattern of the seed document, with builders and a parser.
+
+Entity keys hold one JSON object (`trip:{id}`); index keys hold a JSON array of ids
+(`trips:index:{userId}`); list keys hold a JSON array of objects (`context:history:{id}`,
+`budget:alerts:{tripId}`). Parameters never contain `:`, which is what keeps
+`conversation:{id}` apart from `conversation:index:{userId}` and `budget:{tripId}` apart from
+`budget:alerts:{tripId}`; the parser also tries longer literal prefixes first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+class Role(StrEnum):
+    ENTITY = "entity"
+    INDEX = "index"
+    LIST = "list"
+
+
+@dataclass(frozen=True)
+class KeyPattern:
+    """One key pattern, e.g. `trips:index:{userId}`."""
+
+    name: str
+    template: str
+    role: Role
+    params: tuple[str, ...] = field(init=False)
+    regex: re.Pattern[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        params = tuple(_PARAM.findall(self.template))
+        parts = _PARAM.split(self.template)
+        body = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^:]+)" for i, part in enumerate(parts)
+        )
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "regex", re.compile(f"^{body}$"))
+
+    @property
+    def literal_prefix(self) -> str:
+        """The text before the first parameter (`trips:index:`)."""
+        return self.template.split("{", 1)[0]
+
+    def key(self, *args: str) -> str:
+        """Build a key from positional parameters, refusing ids that would break parsing."""
+        if len(args) != len(self.params):
+            raise TypeError(f"{self.template} takes {len(self.params)} parameter(s)")
+        for arg in args:
+            if not arg or ":" in arg:
+                raise ValueError(f"invalid id {arg!r} for {self.template}: empty or contains ':'")
+        return self.template.format(**dict(zip(self.params, args, strict=True)))
+
+
+def _p(name: str, template: str, role: Role) -> KeyPattern:
+    return KeyPattern(name, template, role)
+
+
+ENT, IDX, LST = Role.ENTITY, Role.INDEX, Role.LIST
+
+# Entities (one JSON object each).
+CONVERSATION = _p("conversation", "conversation:{id}", ENT)
+MESSAGE = _p("message", "message:{id}", ENT)
+AI_RUN = _p("ai_run", "ai_run:{id}", ENT)
+CONTEXT = _p("context", "context:{conversationId}", ENT)
+TRIP = _p("trip", "trip:{id}", ENT)
+ITEM = _p("item", "item:{id}", ENT)
+EVENT = _p("event", "event:{id}", ENT)
+RESTAURANT = _p("restaurant", "restaurant:{id}", ENT)
+RENTAL = _p("rental", "rental:{id}", ENT)
+PROFILE = _p("profile", "profile:{userId}", ENT)
+PREFERENCES = _p("preferences", "preferences:{userId}", ENT)
+SUGGESTION = _p("suggestion", "suggestion:{id}", ENT)
+CONFLICT = _p("conflict", "conflict:{id}", ENT)
+BUDGET = _p("budget", "budget:{tripId}", ENT)
+WORKFLOW = _p("workflow", "workflow:{id}", ENT)
+COLLECTION = _p("collection", "collection:{id}", ENT)
+COLLABORATOR = _p("collaborator", "collaborator:{tripId}:{userId}", ENT)
+JOB = _p("job", "job:{id}", ENT)
+AUTOMATION = _p("automation", "automation:{id}", ENT)
+LOG = _p("log", "log:{jobId}", ENT)
+WEBSOURCE = _p("websource", "websource:{hash}", ENT)
+APIKEY = _p("apikey", "apikey:{userId}", ENT)
+
+# Indexes (JSON arrays of ids, in order).
+CONVERSATIONS_INDEX = _p("conversations_index", "conversation:index:{userId}", IDX)
+MESSAGES_INDEX = _p("messages_index", "messages:index:{conversationId}", IDX)
+AI_RUNS_INDEX = _p("ai_runs_index", "ai_runs:index:{userId}", IDX)
+TRIPS_INDEX = _p("trips_index", "trips:index:{userId}", IDX)
+ITEMS_INDEX = _p("items_index", "items:index:{tripId}", IDX)
+EVENTS_INDEX = _p("events_index", "events:index", IDX)
+RESTAURANTS_INDEX = _p("restaurants_index", "restaurants:index", IDX)
+RENTALS_INDEX = _p("rentals_index", "rentals:index", IDX)
+SAVED = _p("saved", "saved:{userId}", IDX)
+SUGGESTIONS_INDEX = _p("suggestions_index", "suggestions:index:{userId}", IDX)
+SUGGESTIONS_ACTIVE = _p("suggestions_active", "suggestions:active:{userId}", IDX)
+CONFLICTS_INDEX = _p("conflicts_index", "conflicts:index:{tripId}", IDX)
+WORKFLOWS_INDEX = _p("workflows_index", "workflows:index:{userId}", IDX)
+COLLECTIONS_INDEX = _p("collections_index", "collections:index:{userId}", IDX)
+JOBS_INDEX = _p("jobs_index", "jobs:index", IDX)
+
+# Lists of objects (history snapshots, alert history).
+CONTEXT_HISTORY = _p("context_history", "context:history:{conversationId}", LST)
+BUDGET_ALERTS = _p("budget_alerts", "budget:alerts:{tripId}", LST)
+
+PATTERNS: tuple[KeyPattern, ...] = tuple(
+    value for value in list(globals().values()) if isinstance(value, KeyPattern)
+)
+# Longest literal prefix first, so `conversation:index:` is tried before `conversation:`.
+_BY_SPECIFICITY = sorted(PATTERNS, key=lambda p: len(p.literal_prefix), reverse=True)
+BY_NAME = {p.name: p for p in PATTERNS}
+
+LocationKind = Literal["event", "restaurant", "rental"]
+LOCATION_KINDS: tuple[LocationKind, ...] = ("event", "restaurant", "rental")
+LOCATION_ENTITY = {"event": EVENT, "restaurant": RESTAURANT, "rental": RENTAL}
+LOCATION_INDEX = {"event": EVENTS_INDEX, "restaurant": RESTAURANTS_INDEX, "rental": RENTALS_INDEX}
+
+
+@dataclass(frozen=True)
+class ParsedKey:
+    """A key matched to its pattern, with its parameters."""
+
+    pattern: KeyPattern
+    params: dict[str, str]
+
+    @property
+    def role(self) -> Role:
+        return self.pattern.role
+
+
+def parse(key: str) -> ParsedKey | None:
+    """Match a key to its pattern; None for keys kvgraph does not know."""
+    for pattern in _BY_SPECIFICITY:
+        if key.startswith(pattern.literal_prefix):
+            match = pattern.regex.match(key)
+            if match:
+                return ParsedKey(pattern, match.groupdict())
+    return None

@@ -1,0 +1,156 @@
+"""Postgres backend (asyncpg pool) for an existing Supabase `kv_store_<suffix>` table.
+
+The only DDL ever issued is `CREATE TABLE IF NOT EXISTS` of the two-column table. Writers
+serialize per key with transaction-scoped advisory locks (taken in key order) plus
+`SELECT ... FOR UPDATE`, so a read-modify-write of a key that does not exist yet (a new index)
+is as safe as one of an existing row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from gql.kv.base import (
+    JSON,
+    SCAN_PAGE,
+    ConflictError,
+    Stats,
+    Store,
+    StoreError,
+    Transaction,
+    chunks,
+    dumps,
+    loads,
+    quote_table,
+    unique,
+)
+
+CHUNK = 5_000  # keys per statement; one array parameter, so this bounds statement size only
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+def _escape_like(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def _select(
+    conn: Any, table: str, keys: Sequence[str], stats: Stats, lock: str = ""
+) -> list[JSON | None]:
+    found: dict[str, JSON] = {}
+    for part in chunks(unique(keys), CHUNK):
+        sql = f"SELECT key, value::text FROM {table} WHERE key = ANY($1::text[]){lock}"
+        rows = await conn.fetch(sql, list(part))
+        stats.count(len(part))
+        found.update((row[0], loads(row[1])) for row in rows)
+    return [found.get(key) for key in keys]
+
+
+class PostgresTransaction(Transaction):
+    """A transaction on one pooled connection."""
+
+    def __init__(self, conn: Any, table: str, stats: Stats) -> None:
+        self._conn, self._table, self._stats = conn, table, stats
+
+    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        ordered = sorted(set(keys))  # one global lock order: no deadlock within one call
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 7411)) FROM unnest($1::text[]) k",
+            ordered,
+        )
+        self._stats.count()
+        return await _select(self._conn, self._table, keys, self._stats, " FOR UPDATE")
+
+    async def set_many(self, items: Mapping[str, JSON]) -> None:
+        if not items:
+            return
+        sql = (
+            f"INSERT INTO {self._table} (key, value) "
+            "SELECT k, v::jsonb FROM unnest($1::text[], $2::text[]) AS u(k, v) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+        )
+        await self._conn.execute(sql, list(items), [dumps(v) for v in items.values()])
+        self._stats.count()
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        if keys:
+            await self._conn.execute(
+                f"DELETE FROM {self._table} WHERE key = ANY($1::text[])", unique(keys)
+            )
+            self._stats.count()
+
+
+class PostgresStore(Store):
+    """A KV table in Postgres."""
+
+    def __init__(
+        self,
+        url: str,
+        table: str = "kv_store",
+        *,
+        statement_cache: bool = True,
+        min_size: int = 1,
+        max_size: int = 10,
+    ) -> None:
+        super().__init__()
+        self.url, self.table = url, table
+        self._table = quote_table(table)
+        # Poolers in transaction mode (Supabase's port 6543, pgbouncer) cannot keep
+        # prepared statements across transactions: statement_cache=False turns them off.
+        self._pool_args: dict[str, Any] = {"min_size": min_size, "max_size": max_size}
+        if not statement_cache:
+            self._pool_args["statement_cache_size"] = 0
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(self.url, **self._pool_args)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to Postgres: {exc}") from exc
+        await self._pool.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, value JSONB NOT NULL)"
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    def _require_pool(self) -> Any:
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        return self._pool
+
+    async def ping(self) -> None:
+        try:
+            await self._require_pool().execute(f"SELECT 1 FROM {self._table} LIMIT 1")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"Postgres store not readable: {exc}") from exc
+
+    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        return await _select(self._require_pool(), self._table, keys, self.stats)
+
+    async def scan_prefix(
+        self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
+    ) -> list[tuple[str, JSON]]:
+        sql = (
+            f"SELECT key, value::text FROM {self._table} "
+            "WHERE key LIKE $1 ESCAPE '\\' AND ($2::text IS NULL OR key > $2) "
+            "ORDER BY key LIMIT $3"
+        )
+        rows = await self._require_pool().fetch(sql, _escape_like(prefix) + "%", after, limit)
+        self.stats.count(len(rows))
+        return [(row[0], loads(row[1])) for row in rows]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._require_pool().acquire() as conn:
+            try:
+                async with conn.transaction():
+                    yield PostgresTransaction(conn, self._table, self.stats)
+            except _RETRYABLE as exc:
+                raise ConflictError(str(exc)) from exc
+            self.stats.count()

@@ -1,0 +1,160 @@
+"""SQLite backend (aiosqlite): the embedded default store.
+
+Two connections: readers share one, writers take turns on the other under a lock, each
+transaction opened with `BEGIN IMMEDIATE` so a read-then-write never fails half-way with
+"database is locked". WAL lets readers run beside the writer and, with `synchronous=NORMAL`,
+a commit survives the process being killed (not a power cut).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from gql.kv.base import (
+    JSON,
+    SCAN_PAGE,
+    Stats,
+    Store,
+    StoreError,
+    Transaction,
+    chunks,
+    dumps,
+    loads,
+    quote_table,
+    unique,
+)
+
+CHUNK = 500  # keys per statement: well under SQLite's bound-variable limit
+BUSY_TIMEOUT_MS = 10_000
+
+
+def path_from_url(url: str) -> str:
+    """Return the file path of a `sqlite:///relative` or `sqlite:////absolute` URL."""
+    path = url.removeprefix("sqlite://")
+    if not path.startswith("/") or path == "/":
+        raise ValueError(
+            f"invalid SQLite URL {url!r}: use sqlite:///relative.db or sqlite:////abs.db"
+        )
+    path = path[1:]
+    if path in {"", ":memory:"}:
+        raise ValueError("kvgraph needs a SQLite file (readers and writers use two connections)")
+    return path
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+async def _select(
+    conn: aiosqlite.Connection, table: str, keys: Sequence[str], stats: Stats
+) -> list[JSON | None]:
+    found: dict[str, JSON] = {}
+    wanted = unique(keys)
+    for part in chunks(wanted, CHUNK):
+        sql = f"SELECT key, value FROM {table} WHERE key IN ({','.join('?' * len(part))})"
+        rows = await conn.execute_fetchall(sql, part)
+        stats.count(len(part))
+        found.update((key, loads(value)) for key, value in rows)
+    return [found.get(key) for key in keys]
+
+
+class SQLiteTransaction(Transaction):
+    """A write transaction on the writer connection."""
+
+    def __init__(self, conn: aiosqlite.Connection, table: str, stats: Stats) -> None:
+        self._conn, self._table, self._stats = conn, table, stats
+
+    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        return await _select(self._conn, self._table, keys, self._stats)
+
+    async def set_many(self, items: Mapping[str, JSON]) -> None:
+        if not items:
+            return
+        sql = (
+            f"INSERT INTO {self._table} (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+        await self._conn.executemany(sql, [(k, dumps(v)) for k, v in items.items()])
+        self._stats.count()
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        for part in chunks(unique(keys), CHUNK):
+            sql = f"DELETE FROM {self._table} WHERE key IN ({','.join('?' * len(part))})"
+            await self._conn.execute(sql, part)
+            self._stats.count()
+
+
+class SQLiteStore(Store):
+    """A KV table in a SQLite file."""
+
+    def __init__(self, url: str, table: str = "kv_store") -> None:
+        super().__init__()
+        self.url, self.path, self.table = url, path_from_url(url), table
+        self._table = quote_table(table)
+        self._reader: aiosqlite.Connection | None = None
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await _connect(self.path)
+        await self._writer.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        self._reader = await _connect(self.path)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    def _conn(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if conn is None:
+            raise StoreError("the store is not open")
+        return conn
+
+    async def ping(self) -> None:
+        try:
+            await self._conn(self._reader).execute_fetchall(f"SELECT 1 FROM {self._table} LIMIT 1")
+        except (aiosqlite.Error, ValueError) as exc:
+            raise StoreError(f"SQLite store not readable: {exc}") from exc
+
+    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        return await _select(self._conn(self._reader), self._table, keys, self.stats)
+
+    async def scan_prefix(
+        self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
+    ) -> list[tuple[str, JSON]]:
+        # A key range instead of LIKE: no wildcards to escape, case-sensitive, uses the index.
+        upper = prefix + "\U0010ffff"
+        lower_op, lower = (">", after) if after is not None and after >= prefix else (">=", prefix)
+        sql = (
+            f"SELECT key, value FROM {self._table} WHERE key {lower_op} ? AND key < ? "
+            "ORDER BY key LIMIT ?"
+        )
+        rows = await self._conn(self._reader).execute_fetchall(sql, (lower, upper, limit))
+        self.stats.count(len(rows))
+        return [(key, loads(value)) for key, value in rows]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._write_lock:
+            conn = self._conn(self._writer)
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SQLiteTransaction(conn, self._table, self.stats)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+            self.stats.count()
