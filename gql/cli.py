@@ -17,7 +17,9 @@ Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def _store_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store-url", help="sqlite:///path.db or postgresql://... (KVGRAPH_STORE_URL)")
+    parser.add_argument(
+        "--store-url", help="sqlite:///path.db or postgresql://... (KVGRAPH_STORE_URL)"
+    )
     parser.add_argument("--kv-table", help="KV table name (KVGRAPH_KV_TABLE, default kv_store)")
 
 
@@ -85,12 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     _store_flags(serve)
     serve.add_argument("--host", help="bind address (KVGRAPH_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (KVGRAPH_PORT, default 8000)")
-    serve.add_argument("--dev", action="store_true", default=None,
-                       help="seed an empty store, use a dev secret, print a demo token")
-    serve.add_argument("--debug-stats", action="store_true", default=None,
-                       help="add extensions.kv = {batches, keys} to every response")
-    serve.add_argument("--insecure-no-auth", action="store_true", default=None,
-                       help="start without a JWT secret (all requests anonymous)")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        default=None,
+        help="seed an empty store, use a dev secret, print a demo token",
+    )
+    serve.add_argument(
+        "--debug-stats",
+        action="store_true",
+        default=None,
+        help="add extensions.kv = {batches, keys} to every response",
+    )
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="start without a JWT secret (all requests anonymous)",
+    )
     serve.set_defaults(run=_cmd_serve)
 
     seed = sub.add_parser("seed-demo", help="write realistic demo data into the store")

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gql.kv.base import quote_table
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
-DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"  # noqa: S105
+DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
 
 
 class Settings(BaseSettings):

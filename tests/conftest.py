@@ -62,3 +62,40 @@ async def store(make_store: Callable[[], Store]) -> Store:
     store = make_store()
     await store.open()
     return store
+
+
+@pytest.fixture(scope="session")
+def schema() -> object:
+    """The gateway schema (built once: it holds no per-request state)."""
+    from gql.schema import build_schema
+
+    return build_schema()
+
+
+class Gateway:
+    """Runs operations against the schema with a fresh per-request Context each time."""
+
+    def __init__(self, schema: object, store: Store) -> None:
+        self.schema, self.store = schema, store
+
+    async def run(
+        self, query: str, variables: dict | None = None, *, viewer: str | None = None
+    ) -> object:
+        from gql.context import Context
+
+        context = Context(store=self.store, viewer_id=viewer, debug_stats=True)
+        return await self.schema.execute(query, variable_values=variables, context_value=context)  # type: ignore[attr-defined]
+
+    async def ok(
+        self, query: str, variables: dict | None = None, *, viewer: str | None = None
+    ) -> dict:
+        """Run and insist on no errors; return `data`."""
+        result = await self.run(query, variables, viewer=viewer)
+        assert result.errors is None, result.errors  # type: ignore[attr-defined]
+        return result.data  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture
+async def gw(schema: object, store: Store) -> Gateway:
+    """A gateway over a fresh store."""
+    return Gateway(schema, store)

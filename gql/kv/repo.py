@@ -145,11 +145,17 @@ class Repository:
         return await atomic(self.store, work)
 
     async def update(
-        self, spec: EntitySpec, key_args: Sequence[str], patch: Mapping[str, Any]
+        self,
+        spec: EntitySpec,
+        key_args: Sequence[str],
+        patch: Mapping[str, Any],
+        *,
+        check: Callable[[m.Record], None] | None = None,
     ) -> m.Record:
         """Merge camelCase `patch` into the stored record, keeping fields kvgraph doesn't know.
 
-        A filtered index (active suggestions) follows the record's new state.
+        `check` sees the merged record inside the transaction and may raise RepoError to
+        refuse it. A filtered index (active suggestions) follows the record's new state.
         """
         key = spec.pattern.key(*key_args)
 
@@ -163,6 +169,8 @@ class Repository:
             after = _validated(spec, key, merged)
             if spec.key_for(after) != key:
                 raise InvalidData(f"the key fields of a {spec.name} cannot change")
+            if check is not None:
+                check(after)
             write: dict[str, Any] = {key: merged}
             await self._reindex(tx, spec, before, after, write)
             await tx.set_many(write)

@@ -1,0 +1,73 @@
+"""`kvgraph serve`: start-up checks, the --dev conveniences, and running the app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from gql.app import create_app
+from gql.auth import mint_token
+from gql.kv import StoreError, open_store
+from gql.settings import Settings
+
+SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get on SIGTERM/SIGINT
+
+
+def refuse_reason(settings: Settings) -> str | None:
+    """Why the server must not start with these settings, if it must not."""
+    if settings.jwt_secret is None and not (settings.dev or settings.insecure_no_auth):
+        return (
+            "no JWT secret: set KVGRAPH_JWT_SECRET (your Supabase JWT secret), or run with --dev "
+            "for local development, or --insecure-no-auth to serve anonymous requests only"
+        )
+    return None
+
+
+async def prepare_dev_store(settings: Settings) -> str:
+    """Seed the store with demo data if it is empty; return the demo user's id."""
+    from gql.demo import DEMO_USER_ID, seed_demo, store_is_empty
+
+    store = open_store(settings.store_url, settings.kv_table)
+    await store.open()
+    try:
+        if await store_is_empty(store):
+            summary = await seed_demo(store)
+            print(f"seeded demo data into {settings.store_url}: {summary}")
+    finally:
+        await store.close()
+    return DEMO_USER_ID
+
+
+def serve(settings: Settings) -> int:
+    """Run the gateway until SIGINT/SIGTERM; returns the exit code."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if reason := refuse_reason(settings):
+        print(f"kvgraph: refusing to start: {reason}", file=sys.stderr)
+        return 2
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    if settings.dev:
+        try:
+            user = asyncio.run(prepare_dev_store(settings))
+        except (StoreError, OSError) as exc:
+            print(f"kvgraph: cannot open the store: {exc}", file=sys.stderr)
+            return 1
+        secret = settings.secret() or ""
+        token = mint_token(secret, user, hours=24 * 7, audience=settings.jwt_audience)
+        print(f"GraphiQL: {url}\nDemo user {user}; in GraphiQL's Headers tab paste:")
+        print(f'{{"Authorization": "Bearer {token}"}}')
+    else:
+        print(f"kvgraph serving {url} (store {settings.store_url.split('@')[-1]})")
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        print=None,
+        access_log=None,
+    )
+    return 0

@@ -1,0 +1,414 @@
+"""The Strawberry types. Stored records are the sources of their GraphQL types (duck typed):
+plain fields read record attributes directly, relations go through `resolvers/`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLAbstractType, GraphQLResolveInfo
+from strawberry.scalars import JSON
+
+from gql import ids
+from gql.context import Info
+from gql.kv import models as m
+from resolvers import conversations, items, locations, suggestions, trips, users
+from resolvers.common import PageArgs
+from resolvers.users import UserRef
+
+T = TypeVar("T")
+
+
+def src(value: object) -> Any:
+    """Let a record (or a resolvers/ result) stand in for the GraphQL type it backs."""
+    return value
+
+
+def backed_by(*models: type) -> Any:
+    """Mark a GraphQL object type as served by these record classes."""
+
+    def mark(cls: type) -> type:
+        cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, models))  # type: ignore[attr-defined]
+        return cls
+
+    return mark
+
+
+@strawberry.enum(description="The three kinds of place in the catalog.")
+class LocationKind(Enum):
+    EVENT = "event"
+    RESTAURANT = "restaurant"
+    RENTAL = "rental"
+
+
+@strawberry.enum
+class ItemKind(Enum):
+    ACTIVITY = "activity"
+    MEAL = "meal"
+    STAY = "stay"
+    TRANSPORT = "transport"
+
+
+@strawberry.enum
+class MessageRole(Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+@strawberry.enum
+class SuggestionStatus(Enum):
+    ACTIVE = "active"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+    EXPIRED = "expired"
+
+
+TYPE_NAMES: dict[type, str] = {
+    UserRef: "User",
+    m.Trip: "Trip",
+    m.Item: "ItineraryItem",
+    m.Event: "Event",
+    m.Restaurant: "Restaurant",
+    m.Rental: "Rental",
+    m.Conversation: "Conversation",
+    m.Message: "Message",
+    m.AIContext: "AIContext",
+    m.Suggestion: "Suggestion",
+}
+
+
+def _node_id(root: strawberry.Parent[Any]) -> strawberry.ID:
+    own_id = root.conversation_id if isinstance(root, m.AIContext) else root.id
+    return strawberry.ID(ids.node_id(TYPE_NAMES[type(root)], own_id))
+
+
+def _type_name(obj: Any, _info: GraphQLResolveInfo, _type: GraphQLAbstractType) -> str:
+    return TYPE_NAMES[type(obj)]
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(nodeId:)`.")
+class Node:
+    node_id: strawberry.ID = strawberry.field(
+        resolver=_node_id, description="Opaque global id (base64 of `Type:id`)."
+    )
+
+    @classmethod
+    def resolve_type(
+        cls, obj: Any, info: GraphQLResolveInfo, abstract_type: GraphQLAbstractType
+    ) -> str:
+        return _type_name(obj, info, abstract_type)
+
+
+@strawberry.type(description="An amount of money in a currency (ISO-4217 code when known).")
+class Money:
+    amount: float
+    currency: str | None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list; `totalCount` is the length of the whole list.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    nodes: list[T]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="One problem with a mutation's input; nothing was written.")
+class UserError:
+    field: str | None
+    message: str
+    code: str
+
+
+# ---------------------------------------------------------------- places
+@strawberry.interface(description="A place in the catalog: an event, a restaurant or a rental.")
+class Location(Node):
+    id: strawberry.ID
+    name: str
+    description: str | None
+    address: str | None
+    city: str | None
+    latitude: float | None
+    longitude: float | None
+    rating: float | None
+    price_level: int | None
+    image_url: str | None
+    tags: list[str] | None
+
+    @classmethod
+    def resolve_type(
+        cls, obj: Any, info: GraphQLResolveInfo, abstract_type: GraphQLAbstractType
+    ) -> str:
+        return _type_name(obj, info, abstract_type)
+
+
+@strawberry.type
+@backed_by(m.Event)
+class Event(Location):
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+
+@strawberry.type
+@backed_by(m.Restaurant)
+class Restaurant(Location):
+    cuisine: str | None
+    opening_hours: JSON | None
+
+
+@strawberry.type
+@backed_by(m.Rental)
+class Rental(Location):
+    price_per_night: float | None
+    bedrooms: int | None
+
+
+# ---------------------------------------------------------------- trips and items
+async def _item_location(root: strawberry.Parent[m.Item], info: Info) -> Location | None:
+    return src(await locations.item_location(info.context, root))
+
+
+async def _item_trip(root: strawberry.Parent[m.Item], info: Info) -> Trip | None:
+    return src(await items.item_trip(info.context, root))
+
+
+async def _item_cost(root: strawberry.Parent[m.Item], info: Info) -> Money | None:
+    return src(await items.cost(info.context, root))
+
+
+@strawberry.type(description="One entry of a trip's itinerary (`item:{id}`).")
+@backed_by(m.Item)
+class ItineraryItem(Node):
+    id: strawberry.ID
+    title: str
+    kind: ItemKind | None
+    start_time: dt.datetime | None
+    end_time: dt.datetime | None
+    notes: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    location: Location | None = strawberry.field(resolver=_item_location)
+    trip: Trip | None = strawberry.field(resolver=_item_trip)
+    cost: Money | None = strawberry.field(resolver=_item_cost)
+
+
+async def _trip_items(
+    root: strawberry.Parent[m.Trip],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[ItineraryItem]:
+    return src(await items.trip_items(info.context, root, PageArgs(first, after, last, before)))
+
+
+def _trip_owner(root: strawberry.Parent[m.Trip]) -> User:
+    return src(UserRef(root.user_id))
+
+
+@strawberry.type(description="A trip (`trip:{id}`), listed in `trips:index:{userId}`.")
+@backed_by(m.Trip)
+class Trip(Node):
+    id: strawberry.ID
+    title: str
+    destination: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    currency: str | None
+    status: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    owner: User = strawberry.field(resolver=_trip_owner)
+    items: Connection[ItineraryItem] = strawberry.field(
+        resolver=_trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
+    )
+
+
+# ---------------------------------------------------------------- conversations
+def _record_data(root: strawberry.Parent[Any]) -> JSON:
+    return root.to_json()  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A conversation's current AI context (`context:{conversationId}`).")
+@backed_by(m.AIContext)
+class AIContext(Node):
+    conversation_id: strawberry.ID | None
+    entities: JSON | None
+    preferences: JSON | None
+    session: JSON | None
+    updated_at: dt.datetime | None
+    data: JSON = strawberry.field(resolver=_record_data, description="The whole stored record.")
+
+
+@strawberry.type(description="A message (`message:{id}`).")
+@backed_by(m.Message)
+class Message(Node):
+    id: strawberry.ID
+    conversation_id: strawberry.ID
+    role: MessageRole
+    content: str
+    timestamp: dt.datetime | None
+
+
+async def _conv_messages(
+    root: strawberry.Parent[m.Conversation],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Message]:
+    args = PageArgs(first, after, last, before)
+    return src(await conversations.messages(info.context, root, args))
+
+
+async def _conv_context(root: strawberry.Parent[m.Conversation], info: Info) -> AIContext | None:
+    return src(await conversations.context(info.context, root))
+
+
+@strawberry.type(description="A conversation with an AI agent (`conversation:{id}`).")
+@backed_by(m.Conversation)
+class Conversation(Node):
+    id: strawberry.ID
+    title: str | None
+    agent_type: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    messages: Connection[Message] = strawberry.field(resolver=_conv_messages)
+    context: AIContext | None = strawberry.field(resolver=_conv_context)
+
+
+# ---------------------------------------------------------------- suggestions
+async def _suggestion_trip(root: strawberry.Parent[m.Suggestion], info: Info) -> Trip | None:
+    return src(await trips.trip(info.context, root.trip_id) if root.trip_id else None)
+
+
+@strawberry.type(description="A proactive suggestion (`suggestion:{id}`).")
+@backed_by(m.Suggestion)
+class Suggestion(Node):
+    id: strawberry.ID
+    title: str | None
+    content: str
+    confidence: float | None
+    status: SuggestionStatus
+    shown_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    action: JSON | None
+    created_at: dt.datetime | None
+    trip: Trip | None = strawberry.field(resolver=_suggestion_trip)
+
+
+# ---------------------------------------------------------------- the viewer
+@strawberry.type(description="A user's preferences (`preferences:{userId}`).")
+class Preferences:
+    currency: str | None
+    language: str | None
+    home_city: str | None
+    travel_style: str | None
+    interests: list[str] | None
+    notifications: JSON | None
+    data: JSON = strawberry.field(resolver=_record_data, description="The whole stored record.")
+
+
+async def _profile_field(root: UserRef, info: Info, name: str) -> Any:
+    found = await users.profile(info.context, root)
+    return getattr(found, name) if found else None
+
+
+async def _email(root: strawberry.Parent[UserRef], info: Info) -> str | None:
+    return await _profile_field(root, info, "email")  # type: ignore[no-any-return]
+
+
+async def _display_name(root: strawberry.Parent[UserRef], info: Info) -> str | None:
+    return await _profile_field(root, info, "display_name")  # type: ignore[no-any-return]
+
+
+async def _avatar_url(root: strawberry.Parent[UserRef], info: Info) -> str | None:
+    return await _profile_field(root, info, "avatar_url")  # type: ignore[no-any-return]
+
+
+async def _preferences(root: strawberry.Parent[UserRef], info: Info) -> Preferences | None:
+    return src(await users.preferences(info.context, root))
+
+
+async def _user_trips(
+    root: strawberry.Parent[UserRef],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Trip]:
+    args = PageArgs(first, after, last, before)
+    return src(await trips.user_trips(info.context, root.id, args))
+
+
+async def _user_conversations(
+    root: strawberry.Parent[UserRef],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Conversation]:
+    args = PageArgs(first, after, last, before)
+    return src(await conversations.user_conversations(info.context, root.id, args))
+
+
+async def _user_suggestions(
+    root: strawberry.Parent[UserRef],
+    info: Info,
+    status: SuggestionStatus | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Suggestion]:
+    args = PageArgs(first, after, last, before)
+    wanted = status.value if status else None
+    return src(await suggestions.user_suggestions(info.context, root.id, wanted, args))
+
+
+async def _saved_places(
+    root: strawberry.Parent[UserRef],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Location]:
+    args = PageArgs(first, after, last, before)
+    return src(await locations.saved_places(info.context, root.id, args))
+
+
+@strawberry.type(description="A user: the viewer. Profile fields are null without `profile:{id}`.")
+@backed_by(UserRef)
+class User(Node):
+    id: strawberry.ID
+    email: str | None = strawberry.field(resolver=_email)
+    display_name: str | None = strawberry.field(resolver=_display_name)
+    avatar_url: str | None = strawberry.field(resolver=_avatar_url)
+    preferences: Preferences | None = strawberry.field(resolver=_preferences)
+    trips: Connection[Trip] = strawberry.field(resolver=_user_trips)
+    conversations: Connection[Conversation] = strawberry.field(resolver=_user_conversations)
+    suggestions: Connection[Suggestion] = strawberry.field(resolver=_user_suggestions)
+    saved_places: Connection[Location] = strawberry.field(resolver=_saved_places)

@@ -1,0 +1,1 @@
+"""Resolver functions and DataLoaders, one module per domain."""

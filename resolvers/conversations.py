@@ -1,0 +1,112 @@
+"""Conversations with the AI agents: messages, context, and the conversation mutations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gql.context import Context
+from gql.kv import entities as e
+from gql.kv import keys as k
+from gql.kv import models as m
+from gql.kv.repo import RepoError, now
+from resolvers import validate as v
+from resolvers.access import own_conversation
+from resolvers.common import Outcome, PageArgs, page_of, usable, viewer_id
+from resolvers.paging import Page
+
+AGENT_MAX = 80
+
+
+async def user_conversations(ctx: Context, user_id: str, args: PageArgs) -> Page:
+    """A page of a user's conversations (`conversation:index:{userId}`)."""
+    ids = await ctx.loaders.index(k.CONVERSATIONS_INDEX.key(user_id))
+    return await page_of(ctx, e.CONVERSATION, ids, args)
+
+
+async def conversation(ctx: Context, conversation_id: str) -> m.Conversation | None:
+    """A conversation the viewer owns."""
+    return await own_conversation(ctx, conversation_id)
+
+
+async def messages(ctx: Context, conv: m.Conversation, args: PageArgs) -> Page:
+    """A page of a conversation's messages, oldest first (index order)."""
+    ids = await ctx.loaders.index(k.MESSAGES_INDEX.key(conv.id))
+    return await page_of(ctx, e.MESSAGE, ids, args)
+
+
+async def message(ctx: Context, message_id: str) -> m.Message | None:
+    """A message in a conversation the viewer owns."""
+    if not message_id or ":" in message_id:
+        return None
+    msg: m.Message | None = usable(ctx, await ctx.loaders.entity(e.MESSAGE, message_id))
+    if msg is None or await own_conversation(ctx, msg.conversation_id) is None:
+        return None
+    return msg
+
+
+async def context(ctx: Context, conv: m.Conversation) -> m.AIContext | None:
+    """The conversation's current AI context (`context:{conversationId}`)."""
+    found: m.AIContext | None = usable(ctx, await ctx.loaders.entity(e.CONTEXT, conv.id))
+    if found is not None and found.conversation_id is None:
+        found.conversation_id = conv.id
+    return found
+
+
+async def start_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
+    """Start a conversation for the viewer, optionally with a first user message."""
+    user = viewer_id(ctx)
+    first = data.pop("message", None)
+    limits = {"title": (v.TITLE_MAX, False), "agentType": (AGENT_MAX, False)}
+    problems = v.text_fields(data, limits)
+    if first is not None:
+        problems += v.text_fields(msg := {"message": first}, {"message": (v.CONTENT_MAX, True)})
+        first = msg["message"]
+    if problems:
+        return Outcome(None, problems)
+    try:
+        conv = await ctx.repo.create(e.CONVERSATION, {**data, "userId": user})
+        if first:
+            await _post(ctx, conv.id, first)  # type: ignore[attr-defined]
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(k.CONVERSATIONS_INDEX.key(user))
+    return Outcome(conv)
+
+
+async def _post(ctx: Context, conversation_id: str, content: str) -> m.Record:
+    record = await ctx.repo.create(
+        e.MESSAGE,
+        {"conversationId": conversation_id, "role": "user", "content": content, "timestamp": now()},
+    )
+    ctx.loaders.forget(k.MESSAGES_INDEX.key(conversation_id))
+    return record
+
+
+async def post_message(ctx: Context, conversation_id: str, content: str) -> Outcome:
+    """Append the viewer's message to a conversation they own."""
+    viewer_id(ctx)
+    if await own_conversation(ctx, conversation_id) is None:
+        return Outcome.fail("conversation not found", "conversationId", "NOT_FOUND")
+    data = {"content": content}
+    if problems := v.text_fields(data, {"content": (v.CONTENT_MAX, True)}):
+        return Outcome(None, problems)
+    try:
+        record = await _post(ctx, conversation_id, data["content"])
+        await ctx.repo.update(e.CONVERSATION, [conversation_id], {})  # bumps updatedAt
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(e.CONVERSATION.pattern.key(conversation_id))
+    return Outcome(record)
+
+
+async def delete_conversation(ctx: Context, conversation_id: str) -> Outcome:
+    """Delete a conversation with its messages, context and context history."""
+    user = viewer_id(ctx)
+    if await own_conversation(ctx, conversation_id) is None:
+        return Outcome.fail("conversation not found", "id", "NOT_FOUND")
+    try:
+        record = await ctx.repo.delete(e.CONVERSATION, conversation_id)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(k.CONVERSATIONS_INDEX.key(user), e.CONVERSATION.pattern.key(conversation_id))
+    return Outcome(record)

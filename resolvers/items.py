@@ -1,0 +1,165 @@
+"""Itinerary items: a trip's items in itinerary order, their cost, and the item mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from gql.context import Context
+from gql.kv import entities as e
+from gql.kv import keys as k
+from gql.kv import models as m
+from gql.kv.repo import InvalidData, RepoError
+from resolvers import validate as v
+from resolvers.access import readable_item, readable_trip, writable_trip
+from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id
+from resolvers.locations import find_place, place
+from resolvers.paging import Page
+
+TEXT = {"title": (v.TITLE_MAX, True), "notes": (v.NOTES_MAX, False)}
+
+
+@dataclass(slots=True)
+class Money:
+    amount: float
+    currency: str | None
+
+
+async def trip_items(ctx: Context, trip: m.Trip, args: PageArgs) -> Page:
+    """A page of a trip's items in itinerary order."""
+    ids = await ctx.loaders.index(k.ITEMS_INDEX.key(trip.id))
+    return await page_of(ctx, e.ITEM, ids, args)
+
+
+async def item(ctx: Context, item_id: str) -> m.Item | None:
+    """An item whose trip the viewer may read."""
+    return await readable_item(ctx, item_id)
+
+
+async def item_trip(ctx: Context, it: m.Item) -> m.Trip | None:
+    """The trip an item belongs to."""
+    return await readable_trip(ctx, it.trip_id)
+
+
+async def cost(ctx: Context, it: m.Item) -> Money | None:
+    """The item's cost in its own currency, or else its trip's."""
+    if it.cost is None:
+        return None
+    if it.currency:
+        return Money(it.cost, it.currency)
+    trip = await readable_trip(ctx, it.trip_id)
+    return Money(it.cost, trip.currency if trip else None)
+
+
+def _times(data: dict[str, Any]) -> None:
+    for name in ("startTime", "endTime"):
+        if isinstance(data.get(name), dt.datetime):
+            data[name] = v.iso_datetime(data[name])
+
+
+def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
+    limits = (
+        TEXT if creating else {n: (lim, n in data and n == "title") for n, (lim, _) in TEXT.items()}
+    )
+    problems = v.text_fields(data, limits) + v.currency(data) + v.amount(data, "cost")
+    problems += v.ordered(data.get("startTime"), data.get("endTime"), "startTime", "endTime")
+    _times(data)
+    return problems
+
+
+async def _check_location(ctx: Context, data: dict[str, Any]) -> list[Problem]:
+    """Resolve `locationId` (with or without `locationType`) to a place that exists."""
+    if data.get("locationId") is None:
+        if data.get("locationType") is not None:
+            return [Problem("locationId", "locationType needs a locationId")]
+        return []
+    kind = data.get("locationType")
+    found = await (
+        place(ctx, kind, data["locationId"]) if kind else find_place(ctx, data["locationId"])
+    )
+    if found is None:
+        return [Problem("locationId", "no such place", "NOT_FOUND")]
+    data["locationType"] = type(found).__name__.lower()
+    return []
+
+
+def _time_order(record: m.Record) -> None:
+    it: m.Item = record  # type: ignore[assignment]
+    if it.start_time and it.end_time and it.end_time < it.start_time:
+        raise InvalidData("endTime must not be before startTime", "endTime")
+
+
+async def add_item(
+    ctx: Context, trip_id: str, data: dict[str, Any], position: int | None
+) -> Outcome:
+    """Add an item to a trip the viewer may edit, at `position` (default: the end)."""
+    viewer_id(ctx)
+    if await writable_trip(ctx, trip_id) is None:
+        return Outcome.fail("trip not found", "tripId", "NOT_FOUND")
+    problems = _check(data, creating=True) + v.position(position)
+    problems += await _check_location(ctx, data)
+    if problems:
+        return Outcome(None, problems)
+    try:
+        record = await ctx.repo.create(e.ITEM, {**data, "tripId": trip_id}, position=position)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(k.ITEMS_INDEX.key(trip_id))
+    return Outcome(record)
+
+
+async def _editable(ctx: Context, item_id: str) -> m.Item | None:
+    it = await readable_item(ctx, item_id)
+    if it is None or await writable_trip(ctx, it.trip_id) is None:
+        return None
+    return it
+
+
+async def update_item(ctx: Context, item_id: str, data: dict[str, Any]) -> Outcome:
+    """Change an item's fields; fields the input leaves out stay as they are."""
+    viewer_id(ctx)
+    if await _editable(ctx, item_id) is None:
+        return Outcome.fail("item not found", "id", "NOT_FOUND")
+    problems = _check(data, creating=False)
+    if "locationId" in data or "locationType" in data:
+        problems += await _check_location(ctx, data)
+    if problems:
+        return Outcome(None, problems)
+    try:
+        record = await ctx.repo.update(e.ITEM, [item_id], data, check=_time_order)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(e.ITEM.pattern.key(item_id))
+    return Outcome(record)
+
+
+async def remove_item(ctx: Context, item_id: str) -> Outcome:
+    """Delete an item and take it out of its trip's itinerary."""
+    viewer_id(ctx)
+    it = await _editable(ctx, item_id)
+    if it is None:
+        return Outcome.fail("item not found", "id", "NOT_FOUND")
+    try:
+        record = await ctx.repo.delete(e.ITEM, item_id)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(k.ITEMS_INDEX.key(it.trip_id), e.ITEM.pattern.key(item_id))
+    return Outcome(record)
+
+
+async def move_item(ctx: Context, item_id: str, position: int) -> Outcome:
+    """Move an item to `position` in its trip's itinerary (0 = first; past the end = last)."""
+    viewer_id(ctx)
+    if problems := v.position(position):
+        return Outcome(None, problems)
+    it = await _editable(ctx, item_id)
+    if it is None:
+        return Outcome.fail("item not found", "id", "NOT_FOUND")
+    index_key = k.ITEMS_INDEX.key(it.trip_id)
+    try:
+        await ctx.repo.move(index_key, item_id, position)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(index_key)
+    return Outcome(it)

@@ -1,0 +1,92 @@
+"""Trips: the viewer's list, one trip, and the trip mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gql.context import Context
+from gql.kv import entities as e
+from gql.kv import keys as k
+from gql.kv import models as m
+from gql.kv.repo import InvalidData, RepoError
+from resolvers import validate as v
+from resolvers.access import owned_trip, readable_trip
+from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id
+from resolvers.paging import Page
+
+TEXT = {"title": (v.TITLE_MAX, True), "destination": (v.TITLE_MAX, False), "status": (40, False)}
+
+
+async def user_trips(ctx: Context, user_id: str, args: PageArgs) -> Page:
+    """A page of a user's trips, in index order."""
+    ids = await ctx.loaders.index(k.TRIPS_INDEX.key(user_id))
+    return await page_of(ctx, e.TRIP, ids, args)
+
+
+async def trip(ctx: Context, trip_id: str) -> m.Trip | None:
+    """A trip the viewer may read."""
+    return await readable_trip(ctx, trip_id)
+
+
+def _dates(data: dict[str, Any]) -> None:
+    for name in ("startDate", "endDate"):
+        if isinstance(data.get(name), dt.date):
+            data[name] = data[name].isoformat()
+
+
+def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
+    limits = TEXT if creating else {n: (lim, False) for n, (lim, _) in TEXT.items()}
+    if not creating and "title" in data:
+        limits["title"] = (v.TITLE_MAX, True)
+    problems = v.text_fields(data, limits) + v.currency(data)
+    problems += v.ordered(data.get("startDate"), data.get("endDate"), "startDate", "endDate")
+    _dates(data)
+    return problems
+
+
+def _order_check(record: m.Record) -> None:
+    trip_r: m.Trip = record  # type: ignore[assignment]
+    if trip_r.start_date and trip_r.end_date and trip_r.end_date < trip_r.start_date:
+        raise InvalidData("endDate must not be before startDate", "endDate")
+
+
+async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
+    """Create a trip for the viewer (idempotent when the input carries an id)."""
+    user = viewer_id(ctx)
+    if problems := _check(data, creating=True):
+        return Outcome(None, problems)
+    try:
+        record = await ctx.repo.create(e.TRIP, {**data, "userId": user})
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(k.TRIPS_INDEX.key(user))
+    return Outcome(record)
+
+
+async def update_trip(ctx: Context, trip_id: str, data: dict[str, Any]) -> Outcome:
+    """Change a trip's fields; fields the input leaves out stay as they are."""
+    viewer_id(ctx)
+    if await owned_trip(ctx, trip_id) is None:
+        return Outcome.fail("trip not found", "id", "NOT_FOUND")
+    if problems := _check(data, creating=False):
+        return Outcome(None, problems)
+    try:
+        record = await ctx.repo.update(e.TRIP, [trip_id], data, check=_order_check)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(e.TRIP.pattern.key(trip_id))
+    return Outcome(record)
+
+
+async def delete_trip(ctx: Context, trip_id: str) -> Outcome:
+    """Delete a trip with its items, conflicts, budget and collaborators."""
+    user = viewer_id(ctx)
+    if await owned_trip(ctx, trip_id) is None:
+        return Outcome.fail("trip not found", "id", "NOT_FOUND")
+    try:
+        record = await ctx.repo.delete(e.TRIP, trip_id)
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(k.TRIPS_INDEX.key(user), e.TRIP.pattern.key(trip_id))
+    return Outcome(record)

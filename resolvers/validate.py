@@ -1,0 +1,70 @@
+"""Input checks shared by the mutations: each failure becomes a userError, nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+from resolvers.common import Problem, clean_text
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+TITLE_MAX = 200
+NOTES_MAX = 5_000
+CONTENT_MAX = 10_000
+
+
+def iso_datetime(value: dt.datetime) -> str:
+    """UTC ISO-8601 with milliseconds and `Z` (naive times are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    stamp = value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def text_fields(data: dict[str, Any], limits: dict[str, tuple[int, bool]]) -> list[Problem]:
+    """Trim and length-check text fields in place: {field: (limit, required)}."""
+    problems = []
+    for name, (limit, required) in limits.items():
+        if name not in data and not required:
+            continue
+        result = clean_text(data.get(name), name, required=required, limit=limit)
+        if isinstance(result, Problem):
+            problems.append(result)
+        else:
+            data[name] = result
+    return problems
+
+
+def currency(data: dict[str, Any]) -> list[Problem]:
+    """Check an ISO-4217 style currency code (three capital letters)."""
+    value = data.get("currency")
+    if value is None:
+        return []
+    data["currency"] = value = value.strip().upper()
+    if not CURRENCY.match(value):
+        return [Problem("currency", "currency must be a 3-letter code such as EUR")]
+    return []
+
+
+def ordered(start: Any, end: Any, start_name: str, end_name: str) -> list[Problem]:
+    """Check that `end` is not before `start` when both are set."""
+    if start is not None and end is not None and end < start:
+        return [Problem(end_name, f"{end_name} must not be before {start_name}")]
+    return []
+
+
+def amount(data: dict[str, Any], name: str) -> list[Problem]:
+    """Check a money amount: a finite number, not negative."""
+    value = data.get(name)
+    if value is not None and (not math.isfinite(value) or value < 0):
+        return [Problem(name, f"{name} must be a number >= 0")]
+    return []
+
+
+def position(value: int | None) -> list[Problem]:
+    """Check a list position (0 = first)."""
+    if value is not None and value < 0:
+        return [Problem("position", "position must be >= 0")]
+    return []
