@@ -15,7 +15,7 @@ from gql.auth import AuthError, Viewer, viewer_from_header
 from gql.context import Context
 from gql.errors import UNAUTHENTICATED
 
-VIEWER = "kvgraph.viewer"
+VIEWER = web.RequestKey("viewer", Viewer | None)
 
 
 def unauthorized(message: str) -> web.Response:
@@ -44,7 +44,7 @@ class GatewayView(GraphQLView[Context, None]):
         return await super().__call__(request)
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
-        viewer: Viewer | None = request.get(VIEWER)
+        viewer = request.get(VIEWER)
         return Context(
             store=request.app[STORE],
             viewer_id=viewer.user_id if viewer else None,

@@ -72,5 +72,6 @@ class Loaders:
     def forget(self, *keys: str) -> None:
         """Drop cached values after a write, so the rest of the request reads fresh data."""
         for key in keys:
-            self._raw.clear(key)
+            if self._raw.cache_map.get(key) is not None:
+                self._raw.clear(key)
             self._records.pop(key, None)
