@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from gql import graphiql
 from gql.appkeys import SETTINGS, STORE
@@ -44,9 +45,7 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def cors_middleware(
-    origins: list[str],
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def cors_middleware(origins: list[str]) -> Middleware:
     """Answer preflights and add CORS headers for the configured browser origins."""
     allow_any = "*" in origins
 
@@ -75,8 +74,9 @@ def cors_middleware(
 
 def create_app(settings: Settings) -> web.Application:
     """Build the gateway: /graphql (+ GraphiQL), /healthz, /readyz; the store opens on start."""
-    middlewares = [cors_middleware(settings.cors_origins)] if settings.cors_origins else []
-    app = web.Application(middlewares=middlewares)
+    app = web.Application()
+    if settings.cors_origins:
+        app.middlewares.append(cors_middleware(settings.cors_origins))
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_store_ctx)
     view = GatewayView(schema=build_schema(), graphql_ide="graphiql" if settings.graphiql else None)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -35,10 +37,36 @@ async def prepare_dev_store(settings: Settings) -> str:
     try:
         if await store_is_empty(store):
             summary = await seed_demo(store)
-            print(f"seeded demo data into {settings.store_url}: {summary}")
+            print(
+                f"seeded demo data: {summary.users} users, {summary.trips} trips, "
+                f"{summary.items} itinerary items, {summary.conversations} conversations"
+            )
     finally:
         await store.close()
     return DEMO_USER_ID
+
+
+FIRST_QUERY = """{
+  viewer {
+    displayName
+    trips(first: 5) {
+      totalCount
+      nodes {
+        title
+        startDate
+        items(first: 10) {
+          nodes { title startTime location { __typename name city } }
+        }
+      }
+    }
+  }
+}"""
+
+
+def ide_link(url: str, token: str) -> str:
+    """A GraphiQL URL with the bearer header and the first query filled in."""
+    headers = json.dumps({"Authorization": f"Bearer {token}"})
+    return f"{url}?{urlencode({'headers': headers, 'q': FIRST_QUERY}, quote_via=quote)}"
 
 
 def serve(settings: Settings) -> int:
@@ -58,8 +86,10 @@ def serve(settings: Settings) -> int:
             return 1
         secret = settings.secret() or ""
         token = mint_token(secret, user, hours=24 * 7, audience=settings.jwt_audience)
-        print(f"GraphiQL: {url}\nDemo user {user}; in GraphiQL's Headers tab paste:")
-        print(f'{{"Authorization": "Bearer {token}"}}')
+        print(
+            f"GraphiQL (signed in as the demo user, first query loaded):\n  {ide_link(url, token)}"
+        )
+        print(f"Bearer token for the demo user {user} (valid 7 days):\n  {token}")
     else:
         print(f"kvgraph serving {url} (store {settings.store_url.split('@')[-1]})")
     web.run_app(

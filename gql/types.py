@@ -83,7 +83,7 @@ TYPE_NAMES: dict[type, str] = {
 
 def _node_id(root: strawberry.Parent[Any]) -> strawberry.ID:
     own_id = root.conversation_id if isinstance(root, m.AIContext) else root.id
-    return strawberry.ID(ids.node_id(TYPE_NAMES[type(root)], own_id))
+    return strawberry.ID(ids.node_id(TYPE_NAMES[type(root)], str(own_id)))
 
 
 def _type_name(obj: Any, _info: GraphQLResolveInfo, _type: GraphQLAbstractType) -> str:
@@ -245,7 +245,7 @@ class Trip(Node):
 
 # ---------------------------------------------------------------- conversations
 def _record_data(root: strawberry.Parent[Any]) -> JSON:
-    return root.to_json()  # type: ignore[no-any-return]
+    return root.to_json()
 
 
 @strawberry.type(description="A conversation's current AI context (`context:{conversationId}`).")
@@ -335,15 +335,15 @@ async def _profile_field(root: UserRef, info: Info, name: str) -> Any:
 
 
 async def _email(root: strawberry.Parent[UserRef], info: Info) -> str | None:
-    return await _profile_field(root, info, "email")  # type: ignore[no-any-return]
+    return await _profile_field(root, info, "email")
 
 
 async def _display_name(root: strawberry.Parent[UserRef], info: Info) -> str | None:
-    return await _profile_field(root, info, "display_name")  # type: ignore[no-any-return]
+    return await _profile_field(root, info, "display_name")
 
 
 async def _avatar_url(root: strawberry.Parent[UserRef], info: Info) -> str | None:
-    return await _profile_field(root, info, "avatar_url")  # type: ignore[no-any-return]
+    return await _profile_field(root, info, "avatar_url")
 
 
 async def _preferences(root: strawberry.Parent[UserRef], info: Info) -> Preferences | None:

@@ -15,7 +15,7 @@ from gql.auth import AuthError, Viewer, viewer_from_header
 from gql.context import Context
 from gql.errors import UNAUTHENTICATED
 
-VIEWER = web.RequestKey("viewer", Viewer | None)
+VIEWER = web.RequestKey("viewer", Viewer)
 
 
 def unauthorized(message: str) -> web.Response:
@@ -40,7 +40,8 @@ class GatewayView(GraphQLView[Context, None]):
             )
         except AuthError as exc:
             return unauthorized(str(exc))
-        request[VIEWER] = viewer
+        if viewer is not None:
+            request[VIEWER] = viewer
         return await super().__call__(request)
 
     async def get_context(self, request: web.Request, response: Any) -> Context:

@@ -14,7 +14,7 @@ from gql.kv.repo import InvalidData, RepoError
 from resolvers import validate as v
 from resolvers.access import readable_item, readable_trip, writable_trip
 from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id
-from resolvers.locations import find_place, place
+from resolvers.locations import find_place, kind_of, place
 from resolvers.paging import Page
 
 TEXT = {"title": (v.TITLE_MAX, True), "notes": (v.NOTES_MAX, False)}
@@ -63,8 +63,8 @@ def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
         TEXT if creating else {n: (lim, n in data and n == "title") for n, (lim, _) in TEXT.items()}
     )
     problems = v.text_fields(data, limits) + v.currency(data) + v.amount(data, "cost")
+    _times(data)  # first: uniform UTC strings compare correctly, naive or not
     problems += v.ordered(data.get("startTime"), data.get("endTime"), "startTime", "endTime")
-    _times(data)
     return problems
 
 
@@ -73,6 +73,8 @@ async def _check_location(ctx: Context, data: dict[str, Any]) -> list[Problem]:
     if data.get("locationId") is None:
         if data.get("locationType") is not None:
             return [Problem("locationId", "locationType needs a locationId")]
+        if "locationId" in data:  # unlinking: drop the kind too
+            data["locationType"] = None
         return []
     kind = data.get("locationType")
     found = await (
@@ -80,7 +82,7 @@ async def _check_location(ctx: Context, data: dict[str, Any]) -> list[Problem]:
     )
     if found is None:
         return [Problem("locationId", "no such place", "NOT_FOUND")]
-    data["locationType"] = type(found).__name__.lower()
+    data["locationType"], data["locationId"] = kind_of(found), found.id
     return []
 
 

@@ -22,7 +22,7 @@ async def place(ctx: Context, kind: str, id_: str) -> m.Place | None:
     spec = e.LOCATIONS.get(kind)
     if spec is None or not id_ or ":" in id_:
         return None
-    return usable(ctx, await ctx.loaders.entity(spec, id_))  # type: ignore[no-any-return]
+    return usable(ctx, await ctx.loaders.entity(spec, id_))
 
 
 async def find_place(ctx: Context, ref: str) -> m.Place | None:
@@ -54,7 +54,7 @@ def _matches(p: m.Place, city: str | None, search: str | None) -> bool:
 
 
 async def _catalog_refs(ctx: Context, kinds: Sequence[str]) -> list[str]:
-    indexes = await asyncio.gather(*(ctx.loaders.index(k.LOCATION_INDEX[kd].key()) for kd in kinds))  # type: ignore[index]
+    indexes = await asyncio.gather(*(ctx.loaders.index(k.LOCATION_INDEX[kd].key()) for kd in kinds))
     return [f"{kind}:{id_}" for kind, ids in zip(kinds, indexes, strict=True) for id_ in ids]
 
 
@@ -91,6 +91,11 @@ async def saved_places(ctx: Context, user_id: str, args: PageArgs) -> Page:
     return Page(win, refs, [p for _, p in pairs], [i for i, _ in pairs])
 
 
+def _refers_to(ref: str, place_id: str) -> bool:
+    """Whether a saved entry (`id` or `kind:id`) names this place."""
+    return ref == place_id or ref.partition(":")[2] == place_id
+
+
 def kind_of(p: Any) -> str:
     """The kind (`event`, `restaurant`, `rental`) of a place record."""
     return type(p).__name__.lower()
@@ -103,6 +108,8 @@ async def save_place(ctx: Context, place_id: str, kind: str | None) -> Outcome:
     if found is None:
         return Outcome.fail("place not found", "placeId", "NOT_FOUND")
     key = k.SAVED.key(user)
+    if any(_refers_to(ref, found.id) for ref in await ctx.loaders.index(key)):
+        return Outcome(found)  # saved already, perhaps as `kind:id`
     try:
         await ctx.repo.add_to_list(key, found.id)
     except RepoError as exc:
@@ -116,7 +123,7 @@ async def unsave_place(ctx: Context, place_id: str) -> Outcome:
     user = viewer_id(ctx)
     key = k.SAVED.key(user)
     saved = await ctx.loaders.index(key)
-    entry = next((r for r in saved if r == place_id or r.endswith(f":{place_id}")), None)
+    entry = next((r for r in saved if _refers_to(r, place_id)), None)
     if entry is None:
         return Outcome.fail("place is not saved", "placeId", "NOT_FOUND")
     await ctx.repo.remove_from_list(key, entry)

@@ -24,9 +24,9 @@ def viewer(ctx: Context) -> UserRef | None:
 
 async def profile(ctx: Context, user: UserRef) -> m.Profile | None:
     """The user's `profile:{userId}` record, if any."""
-    return usable(ctx, await ctx.loaders.entity(e.PROFILE, user.id))  # type: ignore[no-any-return]
+    return usable(ctx, await ctx.loaders.entity(e.PROFILE, user.id))
 
 
 async def preferences(ctx: Context, user: UserRef) -> m.Preferences | None:
     """The user's `preferences:{userId}` record, if any."""
-    return usable(ctx, await ctx.loaders.entity(e.PREFERENCES, user.id))  # type: ignore[no-any-return]
+    return usable(ctx, await ctx.loaders.entity(e.PREFERENCES, user.id))

@@ -137,8 +137,8 @@ async def test_collaborator_can_read_a_shared_trip(gw: Gateway, store: Store) ->
 
 async def paged(gw: Gateway, args: str) -> dict[str, Any]:
     query = (
-        "{ viewer { trips(%s) { totalCount edges { cursor node { id } } "
-        "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }" % args
+        f"{{ viewer {{ trips({args}) {{ totalCount edges {{ cursor node {{ id }} }} "
+        "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"
     )
     return (await gw.ok(query, viewer=U))["viewer"]["trips"]  # type: ignore[no-any-return]
 
@@ -188,7 +188,7 @@ async def test_cursor_of_a_removed_id_falls_back_to_its_offset(gw: Gateway, stor
     ["first: 101", "first: -1", 'after: "not-a-cursor"', "first: 1, last: 1", 'before: "%%%"'],
 )
 async def test_bad_paging_arguments_are_bad_user_input(gw: Gateway, args: str) -> None:
-    result = await gw.run("{ viewer { trips(%s) { totalCount } } }" % args, viewer=U)
+    result = await gw.run(f"{{ viewer {{ trips({args}) {{ totalCount }} }} }}", viewer=U)
     assert result.errors and result.errors[0].extensions["code"] == "BAD_USER_INPUT"
 
 
@@ -294,8 +294,7 @@ async def test_catalog_paging_with_a_filter(gw: Gateway, store: Store) -> None:
     assert [n["name"] for n in page1["locations"]["nodes"]] == ["Place 0", "Place 1"]
     end = page1["locations"]["pageInfo"]["endCursor"]
     page2 = await gw.ok(
-        '{ locations(city: "Lisbon", first: 2, after: "%s") { nodes { name } pageInfo { hasNextPage } } }'
-        % end
+        f'{{ locations(city: "Lisbon", first: 2, after: "{end}") {{ nodes {{ name }} pageInfo {{ hasNextPage }} }} }}'
     )
     assert page2["locations"] == {
         "nodes": [{"name": "Place 2"}],

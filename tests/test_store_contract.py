@@ -53,7 +53,7 @@ async def test_delete_and_delete_many(store: Store) -> None:
 
 
 async def test_unicode_and_quotes(store: Store) -> None:
-    value = {"name": "Café \"Ô\" 's 東京 🚲", "x": "\\"}
+    value = {"name": 'Café "Ô" \'s 東京 🚲', "x": "\\"}
     await store.set("restaurant:é'\"", value)
     assert await store.get("restaurant:é'\"") == value
 

@@ -8,9 +8,9 @@ record's `title`/`name`/`content` are required: real tables are sparse.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 Role = Literal["user", "assistant", "system", "tool"]
@@ -18,6 +18,14 @@ SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
 ItemKind = Literal["activity", "meal", "stay", "transport"]
 LocationType = Literal["event", "restaurant", "rental"]
 CollaboratorRole = Literal["viewer", "editor"]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# Apps write times with and without an offset; a time without one is taken as UTC.
+UTCDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class Record(BaseModel):
@@ -37,8 +45,8 @@ class Profile(Record):
     email: str | None = None
     display_name: str | None = None
     avatar_url: str | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Preferences(Record):
@@ -49,7 +57,7 @@ class Preferences(Record):
     travel_style: str | None = None
     interests: list[str] | None = None
     notifications: dict[str, Any] | None = None
-    updated_at: dt.datetime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Trip(Record):
@@ -61,8 +69,8 @@ class Trip(Record):
     end_date: dt.date | None = None
     currency: str | None = None
     status: str | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Item(Record):
@@ -70,15 +78,15 @@ class Item(Record):
     trip_id: str
     title: str
     kind: ItemKind | None = None
-    start_time: dt.datetime | None = None
-    end_time: dt.datetime | None = None
+    start_time: UTCDateTime | None = None
+    end_time: UTCDateTime | None = None
     cost: float | None = None
     currency: str | None = None
     notes: str | None = None
     location_type: LocationType | None = None
     location_id: str | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Place(Record):
@@ -93,13 +101,13 @@ class Place(Record):
     price_level: int | None = None
     image_url: str | None = None
     tags: list[str] | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Event(Place):
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    starts_at: UTCDateTime | None = None
+    ends_at: UTCDateTime | None = None
 
 
 class Restaurant(Place):
@@ -117,8 +125,8 @@ class Conversation(Record):
     user_id: str
     title: str | None = None
     agent_type: str | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Message(Record):
@@ -126,7 +134,7 @@ class Message(Record):
     conversation_id: str
     role: Role = "user"
     content: str
-    timestamp: dt.datetime | None = None
+    timestamp: UTCDateTime | None = None
 
 
 class AIContext(Record):
@@ -134,7 +142,7 @@ class AIContext(Record):
     entities: Any = None
     preferences: Any = None
     session: Any = None
-    updated_at: dt.datetime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class AIRun(Record):
@@ -145,7 +153,7 @@ class AIRun(Record):
     output_tokens: int | None = None
     duration_ms: int | None = None
     status: str | None = None
-    created_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
 
 
 class Suggestion(Record):
@@ -156,11 +164,11 @@ class Suggestion(Record):
     content: str
     confidence: float | None = None
     status: SuggestionStatus = "active"
-    shown_at: dt.datetime | None = None
-    expires_at: dt.datetime | None = None
+    shown_at: UTCDateTime | None = None
+    expires_at: UTCDateTime | None = None
     action: Any = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Conflict(Record):
@@ -170,8 +178,8 @@ class Conflict(Record):
     description: str | None = None
     item_ids: list[str] | None = None
     status: str | None = None
-    detected_at: dt.datetime | None = None
-    resolved_at: dt.datetime | None = None
+    detected_at: UTCDateTime | None = None
+    resolved_at: UTCDateTime | None = None
     resolution: str | None = None
 
 
@@ -186,7 +194,7 @@ class BudgetAlert(Record):
     type: str | None = None
     message: str | None = None
     threshold: float | None = None
-    at: dt.datetime | None = None
+    at: UTCDateTime | None = None
 
 
 class Workflow(Record):
@@ -195,8 +203,8 @@ class Workflow(Record):
     current_step: str | None = None
     status: str | None = None
     data: Any = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Collection(Record):
@@ -205,15 +213,15 @@ class Collection(Record):
     name: str
     description: str | None = None
     place_ids: list[str] | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class Collaborator(Record):
     trip_id: str
     user_id: str
     role: CollaboratorRole = "viewer"
-    invited_at: dt.datetime | None = None
+    invited_at: UTCDateTime | None = None
 
 
 class Job(Record):
@@ -222,8 +230,8 @@ class Job(Record):
     status: str | None = None
     payload: Any = None
     result: Any = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
 
 
 class AutomationRule(Record):
@@ -233,7 +241,7 @@ class AutomationRule(Record):
     trigger: Any = None
     action: Any = None
     enabled: bool | None = None
-    created_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
 
 
 class AutomationLog(Record):
@@ -246,7 +254,7 @@ class WebSource(Record):
     url: str | None = None
     title: str | None = None
     content: str | None = None
-    fetched_at: dt.datetime | None = None
+    fetched_at: UTCDateTime | None = None
 
 
 class ApiKey(Record):
@@ -254,7 +262,7 @@ class ApiKey(Record):
     provider: str | None = None
     hint: str | None = None
     ciphertext: str | None = None
-    created_at: dt.datetime | None = None
+    created_at: UTCDateTime | None = None
 
 
 class InvalidRecord:

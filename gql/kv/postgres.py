@@ -56,7 +56,9 @@ class PostgresTransaction(Transaction):
         self._conn, self._table, self._stats = conn, table, stats
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
-        ordered = sorted(set(keys))  # one global lock order: no deadlock within one call
+        # One global lock order (no deadlock within a call); the table name salts the lock,
+        # so equal keys in two tables of one database do not block each other.
+        ordered = sorted({f"{self._table}\x1f{key}" for key in keys})
         await self._conn.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(k, 7411)) FROM unnest($1::text[]) k",
             ordered,

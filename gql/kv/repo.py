@@ -89,6 +89,16 @@ def _validated(spec: EntitySpec, key: str, value: Any) -> m.Record:
     return record
 
 
+def _key_changed(spec: EntitySpec, record: m.Record, key_args: Sequence[str]) -> bool:
+    """Whether `record` sets a key field to something other than its key says.
+
+    A key field the record leaves out is fine: the seed's `context:{conversationId}` value
+    holds only the context, not its conversation id.
+    """
+    pairs = zip(spec.key_fields, key_args, strict=True)
+    return any(getattr(record, name, None) not in (None, arg) for name, arg in pairs)
+
+
 def _stamp(spec: EntitySpec, data: dict[str, Any], *, created: bool) -> None:
     fields = spec.model.model_fields
     stamp = now()
@@ -119,12 +129,15 @@ class Repository:
         request does not duplicate anything); an id owned by another parent is IdTaken.
         """
         raw = dict(data)
-        if spec.key_fields == ("id",):
-            raw.setdefault("id", new_id())
+        if spec.key_fields == ("id",) and raw.get("id") is None:  # absent or explicit null
+            raw["id"] = new_id()
         _stamp(spec, raw, created=True)
         record = _validated(spec, "(new)", raw)
-        key = spec.key_for(record)
-        index_keys = spec.index_keys(record)
+        try:
+            key = spec.key_for(record)
+            index_keys = spec.index_keys(record)
+        except ValueError as exc:  # an id that cannot form a key (empty, contains ':')
+            raise InvalidData(str(exc), spec.key_fields[0] if spec.key_fields else None) from None
 
         async def work(tx: Transaction) -> m.Record:
             stored, *indexes = await tx.get_many([key, *index_keys])
@@ -132,13 +145,15 @@ class Repository:
                 existing = _validated(spec, key, stored)
                 if spec.index_keys(existing) != index_keys:
                     raise IdTaken(f"{spec.name} id already in use", "id")
-                record_out, write = existing, {}
+                record_out = existing
+                write: dict[str, Any] = {}
             else:
                 record_out, write = record, {key: raw}
+            rid: str = getattr(record_out, "id", "")
             for index_key, ids in zip(index_keys, indexes, strict=True):
                 current = as_id_list(ids)
-                if record_out.id not in current:  # type: ignore[attr-defined]
-                    write[index_key] = insert_id(current, record_out.id, position)  # type: ignore[attr-defined]
+                if rid not in current:
+                    write[index_key] = insert_id(current, rid, position)
             await tx.set_many(write)
             return record_out
 
@@ -167,7 +182,7 @@ class Repository:
             merged = {**stored, **patch}
             _stamp(spec, merged, created=False)
             after = _validated(spec, key, merged)
-            if spec.key_for(after) != key:
+            if _key_changed(spec, after, key_args):
                 raise InvalidData(f"the key fields of a {spec.name} cannot change")
             if check is not None:
                 check(after)
@@ -201,7 +216,9 @@ class Repository:
     async def delete(self, spec: EntitySpec, *key_args: str) -> m.Record:
         """Delete a record, take it out of its indexes and delete what it owns."""
         key = spec.pattern.key(*key_args)
-        prefixes = [p.template.split("{", 1)[0] for p in spec.owned_prefixes]
+        # Scanned before the transaction: a scan inside it would need a second pooled
+        # connection while this one holds the index locks (a deadlock once the pool is full).
+        scoped = await self._prefixed(spec, key_args)
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
@@ -211,7 +228,7 @@ class Repository:
             doomed = [key]
             if isinstance(record, m.Record):
                 await self._unlist(tx, spec, record)
-                doomed += await self._owned(tx, spec, key_args, prefixes)
+                doomed += await self._owned(tx, spec, key_args) + scoped
             await tx.delete_many(doomed)
             if isinstance(record, m.InvalidRecord):
                 raise InvalidData(f"invalid {spec.name} deleted: {record.message}")
@@ -229,18 +246,21 @@ class Repository:
                 updates[index_key] = [i for i in current if i != rid]
         await tx.set_many(updates)
 
-    async def _owned(
-        self, tx: Transaction, spec: EntitySpec, key_args: Sequence[str], prefixes: list[str]
-    ) -> list[str]:
+    async def _prefixed(self, spec: EntitySpec, key_args: Sequence[str]) -> list[str]:
+        """The keys under the prefixes `spec` owns (collaborators of a trip)."""
+        owned: list[str] = []
+        for pattern in spec.owned_prefixes:
+            scope = pattern.template.split("{", 1)[0] + key_args[0] + ":"
+            owned += [key async for key, _ in self.store.iter_prefix(scope)]
+        return owned
+
+    async def _owned(self, tx: Transaction, spec: EntitySpec, key_args: Sequence[str]) -> list[str]:
         owned = [p.key(*key_args) for p in spec.owned_keys]
         child_index_keys = [p.key(*key_args) for p, _ in spec.child_indexes]
         for (_, child), ids in zip(
             spec.child_indexes, await tx.get_many(child_index_keys), strict=True
         ):
             owned += [SPECS[child].pattern.key(i) for i in as_id_list(ids) if ":" not in i]
-        for prefix in prefixes:
-            scope = prefix + key_args[0] + ":"
-            owned += [key async for key, _ in self.store.iter_prefix(scope)]
         return owned
 
     async def move(self, index_key: str, id_: str, position: int) -> list[str]:

@@ -143,8 +143,9 @@ class SQLiteStore(Store):
             "ORDER BY key LIMIT ?"
         )
         rows = await self._conn(self._reader).execute_fetchall(sql, (lower, upper, limit))
-        self.stats.count(len(rows))
-        return [(key, loads(value)) for key, value in rows]
+        found = [(key, loads(value)) for key, value in rows]
+        self.stats.count(len(found))
+        return found
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
