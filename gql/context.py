@@ -26,6 +26,7 @@ class Context:
     request: Any = None
     response: Any = None
     debug_stats: bool = False
+    executor: str = "graphql-core"  # which executor answered ("level" for the fast path)
     loaders: Loaders = field(init=False)
     repo: Repository = field(init=False)
     problems: dict[str, str] = field(default_factory=dict)

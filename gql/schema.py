@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from gql import ids
 from gql.context import Info
-from gql.errors import bad_input, should_mask
+from gql.errors import should_mask
+from gql.executor import LevelExecutionContext
 from gql.extensions import GatewayErrors, KVStats, RecordReports
 from gql.mutations import Mutation
 from gql.types import (
@@ -27,60 +28,51 @@ from gql.types import (
     Restaurant,
     Trip,
     User,
-    src,
+    one,
 )
-from resolvers import conversations, items, locations, suggestions, trips, users
-from resolvers.common import PageArgs
-from resolvers.users import UserRef
+from resolvers import batches as b
 
 log = logging.getLogger("kvgraph")
 
 
-async def _node(info: Info, type_name: str, id_: str) -> object | None:
-    ctx = info.context
-    if type_name == "User":
-        return UserRef(id_) if id_ == ctx.viewer_id else None
-    if type_name in {"Event", "Restaurant", "Rental"}:
-        return await locations.place(ctx, type_name.lower(), id_)
-    if type_name == "AIContext":
-        conv = await conversations.conversation(ctx, id_)
-        return await conversations.context(ctx, conv) if conv else None
-    fetch = {
-        "Trip": trips.trip,
-        "ItineraryItem": items.item,
-        "Conversation": conversations.conversation,
-        "Message": conversations.message,
-        "Suggestion": suggestions.suggestion,
-    }.get(type_name)
-    if fetch is None:
-        raise bad_input(f"unknown node type {type_name!r}")
-    return await fetch(ctx, id_)
-
-
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in user; null without a valid bearer token.")
-    def viewer(self, info: Info) -> User | None:
-        return src(users.viewer(info.context))
+    @strawberry.field(
+        description="The signed-in user; null without a valid bearer token.",
+        metadata={"batch": b.viewer},
+    )
+    async def viewer(self, info: Info) -> User | None:
+        return await one(b.viewer, info, self)
 
-    @strawberry.field(description="Any object by its global `nodeId`.")
+    @strawberry.field(
+        description="Any object by its global `nodeId`.", metadata={"batch": b.query_node}
+    )
     async def node(self, info: Info, node_id: strawberry.ID) -> Node | None:
-        type_name, id_ = ids.parse_node_id(node_id)
-        return src(await _node(info, type_name, id_))
+        return await one(b.query_node, info, self, nodeId=node_id)
 
-    @strawberry.field(description="A trip the viewer owns or collaborates on.")
+    @strawberry.field(
+        description="A trip the viewer owns or collaborates on.", metadata={"batch": b.query_trip}
+    )
     async def trip(self, info: Info, id: strawberry.ID) -> Trip | None:
-        return src(await trips.trip(info.context, id))
+        return await one(b.query_trip, info, self, id=id)
 
-    @strawberry.field(description="A conversation the viewer owns.")
+    @strawberry.field(
+        description="A conversation the viewer owns.", metadata={"batch": b.query_conversation}
+    )
     async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
-        return src(await conversations.conversation(info.context, id))
+        return await one(b.query_conversation, info, self, id=id)
 
-    @strawberry.field(description="A place of any kind by its id (public catalog).")
+    @strawberry.field(
+        description="A place of any kind by its id (public catalog).",
+        metadata={"batch": b.query_location},
+    )
     async def location(self, info: Info, id: strawberry.ID) -> Location | None:
-        return src(await locations.find_place(info.context, id) if ":" not in id else None)
+        return await one(b.query_location, info, self, id=id)
 
-    @strawberry.field(description="The public catalog of places, filtered and paged.")
+    @strawberry.field(
+        description="The public catalog of places, filtered and paged.",
+        metadata={"batch": b.query_locations},
+    )
     async def locations(
         self,
         info: Info,
@@ -92,9 +84,9 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Location]:
-        args = PageArgs(first, after, last, before)
-        wanted = kind.value if kind else None
-        return src(await locations.catalog(info.context, wanted, city, search, args))
+        args: dict[str, Any] = {"first": first, "after": after, "last": last, "before": before}
+        args |= {"kind": kind, "city": city, "search": search}
+        return await one(b.query_locations, info, self, **args)
 
 
 class GatewaySchema(strawberry.Schema):
@@ -108,14 +100,15 @@ class GatewaySchema(strawberry.Schema):
                 log.error("unexpected error: %s", error.message, exc_info=error.original_error)
 
 
-def build_schema() -> strawberry.Schema:
-    """Build the schema with kvgraph's extensions."""
+def build_schema(*, fast: bool = True) -> strawberry.Schema:
+    """Build the schema; `fast=False` leaves every operation to graphql-core's executor."""
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[AIContext, Event, Restaurant, Rental],
         extensions=[GatewayErrors, RecordReports, KVStats],
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=LevelExecutionContext if fast else None,
     )
 
 

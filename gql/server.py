@@ -37,10 +37,7 @@ async def prepare_dev_store(settings: Settings) -> str:
     try:
         if await store_is_empty(store):
             summary = await seed_demo(store)
-            print(
-                f"seeded demo data: {summary.users} users, {summary.trips} trips, "
-                f"{summary.items} itinerary items, {summary.conversations} conversations"
-            )
+            print(summary.describe())
     finally:
         await store.close()
     return DEMO_USER_ID

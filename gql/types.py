@@ -11,11 +11,9 @@ import strawberry
 from graphql import GraphQLAbstractType, GraphQLResolveInfo
 from strawberry.scalars import JSON
 
-from gql import ids
 from gql.context import Info
 from gql.kv import models as m
-from resolvers import conversations, items, locations, suggestions, trips, users
-from resolvers.common import PageArgs
+from resolvers import batches as b
 from resolvers.users import UserRef
 
 T = TypeVar("T")
@@ -24,6 +22,16 @@ T = TypeVar("T")
 def src(value: object) -> Any:
     """Let a record (or a resolvers/ result) stand in for the GraphQL type it backs."""
     return value
+
+
+async def one(batch: b.Batch, info: Info, root: Any, **args: Any) -> Any:
+    """Resolve one object's field through the field's batch resolver."""
+    return (await batch(info.context, [root], args))[0]
+
+
+def relation(batch: b.Batch, resolver: Any, **options: Any) -> Any:
+    """A field resolved level-at-a-time by `batch` (and per object by `resolver`)."""
+    return strawberry.field(resolver=resolver, metadata={"batch": batch}, **options)
 
 
 def backed_by(*models: type) -> Any:
@@ -81,9 +89,8 @@ TYPE_NAMES: dict[type, str] = {
 }
 
 
-def _node_id(root: strawberry.Parent[Any]) -> strawberry.ID:
-    own_id = root.conversation_id if isinstance(root, m.AIContext) else root.id
-    return strawberry.ID(ids.node_id(TYPE_NAMES[type(root)], str(own_id)))
+async def _node_id(root: strawberry.Parent[Any], info: Info) -> strawberry.ID:
+    return await one(b.node_ids, info, root)
 
 
 def _type_name(obj: Any, _info: GraphQLResolveInfo, _type: GraphQLAbstractType) -> str:
@@ -92,8 +99,8 @@ def _type_name(obj: Any, _info: GraphQLResolveInfo, _type: GraphQLAbstractType) 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(nodeId:)`.")
 class Node:
-    node_id: strawberry.ID = strawberry.field(
-        resolver=_node_id, description="Opaque global id (base64 of `Type:id`)."
+    node_id: strawberry.ID = relation(
+        b.node_ids, _node_id, description="Opaque global id (base64 of `Type:id`)."
     )
 
     @classmethod
@@ -183,15 +190,15 @@ class Rental(Location):
 
 # ---------------------------------------------------------------- trips and items
 async def _item_location(root: strawberry.Parent[m.Item], info: Info) -> Location | None:
-    return src(await locations.item_location(info.context, root))
+    return await one(b.item_locations, info, root)
 
 
 async def _item_trip(root: strawberry.Parent[m.Item], info: Info) -> Trip | None:
-    return src(await items.item_trip(info.context, root))
+    return await one(b.item_trips, info, root)
 
 
 async def _item_cost(root: strawberry.Parent[m.Item], info: Info) -> Money | None:
-    return src(await items.cost(info.context, root))
+    return await one(b.item_costs, info, root)
 
 
 @strawberry.type(description="One entry of a trip's itinerary (`item:{id}`).")
@@ -205,9 +212,9 @@ class ItineraryItem(Node):
     notes: str | None
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
-    location: Location | None = strawberry.field(resolver=_item_location)
-    trip: Trip | None = strawberry.field(resolver=_item_trip)
-    cost: Money | None = strawberry.field(resolver=_item_cost)
+    location: Location | None = relation(b.item_locations, _item_location)
+    trip: Trip | None = relation(b.item_trips, _item_trip)
+    cost: Money | None = relation(b.item_costs, _item_cost)
 
 
 async def _trip_items(
@@ -218,11 +225,12 @@ async def _trip_items(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[ItineraryItem]:
-    return src(await items.trip_items(info.context, root, PageArgs(first, after, last, before)))
+    page = {"first": first, "after": after, "last": last, "before": before}
+    return await one(b.trip_items, info, root, **page)
 
 
-def _trip_owner(root: strawberry.Parent[m.Trip]) -> User:
-    return src(UserRef(root.user_id))
+async def _trip_owner(root: strawberry.Parent[m.Trip], info: Info) -> User:
+    return await one(b.trip_owner, info, root)
 
 
 @strawberry.type(description="A trip (`trip:{id}`), listed in `trips:index:{userId}`.")
@@ -237,15 +245,15 @@ class Trip(Node):
     status: str | None
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
-    owner: User = strawberry.field(resolver=_trip_owner)
-    items: Connection[ItineraryItem] = strawberry.field(
-        resolver=_trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
+    owner: User = relation(b.trip_owner, _trip_owner)
+    items: Connection[ItineraryItem] = relation(
+        b.trip_items, _trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
     )
 
 
 # ---------------------------------------------------------------- conversations
-def _record_data(root: strawberry.Parent[Any]) -> JSON:
-    return root.to_json()
+async def _record_data(root: strawberry.Parent[Any], info: Info) -> JSON:
+    return await one(b.record_data, info, root)
 
 
 @strawberry.type(description="A conversation's current AI context (`context:{conversationId}`).")
@@ -256,7 +264,7 @@ class AIContext(Node):
     preferences: JSON | None
     session: JSON | None
     updated_at: dt.datetime | None
-    data: JSON = strawberry.field(resolver=_record_data, description="The whole stored record.")
+    data: JSON = relation(b.record_data, _record_data, description="The whole stored record.")
 
 
 @strawberry.type(description="A message (`message:{id}`).")
@@ -277,12 +285,12 @@ async def _conv_messages(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Message]:
-    args = PageArgs(first, after, last, before)
-    return src(await conversations.messages(info.context, root, args))
+    page = {"first": first, "after": after, "last": last, "before": before}
+    return await one(b.conversation_messages, info, root, **page)
 
 
 async def _conv_context(root: strawberry.Parent[m.Conversation], info: Info) -> AIContext | None:
-    return src(await conversations.context(info.context, root))
+    return await one(b.conversation_context, info, root)
 
 
 @strawberry.type(description="A conversation with an AI agent (`conversation:{id}`).")
@@ -293,13 +301,13 @@ class Conversation(Node):
     agent_type: str | None
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
-    messages: Connection[Message] = strawberry.field(resolver=_conv_messages)
-    context: AIContext | None = strawberry.field(resolver=_conv_context)
+    messages: Connection[Message] = relation(b.conversation_messages, _conv_messages)
+    context: AIContext | None = relation(b.conversation_context, _conv_context)
 
 
 # ---------------------------------------------------------------- suggestions
 async def _suggestion_trip(root: strawberry.Parent[m.Suggestion], info: Info) -> Trip | None:
-    return src(await trips.trip(info.context, root.trip_id) if root.trip_id else None)
+    return await one(b.suggestion_trip, info, root)
 
 
 @strawberry.type(description="A proactive suggestion (`suggestion:{id}`).")
@@ -314,7 +322,7 @@ class Suggestion(Node):
     expires_at: dt.datetime | None
     action: JSON | None
     created_at: dt.datetime | None
-    trip: Trip | None = strawberry.field(resolver=_suggestion_trip)
+    trip: Trip | None = relation(b.suggestion_trip, _suggestion_trip)
 
 
 # ---------------------------------------------------------------- the viewer
@@ -326,28 +334,23 @@ class Preferences:
     travel_style: str | None
     interests: list[str] | None
     notifications: JSON | None
-    data: JSON = strawberry.field(resolver=_record_data, description="The whole stored record.")
-
-
-async def _profile_field(root: UserRef, info: Info, name: str) -> Any:
-    found = await users.profile(info.context, root)
-    return getattr(found, name) if found else None
+    data: JSON = relation(b.record_data, _record_data, description="The whole stored record.")
 
 
 async def _email(root: strawberry.Parent[UserRef], info: Info) -> str | None:
-    return await _profile_field(root, info, "email")
+    return await one(b.user_email, info, root)
 
 
 async def _display_name(root: strawberry.Parent[UserRef], info: Info) -> str | None:
-    return await _profile_field(root, info, "display_name")
+    return await one(b.user_display_name, info, root)
 
 
 async def _avatar_url(root: strawberry.Parent[UserRef], info: Info) -> str | None:
-    return await _profile_field(root, info, "avatar_url")
+    return await one(b.user_avatar_url, info, root)
 
 
 async def _preferences(root: strawberry.Parent[UserRef], info: Info) -> Preferences | None:
-    return src(await users.preferences(info.context, root))
+    return await one(b.user_preferences, info, root)
 
 
 async def _user_trips(
@@ -358,8 +361,8 @@ async def _user_trips(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Trip]:
-    args = PageArgs(first, after, last, before)
-    return src(await trips.user_trips(info.context, root.id, args))
+    page = {"first": first, "after": after, "last": last, "before": before}
+    return await one(b.user_trips, info, root, **page)
 
 
 async def _user_conversations(
@@ -370,8 +373,8 @@ async def _user_conversations(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Conversation]:
-    args = PageArgs(first, after, last, before)
-    return src(await conversations.user_conversations(info.context, root.id, args))
+    page = {"first": first, "after": after, "last": last, "before": before}
+    return await one(b.user_conversations, info, root, **page)
 
 
 async def _user_suggestions(
@@ -383,9 +386,8 @@ async def _user_suggestions(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Suggestion]:
-    args = PageArgs(first, after, last, before)
-    wanted = status.value if status else None
-    return src(await suggestions.user_suggestions(info.context, root.id, wanted, args))
+    page = {"first": first, "after": after, "last": last, "before": before}
+    return await one(b.user_suggestions, info, root, status=status, **page)
 
 
 async def _saved_places(
@@ -396,19 +398,19 @@ async def _saved_places(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Location]:
-    args = PageArgs(first, after, last, before)
-    return src(await locations.saved_places(info.context, root.id, args))
+    page = {"first": first, "after": after, "last": last, "before": before}
+    return await one(b.user_saved_places, info, root, **page)
 
 
 @strawberry.type(description="A user: the viewer. Profile fields are null without `profile:{id}`.")
 @backed_by(UserRef)
 class User(Node):
     id: strawberry.ID
-    email: str | None = strawberry.field(resolver=_email)
-    display_name: str | None = strawberry.field(resolver=_display_name)
-    avatar_url: str | None = strawberry.field(resolver=_avatar_url)
-    preferences: Preferences | None = strawberry.field(resolver=_preferences)
-    trips: Connection[Trip] = strawberry.field(resolver=_user_trips)
-    conversations: Connection[Conversation] = strawberry.field(resolver=_user_conversations)
-    suggestions: Connection[Suggestion] = strawberry.field(resolver=_user_suggestions)
-    saved_places: Connection[Location] = strawberry.field(resolver=_saved_places)
+    email: str | None = relation(b.user_email, _email)
+    display_name: str | None = relation(b.user_display_name, _display_name)
+    avatar_url: str | None = relation(b.user_avatar_url, _avatar_url)
+    preferences: Preferences | None = relation(b.user_preferences, _preferences)
+    trips: Connection[Trip] = relation(b.user_trips, _user_trips)
+    conversations: Connection[Conversation] = relation(b.user_conversations, _user_conversations)
+    suggestions: Connection[Suggestion] = relation(b.user_suggestions, _user_suggestions)
+    saved_places: Connection[Location] = relation(b.user_saved_places, _saved_places)

@@ -1,17 +1,20 @@
-"""Per-request DataLoaders over the KV store.
+"""Per-request loaders over the KV store.
 
-`index` reads index arrays and `entity` reads records; both feed one key batch per event-loop
-tick, so every batch is exactly one `get_many` and a level of the query that needs records and
-index arrays at once (trips and their item indexes) still costs one round trip. Each stored
-value is decoded once (by the store, with orjson) and validated once per request.
+`index` reads index arrays and `entity`/`entities` read records; all of them feed one key batch
+per event-loop tick, so every batch is exactly one `get_many` and a level of the query that
+needs records and index arrays at once still costs one round trip. Each stored value is
+decoded once (by the store, with orjson) and validated once per request.
+
+The batcher is ours rather than Strawberry's DataLoader: a list level of thousands of keys
+then costs one future, not one per key, and a failed batch is not cached (the next load tries
+again), which also makes the loaders safe to keep for a long-lived connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
-
-from strawberry.dataloader import DataLoader
 
 from gql.kv.base import JSON, Store
 from gql.kv.entities import EntitySpec
@@ -19,6 +22,73 @@ from gql.kv.models import InvalidRecord, Record, validate
 from gql.kv.repo import as_id_list
 
 Loaded = Record | InvalidRecord | None
+Fetch = Callable[[Sequence[str]], Awaitable[list[JSON | None]]]
+
+
+class KeyBatcher:
+    """Collects the keys asked for in one tick and fetches them with one call."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self._cache: dict[str, JSON | None] = {}
+        self._loading: dict[str, asyncio.Future[None]] = {}
+        self._pending: dict[str, None] = {}
+        self._next: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def load_many(self, keys: Iterable[str]) -> list[JSON | None]:
+        """The values of `keys` (None for missing), in order."""
+        keys = list(keys)
+        waits = {self._wait(key) for key in keys if key not in self._cache}
+        waits.discard(None)
+        for future in waits:
+            await future  # type: ignore[misc]
+        cache = self._cache
+        return [cache[key] for key in keys]
+
+    async def load(self, key: str) -> JSON | None:
+        """The value of one key."""
+        return (await self.load_many([key]))[0]
+
+    def _wait(self, key: str) -> asyncio.Future[None] | None:
+        if key in self._loading:
+            return self._loading[key]
+        if self._next is None:
+            loop = asyncio.get_running_loop()
+            self._next = loop.create_future()
+            loop.call_soon(self._dispatch)
+        self._pending[key] = None
+        return self._next
+
+    def _dispatch(self) -> None:
+        keys, future = list(self._pending), self._next
+        self._pending, self._next = {}, None
+        assert future is not None
+        for key in keys:
+            self._loading[key] = future
+        task = asyncio.ensure_future(self._run(keys, future))
+        self._tasks.add(task)  # keep a reference until it finishes
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, keys: list[str], future: asyncio.Future[None]) -> None:
+        try:
+            values = await self._fetch(keys)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:  # every load waiting on this batch re-raises it
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning if none waits
+        else:
+            self._cache.update(zip(keys, values, strict=True))
+            future.set_result(None)
+        finally:
+            for key in keys:
+                self._loading.pop(key, None)
+
+    def forget(self, key: str) -> None:
+        """Drop one cached value."""
+        self._cache.pop(key, None)
 
 
 class Loaders:
@@ -28,7 +98,7 @@ class Loaders:
         self.store = store
         self.batches = 0
         self.keys = 0
-        self._raw: DataLoader[str, JSON | None] = DataLoader(load_fn=self._load_batch)
+        self._raw = KeyBatcher(self._load_batch)
         self._records: dict[str, Loaded] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[JSON | None]:
@@ -44,34 +114,42 @@ class Loaders:
         """The ids an index key lists (missing or malformed index: empty)."""
         return as_id_list(await self._raw.load(key))
 
+    async def indexes(self, keys: Sequence[str]) -> list[list[str]]:
+        """Several index arrays in one batch."""
+        return [as_id_list(v) for v in await self._raw.load_many(keys)]
+
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""
         key = spec.pattern.key(*key_args)
         if key in self._records:
             return self._records[key]
-        value = await self._raw.load(key)
-        return self._validated(spec, key, value)
+        return self._validated(spec, key, await self._raw.load(key))
 
     async def entities(self, spec: EntitySpec, ids: Sequence[str]) -> list[Loaded]:
         """Validated records of `spec` for each id, in order, in one batch."""
-        keys = [spec.pattern.literal_prefix + i for i in ids if i and ":" not in i]
-        values = iter(await self._raw.load_many(keys))
-        # An id that cannot form a key (empty, contains ':') reads as missing.
+        return await self.records([(spec, i) for i in ids])
+
+    async def records(self, refs: Sequence[tuple[EntitySpec, str]]) -> list[Loaded]:
+        """Validated records for (spec, id) pairs of any kinds, in order, in one batch.
+
+        An id that cannot form a key (empty, contains ':') reads as missing.
+        """
+        keys = [spec.pattern.literal_prefix + i if i and ":" not in i else "" for spec, i in refs]
+        values = iter(await self._raw.load_many([key for key in keys if key]))
         return [
-            self._validated(spec, spec.pattern.literal_prefix + i, next(values))
-            if i and ":" not in i
-            else None
-            for i in ids
+            self._validated(spec, key, next(values)) if key else None
+            for (spec, _), key in zip(refs, keys, strict=True)
         ]
 
     def _validated(self, spec: EntitySpec, key: str, value: Any) -> Loaded:
-        if key not in self._records:
-            self._records[key] = None if value is None else validate(spec.model, key, value)
-        return self._records[key]
+        found = self._records.get(key, self)
+        if found is self:
+            found = None if value is None else validate(spec.model, key, value)
+            self._records[key] = found
+        return found  # type: ignore[return-value]
 
     def forget(self, *keys: str) -> None:
         """Drop cached values after a write, so the rest of the request reads fresh data."""
         for key in keys:
-            if self._raw.cache_map.get(key) is not None:
-                self._raw.clear(key)
+            self._raw.forget(key)
             self._records.pop(key, None)
