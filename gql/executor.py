@@ -27,11 +27,13 @@ from graphql import (
     GraphQLAbstractType,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     is_abstract_type,
     is_leaf_type,
 )
@@ -41,6 +43,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 DEFINITION = "strawberry-definition"
 log = logging.getLogger("kvgraph.executor")
+_TEXT = (GraphQLString, GraphQLID)
 
 
 def _mark(context: Any, executor: str) -> None:
@@ -124,8 +127,10 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         columns = await asyncio.gather(
             *(self._column(type_, sources, fields[name], name) for name in names)
         )
-        rows = zip(*columns, strict=True) if names else ((),) * len(sources)
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        if not names:
+            return [{} for _ in sources]
+        # Columns all have one value per source (checked where they are built).
+        return [dict(zip(names, row)) for row in zip(*columns)]  # noqa: B905
 
     async def _column(
         self, type_: GraphQLObjectType, sources: list[Any], details: FieldDetailsList, key: str
@@ -166,6 +171,8 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(type_, GraphQLList):
             return await self._lists(type_, values, details)
         if is_leaf_type(type_):
+            if type_ in _TEXT and all(type(v) is str for v in values):
+                return values  # String/ID coercion of a str is the str itself
             coerce = type_.coerce_output_value
             return [coerce(v) for v in values]
         if is_abstract_type(type_):
@@ -209,8 +216,9 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, type_: GraphQLObjectType, values: list[Any], details: FieldDetailsList
     ) -> list[Any]:
         if type_.is_type_of is not None:
-            check = type_.is_type_of
-            if not all(check(v, None) for v in values):  # type: ignore[arg-type]
+            # kvgraph's is_type_of depends on the value's class only: check each class once.
+            samples = {type(v): v for v in values}.values()
+            if not all(type_.is_type_of(v, None) for v in samples):  # type: ignore[arg-type]
                 raise Unsupported(f"value is not a {type_.name}")
         collected = self.collect_subfields(type_, details)
         if collected.new_defer_usages:

@@ -48,7 +48,7 @@ async def context(ctx: Context, conv: m.Conversation) -> m.AIContext | None:
     """The conversation's current AI context (`context:{conversationId}`)."""
     found: m.AIContext | None = usable(ctx, await ctx.loaders.entity(e.CONTEXT, conv.id))
     if found is not None and found.conversation_id is None:
-        found.conversation_id = conv.id
+        return found.model_copy(update={"conversation_id": conv.id})
     return found
 
 

@@ -2,8 +2,9 @@
 
 `index` reads index arrays and `entity`/`entities` read records; all of them feed one key batch
 per event-loop tick, so every batch is exactly one `get_many` and a level of the query that
-needs records and index arrays at once still costs one round trip. Each stored value is
-decoded once (by the store, with orjson) and validated once per request.
+needs records and index arrays at once still costs one round trip. Values arrive as the
+stored JSON text; a record is decoded (orjson) and validated (pydantic) at most once per
+request, and not at all when the same text was validated before (`models.validate_raw`).
 
 The batcher is ours rather than Strawberry's DataLoader: a list level of thousands of keys
 then costs one future, not one per key, and a failed batch is not cached (the next load tries
@@ -14,15 +15,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
 
-from gql.kv.base import JSON, Store
+import orjson
+
+from gql.kv.base import JSON, Raw, Store
 from gql.kv.entities import EntitySpec
-from gql.kv.models import InvalidRecord, Record, validate
+from gql.kv.models import InvalidRecord, Record, validate_raw
 from gql.kv.repo import as_id_list
 
 Loaded = Record | InvalidRecord | None
-Fetch = Callable[[Sequence[str]], Awaitable[list[JSON | None]]]
+Fetch = Callable[[Sequence[str]], Awaitable[list[Raw | None]]]
+
+
+def _decode(raw: Raw | None) -> JSON:
+    """Decode stored JSON text; text that is not JSON reads as missing."""
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 class KeyBatcher:
@@ -30,14 +42,14 @@ class KeyBatcher:
 
     def __init__(self, fetch: Fetch) -> None:
         self._fetch = fetch
-        self._cache: dict[str, JSON | None] = {}
+        self._cache: dict[str, Raw | None] = {}
         self._loading: dict[str, asyncio.Future[None]] = {}
         self._pending: dict[str, None] = {}
         self._next: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def load_many(self, keys: Iterable[str]) -> list[JSON | None]:
-        """The values of `keys` (None for missing), in order."""
+    async def load_many(self, keys: Iterable[str]) -> list[Raw | None]:
+        """The stored JSON text of `keys` (None for missing), in order."""
         keys = list(keys)
         waits = {self._wait(key) for key in keys if key not in self._cache}
         waits.discard(None)
@@ -46,8 +58,8 @@ class KeyBatcher:
         cache = self._cache
         return [cache[key] for key in keys]
 
-    async def load(self, key: str) -> JSON | None:
-        """The value of one key."""
+    async def load(self, key: str) -> Raw | None:
+        """The stored JSON text of one key."""
         return (await self.load_many([key]))[0]
 
     def _wait(self, key: str) -> asyncio.Future[None] | None:
@@ -101,22 +113,22 @@ class Loaders:
         self._raw = KeyBatcher(self._load_batch)
         self._records: dict[str, Loaded] = {}
 
-    async def _load_batch(self, keys: Sequence[str]) -> list[JSON | None]:
+    async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
         self.keys += len(keys)
-        return await self.store.get_many(keys)
+        return await self.store.get_many_raw(keys)
 
     async def raw(self, key: str) -> JSON | None:
         """The decoded value at `key` (None when missing)."""
-        return await self._raw.load(key)
+        return _decode(await self._raw.load(key))
 
     async def index(self, key: str) -> list[str]:
         """The ids an index key lists (missing or malformed index: empty)."""
-        return as_id_list(await self._raw.load(key))
+        return as_id_list(_decode(await self._raw.load(key)))
 
     async def indexes(self, keys: Sequence[str]) -> list[list[str]]:
         """Several index arrays in one batch."""
-        return [as_id_list(v) for v in await self._raw.load_many(keys)]
+        return [as_id_list(_decode(v)) for v in await self._raw.load_many(keys)]
 
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""
@@ -141,10 +153,10 @@ class Loaders:
             for (spec, _), key in zip(refs, keys, strict=True)
         ]
 
-    def _validated(self, spec: EntitySpec, key: str, value: Any) -> Loaded:
+    def _validated(self, spec: EntitySpec, key: str, raw: Raw | None) -> Loaded:
         found = self._records.get(key, self)
         if found is self:
-            found = None if value is None else validate(spec.model, key, value)
+            found = None if raw is None else validate_raw(spec.model, key, raw)
             self._records[key] = found
         return found  # type: ignore[return-value]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
 import pytest
 
 from gql.kv import ConflictError, Store
@@ -123,3 +124,10 @@ async def test_ping_and_reopen(store: Store, make_store: object) -> None:
     other = make_store()  # type: ignore[operator]
     await other.open()  # CREATE TABLE IF NOT EXISTS on an existing table is harmless
     assert await other.get("persist") == {"ok": True}
+
+
+async def test_get_many_raw_returns_json_text(store: Store) -> None:
+    await store.set_many({"a": {"x": [1, "é"]}, "b": [1, 2]})
+    raws = await store.get_many_raw(["b", "missing", "a"])
+    assert raws[1] is None
+    assert [orjson.loads(r) for r in (raws[0], raws[2])] == [[1, 2], {"x": [1, "é"]}]

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 JSON = Any
+Raw = str | bytes  # a stored value as the database returns it: JSON text
 SCAN_PAGE = 500
 _TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -49,7 +50,7 @@ def dumps(value: JSON) -> str:
     return orjson.dumps(value).decode()
 
 
-def loads(raw: str | bytes | None) -> JSON:
+def loads(raw: Raw | None) -> JSON:
     """Decode stored JSON text; None stays None."""
     return None if raw is None else orjson.loads(raw)
 
@@ -115,8 +116,12 @@ class Store(abc.ABC):
         """Raise StoreError unless the table can be read."""
 
     @abc.abstractmethod
+    async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
+        """Read keys in one batch as JSON text; order-preserving, None for missing."""
+
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
         """Read keys in one batch; order-preserving, None for missing, duplicates allowed."""
+        return [loads(raw) for raw in await self.get_many_raw(keys)]
 
     async def get(self, key: str) -> JSON | None:
         """Read one key."""

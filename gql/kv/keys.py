@@ -32,6 +32,7 @@ class KeyPattern:
     role: Role
     params: tuple[str, ...] = field(init=False)
     regex: re.Pattern[str] = field(init=False, repr=False)
+    literal_prefix: str = field(init=False, repr=False)  # text before the first parameter
 
     def __post_init__(self) -> None:
         params = tuple(_PARAM.findall(self.template))
@@ -41,11 +42,7 @@ class KeyPattern:
         )
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "regex", re.compile(f"^{body}$"))
-
-    @property
-    def literal_prefix(self) -> str:
-        """The text before the first parameter (`trips:index:`)."""
-        return self.template.split("{", 1)[0]
+        object.__setattr__(self, "literal_prefix", self.template.split("{", 1)[0])
 
     def key(self, *args: str) -> str:
         """Build a key from positional parameters, refusing ids that would break parsing."""

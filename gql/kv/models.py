@@ -8,10 +8,14 @@ record's `title`/`name`/`content` are required: real tables are sparse.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+
+PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
 
 Role = Literal["user", "assistant", "system", "tool"]
 SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
@@ -31,8 +35,9 @@ UTCDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
 class Record(BaseModel):
     """Base of every stored record."""
 
+    # Frozen: a validated record may be shared by every request that reads the same bytes.
     model_config = ConfigDict(
-        extra="allow", populate_by_name=True, alias_generator=to_camel, frozen=False
+        extra="allow", populate_by_name=True, alias_generator=to_camel, frozen=True
     )
 
     def to_json(self) -> dict[str, Any]:
@@ -294,6 +299,31 @@ def describe(error: ValidationError) -> str:
         parts.append(f"{where}: {err['msg']}")
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE)
+def _parse(model: type[Record], raw: str | bytes) -> Record | str:
+    """Decode and validate stored JSON text; a string is the reason it is invalid."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return "not valid JSON"
+    if not isinstance(value, dict):
+        return f"expected a JSON object, found {type(value).__name__}"
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        return describe(exc)
+
+
+def validate_raw(model: type[Record], key: str, raw: str | bytes) -> Record | InvalidRecord:
+    """Validate a stored value given as JSON text, reusing the result for identical text.
+
+    Equal bytes always give an equal (immutable) record, so a record unchanged since an
+    earlier request is neither decoded nor validated again.
+    """
+    result = _parse(model, raw)
+    return InvalidRecord(key, result) if isinstance(result, str) else result
 
 
 def validate(model: type[Record], key: str, value: Any) -> Record | InvalidRecord:

@@ -18,6 +18,7 @@ from gql.kv.base import (
     JSON,
     SCAN_PAGE,
     ConflictError,
+    Raw,
     Stats,
     Store,
     StoreError,
@@ -39,13 +40,13 @@ def _escape_like(prefix: str) -> str:
 
 async def _select(
     conn: Any, table: str, keys: Sequence[str], stats: Stats, lock: str = ""
-) -> list[JSON | None]:
-    found: dict[str, JSON] = {}
+) -> list[Raw | None]:
+    found: dict[str, Raw] = {}
     for part in chunks(unique(keys), CHUNK):
         sql = f"SELECT key, value::text FROM {table} WHERE key = ANY($1::text[]){lock}"
         rows = await conn.fetch(sql, list(part))
         stats.count(len(part))
-        found.update((row[0], loads(row[1])) for row in rows)
+        found.update((row[0], row[1]) for row in rows)
     return [found.get(key) for key in keys]
 
 
@@ -64,7 +65,8 @@ class PostgresTransaction(Transaction):
             ordered,
         )
         self._stats.count()
-        return await _select(self._conn, self._table, keys, self._stats, " FOR UPDATE")
+        raws = await _select(self._conn, self._table, keys, self._stats, " FOR UPDATE")
+        return [loads(raw) for raw in raws]
 
     async def set_many(self, items: Mapping[str, JSON]) -> None:
         if not items:
@@ -132,7 +134,7 @@ class PostgresStore(Store):
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"Postgres store not readable: {exc}") from exc
 
-    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+    async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
         return await _select(self._require_pool(), self._table, keys, self.stats)
 
     async def scan_prefix(

@@ -18,6 +18,7 @@ import aiosqlite
 from gql.kv.base import (
     JSON,
     SCAN_PAGE,
+    Raw,
     Stats,
     Store,
     StoreError,
@@ -56,14 +57,14 @@ async def _connect(path: str) -> aiosqlite.Connection:
 
 async def _select(
     conn: aiosqlite.Connection, table: str, keys: Sequence[str], stats: Stats
-) -> list[JSON | None]:
-    found: dict[str, JSON] = {}
+) -> list[Raw | None]:
+    found: dict[str, Raw] = {}
     wanted = unique(keys)
     for part in chunks(wanted, CHUNK):
         sql = f"SELECT key, value FROM {table} WHERE key IN ({','.join('?' * len(part))})"
         rows = await conn.execute_fetchall(sql, part)
         stats.count(len(part))
-        found.update((key, loads(value)) for key, value in rows)
+        found.update(rows)  # type: ignore[arg-type]
     return [found.get(key) for key in keys]
 
 
@@ -74,7 +75,7 @@ class SQLiteTransaction(Transaction):
         self._conn, self._table, self._stats = conn, table, stats
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
-        return await _select(self._conn, self._table, keys, self._stats)
+        return [loads(raw) for raw in await _select(self._conn, self._table, keys, self._stats)]
 
     async def set_many(self, items: Mapping[str, JSON]) -> None:
         if not items:
@@ -129,7 +130,7 @@ class SQLiteStore(Store):
         except (aiosqlite.Error, ValueError) as exc:
             raise StoreError(f"SQLite store not readable: {exc}") from exc
 
-    async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
+    async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
         return await _select(self._conn(self._reader), self._table, keys, self.stats)
 
     async def scan_prefix(
