@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -106,7 +107,7 @@ def build_schema(*, fast: bool = True) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[AIContext, Event, Restaurant, Rental],
-        extensions=[GatewayErrors, RecordReports, KVStats],
+        extensions=[ValidationCache, GatewayErrors, RecordReports, KVStats],
         config=StrawberryConfig(disable_field_suggestions=True),
         execution_context_class=LevelExecutionContext if fast else None,
     )

@@ -20,7 +20,7 @@ AGENT_MAX = 80
 async def user_conversations(ctx: Context, user_id: str, args: PageArgs) -> Page:
     """A page of a user's conversations (`conversation:index:{userId}`)."""
     ids = await ctx.loaders.index(k.CONVERSATIONS_INDEX.key(user_id))
-    return await page_of(ctx, e.CONVERSATION, ids, args)
+    return await page_of(ctx, e.CONVERSATION, ids, args, children=k.MESSAGES_INDEX)
 
 
 async def conversation(ctx: Context, conversation_id: str) -> m.Conversation | None:

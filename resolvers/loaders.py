@@ -58,6 +58,12 @@ class KeyBatcher:
         cache = self._cache
         return [cache[key] for key in keys]
 
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Add keys to the next batch without waiting for them."""
+        for key in keys:
+            if key not in self._cache:
+                self._wait(key)
+
     async def load(self, key: str) -> Raw | None:
         """The stored JSON text of one key."""
         return (await self.load_many([key]))[0]
@@ -117,6 +123,10 @@ class Loaders:
         self.batches += 1
         self.keys += len(keys)
         return await self.store.get_many_raw(keys)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Fetch keys with the next batch (a later load of them costs no round trip)."""
+        self._raw.prefetch(keys)
 
     async def raw(self, key: str) -> JSON | None:
         """The decoded value at `key` (None when missing)."""

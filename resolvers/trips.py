@@ -21,7 +21,7 @@ TEXT = {"title": (v.TITLE_MAX, True), "destination": (v.TITLE_MAX, False), "stat
 async def user_trips(ctx: Context, user_id: str, args: PageArgs) -> Page:
     """A page of a user's trips, in index order."""
     ids = await ctx.loaders.index(k.TRIPS_INDEX.key(user_id))
-    return await page_of(ctx, e.TRIP, ids, args)
+    return await page_of(ctx, e.TRIP, ids, args, children=k.ITEMS_INDEX)
 
 
 async def trip(ctx: Context, trip_id: str) -> m.Trip | None:

@@ -30,7 +30,7 @@ from gql.kv.base import (
     unique,
 )
 
-CHUNK = 500  # keys per statement: well under SQLite's bound-variable limit
+CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
 BUSY_TIMEOUT_MS = 10_000
 
 
