@@ -12,7 +12,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.repo import InvalidData, RepoError
 from resolvers import validate as v
-from resolvers.access import readable_item, readable_trip, writable_trip
+from resolvers.access import readable_item, writable_trip
 from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id
 from resolvers.locations import find_place, kind_of, place
 from resolvers.paging import Page
@@ -35,21 +35,6 @@ async def trip_items(ctx: Context, trip: m.Trip, args: PageArgs) -> Page:
 async def item(ctx: Context, item_id: str) -> m.Item | None:
     """An item whose trip the viewer may read."""
     return await readable_item(ctx, item_id)
-
-
-async def item_trip(ctx: Context, it: m.Item) -> m.Trip | None:
-    """The trip an item belongs to."""
-    return await readable_trip(ctx, it.trip_id)
-
-
-async def cost(ctx: Context, it: m.Item) -> Money | None:
-    """The item's cost in its own currency, or else its trip's."""
-    if it.cost is None:
-        return None
-    if it.currency:
-        return Money(it.cost, it.currency)
-    trip = await readable_trip(ctx, it.trip_id)
-    return Money(it.cost, trip.currency if trip else None)
 
 
 def _times(data: dict[str, Any]) -> None:

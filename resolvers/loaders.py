@@ -128,17 +128,9 @@ class Loaders:
         """Fetch keys with the next batch (a later load of them costs no round trip)."""
         self._raw.prefetch(keys)
 
-    async def raw(self, key: str) -> JSON | None:
-        """The decoded value at `key` (None when missing)."""
-        return _decode(await self._raw.load(key))
-
     async def index(self, key: str) -> list[str]:
         """The ids an index key lists (missing or malformed index: empty)."""
         return as_id_list(_decode(await self._raw.load(key)))
-
-    async def indexes(self, keys: Sequence[str]) -> list[list[str]]:
-        """Several index arrays in one batch."""
-        return [as_id_list(_decode(v)) for v in await self._raw.load_many(keys)]
 
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""

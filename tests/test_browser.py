@@ -18,8 +18,11 @@ from aiohttp import web
 
 from gql.app import create_app
 from gql.appkeys import STORE
+from gql.auth import mint_token
+from gql.demo import DEMO_USER_ID, seed_demo
 from gql.graphiql import check_assets, fetch_command
-from gql.settings import Settings
+from gql.server import FIRST_QUERY, ide_link
+from gql.settings import DEV_JWT_SECRET, Settings
 from tests.cdp import chromium_path, launch
 
 pytestmark = pytest.mark.slow
@@ -101,3 +104,42 @@ async def test_offline_graphiql_runs_a_typed_query(
         )
         assert f'"name": "{PLACE}"' in result, f"unexpected result pane: {result!r}{page.report()}"
         assert page.errors == [], f"the page reported errors:{page.report()}"
+
+
+async def test_dev_link_opens_signed_in_with_the_first_query(
+    graphiql_assets: Path, aiohttp_server: Any, tmp_path: Path
+) -> None:
+    """The newcomer's path: open the link `serve --dev` prints, press run, see the demo data."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db",
+        jwt_secret=DEV_JWT_SECRET,
+        graphiql_assets=str(graphiql_assets),
+    )
+    server = await aiohttp_server(create_app(settings), host="127.0.0.1")
+    await seed_demo(server.app[STORE])
+    token = mint_token(DEV_JWT_SECRET, DEMO_USER_ID)
+    link = ide_link(f"http://127.0.0.1:{server.port}/graphql", token)
+    deadline = time.monotonic() + TOTAL_TIMEOUT
+
+    async with launch(tmp_path / "chromium-profile") as page:
+        await page.send("Page.navigate", url=link)
+        await page.wait_for(
+            f"!!document.querySelector('{EDITOR}')?.CodeMirror", "the GraphiQL editor", deadline
+        )
+        loaded = await page.evaluate(f"document.querySelector('{EDITOR}').CodeMirror.getValue()")
+        assert loaded == FIRST_QUERY
+        await page.click(".graphiql-execute-button")
+        result = await page.wait_for(
+            f"(() => {{ const t = document.querySelector('{RESULT}')?.innerText || '';"
+            " return t.includes('totalCount') ? t : ''; })()",
+            "the result pane to show the demo user's trips",
+            deadline,
+        )
+        assert '"displayName": "Dana Demo"' in result, f"{result[:500]!r}{page.report()}"
+        assert '"__typename": "Restaurant"' in result
+        assert page.errors == [], f"the page reported errors:{page.report()}"
+
+
+def test_readme_first_query_is_the_dev_link_query() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert FIRST_QUERY in readme
