@@ -207,3 +207,15 @@ async def test_cli_check_and_repair(
         await store.delete(key)
     assert await asyncio.to_thread(cli.main, ["check", *flags]) == 0
     assert "no problems found" in capsys.readouterr().out
+
+
+async def test_saved_entries_may_name_their_kind(store: Store) -> None:
+    await store.set_many(
+        {
+            "restaurant:r-1": {"id": "r-1", "name": "Tasca"},
+            "restaurants:index": ["r-1"],
+            "saved:u9": ["restaurant:r-1", "rental:r-1", "r-1"],
+        }
+    )
+    report = await scan(store)
+    assert [(p.kind, p.id) for p in report.problems] == [(Kind.DANGLING, "rental:r-1")]

@@ -111,7 +111,13 @@ def index_problem(value: Any) -> str | None:
 def target_keys(index_pattern: k.KeyPattern, id_: str) -> list[str]:
     """The entity keys an id in this index may point to (empty if the id cannot be a key)."""
     target = INDEX_TARGET.get(index_pattern.name)
-    patterns = [s.pattern for s in LOCATIONS.values()] if target is None else [target.pattern]
+    kind, sep, place_id = id_.partition(":")
+    if target is None and sep and kind in LOCATIONS:  # `saved:` entries may read `kind:id`
+        patterns, id_ = [LOCATIONS[kind].pattern], place_id
+    elif target is None:
+        patterns = [s.pattern for s in LOCATIONS.values()]
+    else:
+        patterns = [target.pattern]
     try:
         return [pattern.key(id_) for pattern in patterns]
     except ValueError:
