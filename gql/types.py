@@ -34,6 +34,23 @@ def relation(batch: b.Batch, resolver: Any, **options: Any) -> Any:
     return strawberry.field(resolver=resolver, metadata={"batch": batch}, **options)
 
 
+def connection(batch: b.Batch, node: str, **options: Any) -> Any:
+    """A Relay connection of `node` objects (`first/after/last/before`) served by `batch`."""
+
+    async def resolve(
+        root: strawberry.Parent[Any],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Any:
+        return await one(batch, info, root, first=first, after=after, last=last, before=before)
+
+    resolve.__annotations__["return"] = f"Connection[{node}]"  # resolved in this module
+    return relation(batch, resolve, **options)
+
+
 def backed_by(*models: type) -> Any:
     """Mark a GraphQL object type as served by these record classes."""
 
@@ -217,18 +234,6 @@ class ItineraryItem(Node):
     cost: Money | None = relation(b.item_costs, _item_cost)
 
 
-async def _trip_items(
-    root: strawberry.Parent[m.Trip],
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[ItineraryItem]:
-    page = {"first": first, "after": after, "last": last, "before": before}
-    return await one(b.trip_items, info, root, **page)
-
-
 async def _trip_owner(root: strawberry.Parent[m.Trip], info: Info) -> User:
     return await one(b.trip_owner, info, root)
 
@@ -246,8 +251,10 @@ class Trip(Node):
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
     owner: User = relation(b.trip_owner, _trip_owner)
-    items: Connection[ItineraryItem] = relation(
-        b.trip_items, _trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
+    items: Connection[ItineraryItem] = connection(
+        b.trip_items,
+        "ItineraryItem",
+        description="The itinerary, in order (`items:index:{tripId}`).",
     )
 
 
@@ -277,18 +284,6 @@ class Message(Node):
     timestamp: dt.datetime | None
 
 
-async def _conv_messages(
-    root: strawberry.Parent[m.Conversation],
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Message]:
-    page = {"first": first, "after": after, "last": last, "before": before}
-    return await one(b.conversation_messages, info, root, **page)
-
-
 async def _conv_context(root: strawberry.Parent[m.Conversation], info: Info) -> AIContext | None:
     return await one(b.conversation_context, info, root)
 
@@ -301,7 +296,7 @@ class Conversation(Node):
     agent_type: str | None
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
-    messages: Connection[Message] = relation(b.conversation_messages, _conv_messages)
+    messages: Connection[Message] = connection(b.conversation_messages, "Message")
     context: AIContext | None = relation(b.conversation_context, _conv_context)
 
 
@@ -353,30 +348,6 @@ async def _preferences(root: strawberry.Parent[UserRef], info: Info) -> Preferen
     return await one(b.user_preferences, info, root)
 
 
-async def _user_trips(
-    root: strawberry.Parent[UserRef],
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Trip]:
-    page = {"first": first, "after": after, "last": last, "before": before}
-    return await one(b.user_trips, info, root, **page)
-
-
-async def _user_conversations(
-    root: strawberry.Parent[UserRef],
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Conversation]:
-    page = {"first": first, "after": after, "last": last, "before": before}
-    return await one(b.user_conversations, info, root, **page)
-
-
 async def _user_suggestions(
     root: strawberry.Parent[UserRef],
     info: Info,
@@ -390,18 +361,6 @@ async def _user_suggestions(
     return await one(b.user_suggestions, info, root, status=status, **page)
 
 
-async def _saved_places(
-    root: strawberry.Parent[UserRef],
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Location]:
-    page = {"first": first, "after": after, "last": last, "before": before}
-    return await one(b.user_saved_places, info, root, **page)
-
-
 @strawberry.type(description="A user: the viewer. Profile fields are null without `profile:{id}`.")
 @backed_by(UserRef)
 class User(Node):
@@ -410,7 +369,7 @@ class User(Node):
     display_name: str | None = relation(b.user_display_name, _display_name)
     avatar_url: str | None = relation(b.user_avatar_url, _avatar_url)
     preferences: Preferences | None = relation(b.user_preferences, _preferences)
-    trips: Connection[Trip] = relation(b.user_trips, _user_trips)
-    conversations: Connection[Conversation] = relation(b.user_conversations, _user_conversations)
+    trips: Connection[Trip] = connection(b.user_trips, "Trip")
+    conversations: Connection[Conversation] = connection(b.user_conversations, "Conversation")
     suggestions: Connection[Suggestion] = relation(b.user_suggestions, _user_suggestions)
-    saved_places: Connection[Location] = relation(b.user_saved_places, _saved_places)
+    saved_places: Connection[Location] = connection(b.user_saved_places, "Location")
