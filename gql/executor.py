@@ -124,9 +124,13 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> list[dict[str, Any]]:
         """Complete one level: every field of `fields` for every source."""
         names = list(fields)
-        columns = await asyncio.gather(
-            *(self._column(type_, sources, fields[name], name) for name in names)
-        )
+        # A TaskGroup, not gather: when one field gives up, its siblings stop too.
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(self._column(type_, sources, fields[name], name))
+                for name in names
+            ]
+        columns = [task.result() for task in tasks]
         if not names:
             return [{} for _ in sources]
         # Columns all have one value per source (checked where they are built).

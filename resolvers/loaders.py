@@ -54,7 +54,8 @@ class KeyBatcher:
         waits = {self._wait(key) for key in keys if key not in self._cache}
         waits.discard(None)
         for future in waits:
-            await future  # type: ignore[misc]
+            # Shielded: a cancelled reader must not cancel a batch that others wait for.
+            await asyncio.shield(future)  # type: ignore[arg-type]
         cache = self._cache
         return [cache[key] for key in keys]
 
