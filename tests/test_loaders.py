@@ -1,0 +1,75 @@
+"""The key batcher: one fetch per tick, shared fairly, failures not cached."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from gql.kv.base import Raw
+from resolvers.loaders import KeyBatcher
+
+
+class FakeStore:
+    """Records every fetch; fails while `failing` is set."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.failing = False
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def fetch(self, keys: Sequence[str]) -> list[Raw | None]:
+        self.calls.append(list(keys))
+        await self.gate.wait()
+        if self.failing:
+            raise RuntimeError("store down")
+        return [f'"{k}"' if k != "missing" else None for k in keys]
+
+
+async def test_one_fetch_per_tick_in_key_order() -> None:
+    store = FakeStore()
+    batcher = KeyBatcher(store.fetch)
+    a, b, c = await asyncio.gather(
+        batcher.load_many(["x", "y"]), batcher.load("missing"), batcher.load_many(["y", "z", "x"])
+    )
+    assert store.calls == [["x", "y", "missing", "z"]]
+    assert (a, b, c) == (['"x"', '"y"'], None, ['"y"', '"z"', '"x"'])
+    assert await batcher.load("z") == '"z"'
+    assert len(store.calls) == 1  # cached
+
+
+async def test_a_cancelled_reader_does_not_cancel_the_batch() -> None:
+    store = FakeStore()
+    store.gate.clear()
+    batcher = KeyBatcher(store.fetch)
+    first = asyncio.create_task(batcher.load("k"))
+    second = asyncio.create_task(batcher.load("k"))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    store.gate.set()
+    assert await second == '"k"'
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+
+async def test_a_failed_batch_is_not_cached() -> None:
+    store = FakeStore()
+    store.failing = True
+    batcher = KeyBatcher(store.fetch)
+    with pytest.raises(RuntimeError, match="store down"):
+        await batcher.load("k")
+    store.failing = False
+    assert await batcher.load("k") == '"k"'
+    assert store.calls == [["k"], ["k"]]
+
+
+async def test_prefetch_joins_the_next_batch() -> None:
+    store = FakeStore()
+    batcher = KeyBatcher(store.fetch)
+    batcher.prefetch(["p1", "p2"])
+    assert await batcher.load("q") == '"q"'
+    assert store.calls == [["p1", "p2", "q"]]
+    assert await batcher.load_many(["p2", "p1"]) == ['"p2"', '"p1"']
+    assert len(store.calls) == 1
