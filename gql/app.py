@@ -10,7 +10,7 @@ from aiohttp.typedefs import Middleware
 
 from gql import graphiql
 from gql.appkeys import SETTINGS, STORE
-from gql.kv import StoreError, open_store
+from gql.kv import StoreError
 from gql.schema import build_schema
 from gql.settings import Settings
 from gql.view import GatewayView
@@ -22,9 +22,7 @@ CORS_HEADERS = "Authorization, Content-Type"
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the store for the app's lifetime."""
     settings = app[SETTINGS]
-    store = open_store(
-        settings.store_url, settings.kv_table, pg_statement_cache=settings.pg_statement_cache
-    )
+    store = settings.make_store()
     await store.open()
     app[STORE] = store
     yield

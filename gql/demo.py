@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from gql.kv import Store, StoreError, open_store
+from gql.kv import Store, StoreError
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv.entities import EntitySpec
@@ -584,9 +584,7 @@ async def store_is_empty(store: Store) -> bool:
 
 async def seed_demo_command(settings: Settings, *, force: bool) -> int:
     """Seed the configured store (refusing one that has data unless `force`); exit code."""
-    store = open_store(
-        settings.store_url, settings.kv_table, pg_statement_cache=settings.pg_statement_cache
-    )
+    store = settings.make_store()
     try:
         await store.open()
         if not force and not await store_is_empty(store):

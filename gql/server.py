@@ -12,7 +12,7 @@ from aiohttp import web
 
 from gql.app import create_app
 from gql.auth import mint_token
-from gql.kv import StoreError, open_store
+from gql.kv import StoreError
 from gql.settings import Settings
 
 SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get on SIGTERM/SIGINT
@@ -32,7 +32,7 @@ async def prepare_dev_store(settings: Settings) -> str:
     """Seed the store with demo data if it is empty; return the demo user's id."""
     from gql.demo import DEMO_USER_ID, seed_demo, store_is_empty
 
-    store = open_store(settings.store_url, settings.kv_table)
+    store = settings.make_store()
     await store.open()
     try:
         if await store_is_empty(store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gql.kv import Store, open_store
 from gql.kv.base import quote_table
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
         if value.partition("://")[0] not in {"sqlite", "postgres", "postgresql"}:
             raise ValueError("use sqlite:///path.db or postgresql://user@host/db")
         return value
+
+    def make_store(self) -> Store:
+        """An unopened store for these settings."""
+        return open_store(self.store_url, self.kv_table, pg_statement_cache=self.pg_statement_cache)
 
     def secret(self) -> str | None:
         """The JWT secret in clear, for signing and verifying only."""

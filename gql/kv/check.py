@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv import open_store
 from gql.kv.base import Store, StoreError, Transaction
 from gql.kv.entities import INDEX_TARGET, LOCATIONS, SPECS, EntitySpec
 from gql.kv.repo import atomic
@@ -382,9 +381,7 @@ async def _repair_lines(store: Store, report: Report, apply: bool) -> list[str]:
 
 async def check_command(settings: Settings, *, repair: bool, apply: bool) -> int:
     """Run `check` (exit 1 if anything is found) or `repair` (exit 0) against the store."""
-    store = open_store(
-        settings.store_url, settings.kv_table, pg_statement_cache=settings.pg_statement_cache
-    )
+    store = settings.make_store()
     try:
         await store.open()
         report = await scan(store, progress=_progress)
