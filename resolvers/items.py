@@ -44,10 +44,8 @@ def _times(data: dict[str, Any]) -> None:
 
 
 def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
-    limits = (
-        TEXT if creating else {n: (lim, n in data and n == "title") for n, (lim, _) in TEXT.items()}
-    )
-    problems = v.text_fields(data, limits) + v.currency(data) + v.amount(data, "cost")
+    problems = v.text_fields(data, TEXT, partial=not creating)
+    problems += v.currency(data) + v.amount(data, "cost")
     _times(data)  # first: uniform UTC strings compare correctly, naive or not
     problems += v.ordered(data.get("startTime"), data.get("endTime"), "startTime", "endTime")
     return problems

@@ -36,10 +36,7 @@ def _dates(data: dict[str, Any]) -> None:
 
 
 def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
-    limits = TEXT if creating else {n: (lim, False) for n, (lim, _) in TEXT.items()}
-    if not creating and "title" in data:
-        limits["title"] = (v.TITLE_MAX, True)
-    problems = v.text_fields(data, limits) + v.currency(data)
+    problems = v.text_fields(data, TEXT, partial=not creating) + v.currency(data)
     problems += v.ordered(data.get("startDate"), data.get("endDate"), "startDate", "endDate")
     _dates(data)
     return problems

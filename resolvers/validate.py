@@ -23,11 +23,17 @@ def iso_datetime(value: dt.datetime) -> str:
     return stamp.replace("+00:00", "Z")
 
 
-def text_fields(data: dict[str, Any], limits: dict[str, tuple[int, bool]]) -> list[Problem]:
-    """Trim and length-check text fields in place: {field: (limit, required)}."""
+def text_fields(
+    data: dict[str, Any], limits: dict[str, tuple[int, bool]], *, partial: bool = False
+) -> list[Problem]:
+    """Trim and length-check text fields in place: {field: (limit, required)}.
+
+    `partial` (an update): fields left out are fine, but a required one that is given must
+    not be null or empty.
+    """
     problems = []
     for name, (limit, required) in limits.items():
-        if name not in data and not required:
+        if name not in data and (partial or not required):
             continue
         result = clean_text(data.get(name), name, required=required, limit=limit)
         if isinstance(result, Problem):
