@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -53,6 +53,18 @@ class Outcome:
     def from_error(cls, error: RepoError) -> Outcome:
         """An outcome from an expected repository failure."""
         return cls.fail(error.message, error.field, error.code)
+
+
+async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any = None) -> Outcome:
+    """Await a repository write: an expected failure becomes a userError, and on success the
+    request's loaders forget the `forget` keys. The payload shows `shown`, or what was written.
+    """
+    try:
+        record = await write
+    except RepoError as exc:
+        return Outcome.from_error(exc)
+    ctx.loaders.forget(*forget)
+    return Outcome(record if shown is None else shown)
 
 
 def usable(ctx: Context, loaded: Loaded) -> Any:

@@ -11,7 +11,7 @@ from gql.kv import models as m
 from gql.kv.repo import RepoError, now
 from resolvers import validate as v
 from resolvers.access import own_conversation
-from resolvers.common import Outcome, PageArgs, page_of, usable, viewer_id
+from resolvers.common import Outcome, PageArgs, page_of, usable, viewer_id, written
 from resolvers.paging import Page
 
 AGENT_MAX = 80
@@ -104,9 +104,9 @@ async def delete_conversation(ctx: Context, conversation_id: str) -> Outcome:
     user = viewer_id(ctx)
     if await own_conversation(ctx, conversation_id) is None:
         return Outcome.fail("conversation not found", "id", "NOT_FOUND")
-    try:
-        record = await ctx.repo.delete(e.CONVERSATION, conversation_id)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(k.CONVERSATIONS_INDEX.key(user), e.CONVERSATION.pattern.key(conversation_id))
-    return Outcome(record)
+    return await written(
+        ctx,
+        ctx.repo.delete(e.CONVERSATION, conversation_id),
+        k.CONVERSATIONS_INDEX.key(user),
+        e.CONVERSATION.pattern.key(conversation_id),
+    )

@@ -10,10 +10,10 @@ from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import InvalidData, RepoError
+from gql.kv.repo import InvalidData
 from resolvers import validate as v
 from resolvers.access import readable_item, writable_trip
-from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id
+from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id, written
 from resolvers.locations import find_place, kind_of, place
 from resolvers.paging import Page
 
@@ -86,12 +86,11 @@ async def add_item(
     problems += await _check_location(ctx, data)
     if problems:
         return Outcome(None, problems)
-    try:
-        record = await ctx.repo.create(e.ITEM, {**data, "tripId": trip_id}, position=position)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(k.ITEMS_INDEX.key(trip_id))
-    return Outcome(record)
+    return await written(
+        ctx,
+        ctx.repo.create(e.ITEM, {**data, "tripId": trip_id}, position=position),
+        k.ITEMS_INDEX.key(trip_id),
+    )
 
 
 async def _editable(ctx: Context, item_id: str) -> m.Item | None:
@@ -111,12 +110,11 @@ async def update_item(ctx: Context, item_id: str, data: dict[str, Any]) -> Outco
         problems += await _check_location(ctx, data)
     if problems:
         return Outcome(None, problems)
-    try:
-        record = await ctx.repo.update(e.ITEM, [item_id], data, check=_time_order)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(e.ITEM.pattern.key(item_id))
-    return Outcome(record)
+    return await written(
+        ctx,
+        ctx.repo.update(e.ITEM, [item_id], data, check=_time_order),
+        e.ITEM.pattern.key(item_id),
+    )
 
 
 async def remove_item(ctx: Context, item_id: str) -> Outcome:
@@ -125,12 +123,12 @@ async def remove_item(ctx: Context, item_id: str) -> Outcome:
     it = await _editable(ctx, item_id)
     if it is None:
         return Outcome.fail("item not found", "id", "NOT_FOUND")
-    try:
-        record = await ctx.repo.delete(e.ITEM, item_id)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(k.ITEMS_INDEX.key(it.trip_id), e.ITEM.pattern.key(item_id))
-    return Outcome(record)
+    return await written(
+        ctx,
+        ctx.repo.delete(e.ITEM, item_id),
+        k.ITEMS_INDEX.key(it.trip_id),
+        e.ITEM.pattern.key(item_id),
+    )
 
 
 async def move_item(ctx: Context, item_id: str, position: int) -> Outcome:
@@ -142,9 +140,4 @@ async def move_item(ctx: Context, item_id: str, position: int) -> Outcome:
     if it is None:
         return Outcome.fail("item not found", "id", "NOT_FOUND")
     index_key = k.ITEMS_INDEX.key(it.trip_id)
-    try:
-        await ctx.repo.move(index_key, item_id, position)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(index_key)
-    return Outcome(it)
+    return await written(ctx, ctx.repo.move(index_key, item_id, position), index_key, shown=it)

@@ -10,8 +10,7 @@ from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import RepoError
-from resolvers.common import Outcome, PageArgs, usable, viewer_id
+from resolvers.common import Outcome, PageArgs, usable, viewer_id, written
 from resolvers.paging import Page, window
 
 KINDS: tuple[str, ...] = k.LOCATION_KINDS
@@ -110,12 +109,7 @@ async def save_place(ctx: Context, place_id: str, kind: str | None) -> Outcome:
     key = k.SAVED.key(user)
     if any(_refers_to(ref, found.id) for ref in await ctx.loaders.index(key)):
         return Outcome(found)  # saved already, perhaps as `kind:id`
-    try:
-        await ctx.repo.add_to_list(key, found.id)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(key)
-    return Outcome(found)
+    return await written(ctx, ctx.repo.add_to_list(key, found.id), key, shown=found)
 
 
 async def unsave_place(ctx: Context, place_id: str) -> Outcome:

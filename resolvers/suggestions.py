@@ -6,9 +6,8 @@ from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import RepoError
 from resolvers.access import own_suggestion
-from resolvers.common import Outcome, PageArgs, page_of, records_of, viewer_id
+from resolvers.common import Outcome, PageArgs, page_of, records_of, viewer_id, written
 from resolvers.paging import Page, window
 
 
@@ -40,9 +39,9 @@ async def set_status(ctx: Context, suggestion_id: str, status: str) -> Outcome:
         return Outcome.fail("suggestion not found", "id", "NOT_FOUND")
     if found.status != "active":
         return Outcome.fail(f"suggestion is {found.status}, not active", "id", "NOT_ACTIVE")
-    try:
-        record = await ctx.repo.update(e.SUGGESTION, [suggestion_id], {"status": status})
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(e.SUGGESTION.pattern.key(suggestion_id), k.SUGGESTIONS_ACTIVE.key(user))
-    return Outcome(record)
+    return await written(
+        ctx,
+        ctx.repo.update(e.SUGGESTION, [suggestion_id], {"status": status}),
+        e.SUGGESTION.pattern.key(suggestion_id),
+        k.SUGGESTIONS_ACTIVE.key(user),
+    )

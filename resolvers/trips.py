@@ -9,10 +9,10 @@ from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import InvalidData, RepoError
+from gql.kv.repo import InvalidData
 from resolvers import validate as v
 from resolvers.access import owned_trip, readable_trip
-from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id
+from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id, written
 from resolvers.paging import Page
 
 TEXT = {"title": (v.TITLE_MAX, True), "destination": (v.TITLE_MAX, False), "status": (40, False)}
@@ -53,12 +53,9 @@ async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     user = viewer_id(ctx)
     if problems := _check(data, creating=True):
         return Outcome(None, problems)
-    try:
-        record = await ctx.repo.create(e.TRIP, {**data, "userId": user})
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(k.TRIPS_INDEX.key(user))
-    return Outcome(record)
+    return await written(
+        ctx, ctx.repo.create(e.TRIP, {**data, "userId": user}), k.TRIPS_INDEX.key(user)
+    )
 
 
 async def update_trip(ctx: Context, trip_id: str, data: dict[str, Any]) -> Outcome:
@@ -68,12 +65,11 @@ async def update_trip(ctx: Context, trip_id: str, data: dict[str, Any]) -> Outco
         return Outcome.fail("trip not found", "id", "NOT_FOUND")
     if problems := _check(data, creating=False):
         return Outcome(None, problems)
-    try:
-        record = await ctx.repo.update(e.TRIP, [trip_id], data, check=_order_check)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(e.TRIP.pattern.key(trip_id))
-    return Outcome(record)
+    return await written(
+        ctx,
+        ctx.repo.update(e.TRIP, [trip_id], data, check=_order_check),
+        e.TRIP.pattern.key(trip_id),
+    )
 
 
 async def delete_trip(ctx: Context, trip_id: str) -> Outcome:
@@ -81,9 +77,6 @@ async def delete_trip(ctx: Context, trip_id: str) -> Outcome:
     user = viewer_id(ctx)
     if await owned_trip(ctx, trip_id) is None:
         return Outcome.fail("trip not found", "id", "NOT_FOUND")
-    try:
-        record = await ctx.repo.delete(e.TRIP, trip_id)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.loaders.forget(k.TRIPS_INDEX.key(user), e.TRIP.pattern.key(trip_id))
-    return Outcome(record)
+    return await written(
+        ctx, ctx.repo.delete(e.TRIP, trip_id), k.TRIPS_INDEX.key(user), e.TRIP.pattern.key(trip_id)
+    )
