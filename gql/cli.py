@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _store_flags(serve)
     serve.add_argument("--host", help="bind address (KVGRAPH_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (KVGRAPH_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="server processes (KVGRAPH_WORKERS, default 1)")
     serve.add_argument(
         "--dev",
         action="store_true",
@@ -147,7 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, overridden by the flags that were given."""
-    names = ("store_url", "kv_table", "host", "port", "dev", "debug_stats", "insecure_no_auth")
+    names = (
+        "store_url",
+        "kv_table",
+        "host",
+        "port",
+        "workers",
+        "dev",
+        "debug_stats",
+        "insecure_no_auth",
+    )
     given: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
     }

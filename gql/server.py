@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
+import signal
+import socket
 import sys
+from multiprocessing.connection import wait
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -20,6 +24,8 @@ SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get on SIGTERM/SIGINT
 
 def refuse_reason(settings: Settings) -> str | None:
     """Why the server must not start with these settings, if it must not."""
+    if settings.workers > 1 and settings.port == 0:
+        return "several workers need a fixed port (they share it): pass --port"
     if settings.jwt_secret is None and not (settings.dev or settings.insecure_no_auth):
         return (
             "no JWT secret: set KVGRAPH_JWT_SECRET (your Supabase JWT secret), or run with --dev "
@@ -88,13 +94,49 @@ def serve(settings: Settings) -> int:
         )
         print(f"Bearer token for the demo user {user} (valid 7 days):\n  {token}")
     else:
-        print(f"kvgraph serving {url} (store {settings.store_url.split('@')[-1]})")
+        workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+        print(f"kvgraph serving {url} (store {settings.store_url.split('@')[-1]}{workers})")
+    sock = socket.create_server((settings.host, settings.port))
+    if settings.workers == 1:
+        _worker(settings, sock)
+        return 0
+    return _supervise(settings, sock)
+
+
+def _worker(settings: Settings, sock: socket.socket) -> None:
+    """Serve on a listening socket until SIGINT/SIGTERM (in-flight requests may finish)."""
     web.run_app(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
+        sock=sock,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
         print=None,
         access_log=None,
     )
-    return 0
+
+
+def _supervise(settings: Settings, sock: socket.socket) -> int:
+    """Run worker processes on one shared socket; stop them all on a signal or a crash."""
+    forks = multiprocessing.get_context("fork")
+    workers = [
+        forks.Process(target=_worker, args=(settings, sock)) for _ in range(settings.workers)
+    ]
+    for process in workers:
+        process.start()
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in workers:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: each worker shuts down gracefully
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while any(process.is_alive() for process in workers):
+        wait([process.sentinel for process in workers], timeout=1.0)
+        if not stopping and any(process.exitcode not in (None, 0) for process in workers):
+            print("kvgraph: a worker died; stopping the others", file=sys.stderr)
+            stop()
+    crashed = any(process.exitcode not in (0, -signal.SIGTERM) for process in workers)
+    return 1 if crashed and not stopping else 0

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="server processes sharing the port")
     jwt_secret: SecretStr | None = None
     jwt_audience: str = "authenticated"
     insecure_no_auth: bool = Field(

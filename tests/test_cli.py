@@ -54,3 +54,10 @@ def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert decode_token(token, "cli-secret-0123456789-0123456789-abc").user_id == "u-42"
     monkeypatch.delenv("KVGRAPH_JWT_SECRET")
     assert main(["token", "--user", "u-42"]) == 2
+
+
+def test_workers_need_a_fixed_port() -> None:
+    assert "fixed port" in (refuse_reason(Settings(workers=2, port=0, insecure_no_auth=True)) or "")
+    assert refuse_reason(Settings(workers=2, port=8123, insecure_no_auth=True)) is None
+    settings = settings_from(build_parser().parse_args(["serve", "--workers", "3"]))
+    assert settings.workers == 3

@@ -80,3 +80,50 @@ def test_serve_dev_seeds_prints_a_token_and_stops_on_sigterm(tmp_path: Path) -> 
         code = proc.wait(timeout=20)
         proc.stdout.close()  # type: ignore[union-attr]
     assert code == 0
+
+
+def test_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KVGRAPH_")}
+    env |= {"PYTHONPATH": str(ROOT), "KVGRAPH_STORE_URL": f"sqlite:///{tmp_path}/kv.db"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gql",
+            "serve",
+            "--insecure-no-auth",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = read_until(proc, "2 workers")
+        assert f"http://127.0.0.1:{port}/graphql" in lines[-1]
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"{url}/readyz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        query = "{ locations { totalCount } }"
+        for _ in range(10):
+            body = json.dumps({"query": query}).encode()
+            req = urllib.request.Request(
+                f"{url}/graphql", body, {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                assert json.loads(resp.read()) == {"data": {"locations": {"totalCount": 0}}}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+        proc.stdout.close()  # type: ignore[union-attr]
+    assert code == 0
