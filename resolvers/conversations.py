@@ -8,7 +8,7 @@ from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import RepoError, now
+from gql.kv.repo import RepoError, new_id, now
 from resolvers import validate as v
 from resolvers.access import own_conversation
 from resolvers.common import Outcome, PageArgs, page_of, usable, viewer_id, written
@@ -63,21 +63,29 @@ async def start_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
         first = msg["message"]
     if problems:
         return Outcome(None, problems)
-    try:
-        conv = await ctx.repo.create(e.CONVERSATION, {**data, "userId": user})
-        if first:
-            await _post(ctx, conv.id, first)  # type: ignore[attr-defined]
+    conv_id = new_id()
+    entries = [(e.CONVERSATION, {**data, "id": conv_id, "userId": user}, None)]
+    if first:
+        entries.append((e.MESSAGE, _message(conv_id, first), None))
+    try:  # one transaction: the conversation never exists without its first message
+        conv, *_ = await ctx.repo.create_all(entries)
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.loaders.forget(k.CONVERSATIONS_INDEX.key(user))
+    ctx.loaders.forget(k.CONVERSATIONS_INDEX.key(user), k.MESSAGES_INDEX.key(conv_id))
     return Outcome(conv)
 
 
+def _message(conversation_id: str, content: str) -> dict[str, Any]:
+    return {
+        "conversationId": conversation_id,
+        "role": "user",
+        "content": content,
+        "timestamp": now(),
+    }
+
+
 async def _post(ctx: Context, conversation_id: str, content: str) -> m.Record:
-    record = await ctx.repo.create(
-        e.MESSAGE,
-        {"conversationId": conversation_id, "role": "user", "content": content, "timestamp": now()},
-    )
+    record = await ctx.repo.create(e.MESSAGE, _message(conversation_id, content))
     ctx.loaders.forget(k.MESSAGES_INDEX.key(conversation_id))
     return record
 

@@ -108,6 +108,46 @@ def _stamp(spec: EntitySpec, data: dict[str, Any], *, created: bool) -> None:
         data["updatedAt"] = stamp
 
 
+class _NewRecord:
+    """A record about to be created: validated, with its key and the indexes to list it in."""
+
+    def __init__(self, spec: EntitySpec, raw: dict[str, Any], position: int | None) -> None:
+        self.spec, self.raw, self.position = spec, raw, position
+        self.record = _validated(spec, "(new)", raw)
+        try:
+            self.key = spec.key_for(self.record)
+            self.index_keys = spec.index_keys(self.record)
+        except ValueError as exc:  # an id that cannot form a key (empty, contains ':')
+            raise InvalidData(str(exc), spec.key_fields[0] if spec.key_fields else None) from None
+
+    @classmethod
+    def prepare(cls, spec: EntitySpec, data: Mapping[str, Any], position: int | None) -> _NewRecord:
+        """Fill in the id (absent or explicit null) and timestamps, then validate."""
+        raw = dict(data)
+        if spec.key_fields == ("id",) and raw.get("id") is None:
+            raw["id"] = new_id()
+        _stamp(spec, raw, created=True)
+        return cls(spec, raw, position)
+
+    async def apply(self, tx: Transaction, write: dict[str, Any]) -> m.Record:
+        """Add this record and its index entries to `write` (an existing id: only indexes)."""
+        spec, key, index_keys = self.spec, self.key, self.index_keys
+        stored, *indexes = await tx.get_many([key, *index_keys])
+        result = self.record
+        if stored is not None:
+            result = _validated(spec, key, stored)
+            if spec.index_keys(result) != index_keys:
+                raise IdTaken(f"{spec.name} id already in use", "id")
+        else:
+            write[key] = self.raw
+        rid: str = getattr(result, "id", "")
+        for index_key, ids in zip(index_keys, indexes, strict=True):
+            current = as_id_list(write.get(index_key, ids))
+            if rid not in current:
+                write[index_key] = insert_id(current, rid, self.position)
+        return result
+
+
 class Repository:
     """Writes records of any registered entity through one store."""
 
@@ -128,34 +168,19 @@ class Repository:
         A create repeated with the same id returns the stored record unchanged (a retried
         request does not duplicate anything); an id owned by another parent is IdTaken.
         """
-        raw = dict(data)
-        if spec.key_fields == ("id",) and raw.get("id") is None:  # absent or explicit null
-            raw["id"] = new_id()
-        _stamp(spec, raw, created=True)
-        record = _validated(spec, "(new)", raw)
-        try:
-            key = spec.key_for(record)
-            index_keys = spec.index_keys(record)
-        except ValueError as exc:  # an id that cannot form a key (empty, contains ':')
-            raise InvalidData(str(exc), spec.key_fields[0] if spec.key_fields else None) from None
+        return (await self.create_all([(spec, data, position)]))[0]
 
-        async def work(tx: Transaction) -> m.Record:
-            stored, *indexes = await tx.get_many([key, *index_keys])
-            if stored is not None:
-                existing = _validated(spec, key, stored)
-                if spec.index_keys(existing) != index_keys:
-                    raise IdTaken(f"{spec.name} id already in use", "id")
-                record_out = existing
-                write: dict[str, Any] = {}
-            else:
-                record_out, write = record, {key: raw}
-            rid: str = getattr(record_out, "id", "")
-            for index_key, ids in zip(index_keys, indexes, strict=True):
-                current = as_id_list(ids)
-                if rid not in current:
-                    write[index_key] = insert_id(current, rid, position)
+    async def create_all(
+        self, entries: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]]
+    ) -> list[m.Record]:
+        """Create several records (spec, camelCase data, index position) in one transaction."""
+        news = [_NewRecord.prepare(spec, data, position) for spec, data, position in entries]
+
+        async def work(tx: Transaction) -> list[m.Record]:
+            write: dict[str, Any] = {}
+            created = [await new.apply(tx, write) for new in news]
             await tx.set_many(write)
-            return record_out
+            return created
 
         return await atomic(self.store, work)
 
