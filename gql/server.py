@@ -96,29 +96,52 @@ def serve(settings: Settings) -> int:
     else:
         workers = f", {settings.workers} workers" if settings.workers > 1 else ""
         print(f"kvgraph serving {url} (store {settings.store_url.split('@')[-1]}{workers})")
-    sock = socket.create_server((settings.host, settings.port))
     if settings.workers == 1:
-        _worker(settings, sock)
+        _worker(settings, reuse_port=False)
         return 0
-    return _supervise(settings, sock)
+    return _supervise(settings)
 
 
-def _worker(settings: Settings, sock: socket.socket) -> None:
-    """Serve on a listening socket until SIGINT/SIGTERM (in-flight requests may finish)."""
-    web.run_app(
+def _worker(settings: Settings, *, reuse_port: bool) -> None:
+    """Serve until SIGINT/SIGTERM (in-flight requests get SHUTDOWN_TIMEOUT to finish)."""
+    sock = socket.create_server((settings.host, settings.port), reuse_port=reuse_port)
+    asyncio.run(_serve(settings, sock))
+
+
+async def _serve(settings: Settings, sock: socket.socket) -> None:
+    """Run the app on `sock` until the first SIGINT/SIGTERM, then shut down gracefully.
+
+    A second signal (Ctrl-C reaches every process of the group, and the supervisor forwards
+    SIGTERM too) must not interrupt the shutdown half-way, so signals only set an event.
+    """
+    runner = web.AppRunner(
         create_app(settings),
-        sock=sock,
-        shutdown_timeout=SHUTDOWN_TIMEOUT,
-        print=None,
+        handle_signals=False,
         access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
     )
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
-def _supervise(settings: Settings, sock: socket.socket) -> int:
-    """Run worker processes on one shared socket; stop them all on a signal or a crash."""
+def _supervise(settings: Settings) -> int:
+    """Run worker processes on one port; stop them all on a signal or when one dies.
+
+    Each worker listens on its own SO_REUSEPORT socket and the kernel hashes new connections
+    across them (with one shared socket, one busy worker tends to take them all).
+    """
     forks = multiprocessing.get_context("fork")
     workers = [
-        forks.Process(target=_worker, args=(settings, sock)) for _ in range(settings.workers)
+        forks.Process(target=_worker, args=(settings,), kwargs={"reuse_port": True})
+        for _ in range(settings.workers)
     ]
     for process in workers:
         process.start()
@@ -133,8 +156,8 @@ def _supervise(settings: Settings, sock: socket.socket) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    while any(process.is_alive() for process in workers):
-        wait([process.sentinel for process in workers], timeout=1.0)
+    while alive := [process for process in workers if process.is_alive()]:
+        wait([process.sentinel for process in alive], timeout=1.0)
         if not stopping and any(process.exitcode not in (None, 0) for process in workers):
             print("kvgraph: a worker died; stopping the others", file=sys.stderr)
             stop()
