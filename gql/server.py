@@ -99,7 +99,21 @@ def serve(settings: Settings) -> int:
     if settings.workers == 1:
         _worker(settings, reuse_port=False)
         return 0
+    try:  # once, before forking: a store that cannot open fails here, not in every worker
+        asyncio.run(_touch_store(settings))
+    except (StoreError, OSError) as exc:
+        print(f"kvgraph: cannot open the store: {exc}", file=sys.stderr)
+        return 1
     return _supervise(settings)
+
+
+async def _touch_store(settings: Settings) -> None:
+    """Open and close the store (creating the table and, for SQLite, switching to WAL)."""
+    store = settings.make_store()
+    try:
+        await store.open()
+    finally:
+        await store.close()
 
 
 def _worker(settings: Settings, *, reuse_port: bool) -> None:

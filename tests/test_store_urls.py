@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from gql.kv import StoreError, open_store
@@ -33,3 +35,15 @@ async def test_closed_store_raises_store_error() -> None:
     store = open_store("sqlite:///never-opened.db")
     with pytest.raises(StoreError):
         await store.get("a")
+
+
+async def test_many_stores_can_open_a_new_sqlite_file_at_once(tmp_path: object) -> None:
+    # Worker processes start together: switching a new file to WAL must not fail for some.
+    stores = [SQLiteStore(f"sqlite:///{tmp_path}/new.db") for _ in range(12)]
+    try:
+        await asyncio.gather(*(store.open() for store in stores))
+        await stores[0].set("k", 1)
+        assert [await store.get("k") for store in stores] == [1] * 12
+    finally:
+        for store in stores:
+            await store.close()

@@ -9,6 +9,7 @@ a commit survives the process being killed (not a power cut).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,7 @@ from gql.kv.base import (
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
 BUSY_TIMEOUT_MS = 10_000
+WAL_ATTEMPTS = 40
 
 
 def path_from_url(url: str) -> str:
@@ -49,10 +51,30 @@ def path_from_url(url: str) -> str:
 
 async def _connect(path: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await _wal(conn)
+        await conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        await conn.close()  # its thread would otherwise keep the process alive
+        raise
     return conn
+
+
+async def _wal(conn: aiosqlite.Connection) -> None:
+    """Switch to WAL, waiting for other processes opening the same new file at the same time.
+
+    Changing the journal mode needs an exclusive lock and SQLite reports "database is locked"
+    at once instead of using the busy timeout, so it is retried here.
+    """
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
 
 
 async def _select(
@@ -107,11 +129,16 @@ class SQLiteStore(Store):
 
     async def open(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path)
-        await self._writer.execute(
-            f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-        )
-        self._reader = await _connect(self.path)
+        try:
+            self._writer = await _connect(self.path)
+            await self._writer.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} "
+                "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            self._reader = await _connect(self.path)
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
