@@ -84,12 +84,6 @@ def _message(conversation_id: str, content: str) -> dict[str, Any]:
     }
 
 
-async def _post(ctx: Context, conversation_id: str, content: str) -> m.Record:
-    record = await ctx.repo.create(e.MESSAGE, _message(conversation_id, content))
-    ctx.loaders.forget(k.MESSAGES_INDEX.key(conversation_id))
-    return record
-
-
 async def post_message(ctx: Context, conversation_id: str, content: str) -> Outcome:
     """Append the viewer's message to a conversation they own."""
     viewer_id(ctx)
@@ -98,13 +92,17 @@ async def post_message(ctx: Context, conversation_id: str, content: str) -> Outc
     data = {"content": content}
     if problems := v.text_fields(data, {"content": (v.CONTENT_MAX, True)}):
         return Outcome(None, problems)
-    try:
-        record = await _post(ctx, conversation_id, data["content"])
-        await ctx.repo.update(e.CONVERSATION, [conversation_id], {})  # bumps updatedAt
+    try:  # one transaction: the message, its index entry and the conversation's updatedAt
+        (message,) = await ctx.repo.create_all(
+            [(e.MESSAGE, _message(conversation_id, data["content"]), None)],
+            touch=[(e.CONVERSATION, conversation_id)],
+        )
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.loaders.forget(e.CONVERSATION.pattern.key(conversation_id))
-    return Outcome(record)
+    ctx.loaders.forget(
+        k.MESSAGES_INDEX.key(conversation_id), e.CONVERSATION.pattern.key(conversation_id)
+    )
+    return Outcome(message)
 
 
 async def delete_conversation(ctx: Context, conversation_id: str) -> Outcome:

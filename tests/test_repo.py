@@ -6,7 +6,7 @@ import pytest
 
 from gql.kv import Store
 from gql.kv import entities as e
-from gql.kv.repo import IdTaken, Repository
+from gql.kv.repo import IdTaken, NotFound, Repository
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
@@ -51,3 +51,24 @@ async def test_two_records_on_one_index_in_one_call(store: Store) -> None:
         ]
     )
     assert await store.get("trips:index:u") == ["b", "a"]
+
+
+async def test_touch_stamps_updated_at_in_the_same_transaction(store: Store) -> None:
+    repo = Repository(store)
+    await store.set(
+        "conversation:c1", {"id": "c1", "userId": "u", "updatedAt": "2020-01-01T00:00:00Z", "x": 1}
+    )
+    await repo.create_all(
+        [(e.MESSAGE, {"id": "m1", "conversationId": "c1", "content": "hi"}, None)],
+        touch=[(e.CONVERSATION, "c1")],
+    )
+    conv = await store.get("conversation:c1")
+    assert conv["updatedAt"] > "2020-01-01T00:00:00Z"
+    assert conv["x"] == 1
+    before = await snapshot(store)
+    with pytest.raises(NotFound):
+        await repo.create_all(
+            [(e.MESSAGE, {"id": "m2", "conversationId": "gone", "content": "hi"}, None)],
+            touch=[(e.CONVERSATION, "gone")],
+        )
+    assert await snapshot(store) == before

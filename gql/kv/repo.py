@@ -171,13 +171,25 @@ class Repository:
         return (await self.create_all([(spec, data, position)]))[0]
 
     async def create_all(
-        self, entries: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]]
+        self,
+        entries: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]],
+        *,
+        touch: Sequence[tuple[EntitySpec, str]] = (),
     ) -> list[m.Record]:
-        """Create several records (spec, camelCase data, index position) in one transaction."""
+        """Create several records (spec, camelCase data, index position) in one transaction.
+
+        `touch` names existing records (spec, id) whose `updatedAt` the same transaction sets,
+        e.g. the conversation a new message belongs to; a missing one is NotFound.
+        """
         news = [_NewRecord.prepare(spec, data, position) for spec, data, position in entries]
+        touched = [spec.pattern.key(id_) for spec, id_ in touch]
 
         async def work(tx: Transaction) -> list[m.Record]:
             write: dict[str, Any] = {}
+            for key, stored in zip(touched, await tx.get_many(touched), strict=True):
+                if not isinstance(stored, dict):
+                    raise NotFound(f"{key.partition(':')[0]} not found", "id")
+                write[key] = {**stored, "updatedAt": now()}
             created = [await new.apply(tx, write) for new in news]
             await tx.set_many(write)
             return created
