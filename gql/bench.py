@@ -13,8 +13,8 @@ deletes the keys it wrote, so a `--store-url` store is left empty again.
   place, no cache), encoded with orjson: what apps do today.
 
 Batches are `get_many`/`get` calls (for the gateway, its `extensions.kv.batches`); round trips
-are statements sent to the database (`Store.stats`; SQLite splits a batch into 500-key
-statements). The KV table is `args.kv_table` when given, else `kv_store`.
+are statements sent to the database (`Store.stats`; SQLite splits a large batch into
+statements of at most 4,000 keys). The KV table is `args.kv_table` when given, else `kv_store`.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from gql.auth import mint_token
 from gql.kv import JSON, Store, StoreError, open_store
 from gql.kv import keys as k
 from gql.settings import Settings
+from resolvers.paging import MAX_PAGE  # a connection page holds at most this many nodes
 
 BOARD_QUERY = """query Board {
   viewer {
@@ -57,7 +58,6 @@ BOARD_QUERY = """query Board {
     }
   }
 }"""
-MAX_PAGE = 100  # a connection page holds at most 100 nodes
 WARMUP = 3
 SEED = 42
 SEED_CHUNK = 10_000  # keys per seeding transaction
