@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import jwt
 
+from gql.kv.keys import is_id
+
 ALGORITHMS = ["HS256"]  # from config, never from the token header
 
 
@@ -59,7 +61,7 @@ def decode_token(token: str, secret: str, audience: str = "authenticated") -> Vi
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from None
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub or ":" in sub:
+    if not isinstance(sub, str) or not is_id(sub):  # it becomes part of keys
         raise AuthError("token has no usable sub")
     return Viewer(sub, str(claims.get("role", "authenticated")))
 

@@ -86,17 +86,10 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_collected_root_fields(
                 root_type, root_value, grouped_field_set, serially, new_defer_usages
             )
-        return self._fast_or_fallback(
-            root_type, root_value, grouped_field_set, serially, new_defer_usages
-        )
+        return self._fast_or_fallback(root_type, root_value, grouped_field_set)
 
     async def _fast_or_fallback(
-        self,
-        root_type: GraphQLObjectType,
-        root_value: Any,
-        grouped_field_set: GroupedFieldSet,
-        serially: bool,
-        new_defer_usages: Sequence[Any],
+        self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: GroupedFieldSet
     ) -> Any:
         self._plans: dict[tuple[str, str], _Plan] = {}
         try:
@@ -108,7 +101,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _mark(self.context_value, "level")
             return data
         result = super().execute_collected_root_fields(
-            root_type, root_value, grouped_field_set, serially, new_defer_usages
+            root_type, root_value, grouped_field_set, False, ()
         )
         return await result if self.is_awaitable(result) else result
 

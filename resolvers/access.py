@@ -7,16 +7,13 @@ import asyncio
 from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import models as m
+from gql.kv.keys import is_id
 from resolvers.common import usable
-
-
-def _valid_id(id_: str) -> bool:
-    return bool(id_) and ":" not in id_
 
 
 async def trip_role(ctx: Context, trip_id: str) -> tuple[m.Trip | None, str | None]:
     """The trip and the viewer's role on it: owner, editor, viewer, or None (no access)."""
-    if ctx.viewer_id is None or not _valid_id(trip_id):
+    if ctx.viewer_id is None or not is_id(trip_id):
         return None, None
     trip_l, collab_l = await asyncio.gather(
         ctx.loaders.entity(e.TRIP, trip_id),
@@ -50,7 +47,7 @@ async def owned_trip(ctx: Context, trip_id: str) -> m.Trip | None:
 
 async def readable_item(ctx: Context, item_id: str) -> m.Item | None:
     """The item if its trip is readable."""
-    if not _valid_id(item_id):
+    if not is_id(item_id):
         return None
     item: m.Item | None = usable(ctx, await ctx.loaders.entity(e.ITEM, item_id))
     if item is None or await readable_trip(ctx, item.trip_id) is None:
@@ -60,7 +57,7 @@ async def readable_item(ctx: Context, item_id: str) -> m.Item | None:
 
 async def own_conversation(ctx: Context, conversation_id: str) -> m.Conversation | None:
     """The conversation if the viewer owns it."""
-    if ctx.viewer_id is None or not _valid_id(conversation_id):
+    if ctx.viewer_id is None or not is_id(conversation_id):
         return None
     conv: m.Conversation | None = usable(
         ctx, await ctx.loaders.entity(e.CONVERSATION, conversation_id)
@@ -70,7 +67,7 @@ async def own_conversation(ctx: Context, conversation_id: str) -> m.Conversation
 
 async def own_suggestion(ctx: Context, suggestion_id: str) -> m.Suggestion | None:
     """The suggestion if it is the viewer's."""
-    if ctx.viewer_id is None or not _valid_id(suggestion_id):
+    if ctx.viewer_id is None or not is_id(suggestion_id):
         return None
     sug: m.Suggestion | None = usable(ctx, await ctx.loaders.entity(e.SUGGESTION, suggestion_id))
     return sug if sug is not None and sug.user_id == ctx.viewer_id else None

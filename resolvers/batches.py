@@ -15,10 +15,10 @@ from typing import Any
 
 from gql.context import Context
 from gql.ids import node_id as make_node_id
-from gql.kv import entities as e
 from gql.kv import models as m
+from gql.kv.keys import is_id
 from resolvers import conversations, items, locations, nodes, suggestions, trips, users
-from resolvers.common import PageArgs, usable
+from resolvers.common import PageArgs
 from resolvers.users import UserRef
 
 Batch = Callable[[Context, Sequence[Any], dict[str, Any]], Awaitable[list[Any]]]
@@ -75,22 +75,8 @@ async def record_data(ctx: Context, roots: Sequence[Any], args: dict[str, Any]) 
 
 # ---------------------------------------------------------------- items
 async def item_locations(ctx: Context, roots: Sequence[m.Item], args: dict[str, Any]) -> list[Any]:
-    """Each item's place: one batch for all items whose place kind is known."""
-    typed = [(i, r) for i, r in enumerate(roots) if r.location_id and r.location_type]
-    loaded = await ctx.loaders.records(
-        [(e.LOCATIONS[str(r.location_type)], str(r.location_id)) for _, r in typed]
-    )
-    out: list[Any] = [None] * len(roots)
-    for (i, _), place in zip(typed, loaded, strict=True):
-        out[i] = usable(ctx, place)
-    untyped = [i for i, r in enumerate(roots) if r.location_id and not r.location_type]
-    for i, place in zip(
-        untyped,
-        await asyncio.gather(*(locations.item_location(ctx, roots[i]) for i in untyped)),
-        strict=True,
-    ):
-        out[i] = place
-    return out
+    """Each item's place, all in one batch."""
+    return list(await locations.find_places(ctx, [locations.location_ref(r) for r in roots]))
 
 
 async def item_trips(ctx: Context, roots: Sequence[m.Item], args: dict[str, Any]) -> list[Any]:
@@ -161,7 +147,7 @@ query_trip = each(lambda ctx, _, args: trips.trip(ctx, args["id"]))
 query_conversation = each(lambda ctx, _, args: conversations.conversation(ctx, args["id"]))
 query_location = each(
     lambda ctx, _, args: (
-        locations.find_place(ctx, args["id"]) if ":" not in args["id"] else _value(None)
+        locations.find_place(ctx, args["id"]) if is_id(args["id"]) else _value(None)
     )
 )
 query_locations = each(

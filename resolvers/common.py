@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from gql.context import Context
 from gql.errors import unauthenticated
 from gql.kv.entities import EntitySpec
-from gql.kv.keys import KeyPattern
+from gql.kv.keys import KeyPattern, is_id
 from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import RepoError
 from resolvers.loaders import Loaded
@@ -98,7 +98,7 @@ async def page_of(
     win = window(ids, args.first, args.after, args.last, args.before)
     page_ids = ids[win.start : win.end]
     if children is not None:
-        ctx.loaders.prefetch(children.literal_prefix + i for i in page_ids if i and ":" not in i)
+        ctx.loaders.prefetch(children.literal_prefix + i for i in page_ids if is_id(i))
     loaded = await ctx.loaders.entities(spec, page_ids)
     nodes, positions = [], []
     for offset, record in enumerate(loaded, start=win.start):

@@ -36,7 +36,7 @@ async def messages(ctx: Context, conv: m.Conversation, args: PageArgs) -> Page:
 
 async def message(ctx: Context, message_id: str) -> m.Message | None:
     """A message in a conversation the viewer owns."""
-    if not message_id or ":" in message_id:
+    if not k.is_id(message_id):
         return None
     msg: m.Message | None = usable(ctx, await ctx.loaders.entity(e.MESSAGE, message_id))
     if msg is None or await own_conversation(ctx, msg.conversation_id) is None:

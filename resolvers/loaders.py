@@ -20,6 +20,7 @@ import orjson
 
 from gql.kv.base import JSON, Raw, Store
 from gql.kv.entities import EntitySpec
+from gql.kv.keys import is_id
 from gql.kv.models import InvalidRecord, Record, validate_raw
 from gql.kv.repo import as_id_list
 
@@ -149,7 +150,7 @@ class Loaders:
 
         An id that cannot form a key (empty, contains ':') reads as missing.
         """
-        keys = [spec.pattern.literal_prefix + i if i and ":" not in i else "" for spec, i in refs]
+        keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
         values = iter(await self._raw.load_many([key for key in keys if key]))
         return [
             self._validated(spec, key, next(values)) if key else None

@@ -19,27 +19,32 @@ KINDS: tuple[str, ...] = k.LOCATION_KINDS
 async def place(ctx: Context, kind: str, id_: str) -> m.Place | None:
     """The place of a known kind, or None."""
     spec = e.LOCATIONS.get(kind)
-    if spec is None or not id_ or ":" in id_:
+    if spec is None or not k.is_id(id_):
         return None
     return usable(ctx, await ctx.loaders.entity(spec, id_))
 
 
+async def find_places(ctx: Context, refs: Sequence[str]) -> list[m.Place | None]:
+    """Resolve place references (`kind:id`, or a bare id tried as each kind) in one batch."""
+    pairs = [e.place_refs(ref) for ref in refs]
+    loaded = iter(await ctx.loaders.records([(e.LOCATIONS[kd], i) for ps in pairs for kd, i in ps]))
+    out = []
+    for candidates in pairs:
+        found = [usable(ctx, next(loaded)) for _ in candidates]
+        out.append(next((p for p in found if p is not None), None))
+    return out
+
+
 async def find_place(ctx: Context, ref: str) -> m.Place | None:
-    """Resolve `kind:id` directly, or a bare id by trying each kind (one batch)."""
-    kind, sep, id_ = ref.partition(":")
-    if sep:
-        return await place(ctx, kind, id_)
-    found = await asyncio.gather(*(place(ctx, kind, ref) for kind in KINDS))
-    return next((p for p in found if p is not None), None)
+    """Resolve one place reference."""
+    return (await find_places(ctx, [ref]))[0]
 
 
-async def item_location(ctx: Context, item: m.Item) -> m.Place | None:
-    """The place an itinerary item points to."""
+def location_ref(item: m.Item) -> str:
+    """The place reference of an itinerary item (`kind:id`, a bare id, or "" for none)."""
     if not item.location_id:
-        return None
-    if item.location_type:
-        return await place(ctx, item.location_type, item.location_id)
-    return await find_place(ctx, item.location_id)
+        return ""
+    return f"{item.location_type}:{item.location_id}" if item.location_type else item.location_id
 
 
 def _matches(p: m.Place, city: str | None, search: str | None) -> bool:
@@ -57,17 +62,13 @@ async def _catalog_refs(ctx: Context, kinds: Sequence[str]) -> list[str]:
     return [f"{kind}:{id_}" for kind, ids in zip(kinds, indexes, strict=True) for id_ in ids]
 
 
-async def _load_refs(ctx: Context, refs: Sequence[str]) -> list[m.Place | None]:
-    return list(await asyncio.gather(*(find_place(ctx, ref) for ref in refs)))
-
-
 async def catalog(
     ctx: Context, kind: str | None, city: str | None, search: str | None, args: PageArgs
 ) -> Page:
     """A page of the public catalog, optionally one kind, filtered by city and text."""
     refs = await _catalog_refs(ctx, [kind] if kind else list(KINDS))
     if city or search:
-        places = await _load_refs(ctx, refs)
+        places = await find_places(ctx, refs)
         kept = [
             (r, p) for r, p in zip(refs, places, strict=True) if p and _matches(p, city, search)
         ]
@@ -76,7 +77,7 @@ async def catalog(
         chosen = list(range(win.start, win.end))
         return Page(win, refs, [loaded[i] for i in chosen], chosen)
     win = window(refs, args.first, args.after, args.last, args.before)
-    page_places = await _load_refs(ctx, refs[win.start : win.end])
+    page_places = await find_places(ctx, refs[win.start : win.end])
     pairs = [(i, p) for i, p in enumerate(page_places, start=win.start) if p is not None]
     return Page(win, refs, [p for _, p in pairs], [i for i, _ in pairs])
 
@@ -85,14 +86,14 @@ async def saved_places(ctx: Context, user_id: str, args: PageArgs) -> Page:
     """A page of the places a user saved (entries are `kind:id` or bare ids)."""
     refs = await ctx.loaders.index(k.SAVED.key(user_id))
     win = window(refs, args.first, args.after, args.last, args.before)
-    places = await _load_refs(ctx, refs[win.start : win.end])
+    places = await find_places(ctx, refs[win.start : win.end])
     pairs = [(i, p) for i, p in enumerate(places, start=win.start) if p is not None]
     return Page(win, refs, [p for _, p in pairs], [i for i, _ in pairs])
 
 
 def _refers_to(ref: str, place_id: str) -> bool:
     """Whether a saved entry (`id` or `kind:id`) names this place."""
-    return ref == place_id or ref.partition(":")[2] == place_id
+    return any(id_ == place_id for _, id_ in e.place_refs(ref))
 
 
 def kind_of(p: Any) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import Store, StoreError, Transaction
-from gql.kv.entities import INDEX_TARGET, LOCATIONS, SPECS, EntitySpec
+from gql.kv.entities import INDEX_TARGET, LOCATIONS, SPECS, EntitySpec, place_refs
 from gql.kv.repo import atomic
 
 if TYPE_CHECKING:
@@ -110,17 +110,9 @@ def index_problem(value: Any) -> str | None:
 def target_keys(index_pattern: k.KeyPattern, id_: str) -> list[str]:
     """The entity keys an id in this index may point to (empty if the id cannot be a key)."""
     target = INDEX_TARGET.get(index_pattern.name)
-    kind, sep, place_id = id_.partition(":")
-    if target is None and sep and kind in LOCATIONS:  # `saved:` entries may read `kind:id`
-        patterns, id_ = [LOCATIONS[kind].pattern], place_id
-    elif target is None:
-        patterns = [s.pattern for s in LOCATIONS.values()]
-    else:
-        patterns = [target.pattern]
-    try:
-        return [pattern.key(id_) for pattern in patterns]
-    except ValueError:
-        return []
+    if target is None:  # `saved:` lists places of any kind
+        return [LOCATIONS[kind].pattern.key(i) for kind, i in place_refs(id_)]
+    return [target.pattern.key(id_)] if k.is_id(id_) else []
 
 
 class _Scan:

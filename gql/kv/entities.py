@@ -113,6 +113,19 @@ SPECS: dict[str, EntitySpec] = {
 }
 LOCATIONS: dict[str, EntitySpec] = {"event": EVENT, "restaurant": RESTAURANT, "rental": RENTAL}
 
+
+def place_refs(ref: str) -> list[tuple[str, str]]:
+    """The (kind, id) pairs a place reference may name: `kind:id` one, a bare id every kind.
+
+    `saved:{userId}` and item `locationId`s written by apps hold bare ids; `kind:id` is
+    accepted too. A reference that cannot name a place gives no pairs.
+    """
+    kind, sep, id_ = ref.partition(":")
+    if sep:
+        return [(kind, id_)] if kind in LOCATIONS and k.is_id(id_) else []
+    return [(kind, ref) for kind in LOCATIONS] if k.is_id(ref) else []
+
+
 # For each index pattern: the entity its ids point to (None: any location kind, `saved:`).
 INDEX_TARGET: dict[str, EntitySpec | None] = {
     link.pattern.name: spec for spec in SPECS.values() for link in spec.indexes

@@ -49,9 +49,14 @@ class KeyPattern:
         if len(args) != len(self.params):
             raise TypeError(f"{self.template} takes {len(self.params)} parameter(s)")
         for arg in args:
-            if not arg or ":" in arg:
+            if not is_id(arg):
                 raise ValueError(f"invalid id {arg!r} for {self.template}: empty or contains ':'")
         return self.template.format(**dict(zip(self.params, args, strict=True)))
+
+
+def is_id(value: str) -> bool:
+    """Whether `value` can fill a key parameter (non-empty, no `:`)."""
+    return bool(value) and ":" not in value
 
 
 def _p(name: str, template: str, role: Role) -> KeyPattern:

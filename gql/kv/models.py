@@ -308,6 +308,11 @@ def _parse(model: type[Record], raw: str | bytes) -> Record | str:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return "not valid JSON"
+    return _checked(model, value)
+
+
+def _checked(model: type[Record], value: Any) -> Record | str:
+    """Validate decoded JSON as `model`; a string is the reason it is invalid."""
     if not isinstance(value, dict):
         return f"expected a JSON object, found {type(value).__name__}"
     try:
@@ -328,9 +333,5 @@ def validate_raw(model: type[Record], key: str, raw: str | bytes) -> Record | In
 
 def validate(model: type[Record], key: str, value: Any) -> Record | InvalidRecord:
     """Validate a stored value as `model`; an invalid value comes back as InvalidRecord."""
-    if not isinstance(value, dict):
-        return InvalidRecord(key, f"expected a JSON object, found {type(value).__name__}")
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        return InvalidRecord(key, describe(exc))
+    result = _checked(model, value)
+    return InvalidRecord(key, result) if isinstance(result, str) else result

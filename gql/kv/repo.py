@@ -297,7 +297,7 @@ class Repository:
         for (_, child), ids in zip(
             spec.child_indexes, await tx.get_many(child_index_keys), strict=True
         ):
-            owned += [SPECS[child].pattern.key(i) for i in as_id_list(ids) if ":" not in i]
+            owned += [SPECS[child].pattern.key(i) for i in as_id_list(ids) if k.is_id(i)]
         return owned
 
     async def move(self, index_key: str, id_: str, position: int) -> list[str]:
