@@ -52,13 +52,13 @@ async def by_unique(
     """Fetch once per distinct key of the roots and hand each root its result."""
     wanted = {k for k in map(key, roots) if k}
     found = dict(zip(wanted, await asyncio.gather(*(fetch(k) for k in wanted)), strict=True))
-    return [found.get(key(root)) if key(root) else None for root in roots]  # type: ignore[arg-type]
+    return [found.get(key(root)) for root in roots]  # type: ignore[arg-type]  # None: no key
 
 
 # ---------------------------------------------------------------- any node
 async def node_ids(ctx: Context, roots: Sequence[Any], args: dict[str, Any]) -> list[str]:
     """`nodeId` of every root."""
-    from gql.types import TYPE_NAMES
+    from gql.types import TYPE_NAMES  # here, not at the top: gql.types imports this module
 
     return [
         make_node_id(
