@@ -2,7 +2,7 @@
 
 import sys
 
-from gql.cli import main
+from gql.commands.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import models as m
 from gql.kv.keys import is_id
 from resolvers.common import usable
+from resolvers.context import Context
 
 
 async def trip_role(ctx: Context, trip_id: str) -> tuple[m.Trip | None, str | None]:

@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any
 
-from gql.context import Context
-from gql.ids import node_id as make_node_id
 from gql.kv import models as m
 from gql.kv.keys import is_id
 from resolvers import conversations, items, locations, nodes, suggestions, trips, users
 from resolvers.common import PageArgs
+from resolvers.context import Context
+from resolvers.ids import node_id as make_node_id
 from resolvers.users import UserRef
 
 Batch = Callable[[Context, Sequence[Any], dict[str, Any]], Awaitable[list[Any]]]
@@ -58,7 +58,9 @@ async def by_unique(
 # ---------------------------------------------------------------- any node
 async def node_ids(ctx: Context, roots: Sequence[Any], args: dict[str, Any]) -> list[str]:
     """`nodeId` of every root."""
-    from gql.types import TYPE_NAMES  # here, not at the top: gql.types imports this module
+    from gql.schema.types import (
+        TYPE_NAMES,  # here, not at the top: gql.schema.types imports this module
+    )
 
     return [
         make_node_id(

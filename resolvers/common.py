@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from gql.context import Context
-from gql.errors import unauthenticated
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
 from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import RepoError
+from resolvers.context import Context
+from resolvers.errors import unauthenticated
 from resolvers.loaders import Loaded
 from resolvers.paging import Page, window
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
@@ -12,6 +11,7 @@ from gql.kv.repo import RepoError, new_id, now
 from resolvers import validate as v
 from resolvers.access import own_conversation
 from resolvers.common import Outcome, PageArgs, page_of, usable, viewer_id, written
+from resolvers.context import Context
 from resolvers.paging import Page
 
 AGENT_MAX = 80

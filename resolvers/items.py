@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
@@ -14,6 +13,7 @@ from gql.kv.repo import InvalidData
 from resolvers import validate as v
 from resolvers.access import readable_item, writable_trip
 from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id, written
+from resolvers.context import Context
 from resolvers.locations import find_place, kind_of, place
 from resolvers.paging import Page
 

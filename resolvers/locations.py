@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers.common import Outcome, PageArgs, usable, viewer_id, written
+from resolvers.context import Context
 from resolvers.paging import Page, window
 
 KINDS: tuple[str, ...] = k.LOCATION_KINDS

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gql.context import Context
-from gql.errors import bad_input
-from gql.ids import parse_node_id
 from resolvers import conversations, items, locations, suggestions, trips
+from resolvers.context import Context
+from resolvers.errors import bad_input
+from resolvers.ids import parse_node_id
 from resolvers.users import UserRef
 
 Fetch = Callable[[Context, str], Awaitable[Any]]

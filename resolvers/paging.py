@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gql.errors import bad_input
-from gql.ids import cursor, parse_cursor
+from resolvers.errors import bad_input
+from resolvers.ids import cursor, parse_cursor
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers.access import own_suggestion
 from resolvers.common import Outcome, PageArgs, page_of, records_of, viewer_id, written
+from resolvers.context import Context
 from resolvers.paging import Page, window
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
@@ -13,6 +12,7 @@ from gql.kv.repo import InvalidData
 from resolvers import validate as v
 from resolvers.access import owned_trip, readable_trip
 from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id, written
+from resolvers.context import Context
 from resolvers.paging import Page
 
 TEXT = {"title": (v.TITLE_MAX, True), "destination": (v.TITLE_MAX, False), "status": (40, False)}

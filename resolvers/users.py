@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gql.context import Context
 from gql.kv import entities as e
 from gql.kv import models as m
 from resolvers.common import usable
+from resolvers.context import Context
 
 
 @dataclass(slots=True)

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from gql.kv import Store, open_store
-
-PG_URL = os.environ.get("KVGRAPH_TEST_POSTGRES_URL", "")
-PG_SKIP = "KVGRAPH_TEST_POSTGRES_URL is not set: Postgres backend not tested"
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-async def drop_table(url: str, table: str) -> None:
-    """Drop a scratch table from the test database."""
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(f'DROP TABLE IF EXISTS "{table}"')
-    finally:
-        await conn.close()
+from tests.support import PG_SKIP, PG_URL, Gateway, drop_table
 
 
 @pytest.fixture
@@ -67,32 +52,9 @@ async def store(make_store: Callable[[], Store]) -> Store:
 @pytest.fixture(scope="session")
 def schema() -> object:
     """The gateway schema (built once: it holds no per-request state)."""
-    from gql.schema import build_schema
+    from gql.schema.build import build_schema
 
     return build_schema()
-
-
-class Gateway:
-    """Runs operations against the schema with a fresh per-request Context each time."""
-
-    def __init__(self, schema: object, store: Store) -> None:
-        self.schema, self.store = schema, store
-
-    async def run(
-        self, query: str, variables: dict | None = None, *, viewer: str | None = None
-    ) -> object:
-        from gql.context import Context
-
-        context = Context(store=self.store, viewer_id=viewer, debug_stats=True)
-        return await self.schema.execute(query, variable_values=variables, context_value=context)  # type: ignore[attr-defined]
-
-    async def ok(
-        self, query: str, variables: dict | None = None, *, viewer: str | None = None
-    ) -> dict:
-        """Run and insist on no errors; return `data`."""
-        result = await self.run(query, variables, viewer=viewer)
-        assert result.errors is None, result.errors  # type: ignore[attr-defined]
-        return result.data  # type: ignore[attr-defined, no-any-return]
 
 
 @pytest.fixture

@@ -11,24 +11,19 @@ records are never touched (they need a human).
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.base import Store, StoreError, Transaction
+from gql.kv.base import Store, Transaction
 from gql.kv.entities import INDEX_TARGET, LOCATIONS, SPECS, EntitySpec, place_refs
 from gql.kv.repo import atomic
 
-if TYPE_CHECKING:
-    from gql.settings import Settings
-
 PROGRESS_EVERY = 10_000
-EXAMPLES = 20
 # Entity kinds an index can list: their keys are remembered during a scan.
 _LISTED = {spec.name for spec in INDEX_TARGET.values() if spec} | set(LOCATIONS)
 
@@ -332,58 +327,3 @@ async def repair(store: Store, report: Report, apply: bool) -> list[str]:
     for index_key, fix in index_fixes(report).items():
         lines += await fix_index(store, index_key, fix) if apply else fix.plan(index_key)
     return lines + invalid_lines(report)
-
-
-def summary(report: Report, limit: int = EXAMPLES) -> list[str]:
-    """A short, readable account of a report: counts per kind and a few examples."""
-    lines = [f"scanned {report.scanned:,} keys ({report.unknown:,} unknown keys left alone)"]
-    if report.clean:
-        return [*lines, "no problems found"]
-    counts = ", ".join(f"{n:,} {kind}" for kind, n in report.counts().items() if n)
-    lines.append(f"problems: {counts}")
-    return lines + examples([p.line() for p in report.problems], limit)
-
-
-def examples(lines: Sequence[str], limit: int = EXAMPLES) -> list[str]:
-    """At most `limit` indented lines, then how many more there are."""
-    shown = [f"  {line}" for line in lines[:limit]]
-    more = len(lines) - limit
-    return [*shown, f"  ... and {more:,} more"] if more > 0 else shown
-
-
-def _progress(scanned: int) -> None:
-    print(f"scanned {scanned:,} keys…", file=sys.stderr, flush=True)
-
-
-async def _repair_lines(store: Store, report: Report, apply: bool) -> list[str]:
-    changes = await repair(store, report, apply)
-    invalid = len(report.of(Kind.INVALID))
-    fixes = len(changes) - invalid
-    if apply:
-        head = f"repaired: {fixes:,} change(s) written" if fixes else "repair: nothing to fix"
-    else:
-        head = f"repair plan: {fixes:,} change(s)"
-    lines = [head, *examples(changes)]
-    if invalid:
-        lines.append(f"{invalid:,} invalid record(s) left alone: they need a human")
-    if not apply:
-        lines.append("dry run: nothing written; run with --apply")
-    return lines
-
-
-async def check_command(settings: Settings, *, repair: bool, apply: bool) -> int:
-    """Run `check` (exit 1 if anything is found) or `repair` (exit 0) against the store."""
-    store = settings.make_store()
-    try:
-        await store.open()
-        report = await scan(store, progress=_progress)
-        lines = summary(report)
-        if repair:
-            lines += await _repair_lines(store, report, apply)
-    except StoreError as exc:
-        print(f"store error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        await store.close()
-    print("\n".join(lines))
-    return 0 if repair or report.clean else 1

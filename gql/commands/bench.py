@@ -1,0 +1,504 @@
+"""`kvgraph bench`: time the trip board through the gateway, against the KV floor and N+1.
+
+One run seeds a store (a temporary SQLite file unless `--store-url` names an empty one) with
+one user's `--trips` trips x `--items` items, linked to `--places` places, in the seed's key
+conventions, then times the same board three ways, each after warm-up requests whose last
+answer is verified (trip and item ids in index order, every item with a place); at the end it
+deletes the keys it wrote, so a `--store-url` store is left empty again.
+
+- gateway: POST the board query over HTTP to `create_app` running in this process;
+- floor:   the same JSON fetched directly with one `get_many` per level, encoded with orjson
+  (peers' `kv_board`);
+- n+1:     one `store.get` per id (index, each trip, each item index, each item, each item's
+  place, no cache), encoded with orjson: what apps do today.
+
+Batches are `get_many`/`get` calls (for the gateway, its `extensions.kv.batches`); round trips
+are statements sent to the database (`Store.stats`; SQLite splits a large batch into
+statements of at most 4,000 keys). The KV table is `args.kv_table` when given, else `kv_store`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from gql.kv import JSON, Store, StoreError, open_store
+from gql.kv import keys as k
+from gql.web.app import create_app
+from gql.web.appkeys import STORE
+from gql.web.auth import mint_token
+from gql.web.settings import Settings
+from resolvers.paging import MAX_PAGE  # a connection page holds at most this many nodes
+
+BOARD_QUERY = """query Board {
+  viewer {
+    trips(first: 100) {
+      nodes {
+        id
+        title
+        items(first: 100) { nodes { id title startTime location { name kind: __typename } } }
+      }
+    }
+  }
+}"""
+WARMUP = 3
+SEED = 42
+SEED_CHUNK = 10_000  # keys per seeding transaction
+TYPENAME = {"event": "Event", "restaurant": "Restaurant", "rental": "Rental"}
+CITIES = ("Lisbon", "Kyoto", "Oaxaca", "Reykjavik", "Tbilisi", "Hanoi", "Porto", "Marrakesh")
+WORDS = ("Blue", "Old", "Harbor", "Garden", "Night", "Sun", "River", "Stone", "Market", "Hill")
+ACTIVITIES = ("Breakfast", "Museum visit", "Walk", "Lunch", "Ride", "Dinner", "Concert")
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+Fetch = Callable[[], Awaitable[bytes]]
+
+
+class BenchError(Exception):
+    """The benchmark cannot run or a response failed verification."""
+
+
+# ---------------------------------------------------------------- data set
+
+
+@dataclass
+class Dataset:
+    """The records to seed and the ids the board must show, in order."""
+
+    user_id: str
+    trip_ids: list[str] = field(default_factory=list)
+    item_ids: list[str] = field(default_factory=list)
+    rows: dict[str, JSON] = field(default_factory=dict)
+
+
+def _iso(moment: dt.datetime) -> str:
+    """Format a UTC datetime as ISO-8601 with `Z`, as the seed does."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _new_id(rng: random.Random) -> str:
+    """Draw a UUID4 string from `rng`."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _add_places(data: Dataset, rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """Add `count` places (kinds in turn) and their catalog indexes; return (kind, id) pairs."""
+    places: list[tuple[str, str]] = []
+    for n in range(count):
+        kind = k.LOCATION_KINDS[n % len(k.LOCATION_KINDS)]
+        place_id = _new_id(rng)
+        name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {TYPENAME[kind]} {n + 1}"
+        city = rng.choice(CITIES)
+        data.rows[k.LOCATION_ENTITY[kind].key(place_id)] = {
+            "id": place_id,
+            "name": name,
+            "city": city,
+        }
+        places.append((kind, place_id))
+    for kind in k.LOCATION_KINDS:
+        data.rows[k.LOCATION_INDEX[kind].key()] = [pid for pk, pid in places if pk == kind]
+    return places
+
+
+def _add_trip(
+    data: Dataset, rng: random.Random, n: int, items: int, places: list[tuple[str, str]]
+) -> None:
+    """Add trip number `n`, its `items` items (each linked to a place) and its item index."""
+    trip_id = _new_id(rng)
+    start = START + dt.timedelta(days=7 * n)
+    city = CITIES[n % len(CITIES)]
+    data.rows[k.TRIP.key(trip_id)] = {
+        "id": trip_id,
+        "userId": data.user_id,
+        "title": f"Trip {n + 1} to {city}",
+        "destination": city,
+        "startDate": start.date().isoformat(),
+        "endDate": (start + dt.timedelta(days=items // 8)).date().isoformat(),
+    }
+    item_ids = [_new_id(rng) for _ in range(items)]
+    for p, item_id in enumerate(item_ids):
+        kind, place_id = rng.choice(places)
+        day, slot = divmod(p, 8)
+        data.rows[k.ITEM.key(item_id)] = {
+            "id": item_id,
+            "tripId": trip_id,
+            "title": f"{rng.choice(ACTIVITIES)} #{p + 1}",
+            "startTime": _iso(start + dt.timedelta(days=day, hours=8 + slot)),
+            "locationType": kind,
+            "locationId": place_id,
+        }
+    data.rows[k.ITEMS_INDEX.key(trip_id)] = item_ids
+    data.trip_ids.append(trip_id)
+    data.item_ids.extend(item_ids)
+
+
+def build_dataset(trips: int, items: int, places: int, seed: int = SEED) -> Dataset:
+    """Generate one user's board deterministically from `seed`."""
+    rng = random.Random(seed)
+    data = Dataset(user_id=_new_id(rng))
+    data.rows[k.PROFILE.key(data.user_id)] = {
+        "id": data.user_id,
+        "email": "bench@example.com",
+        "displayName": "Bench User",
+    }
+    catalog = _add_places(data, rng, places)
+    for n in range(trips):
+        _add_trip(data, rng, n, items, catalog)
+    data.rows[k.TRIPS_INDEX.key(data.user_id)] = list(data.trip_ids)
+    return data
+
+
+async def seed_store(store: Store, rows: dict[str, JSON]) -> None:
+    """Write `rows` with `set_many`, one transaction per chunk, showing progress."""
+    keys = list(rows)
+    for start in range(0, len(keys), SEED_CHUNK):
+        part = keys[start : start + SEED_CHUNK]
+        await store.set_many({key: rows[key] for key in part})
+        if len(keys) > SEED_CHUNK:
+            done = start + len(part)
+            print(f"  seeded {done:,} / {len(keys):,} keys", flush=True)
+
+
+# ---------------------------------------------------------------- verification
+
+
+def _board_trips(doc: Any) -> list[Any]:
+    """Return the trip nodes of a board response, or raise BenchError."""
+    if not isinstance(doc, dict):
+        raise BenchError("response is not a JSON object")
+    if doc.get("errors"):
+        raise BenchError(f"GraphQL errors: {str(doc['errors'])[:300]}")
+    try:
+        nodes = doc["data"]["viewer"]["trips"]["nodes"]
+    except (KeyError, TypeError):
+        raise BenchError("response has no data.viewer.trips.nodes") from None
+    if not isinstance(nodes, list):
+        raise BenchError("data.viewer.trips.nodes is not a list")
+    return nodes
+
+
+def _has_place(item: Any) -> bool:
+    """Whether an item node carries a location with a name and a known kind."""
+    location = item.get("location") if isinstance(item, dict) else None
+    return (
+        isinstance(location, dict)
+        and bool(location.get("name"))
+        and location.get("kind") in TYPENAME.values()
+    )
+
+
+def verify_board(body: bytes, data: Dataset) -> Any:
+    """Check trips and items (ids, index order) and every item's place; return the document."""
+    doc = orjson.loads(body)
+    trips = _board_trips(doc)
+    items = [item for trip in trips for item in (trip.get("items") or {}).get("nodes") or []]
+    if [trip.get("id") for trip in trips] != data.trip_ids:
+        raise BenchError(f"got {len(trips)} trips, expected {len(data.trip_ids)} in index order")
+    if [item.get("id") for item in items] != data.item_ids:
+        raise BenchError(f"got {len(items)} items, expected {len(data.item_ids)} in index order")
+    missing = sum(not _has_place(item) for item in items)
+    if missing:
+        raise BenchError(f"{missing} of {len(items)} items have no location with name and kind")
+    return doc
+
+
+# ---------------------------------------------------------------- timing
+
+
+@dataclass
+class Result:
+    """One way's timings and counts."""
+
+    way: str
+    median_ms: float
+    p95_ms: float
+    batches: int
+    round_trips: int
+    size: int
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank `q` quantile of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def time_runs(fetch: Fetch, requests: int) -> list[float]:
+    """Run `fetch` `requests` times; return the durations in ms."""
+    durations: list[float] = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        await fetch()
+        durations.append((time.perf_counter() - started) * 1e3)
+    return durations
+
+
+@dataclass
+class Counter:
+    """Batches issued by the latest hand-written fetch."""
+
+    batches: int = 0
+
+
+async def measure(
+    way: str,
+    fetch: Fetch,
+    store: Store,
+    data: Dataset,
+    requests: int,
+    batches_of: Callable[[Any], int],
+) -> Result:
+    """Warm up (verifying the last answer, counting its batches and round trips), then time."""
+    for _ in range(WARMUP - 1):
+        await fetch()
+    before = store.stats.round_trips
+    body = await fetch()
+    round_trips = store.stats.round_trips - before
+    batches = batches_of(verify_board(body, data))
+    durations = await time_runs(fetch, requests)
+    median, p95 = statistics.median(durations), percentile(durations, 0.95)
+    return Result(way, median, p95, batches, round_trips, len(body))
+
+
+# ---------------------------------------------------------------- the three ways
+
+
+def _item_node(item: JSON, place: JSON) -> dict[str, Any]:
+    """The board's item node from an item record and its place record."""
+    kind = TYPENAME[item["locationType"]]
+    return {
+        "id": item["id"],
+        "title": item["title"],
+        "startTime": item["startTime"],
+        "location": {"name": place["name"], "kind": kind},
+    }
+
+
+def _board(trips: list[tuple[JSON, list[dict[str, Any]]]]) -> bytes:
+    """Encode the board document, shaped like the gateway's answer."""
+    nodes = [
+        {"id": trip["id"], "title": trip["title"], "items": {"nodes": items}}
+        for trip, items in trips
+    ]
+    return orjson.dumps({"data": {"viewer": {"trips": {"nodes": nodes}}}})
+
+
+def _place_key(item: JSON) -> str:
+    """The key of an item's place record."""
+    return f"{item['locationType']}:{item['locationId']}"
+
+
+async def floor_board(store: Store, user_id: str, counter: Counter) -> bytes:
+    """Fetch the board with one `get_many` per level (peers' `kv_board`)."""
+    counter.batches = 4
+    trip_ids = (await store.get_many([k.TRIPS_INDEX.key(user_id)]))[0] or []
+    level2 = await store.get_many(
+        [k.TRIP.key(t) for t in trip_ids] + [k.ITEMS_INDEX.key(t) for t in trip_ids]
+    )
+    trips, indexes = level2[: len(trip_ids)], level2[len(trip_ids) :]
+    item_keys = [k.ITEM.key(i) for index in indexes for i in index or []]
+    items = dict(zip(item_keys, await store.get_many(item_keys), strict=True))
+    place_keys = list(dict.fromkeys(_place_key(item) for item in items.values() if item))
+    places = dict(zip(place_keys, await store.get_many(place_keys), strict=True))
+    board = []
+    for trip, index in zip(trips, indexes, strict=True):
+        records = [items[k.ITEM.key(i)] for i in index or []]
+        board.append((trip, [_item_node(it, places[_place_key(it)]) for it in records]))
+    return _board(board)
+
+
+async def n_plus_one_board(store: Store, user_id: str, counter: Counter) -> bytes:
+    """Fetch the board with one `store.get` per id, as apps do without batching."""
+
+    async def get(key: str) -> JSON:
+        counter.batches += 1
+        return await store.get(key)
+
+    counter.batches = 0
+    board = []
+    for trip_id in await get(k.TRIPS_INDEX.key(user_id)) or []:
+        trip = await get(k.TRIP.key(trip_id))
+        nodes = []
+        for item_id in await get(k.ITEMS_INDEX.key(trip_id)) or []:
+            item = await get(k.ITEM.key(item_id))
+            nodes.append(_item_node(item, await get(_place_key(item))))
+        board.append((trip, nodes))
+    return _board(board)
+
+
+@asynccontextmanager
+async def running_gateway(url: str, table: str) -> AsyncIterator[tuple[str, Settings, Store]]:
+    """Serve the gateway on a free local port; yield (endpoint, its settings, its store)."""
+    settings = Settings(
+        store_url=url,
+        kv_table=table,
+        jwt_secret=secrets.token_urlsafe(32),
+        debug_stats=True,
+        graphiql=False,
+    )
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        yield f"http://127.0.0.1:{port}/graphql", settings, app[STORE]
+    finally:
+        await runner.cleanup()
+
+
+def gateway_batches(doc: Any) -> int:
+    """The gateway's `extensions.kv.batches` for a response, or raise BenchError."""
+    batches = (doc.get("extensions") or {}).get("kv", {}).get("batches")
+    if not isinstance(batches, int):
+        raise BenchError("the gateway reported no extensions.kv.batches (debug stats off?)")
+    return batches
+
+
+async def bench_gateway(url: str, table: str, data: Dataset, requests: int) -> Result:
+    """Time the board query over HTTP through the gateway."""
+    async with running_gateway(url, table) as (endpoint, settings, app_store):
+        token = mint_token(settings.secret() or "", data.user_id, audience=settings.jwt_audience)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        payload = orjson.dumps({"query": BOARD_QUERY})
+        async with aiohttp.ClientSession() as session:
+
+            async def fetch() -> bytes:
+                async with session.post(endpoint, data=payload, headers=headers) as resp:
+                    body = await resp.read()
+                    if resp.status != 200:
+                        raise BenchError(f"gateway answered HTTP {resp.status}: {body[:300]!r}")
+                    return body
+
+            return await measure("gateway", fetch, app_store, data, requests, gateway_batches)
+
+
+async def bench_direct(
+    way: str,
+    board: Callable[[Store, str, Counter], Awaitable[bytes]],
+    store: Store,
+    data: Dataset,
+    requests: int,
+) -> Result:
+    """Time a hand-written fetch of the board from the store."""
+    counter = Counter()
+
+    async def fetch() -> bytes:
+        return await board(store, data.user_id, counter)
+
+    return await measure(way, fetch, store, data, requests, lambda _doc: counter.batches)
+
+
+# ---------------------------------------------------------------- report and command
+
+
+def format_table(results: Sequence[Result]) -> str:
+    """The results as a short table followed by the ratios."""
+    lines = [
+        f"{'way':<10}{'median ms':>11}{'p95 ms':>10}{'batches':>9}{'round trips':>13}{'bytes':>11}"
+    ]
+    for r in results:
+        lines.append(
+            f"{r.way:<10}{r.median_ms:>11.2f}{r.p95_ms:>10.2f}{r.batches:>9}"
+            f"{r.round_trips:>13}{r.size:>11,}"
+        )
+    by_way = {r.way: r for r in results}
+    gateway, floor, naive = by_way["gateway"], by_way["floor"], by_way["n+1"]
+    lines.append(
+        f"gateway / floor: {gateway.median_ms / floor.median_ms:.1f}x   "
+        f"n+1 / gateway: {naive.median_ms / gateway.median_ms:.1f}x   (medians)"
+    )
+    return "\n".join(lines)
+
+
+def check_args(args: argparse.Namespace) -> str | None:
+    """Why these flags cannot be benchmarked, if they cannot."""
+    if not 1 <= args.trips <= MAX_PAGE or not 1 <= args.items <= MAX_PAGE:
+        return (
+            f"--trips and --items must be between 1 and {MAX_PAGE}: the board query reads "
+            f"one connection page per level, and a page holds at most {MAX_PAGE} nodes"
+        )
+    if args.places < 1 or args.requests < 1:
+        return "--places and --requests must be at least 1"
+    return None
+
+
+@contextmanager
+def bench_store_url(url: str | None) -> Iterator[str]:
+    """Yield `url`, or the URL of a SQLite file in a temporary folder removed afterwards."""
+    if url:
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="kvgraph-bench-") as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+async def prepare(store: Store, data: Dataset) -> None:
+    """Refuse a store that has data, then seed the board."""
+    if await store.scan_prefix("", limit=1):
+        raise BenchError(f"refusing to seed: table {store.table!r} already has data")
+    started = time.perf_counter()
+    await seed_store(store, data.rows)
+    print(f"seeded {len(data.rows):,} keys in {time.perf_counter() - started:.2f} s")
+
+
+async def run_bench(url: str, table: str, data: Dataset, requests: int) -> list[Result]:
+    """Seed the store, then time the three ways one after the other."""
+    store = open_store(url, table)
+    await store.open()
+    try:
+        await prepare(store, data)
+        try:
+            gateway = await bench_gateway(url, table, data, requests)
+            floor = await bench_direct("floor", floor_board, store, data, requests)
+            naive = await bench_direct("n+1", n_plus_one_board, store, data, requests)
+        finally:  # the store was empty: leave it so
+            await store.delete_many(list(data.rows))
+    finally:
+        await store.close()
+    return [gateway, floor, naive]
+
+
+def describe(args: argparse.Namespace, url: str | None) -> str:
+    """One line saying what is measured."""
+    where = re.sub(r"//[^/@]*@", "//***@", url) if url else "a temporary SQLite file"
+    return (
+        f"trip board: {args.trips} trips x {args.items} items = {args.trips * args.items:,} "
+        f"items, {args.places:,} places, on {where}; {WARMUP} warm-ups, {args.requests} timed runs"
+    )
+
+
+async def bench_command(args: argparse.Namespace) -> int:
+    """Run `kvgraph bench`: seed, time the three ways, print the table; the exit code."""
+    if reason := check_args(args):
+        print(f"kvgraph bench: {reason}", file=sys.stderr)
+        return 2
+    url: str | None = getattr(args, "store_url", None)
+    table: str = getattr(args, "kv_table", None) or "kv_store"
+    data = build_dataset(args.trips, args.items, args.places)
+    print(describe(args, url), flush=True)
+    try:
+        with bench_store_url(url) as store_url:
+            results = await run_bench(store_url, table, data, args.requests)
+    except (BenchError, StoreError, ValueError) as exc:
+        print(f"kvgraph bench: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(results))
+    return 0

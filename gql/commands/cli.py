@@ -1,0 +1,181 @@
+"""The command line: `python -m gql serve | seed-demo | export-schema | check | repair | token |
+bench | fetch-graphiql` (the `kvgraph` console script is the same)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from gql.web.settings import Settings
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def _store_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-url", help="sqlite:///path.db or postgresql://... (KVGRAPH_STORE_URL)"
+    )
+    parser.add_argument("--kv-table", help="KV table name (KVGRAPH_KV_TABLE, default kv_store)")
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.serve import serve_command
+
+    return serve_command(settings)
+
+
+def _cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.demo import seed_demo_command
+
+    return asyncio.run(seed_demo_command(settings, force=args.force))
+
+
+def _cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.schema.build import export_schema
+
+    export_schema(args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.check import check_command
+
+    return asyncio.run(check_command(settings, repair=False, apply=False))
+
+
+def _cmd_repair(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.check import check_command
+
+    return asyncio.run(check_command(settings, repair=True, apply=args.apply))
+
+
+def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.web.auth import mint_token
+
+    secret = settings.secret()
+    if secret is None:
+        print("no JWT secret: set KVGRAPH_JWT_SECRET (or pass --dev)", file=sys.stderr)
+        return 2
+    print(mint_token(secret, args.user, hours=args.hours, audience=settings.jwt_audience))
+    return 0
+
+
+def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.bench import bench_command
+
+    return asyncio.run(bench_command(args))
+
+
+def _cmd_fetch_graphiql(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.fetch_graphiql import fetch_command
+
+    return asyncio.run(fetch_command(args.dest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand and its flags."""
+    parser = argparse.ArgumentParser(prog="kvgraph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the GraphQL server")
+    _store_flags(serve)
+    serve.add_argument("--host", help="bind address (KVGRAPH_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (KVGRAPH_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="server processes (KVGRAPH_WORKERS, default 1)")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        default=None,
+        help="seed an empty store, use a dev secret, print a demo token",
+    )
+    serve.add_argument(
+        "--debug-stats",
+        action="store_true",
+        default=None,
+        help="add extensions.kv = {batches, keys} to every response",
+    )
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="start without a JWT secret (all requests anonymous)",
+    )
+    serve.set_defaults(run=_cmd_serve)
+
+    seed = sub.add_parser("seed-demo", help="write realistic demo data into the store")
+    _store_flags(seed)
+    seed.add_argument("--force", action="store_true", help="seed even if the store has data")
+    seed.set_defaults(run=_cmd_seed_demo)
+
+    export = sub.add_parser("export-schema", help="write the sorted SDL")
+    export.add_argument("--output", default="schema.graphql")
+    export.set_defaults(run=_cmd_export_schema)
+
+    check = sub.add_parser("check", help="report index/entity inconsistencies (exit 1 if any)")
+    _store_flags(check)
+    check.set_defaults(run=_cmd_check)
+
+    repair = sub.add_parser("repair", help="fix what check reports (dry run unless --apply)")
+    _store_flags(repair)
+    repair.add_argument("--apply", action="store_true", help="write the fixes")
+    repair.set_defaults(run=_cmd_repair)
+
+    token = sub.add_parser("token", help="print a bearer token (HS256) for a user id")
+    token.add_argument("--user", required=True, help="the user id (JWT sub)")
+    token.add_argument("--hours", type=float, default=24.0, help="lifetime (default 24)")
+    token.add_argument("--dev", action="store_true", default=None, help="sign with the dev secret")
+    token.set_defaults(run=_cmd_token)
+
+    bench = sub.add_parser("bench", help="time the trip-board query three ways")
+    bench.add_argument("--trips", type=int, default=50)
+    bench.add_argument("--items", type=int, default=40, help="items per trip")
+    bench.add_argument("--places", type=int, default=200)
+    bench.add_argument("--requests", type=int, default=30, help="timed runs per way")
+    bench.add_argument("--store-url", help="store to seed (default: a temporary SQLite file)")
+    bench.set_defaults(run=_cmd_bench)
+
+    fetch = sub.add_parser("fetch-graphiql", help="download GraphiQL's files for offline use")
+    fetch.add_argument("--dest", default="graphiql-assets", help="folder (default graphiql-assets)")
+    fetch.set_defaults(run=_cmd_fetch_graphiql)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, overridden by the flags that were given."""
+    names = (
+        "store_url",
+        "kv_table",
+        "host",
+        "port",
+        "workers",
+        "dev",
+        "debug_stats",
+        "insecure_no_auth",
+    )
+    given: dict[str, Any] = {
+        name: getattr(args, name) for name in names if getattr(args, name, None) is not None
+    }
+    settings = Settings(**given)
+    if settings.dev and settings.jwt_secret is None:
+        from gql.web.settings import DEV_JWT_SECRET
+
+        settings = Settings(**given, jwt_secret=DEV_JWT_SECRET)
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except ValidationError as exc:
+        print(f"invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+    result: int = args.run(settings, args)
+    return result

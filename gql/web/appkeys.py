@@ -1,0 +1,11 @@
+"""Typed keys of the aiohttp application (`web.AppKey`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gql.kv.base import Store
+from gql.web.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)

@@ -1,0 +1,135 @@
+"""Running the app: start-up checks, one process or several workers on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+from multiprocessing.connection import wait
+
+from aiohttp import web
+
+from gql.kv import StoreError
+from gql.web.app import create_app
+from gql.web.settings import Settings
+
+SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get on SIGTERM/SIGINT
+
+
+def refuse_reason(settings: Settings) -> str | None:
+    """Why the server must not start with these settings, if it must not."""
+    if settings.workers > 1 and settings.port == 0:
+        return "several workers need a fixed port (they share it): pass --port"
+    if settings.jwt_secret is None and not (settings.dev or settings.insecure_no_auth):
+        return (
+            "no JWT secret: set KVGRAPH_JWT_SECRET (your Supabase JWT secret), or run with --dev "
+            "for local development, or --insecure-no-auth to serve anonymous requests only"
+        )
+    return None
+
+
+def serve(settings: Settings, banner: str = "") -> int:
+    """Run the gateway until SIGINT/SIGTERM; returns the exit code.
+
+    `banner` is printed once the settings are accepted (default: where it serves).
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if reason := refuse_reason(settings):
+        print(f"kvgraph: refusing to start: {reason}", file=sys.stderr)
+        return 2
+    if not banner:
+        workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+        where = settings.store_url.split("@")[-1]
+        banner = f"kvgraph serving {url_of(settings)} (store {where}{workers})"
+    print(banner)
+    if settings.workers == 1:
+        _worker(settings, reuse_port=False)
+        return 0
+    try:  # once, before forking: a store that cannot open fails here, not in every worker
+        asyncio.run(_touch_store(settings))
+    except (StoreError, OSError) as exc:
+        print(f"kvgraph: cannot open the store: {exc}", file=sys.stderr)
+        return 1
+    return _supervise(settings)
+
+
+def url_of(settings: Settings) -> str:
+    """The GraphQL endpoint these settings serve."""
+    return f"http://{settings.host}:{settings.port}/graphql"
+
+
+async def _touch_store(settings: Settings) -> None:
+    """Open and close the store (creating the table and, for SQLite, switching to WAL)."""
+    store = settings.make_store()
+    try:
+        await store.open()
+    finally:
+        await store.close()
+
+
+def _worker(settings: Settings, *, reuse_port: bool) -> None:
+    """Serve until SIGINT/SIGTERM (in-flight requests get SHUTDOWN_TIMEOUT to finish)."""
+    sock = socket.create_server((settings.host, settings.port), reuse_port=reuse_port)
+    asyncio.run(_serve(settings, sock))
+
+
+async def _serve(settings: Settings, sock: socket.socket) -> None:
+    """Run the app on `sock` until the first SIGINT/SIGTERM, then shut down gracefully.
+
+    A second signal (Ctrl-C reaches every process of the group, and the supervisor forwards
+    SIGTERM too) must not interrupt the shutdown half-way, so signals only set an event.
+    """
+    runner = web.AppRunner(
+        create_app(settings),
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _supervise(settings: Settings) -> int:
+    """Run worker processes on one port; stop them all on a signal or when one dies.
+
+    Each worker listens on its own SO_REUSEPORT socket and the kernel hashes new connections
+    across them (with one shared socket, one busy worker tends to take them all).
+    """
+    forks = multiprocessing.get_context("fork")
+    workers = [
+        forks.Process(target=_worker, args=(settings,), kwargs={"reuse_port": True})
+        for _ in range(settings.workers)
+    ]
+    for process in workers:
+        process.start()
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in workers:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: each worker shuts down gracefully
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while alive := [process for process in workers if process.is_alive()]:
+        wait([process.sentinel for process in alive], timeout=1.0)
+        if not stopping and any(process.exitcode not in (None, 0) for process in workers):
+            print("kvgraph: a worker died; stopping the others", file=sys.stderr)
+            stop()
+    crashed = any(process.exitcode not in (0, -signal.SIGTERM) for process in workers)
+    return 1 if crashed and not stopping else 0

@@ -1,0 +1,40 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from gql.kv.base import Store
+from gql.kv.models import InvalidRecord
+from gql.kv.repo import Repository
+from resolvers.loaders import Loaders
+
+log = logging.getLogger("kvgraph.records")
+
+
+@dataclass
+class Context:
+    """Viewer, fresh loaders and the repository for one request."""
+
+    store: Store
+    viewer_id: str | None = None
+    role: str | None = None
+    request: Any = None
+    response: Any = None
+    debug_stats: bool = False
+    executor: str = "graphql-core"  # which executor answered ("level" for the fast path)
+    loaders: Loaders = field(init=False)
+    repo: Repository = field(init=False)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.store)
+        self.repo = Repository(self.store)
+
+    def report(self, invalid: InvalidRecord) -> None:
+        """Remember an invalid record for the response's `errors` (logged once per request)."""
+        if invalid.key not in self.problems:
+            log.warning("invalid record %s: %s", invalid.key, invalid.message)
+            self.problems[invalid.key] = invalid.message

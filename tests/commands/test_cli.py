@@ -1,0 +1,63 @@
+"""The command line: settings, refusing to start insecurely, tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from gql.commands.cli import build_parser, main, settings_from
+from gql.web.auth import decode_token
+from gql.web.server import refuse_reason
+from gql.web.settings import DEV_JWT_SECRET, Settings
+
+
+def test_serve_refuses_without_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KVGRAPH_JWT_SECRET", raising=False)
+    assert main(["serve", "--port", "0"]) == 2
+    assert "refusing to start" in capsys.readouterr().err
+    assert refuse_reason(Settings(insecure_no_auth=True)) is None
+
+
+def test_dev_uses_the_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KVGRAPH_JWT_SECRET", raising=False)
+    settings = settings_from(build_parser().parse_args(["serve", "--dev"]))
+    assert settings.secret() == DEV_JWT_SECRET and settings.dev
+
+
+def test_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KVGRAPH_PORT", "9000")
+    monkeypatch.setenv("KVGRAPH_KV_TABLE", "kv_store_fd8c4bf7")
+    settings = settings_from(build_parser().parse_args(["serve", "--port", "9100"]))
+    assert (settings.port, settings.kv_table) == (9100, "kv_store_fd8c4bf7")
+
+
+def test_invalid_settings_are_reported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KVGRAPH_KV_TABLE", "kv; drop")
+    assert main(["check"]) == 2
+    assert "invalid configuration" in capsys.readouterr().err
+
+
+def test_secret_is_never_printed() -> None:
+    settings = Settings(jwt_secret="super-secret-value-123")
+    assert "super-secret-value-123" not in repr(settings) and "super-secret-value-123" not in str(
+        settings
+    )
+
+
+def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KVGRAPH_JWT_SECRET", "cli-secret-0123456789-0123456789-abc")
+    assert main(["token", "--user", "u-42"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert decode_token(token, "cli-secret-0123456789-0123456789-abc").user_id == "u-42"
+    monkeypatch.delenv("KVGRAPH_JWT_SECRET")
+    assert main(["token", "--user", "u-42"]) == 2
+
+
+def test_workers_need_a_fixed_port() -> None:
+    assert "fixed port" in (refuse_reason(Settings(workers=2, port=0, insecure_no_auth=True)) or "")
+    assert refuse_reason(Settings(workers=2, port=8123, insecure_no_auth=True)) is None
+    settings = settings_from(build_parser().parse_args(["serve", "--workers", "3"]))
+    assert settings.workers == 3

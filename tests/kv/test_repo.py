@@ -1,0 +1,74 @@
+"""Repository writes: several records in one transaction, all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from gql.kv import Store
+from gql.kv import entities as e
+from gql.kv.repo import IdTaken, NotFound, Repository
+from tests.support import BACKENDS
+
+pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
+
+
+async def snapshot(store: Store) -> dict[str, object]:
+    return {key: value async for key, value in store.iter_prefix("")}
+
+
+async def test_create_all_writes_every_record_and_index(store: Store) -> None:
+    repo = Repository(store)
+    conv, msg = await repo.create_all(
+        [
+            (e.CONVERSATION, {"id": "c1", "userId": "u1", "title": "Paris"}, None),
+            (e.MESSAGE, {"id": "m1", "conversationId": "c1", "content": "hi"}, None),
+        ]
+    )
+    assert (conv.id, msg.id) == ("c1", "m1")  # type: ignore[attr-defined]
+    assert await store.get_many(["conversation:index:u1", "messages:index:c1"]) == [["c1"], ["m1"]]
+
+
+async def test_create_all_is_all_or_nothing(store: Store) -> None:
+    repo = Repository(store)
+    await repo.create(e.TRIP, {"id": "t1", "userId": "owner", "title": "Taken"})
+    before = await snapshot(store)
+    with pytest.raises(IdTaken):
+        await repo.create_all(
+            [
+                (e.CONVERSATION, {"id": "c2", "userId": "u1"}, None),
+                (e.TRIP, {"id": "t1", "userId": "someone-else", "title": "Mine"}, None),
+            ]
+        )
+    assert await snapshot(store) == before
+
+
+async def test_two_records_on_one_index_in_one_call(store: Store) -> None:
+    repo = Repository(store)
+    await repo.create_all(
+        [
+            (e.TRIP, {"id": "a", "userId": "u", "title": "A"}, None),
+            (e.TRIP, {"id": "b", "userId": "u", "title": "B"}, 0),
+        ]
+    )
+    assert await store.get("trips:index:u") == ["b", "a"]
+
+
+async def test_touch_stamps_updated_at_in_the_same_transaction(store: Store) -> None:
+    repo = Repository(store)
+    await store.set(
+        "conversation:c1", {"id": "c1", "userId": "u", "updatedAt": "2020-01-01T00:00:00Z", "x": 1}
+    )
+    await repo.create_all(
+        [(e.MESSAGE, {"id": "m1", "conversationId": "c1", "content": "hi"}, None)],
+        touch=[(e.CONVERSATION, "c1")],
+    )
+    conv = await store.get("conversation:c1")
+    assert conv["updatedAt"] > "2020-01-01T00:00:00Z"
+    assert conv["x"] == 1
+    before = await snapshot(store)
+    with pytest.raises(NotFound):
+        await repo.create_all(
+            [(e.MESSAGE, {"id": "m2", "conversationId": "gone", "content": "hi"}, None)],
+            touch=[(e.CONVERSATION, "gone")],
+        )
+    assert await snapshot(store) == before

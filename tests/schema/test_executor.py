@@ -1,0 +1,113 @@
+"""The level executor answers exactly as graphql-core does, and hands back what it can't do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gql.kv import Store
+from gql.schema.build import build_schema
+from resolvers.context import Context
+from resolvers.ids import node_id
+from tests.support import BOARD, U, board_data
+
+FAST = build_schema()
+CORE = build_schema(fast=False)
+
+TRIP_NODE = node_id("Trip", "t0")
+QUERIES: list[tuple[str, dict[str, Any] | None]] = [
+    (BOARD, None),
+    ("{ viewer { id nodeId email displayName preferences { currency data } } }", None),
+    (
+        """query($n: Int, $skip: Boolean!) {
+          me: viewer { t: trips(first: $n) { totalCount pageInfo { hasNextPage endCursor }
+            edges { cursor node { __typename nodeId ...TripBits items(last: 2) {
+              nodes { title @skip(if: $skip) cost { amount currency } trip { id }
+                location { __typename ... on Node { nodeId } ... on Event { startsAt } } } } } } } }
+        }
+        fragment TripBits on Trip { id title startDate owner { id } }""",
+        {"n": 2, "skip": False},
+    ),
+    (
+        "query($n: ID!) { node(nodeId: $n) { __typename ... on Trip { title items { totalCount } } } }",
+        {"n": TRIP_NODE},
+    ),
+    ("{ locations(kind: RESTAURANT, first: 1) { nodes { name } pageInfo { hasNextPage } } }", None),
+    (
+        '{ locations(city: "Porto", search: "place") { totalCount nodes { __typename name } } }',
+        None,
+    ),
+    ('{ location(id: "p2") { ... on Rental { name bedrooms } } }', None),
+    ('{ trip(id: "missing") { id } a: trip(id: "t1") { title } }', None),
+    (
+        "{ viewer { suggestions(status: ACTIVE) { totalCount } savedPlaces { nodes { name } } } }",
+        None,
+    ),
+    (
+        "{ viewer { conversations { nodes { id messages { nodes { role } } context { data } } } } }",
+        None,
+    ),
+]
+
+
+def _errors(result: Any) -> list[tuple[str, Any]]:
+    return [(e.message, e.extensions) for e in result.errors or []]
+
+
+async def both(store: Store, query: str, variables: dict[str, Any] | None) -> tuple[Any, Any, str]:
+    """Run on both executors; return (fast result, core result, which executor answered)."""
+    ctx = Context(store=store, viewer_id=U)
+    fast = await FAST.execute(query, variable_values=variables, context_value=ctx)
+    core = await CORE.execute(
+        query, variable_values=variables, context_value=Context(store=store, viewer_id=U)
+    )
+    return fast, core, ctx.executor
+
+
+@pytest.mark.parametrize(("query", "variables"), QUERIES)
+async def test_same_answers_as_graphql_core(
+    store: Store, query: str, variables: dict[str, Any] | None
+) -> None:
+    await board_data(store, trips=3, items=4)
+    await store.set("trips:index:" + U, ["t0", "ghost", "t1", "t2"])
+    await store.set("item:t1-i3", {"id": "t1-i3", "tripId": "t1", "startTime": "bad"})
+    await store.set(f"saved:{U}", ["p1", "rental:p2"])
+    fast, core, executor = await both(store, query, variables)
+    assert executor == "level"
+    assert fast.data == core.data
+    assert _errors(fast) == _errors(core)
+
+
+async def test_level_executor_batches_by_depth(store: Store) -> None:
+    await board_data(store, trips=6, items=5)
+    ctx = Context(store=store, viewer_id=U)
+    result = await FAST.execute(BOARD, context_value=ctx)
+    assert result.errors is None
+    assert ctx.executor == "level"
+    assert ctx.loaders.batches <= 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ viewer { trips(after: "nonsense") { totalCount } } }',  # an error: graphql-core reports it
+        "query($n: ID!) { node(nodeId: $n) { nodeId } }",
+    ],
+)
+async def test_errors_are_left_to_graphql_core(store: Store, query: str) -> None:
+    await board_data(store, trips=1, items=1)
+    fast, core, executor = await both(store, query, {"n": "%%%"} if "$n" in query else None)
+    assert executor == "graphql-core"
+    assert fast.data == core.data
+    assert _errors(fast) == _errors(core)
+    assert _errors(fast)[0][1]["code"] == "BAD_USER_INPUT"
+
+
+async def test_mutations_use_graphql_core(store: Store) -> None:
+    ctx = Context(store=store, viewer_id=U)
+    result = await FAST.execute(
+        'mutation { createTrip(input: {title: "x"}) { trip { title } } }', context_value=ctx
+    )
+    assert result.data == {"createTrip": {"trip": {"title": "x"}}}
+    assert ctx.executor == "graphql-core"

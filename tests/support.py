@@ -1,0 +1,101 @@
+"""What several test modules share: backends, the Gateway runner, the trip-board data."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from gql.kv import Store
+from gql.kv import keys as k
+
+PG_URL = os.environ.get("KVGRAPH_TEST_POSTGRES_URL", "")
+PG_SKIP = "KVGRAPH_TEST_POSTGRES_URL is not set: Postgres backend not tested"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+async def drop_table(url: str, table: str) -> None:
+    """Drop a scratch table from the test database."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+    finally:
+        await conn.close()
+
+
+class Gateway:
+    """Runs operations against the schema with a fresh per-request Context each time."""
+
+    def __init__(self, schema: object, store: Store) -> None:
+        self.schema, self.store = schema, store
+
+    async def run(
+        self, query: str, variables: dict | None = None, *, viewer: str | None = None
+    ) -> object:
+        from resolvers.context import Context
+
+        context = Context(store=self.store, viewer_id=viewer, debug_stats=True)
+        return await self.schema.execute(query, variable_values=variables, context_value=context)  # type: ignore[attr-defined]
+
+    async def ok(
+        self, query: str, variables: dict | None = None, *, viewer: str | None = None
+    ) -> dict:
+        """Run and insist on no errors; return `data`."""
+        result = await self.run(query, variables, viewer=viewer)
+        assert result.errors is None, result.errors  # type: ignore[attr-defined]
+        return result.data  # type: ignore[attr-defined, no-any-return]
+
+
+U = "user-1"
+
+BOARD = """
+query Board {
+  viewer {
+    trips(first: 100) {
+      totalCount
+      nodes { id title items(first: 100) { nodes { id title startTime location { name kind: __typename } } } }
+    }
+  }
+}
+"""
+
+
+async def board_data(store: Store, trips: int, items: int, user: str = U) -> dict[str, Any]:
+    """Write a trip board in the seed's conventions, directly into the table."""
+    rows: dict[str, Any] = {}
+    kinds = list(k.LOCATION_KINDS)
+    for p in range(6):
+        kind = kinds[p % 3]
+        rows[f"{kind}:p{p}"] = {
+            "id": f"p{p}",
+            "name": f"Place {p}",
+            "city": "Lisbon" if p < 3 else "Porto",
+        }
+    for kind in kinds:
+        rows[f"{kind}s:index"] = [f"p{p}" for p in range(6) if kinds[p % 3] == kind]
+    trip_ids = [f"t{t}" for t in range(trips)]
+    rows[f"trips:index:{user}"] = trip_ids
+    for t in trip_ids:
+        rows[f"trip:{t}"] = {
+            "id": t,
+            "userId": user,
+            "title": f"Trip {t}",
+            "startDate": "2026-01-01",
+        }
+        item_ids = [f"{t}-i{i}" for i in range(items)]
+        rows[f"items:index:{t}"] = item_ids
+        for n, i in enumerate(item_ids):
+            p = n % 6
+            rows[f"item:{i}"] = {
+                "id": i,
+                "tripId": t,
+                "title": f"Item {i}",
+                "startTime": "2026-01-01T08:00:00.000Z",
+                "locationType": kinds[p % 3],
+                "locationId": f"p{p}",
+            }
+    await store.set_many(rows)
+    return rows

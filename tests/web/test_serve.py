@@ -1,0 +1,123 @@
+"""`kvgraph serve --dev` as a newcomer runs it: seeds, prints a working token, stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 30.0) -> list[str]:
+    """Lines the process prints until one contains `marker`."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if marker in line:
+            return lines
+    raise AssertionError(f"no {marker!r} in the output: {lines}")
+
+
+def start(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.Popen[str]:
+    """Run `python -m gql serve ARGS` in `tmp_path`, with no KVGRAPH_* from this environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KVGRAPH_")}
+    env |= {"PYTHONPATH": str(ROOT), **env_extra}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gql", "serve", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_up(url: str) -> None:
+    """Poll `/healthz` until the server answers (10 s at most)."""
+    for _ in range(50):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen[str]) -> int:
+    """SIGTERM the server and return its exit code."""
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=30)
+    proc.stdout.close()  # type: ignore[union-attr]
+    return code
+
+
+def post(url: str, query: str, token: str) -> dict:
+    body = json.dumps({"query": query}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=10) as resp:
+        return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+def test_serve_dev_seeds_prints_a_token_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start(tmp_path, "--dev", "--port", str(port))
+    try:
+        lines = read_until(proc, "valid 7 days")
+        token = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        assert any("seeded" in line for line in lines), lines
+        assert any(f"http://127.0.0.1:{port}/graphql?headers=" in line for line in lines), lines
+        assert (tmp_path / "kvgraph.db").exists()
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        data = post(f"{url}/graphql", "{ viewer { displayName trips { totalCount } } }", token)
+        assert data["data"]["viewer"]["displayName"] == "Dana Demo"
+        assert data["data"]["viewer"]["trips"]["totalCount"] == 3
+        assert "secret" not in "\n".join(lines).lower()
+    finally:
+        code = stop(proc)
+    assert code == 0
+
+
+def test_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start(
+        tmp_path,
+        *("--insecure-no-auth", "--workers", "2", "--port", str(port)),
+        KVGRAPH_STORE_URL=f"sqlite:///{tmp_path}/kv.db",
+    )
+    try:
+        lines = read_until(proc, "2 workers")
+        assert f"http://127.0.0.1:{port}/graphql" in lines[-1]
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        query = "{ locations { totalCount } }"
+        for _ in range(10):
+            body = json.dumps({"query": query}).encode()
+            req = urllib.request.Request(
+                f"{url}/graphql", body, {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                assert json.loads(resp.read()) == {"data": {"locations": {"totalCount": 0}}}
+    finally:
+        code = stop(proc)
+    assert code == 0
