@@ -19,6 +19,7 @@ from resolvers import conversations, items, locations, nodes, suggestions, trips
 from resolvers.common import PageArgs
 from resolvers.context import Context
 from resolvers.ids import node_id as make_node_id
+from resolvers.nodes import TYPE_NAMES
 from resolvers.users import UserRef
 
 Batch = Callable[[Context, Sequence[Any], dict[str, Any]], Awaitable[list[Any]]]
@@ -58,10 +59,6 @@ async def by_unique(
 # ---------------------------------------------------------------- any node
 async def node_ids(ctx: Context, roots: Sequence[Any], args: dict[str, Any]) -> list[str]:
     """`nodeId` of every root."""
-    from gql.schema.types import (
-        TYPE_NAMES,  # here, not at the top: gql.schema.types imports this module
-    )
-
     return [
         make_node_id(
             TYPE_NAMES[type(r)], str(r.conversation_id if isinstance(r, m.AIContext) else r.id)

@@ -5,11 +5,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from gql.kv import models as m
 from resolvers import conversations, items, locations, suggestions, trips
 from resolvers.context import Context
 from resolvers.errors import bad_input
 from resolvers.ids import parse_node_id
 from resolvers.users import UserRef
+
+# The GraphQL type name of each record class: `__typename`, `nodeId` and `node(nodeId:)`.
+TYPE_NAMES: dict[type, str] = {
+    UserRef: "User",
+    m.Trip: "Trip",
+    m.Item: "ItineraryItem",
+    m.Event: "Event",
+    m.Restaurant: "Restaurant",
+    m.Rental: "Rental",
+    m.Conversation: "Conversation",
+    m.Message: "Message",
+    m.AIContext: "AIContext",
+    m.Suggestion: "Suggestion",
+}
 
 Fetch = Callable[[Context, str], Awaitable[Any]]
 FETCH: dict[str, Fetch] = {

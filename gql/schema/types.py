@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from gql.kv import models as m
 from gql.schema.base import Info
 from resolvers import batches as b
+from resolvers.nodes import TYPE_NAMES
 from resolvers.users import UserRef
 
 T = TypeVar("T")
@@ -90,20 +91,6 @@ class SuggestionStatus(Enum):
     ACCEPTED = "accepted"
     DISMISSED = "dismissed"
     EXPIRED = "expired"
-
-
-TYPE_NAMES: dict[type, str] = {
-    UserRef: "User",
-    m.Trip: "Trip",
-    m.Item: "ItineraryItem",
-    m.Event: "Event",
-    m.Restaurant: "Restaurant",
-    m.Rental: "Rental",
-    m.Conversation: "Conversation",
-    m.Message: "Message",
-    m.AIContext: "AIContext",
-    m.Suggestion: "Suggestion",
-}
 
 
 async def _node_id(root: strawberry.Parent[Any], info: Info) -> strawberry.ID:
