@@ -1,31 +1,29 @@
-"""What every domain's resolvers share: paging over indexes, skipping bad records, access."""
+"""What every domain shares: readable records, the viewer, pages of an index, mutation outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
-from gql.kv.models import InvalidRecord, Record
+from gql.kv.models import InvalidRecord
 from gql.kv.repo import RepoError
 from resolvers.context import Context
 from resolvers.errors import unauthenticated
 from resolvers.loaders import Loaded
-from resolvers.paging import Page, window
+from resolvers.paging import Page, PageArgs, paginate
 
-R = TypeVar("R", bound=Record)
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(slots=True)
-class PageArgs:
-    """Relay arguments of a connection field."""
+class IdArgs:
+    """The argument of a root field that reads one record by its id."""
 
-    first: int | None = None
-    after: str | None = None
-    last: int | None = None
-    before: str | None = None
+    id: str
 
 
 @dataclass(slots=True)
@@ -82,6 +80,15 @@ def viewer_id(ctx: Context) -> str:
     return ctx.viewer_id
 
 
+def records(ctx: Context, spec: EntitySpec) -> Callable[[Sequence[str]], Awaitable[list[Any]]]:
+    """Read records of `spec` by id (one batch per call); missing and invalid ones are None."""
+
+    async def load(ids: Sequence[str]) -> list[Any]:
+        return [usable(ctx, loaded) for loaded in await ctx.loaders.entities(spec, ids)]
+
+    return load
+
+
 async def page_of(
     ctx: Context,
     spec: EntitySpec,
@@ -89,29 +96,44 @@ async def page_of(
     args: PageArgs,
     children: KeyPattern | None = None,
 ) -> Page:
-    """One page of the records an index lists; missing and invalid ones are skipped.
+    """One page of the records an index lists.
 
     `children` names the index keyed by these records' ids that the next query level
-    usually reads (a trip's `items:index:`): it is fetched in the same batch as the records,
-    which saves the next level a round trip.
+    usually reads (a trip's `items:index:`): it is fetched in the same batch as the page's
+    records, which saves the next level a round trip.
     """
-    win = window(ids, args.first, args.after, args.last, args.before)
-    page_ids = ids[win.start : win.end]
+    prefetch = None
     if children is not None:
-        ctx.loaders.prefetch(children.literal_prefix + i for i in page_ids if is_id(i))
-    loaded = await ctx.loaders.entities(spec, page_ids)
-    nodes, positions = [], []
-    for offset, record in enumerate(loaded, start=win.start):
-        if (node := usable(ctx, record)) is not None:
-            nodes.append(node)
-            positions.append(offset)
-    return Page(win, ids, nodes, positions)
+        prefix = children.literal_prefix
+
+        def prefetch(page_ids: Sequence[str]) -> None:
+            ctx.loaders.prefetch(prefix + i for i in page_ids if is_id(i))
+
+    return await paginate(ids, args, records(ctx, spec), prefetch)
 
 
-async def records_of(ctx: Context, spec: EntitySpec, ids: Sequence[str]) -> list[Any]:
-    """Every usable record an id list names, in order."""
-    loaded = await ctx.loaders.entities(spec, ids)
-    return [r for r in (usable(ctx, x) for x in loaded) if r is not None]
+async def pages_of_index(
+    ctx: Context,
+    parents: Sequence[Any],
+    index: KeyPattern,
+    key_of: Callable[[Any], str],
+    spec: EntitySpec,
+    args: PageArgs,
+    children: KeyPattern | None = None,
+) -> list[Page]:
+    """For each parent, a page of the records its index (`index` keyed by `key_of(parent)`)
+    lists: the indexes of all parents in one batch, then all pages' records in one."""
+    ids = await asyncio.gather(*(ctx.loaders.index(index.key(key_of(p))) for p in parents))
+    return list(await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in ids)))
+
+
+async def per_key(
+    parents: Sequence[Any], key: Callable[[Any], K | None], fetch: Callable[[K], Awaitable[Any]]
+) -> list[Any]:
+    """Fetch once per distinct key of the parents (concurrently) and hand each its result."""
+    wanted = list(dict.fromkeys(k for k in map(key, parents) if k is not None))
+    found = dict(zip(wanted, await asyncio.gather(*(fetch(k) for k in wanted)), strict=True))
+    return [found.get(k) if (k := key(p)) is not None else None for p in parents]
 
 
 def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> str | Problem | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gql.kv import entities as e
@@ -10,17 +11,27 @@ from gql.kv import models as m
 from gql.kv.repo import RepoError, new_id, now
 from resolvers import validate as v
 from resolvers.access import own_conversation
-from resolvers.common import Outcome, PageArgs, page_of, usable, viewer_id, written
+from resolvers.common import (
+    IdArgs,
+    Outcome,
+    pages_of_index,
+    records,
+    usable,
+    viewer_id,
+    written,
+)
 from resolvers.context import Context
-from resolvers.paging import Page
+from resolvers.paging import Page, PageArgs
+from resolvers.users import UserRef
 
 AGENT_MAX = 80
 
 
-async def user_conversations(ctx: Context, user_id: str, args: PageArgs) -> Page:
-    """A page of a user's conversations (`conversation:index:{userId}`)."""
-    ids = await ctx.loaders.index(k.CONVERSATIONS_INDEX.key(user_id))
-    return await page_of(ctx, e.CONVERSATION, ids, args, children=k.MESSAGES_INDEX)
+async def user_conversations(ctx: Context, users: Sequence[UserRef], args: PageArgs) -> list[Page]:
+    """A page of each user's conversations (`conversation:index:{userId}`)."""
+    return await pages_of_index(
+        ctx, users, k.CONVERSATIONS_INDEX, lambda u: u.id, e.CONVERSATION, args, k.MESSAGES_INDEX
+    )
 
 
 async def conversation(ctx: Context, conversation_id: str) -> m.Conversation | None:
@@ -28,10 +39,16 @@ async def conversation(ctx: Context, conversation_id: str) -> m.Conversation | N
     return await own_conversation(ctx, conversation_id)
 
 
-async def messages(ctx: Context, conv: m.Conversation, args: PageArgs) -> Page:
-    """A page of a conversation's messages, oldest first (index order)."""
-    ids = await ctx.loaders.index(k.MESSAGES_INDEX.key(conv.id))
-    return await page_of(ctx, e.MESSAGE, ids, args)
+async def conversation_by_id(ctx: Context, args: IdArgs) -> m.Conversation | None:
+    """`conversation(id:)`: a conversation the viewer owns."""
+    return await own_conversation(ctx, args.id)
+
+
+async def conversation_messages(
+    ctx: Context, convs: Sequence[m.Conversation], args: PageArgs
+) -> list[Page]:
+    """A page of each conversation's messages, oldest first (index order)."""
+    return await pages_of_index(ctx, convs, k.MESSAGES_INDEX, lambda c: c.id, e.MESSAGE, args)
 
 
 async def message(ctx: Context, message_id: str) -> m.Message | None:
@@ -44,12 +61,22 @@ async def message(ctx: Context, message_id: str) -> m.Message | None:
     return msg
 
 
-async def context(ctx: Context, conv: m.Conversation) -> m.AIContext | None:
-    """The conversation's current AI context (`context:{conversationId}`)."""
-    found: m.AIContext | None = usable(ctx, await ctx.loaders.entity(e.CONTEXT, conv.id))
-    if found is not None and found.conversation_id is None:
-        return found.model_copy(update={"conversation_id": conv.id})
-    return found
+async def contexts(ctx: Context, convs: Sequence[m.Conversation]) -> list[m.AIContext | None]:
+    """Each conversation's current AI context (`context:{conversationId}`).
+
+    The seed's context value need not carry its conversation id: it is filled in from the key.
+    """
+    found = await records(ctx, e.CONTEXT)([c.id for c in convs])
+    return [
+        f.model_copy(update={"conversation_id": c.id}) if f and f.conversation_id is None else f
+        for c, f in zip(convs, found, strict=True)
+    ]
+
+
+async def context_of(ctx: Context, conversation_id: str) -> m.AIContext | None:
+    """The AI context of a conversation the viewer owns (for `node(nodeId:)`)."""
+    conv = await own_conversation(ctx, conversation_id)
+    return (await contexts(ctx, [conv]))[0] if conv else None
 
 
 async def start_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -84,9 +111,10 @@ def _message(conversation_id: str, content: str) -> dict[str, Any]:
     }
 
 
-async def post_message(ctx: Context, conversation_id: str, content: str) -> Outcome:
+async def post_message(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Append the viewer's message to a conversation they own."""
     viewer_id(ctx)
+    conversation_id, content = data["conversationId"], data["content"]
     if await own_conversation(ctx, conversation_id) is None:
         return Outcome.fail("conversation not found", "conversationId", "NOT_FOUND")
     data = {"content": content}
@@ -105,9 +133,10 @@ async def post_message(ctx: Context, conversation_id: str, content: str) -> Outc
     return Outcome(message)
 
 
-async def delete_conversation(ctx: Context, conversation_id: str) -> Outcome:
+async def delete_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a conversation with its messages, context and context history."""
     user = viewer_id(ctx)
+    conversation_id = data["id"]
     if await own_conversation(ctx, conversation_id) is None:
         return Outcome.fail("conversation not found", "id", "NOT_FOUND")
     return await written(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,12 +11,13 @@ from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.repo import InvalidData
+from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import readable_item, writable_trip
-from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id, written
+from resolvers.common import Outcome, Problem, pages_of_index, per_key, viewer_id, written
 from resolvers.context import Context
-from resolvers.locations import find_place, kind_of, place
-from resolvers.paging import Page
+from resolvers.locations import find_place, find_places, kind_of, place
+from resolvers.paging import Page, PageArgs
 
 TEXT = {"title": (v.TITLE_MAX, True), "notes": (v.NOTES_MAX, False)}
 
@@ -26,15 +28,44 @@ class Money:
     currency: str | None
 
 
-async def trip_items(ctx: Context, trip: m.Trip, args: PageArgs) -> Page:
-    """A page of a trip's items in itinerary order."""
-    ids = await ctx.loaders.index(k.ITEMS_INDEX.key(trip.id))
-    return await page_of(ctx, e.ITEM, ids, args)
+async def trip_items(ctx: Context, trips_: Sequence[m.Trip], args: PageArgs) -> list[Page]:
+    """A page of each trip's items in itinerary order (`items:index:{tripId}`)."""
+    return await pages_of_index(ctx, trips_, k.ITEMS_INDEX, lambda t: t.id, e.ITEM, args)
 
 
 async def item(ctx: Context, item_id: str) -> m.Item | None:
     """An item whose trip the viewer may read."""
     return await readable_item(ctx, item_id)
+
+
+async def item_trips(ctx: Context, items: Sequence[m.Item]) -> list[m.Trip | None]:
+    """Each item's trip."""
+    return await trips.trips_by_id(ctx, [i.trip_id for i in items])
+
+
+async def item_locations(ctx: Context, items: Sequence[m.Item]) -> list[m.Place | None]:
+    """Each item's place (`{locationType}:{locationId}`), all in one batch."""
+    return await find_places(ctx, [location_ref(i) for i in items])
+
+
+def location_ref(item: m.Item) -> str:
+    """The place reference of an itinerary item (`kind:id`, a bare id, or "" for none)."""
+    if not item.location_id:
+        return ""
+    return f"{item.location_type}:{item.location_id}" if item.location_type else item.location_id
+
+
+async def item_costs(ctx: Context, items: Sequence[m.Item]) -> list[Money | None]:
+    """Each item's cost, in its own currency or else its trip's (read only when needed)."""
+    needs_trip = [i for i in items if i.cost is not None and not i.currency]
+    of_trip = await per_key(needs_trip, lambda i: i.trip_id, lambda t: trips.trip(ctx, t))
+    currency = {
+        i.trip_id: t.currency if t else None for i, t in zip(needs_trip, of_trip, strict=True)
+    }
+    return [
+        None if i.cost is None else Money(i.cost, i.currency or currency.get(i.trip_id))
+        for i in items
+    ]
 
 
 def _times(data: dict[str, Any]) -> None:
@@ -75,11 +106,10 @@ def _time_order(record: m.Record) -> None:
         raise InvalidData("endTime must not be before startTime", "endTime")
 
 
-async def add_item(
-    ctx: Context, trip_id: str, data: dict[str, Any], position: int | None
-) -> Outcome:
+async def add_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Add an item to a trip the viewer may edit, at `position` (default: the end)."""
     viewer_id(ctx)
+    trip_id, position = data.pop("tripId"), data.pop("position", None)
     if await writable_trip(ctx, trip_id) is None:
         return Outcome.fail("trip not found", "tripId", "NOT_FOUND")
     problems = _check(data, creating=True) + v.position(position)
@@ -100,9 +130,10 @@ async def _editable(ctx: Context, item_id: str) -> m.Item | None:
     return it
 
 
-async def update_item(ctx: Context, item_id: str, data: dict[str, Any]) -> Outcome:
+async def update_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change an item's fields; fields the input leaves out stay as they are."""
     viewer_id(ctx)
+    item_id = data.pop("id")
     if await _editable(ctx, item_id) is None:
         return Outcome.fail("item not found", "id", "NOT_FOUND")
     problems = _check(data, creating=False)
@@ -117,9 +148,10 @@ async def update_item(ctx: Context, item_id: str, data: dict[str, Any]) -> Outco
     )
 
 
-async def remove_item(ctx: Context, item_id: str) -> Outcome:
+async def remove_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete an item and take it out of its trip's itinerary."""
     viewer_id(ctx)
+    item_id = data["id"]
     it = await _editable(ctx, item_id)
     if it is None:
         return Outcome.fail("item not found", "id", "NOT_FOUND")
@@ -131,9 +163,10 @@ async def remove_item(ctx: Context, item_id: str) -> Outcome:
     )
 
 
-async def move_item(ctx: Context, item_id: str, position: int) -> Outcome:
+async def move_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Move an item to `position` in its trip's itinerary (0 = first; past the end = last)."""
     viewer_id(ctx)
+    item_id, position = data["id"], data["position"]
     if problems := v.position(position):
         return Outcome(None, problems)
     it = await _editable(ctx, item_id)

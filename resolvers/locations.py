@@ -1,19 +1,32 @@
-"""Places (events, restaurants, rentals): the public catalog, item locations, saved places."""
+"""Places (events, restaurants, rentals): the public catalog, saved places, place references."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from resolvers.common import Outcome, PageArgs, usable, viewer_id, written
+from resolvers.common import IdArgs, Outcome, usable, viewer_id, written
 from resolvers.context import Context
-from resolvers.paging import Page, window
+from resolvers.nodes import Fetch
+from resolvers.paging import Page, PageArgs, paginate
+from resolvers.users import UserRef
 
 KINDS: tuple[str, ...] = k.LOCATION_KINDS
+_KIND_OF_MODEL = {spec.model: kind for kind, spec in e.LOCATIONS.items()}
+
+
+@dataclass(slots=True)
+class CatalogArgs(PageArgs):
+    """`locations(...)`: paging plus the catalog's filters."""
+
+    kind: str | None = None
+    city: str | None = None
+    search: str | None = None
 
 
 async def place(ctx: Context, kind: str, id_: str) -> m.Place | None:
@@ -22,6 +35,20 @@ async def place(ctx: Context, kind: str, id_: str) -> m.Place | None:
     if spec is None or not k.is_id(id_):
         return None
     return usable(ctx, await ctx.loaders.entity(spec, id_))
+
+
+def fetch_kind(kind: str) -> Fetch:
+    """Fetch places of one kind by id (for `node(nodeId:)`)."""
+
+    async def fetch(ctx: Context, id_: str) -> m.Place | None:
+        return await place(ctx, kind, id_)
+
+    return fetch
+
+
+def kind_of(p: m.Place) -> str:
+    """The kind (`event`, `restaurant`, `rental`) of a place record."""
+    return _KIND_OF_MODEL[type(p)]
 
 
 async def find_places(ctx: Context, refs: Sequence[str]) -> list[m.Place | None]:
@@ -40,11 +67,9 @@ async def find_place(ctx: Context, ref: str) -> m.Place | None:
     return (await find_places(ctx, [ref]))[0]
 
 
-def location_ref(item: m.Item) -> str:
-    """The place reference of an itinerary item (`kind:id`, a bare id, or "" for none)."""
-    if not item.location_id:
-        return ""
-    return f"{item.location_type}:{item.location_id}" if item.location_type else item.location_id
+async def location_by_id(ctx: Context, args: IdArgs) -> m.Place | None:
+    """`location(id:)`: a place of any kind (public catalog)."""
+    return await find_place(ctx, args.id) if k.is_id(args.id) else None
 
 
 def _matches(p: m.Place, city: str | None, search: str | None) -> bool:
@@ -57,38 +82,32 @@ def _matches(p: m.Place, city: str | None, search: str | None) -> bool:
     return True
 
 
-async def _catalog_refs(ctx: Context, kinds: Sequence[str]) -> list[str]:
+async def catalog(ctx: Context, args: CatalogArgs) -> Page:
+    """`locations(...)`: a page of the public catalog, one kind or all, by city and text."""
+    kinds = [args.kind] if args.kind else list(KINDS)
     indexes = await asyncio.gather(*(ctx.loaders.index(k.LOCATION_INDEX[kd].key()) for kd in kinds))
-    return [f"{kind}:{id_}" for kind, ids in zip(kinds, indexes, strict=True) for id_ in ids]
+    refs = [f"{kind}:{id_}" for kind, ids in zip(kinds, indexes, strict=True) for id_ in ids]
+    if not (args.city or args.search):
+        return await paginate(refs, args, lambda chunk: find_places(ctx, chunk))
+    places = await find_places(ctx, refs)
+    kept = {
+        r: p for r, p in zip(refs, places, strict=True) if p and _matches(p, args.city, args.search)
+    }
+
+    async def load(chunk: Sequence[str]) -> list[Any]:
+        return [kept[r] for r in chunk]
+
+    return await paginate(list(kept), args, load)
 
 
-async def catalog(
-    ctx: Context, kind: str | None, city: str | None, search: str | None, args: PageArgs
-) -> Page:
-    """A page of the public catalog, optionally one kind, filtered by city and text."""
-    refs = await _catalog_refs(ctx, [kind] if kind else list(KINDS))
-    if city or search:
-        places = await find_places(ctx, refs)
-        kept = [
-            (r, p) for r, p in zip(refs, places, strict=True) if p and _matches(p, city, search)
-        ]
-        refs, loaded = [r for r, _ in kept], [p for _, p in kept]
-        win = window(refs, args.first, args.after, args.last, args.before)
-        chosen = list(range(win.start, win.end))
-        return Page(win, refs, [loaded[i] for i in chosen], chosen)
-    win = window(refs, args.first, args.after, args.last, args.before)
-    page_places = await find_places(ctx, refs[win.start : win.end])
-    pairs = [(i, p) for i, p in enumerate(page_places, start=win.start) if p is not None]
-    return Page(win, refs, [p for _, p in pairs], [i for i, _ in pairs])
-
-
-async def saved_places(ctx: Context, user_id: str, args: PageArgs) -> Page:
-    """A page of the places a user saved (entries are `kind:id` or bare ids)."""
-    refs = await ctx.loaders.index(k.SAVED.key(user_id))
-    win = window(refs, args.first, args.after, args.last, args.before)
-    places = await find_places(ctx, refs[win.start : win.end])
-    pairs = [(i, p) for i, p in enumerate(places, start=win.start) if p is not None]
-    return Page(win, refs, [p for _, p in pairs], [i for i, _ in pairs])
+async def saved_places(ctx: Context, users: Sequence[UserRef], args: PageArgs) -> list[Page]:
+    """A page of each user's saved places (`saved:{userId}`: bare ids or `kind:id`)."""
+    refs = await asyncio.gather(*(ctx.loaders.index(k.SAVED.key(u.id)) for u in users))
+    return list(
+        await asyncio.gather(
+            *(paginate(r, args, lambda chunk: find_places(ctx, chunk)) for r in refs)
+        )
+    )
 
 
 def _refers_to(ref: str, place_id: str) -> bool:
@@ -96,14 +115,10 @@ def _refers_to(ref: str, place_id: str) -> bool:
     return any(id_ == place_id for _, id_ in e.place_refs(ref))
 
 
-def kind_of(p: Any) -> str:
-    """The kind (`event`, `restaurant`, `rental`) of a place record."""
-    return type(p).__name__.lower()
-
-
-async def save_place(ctx: Context, place_id: str, kind: str | None) -> Outcome:
+async def save_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Add a place to the viewer's saved places (saving twice is fine)."""
     user = viewer_id(ctx)
+    place_id, kind = data["placeId"], data.get("kind")
     found = await (place(ctx, kind, place_id) if kind else find_place(ctx, place_id))
     if found is None:
         return Outcome.fail("place not found", "placeId", "NOT_FOUND")
@@ -113,14 +128,13 @@ async def save_place(ctx: Context, place_id: str, kind: str | None) -> Outcome:
     return await written(ctx, ctx.repo.add_to_list(key, found.id), key, shown=found)
 
 
-async def unsave_place(ctx: Context, place_id: str) -> Outcome:
+async def unsave_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Remove a place from the viewer's saved places."""
     user = viewer_id(ctx)
     key = k.SAVED.key(user)
-    saved = await ctx.loaders.index(key)
-    entry = next((r for r in saved if _refers_to(r, place_id)), None)
+    entry = next((r for r in await ctx.loaders.index(key) if _refers_to(r, data["placeId"])), None)
     if entry is None:
         return Outcome.fail("place is not saved", "placeId", "NOT_FOUND")
-    await ctx.repo.remove_from_list(key, entry)
-    ctx.loaders.forget(key)
-    return Outcome(await find_place(ctx, entry))
+    return await written(
+        ctx, ctx.repo.remove_from_list(key, entry), key, shown=await find_place(ctx, entry)
+    )

@@ -1,12 +1,18 @@
-"""Relay paging over an ordered list of ids (an index array).
+"""Relay paging over an ordered list of references (an index array), in one function.
 
-Cursors carry the id, so a page boundary stays put when items are inserted before it; if the
-id has since left the list, its old offset is used instead.
+Real indexes hold duplicates, ids whose record is gone and records that fail validation.
+A list is read as its distinct references in first-occurrence order; a page is filled with
+readable records only (reading further when some are skipped), so a page is never empty
+while readable records remain in its direction, and walking forward or backward visits
+every readable record exactly once. A cursor names its reference and offset: the reference
+keeps a page boundary in place when records are inserted before it; the offset is used
+once the reference has left the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,58 +22,20 @@ from resolvers.ids import cursor, parse_cursor
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
+Load = Callable[[Sequence[str]], Awaitable[Sequence[Any | None]]]
+"""Read the records of some references, in order; None for one that is not readable."""
+Prefetch = Callable[[Sequence[str]], None]
+"""Start reading what the next query level will need for these references (same batch)."""
+
 
 @dataclass(slots=True)
-class Window:
-    """Which slice of the list a page covers."""
+class PageArgs:
+    """Relay arguments of a connection field."""
 
-    start: int
-    end: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.start > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.end < self.total
-
-
-def _position(ids: Sequence[str], token: str, *, after: bool) -> int:
-    offset, id_ = parse_cursor(token)
-    try:
-        at = ids.index(id_)
-    except ValueError:
-        return min(offset + 1 if after else offset, len(ids))
-    return at + 1 if after else at
-
-
-def _check_size(name: str, value: int | None) -> None:
-    if value is not None and not 0 <= value <= MAX_PAGE:
-        raise bad_input(f"`{name}` must be between 0 and {MAX_PAGE}")
-
-
-def window(
-    ids: Sequence[str],
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Window:
-    """Apply Relay arguments to `ids` (default page 20, at most 100)."""
-    _check_size("first", first)
-    _check_size("last", last)
-    if first is not None and last is not None:
-        raise bad_input("pass `first` or `last`, not both")
-    start = _position(ids, after, after=True) if after else 0
-    end = _position(ids, before, after=False) if before else len(ids)
-    end = max(start, end)
-    if last is not None:
-        start = max(start, end - last)
-    else:
-        end = min(end, start + (DEFAULT_PAGE if first is None else first))
-    return Window(start, end, len(ids))
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
 
 
 @dataclass(slots=True)
@@ -85,32 +53,98 @@ class PageInfo:
 
 
 class Page:
-    """A resolved connection: its nodes (with positions) and the list's length."""
+    """A resolved connection: its nodes; edges and page info built when asked; the count on
+    demand."""
 
-    __slots__ = ("_ids", "_positions", "_win", "nodes")
+    __slots__ = ("_found", "_has", "_load", "_refs", "nodes")
 
     def __init__(
-        self, win: Window, ids: Sequence[str], nodes: list[Any], positions: list[int]
+        self,
+        refs: Sequence[str],
+        load: Load,
+        found: list[tuple[int, Any]],
+        has: tuple[bool, bool],
     ) -> None:
-        self._win, self._ids, self.nodes, self._positions = win, ids, nodes, positions
+        self._refs, self._load, self._found, self._has = refs, load, found, has
+        self.nodes = [record for _, record in found]
 
-    @property
-    def total_count(self) -> int:
-        return self._win.total
+    def _cursor(self, at: int) -> str:
+        return cursor(at, self._refs[at])
 
     @property
     def edges(self) -> list[Edge]:
-        return [
-            Edge(cursor(p, self._ids[p]), node)
-            for p, node in zip(self._positions, self.nodes, strict=True)
-        ]
+        return [Edge(self._cursor(at), record) for at, record in self._found]
 
     @property
     def page_info(self) -> PageInfo:
-        win, ids = self._win, self._ids
-        return PageInfo(
-            has_next_page=win.has_next,
-            has_previous_page=win.has_previous,
-            start_cursor=cursor(win.start, ids[win.start]) if win.end > win.start else None,
-            end_cursor=cursor(win.end - 1, ids[win.end - 1]) if win.end > win.start else None,
-        )
+        found = self._found
+        first = self._cursor(found[0][0]) if found else None
+        last = self._cursor(found[-1][0]) if found else None
+        return PageInfo(self._has[0], self._has[1], first, last)
+
+    async def count(self) -> int:
+        """How many readable records the whole list holds (reads them all, once)."""
+        return sum(record is not None for record in await self._load(self._refs))
+
+    @staticmethod
+    async def counts(pages: Sequence[Page]) -> list[int]:
+        """`count()` of several pages, read together."""
+        return list(await asyncio.gather(*(page.count() for page in pages)))
+
+
+def _size(name: str, value: int | None) -> None:
+    if value is not None and not 0 <= value <= MAX_PAGE:
+        raise bad_input(f"`{name}` must be between 0 and {MAX_PAGE}")
+
+
+def _position(refs: Sequence[str], at: dict[str, int], token: str) -> tuple[int, bool]:
+    """Where a cursor points: (offset, whether its reference is still in the list)."""
+    offset, ref = parse_cursor(token)
+    found = at.get(ref)
+    return (found, True) if found is not None else (min(offset, len(refs)), False)
+
+
+async def _walk(
+    refs: Sequence[str], order: range, want: int, load: Load, prefetch: Prefetch | None
+) -> list[tuple[int, Any]]:
+    """Read `order`'s references chunk by chunk until `want` readable records are found."""
+    found: list[tuple[int, Any]] = []
+    positions = list(order)
+    start = 0
+    while start < len(positions) and len(found) < want:
+        chunk = positions[start : start + want - len(found)]
+        wanted = [refs[i] for i in chunk]
+        if prefetch is not None:
+            prefetch(wanted)
+        records = await load(wanted)
+        found += [(i, r) for i, r in zip(chunk, records, strict=True) if r is not None]
+        start += len(chunk)
+    return found
+
+
+async def paginate(
+    refs: Sequence[str], args: PageArgs, load: Load, prefetch: Prefetch | None = None
+) -> Page:
+    """One page of `refs` (duplicates read once) by Relay arguments; default 20, max 100."""
+    _size("first", args.first)
+    _size("last", args.last)
+    if args.first is not None and args.last is not None:
+        raise bad_input("pass `first` or `last`, not both")
+    refs = list(dict.fromkeys(refs))
+    at = {ref: i for i, ref in enumerate(refs)}
+    low, high = 0, len(refs)
+    if args.after:
+        offset, kept = _position(refs, at, args.after)
+        low = offset + 1 if kept else offset
+    if args.before:
+        high = max(low, _position(refs, at, args.before)[0])
+    if args.last is not None:
+        found = await _walk(refs, range(high - 1, low - 1, -1), args.last + 1, load, prefetch)
+        more, found = len(found) > args.last, found[: args.last][::-1]
+        has = (high < len(refs), more)
+    else:
+        size = DEFAULT_PAGE if args.first is None else args.first
+        found = await _walk(refs, range(low, high), size + 1, load, prefetch)
+        more, found = len(found) > size, found[:size]
+        has = (more, low > 0)
+    return Page(refs, load, found, has)

@@ -1,29 +1,53 @@
-"""Proactive suggestions: the viewer's list (by status) and accepting or dismissing one."""
+"""Proactive suggestions: a user's list (by status), their trip, accepting or dismissing one."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
+from resolvers import trips
 from resolvers.access import own_suggestion
-from resolvers.common import Outcome, PageArgs, page_of, records_of, viewer_id, written
+from resolvers.common import Outcome, page_of, records, viewer_id, written
 from resolvers.context import Context
-from resolvers.paging import Page, window
+from resolvers.paging import Page, PageArgs, paginate
+from resolvers.users import UserRef
 
 
-async def user_suggestions(ctx: Context, user_id: str, status: str | None, args: PageArgs) -> Page:
-    """A page of a user's suggestions, optionally only those in one status.
+@dataclass(slots=True)
+class SuggestionArgs(PageArgs):
+    """`suggestions(...)`: paging plus an optional status filter."""
+
+    status: str | None = None
+
+
+async def user_suggestions(
+    ctx: Context, users: Sequence[UserRef], args: SuggestionArgs
+) -> list[Page]:
+    """A page of each user's suggestions, optionally only those in one status.
 
     Filtering reads the full index rather than `suggestions:active:`, which apps may not keep
     exactly (kvgraph maintains it on every write for them).
     """
-    ids = await ctx.loaders.index(k.SUGGESTIONS_INDEX.key(user_id))
-    if status is None:
+    indexes = await asyncio.gather(
+        *(ctx.loaders.index(k.SUGGESTIONS_INDEX.key(u.id)) for u in users)
+    )
+    return list(await asyncio.gather(*(_page(ctx, ids, args) for ids in indexes)))
+
+
+async def _page(ctx: Context, ids: list[str], args: SuggestionArgs) -> Page:
+    if args.status is None:
         return await page_of(ctx, e.SUGGESTION, ids, args)
-    kept = [s for s in await records_of(ctx, e.SUGGESTION, ids) if s.status == status]
-    refs = [s.id for s in kept]
-    win = window(refs, args.first, args.after, args.last, args.before)
-    return Page(win, refs, kept[win.start : win.end], list(range(win.start, win.end)))
+    kept = {s.id: s for s in await records(ctx, e.SUGGESTION)(ids) if s and s.status == args.status}
+
+    async def load(chunk: Sequence[str]) -> list[Any]:
+        return [kept[i] for i in chunk]
+
+    return await paginate(list(kept), args, load)
 
 
 async def suggestion(ctx: Context, suggestion_id: str) -> m.Suggestion | None:
@@ -31,7 +55,14 @@ async def suggestion(ctx: Context, suggestion_id: str) -> m.Suggestion | None:
     return await own_suggestion(ctx, suggestion_id)
 
 
-async def set_status(ctx: Context, suggestion_id: str, status: str) -> Outcome:
+async def suggestion_trips(
+    ctx: Context, suggestions: Sequence[m.Suggestion]
+) -> list[m.Trip | None]:
+    """Each suggestion's trip, if it names one the viewer may read."""
+    return await trips.trips_by_id(ctx, [s.trip_id for s in suggestions])
+
+
+async def _set_status(ctx: Context, suggestion_id: str, status: str) -> Outcome:
     """Accept or dismiss an active suggestion (the active index follows)."""
     user = viewer_id(ctx)
     found = await own_suggestion(ctx, suggestion_id)
@@ -45,3 +76,13 @@ async def set_status(ctx: Context, suggestion_id: str, status: str) -> Outcome:
         e.SUGGESTION.pattern.key(suggestion_id),
         k.SUGGESTIONS_ACTIVE.key(user),
     )
+
+
+async def accept_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
+    """Accept an active suggestion."""
+    return await _set_status(ctx, data["id"], "accepted")
+
+
+async def dismiss_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
+    """Dismiss an active suggestion."""
+    return await _set_status(ctx, data["id"], "dismissed")

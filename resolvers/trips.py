@@ -1,8 +1,9 @@
-"""Trips: the viewer's list, one trip, and the trip mutations."""
+"""Trips: a user's list, one trip, its owner, and the trip mutations."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from gql.kv import entities as e
@@ -11,22 +12,39 @@ from gql.kv import models as m
 from gql.kv.repo import InvalidData
 from resolvers import validate as v
 from resolvers.access import owned_trip, readable_trip
-from resolvers.common import Outcome, PageArgs, Problem, page_of, viewer_id, written
+from resolvers.common import IdArgs, Outcome, Problem, pages_of_index, per_key, viewer_id, written
 from resolvers.context import Context
-from resolvers.paging import Page
+from resolvers.paging import Page, PageArgs
+from resolvers.users import UserRef
 
 TEXT = {"title": (v.TITLE_MAX, True), "destination": (v.TITLE_MAX, False), "status": (40, False)}
 
 
-async def user_trips(ctx: Context, user_id: str, args: PageArgs) -> Page:
-    """A page of a user's trips, in index order."""
-    ids = await ctx.loaders.index(k.TRIPS_INDEX.key(user_id))
-    return await page_of(ctx, e.TRIP, ids, args, children=k.ITEMS_INDEX)
+async def user_trips(ctx: Context, users: Sequence[UserRef], args: PageArgs) -> list[Page]:
+    """A page of each user's trips, in index order (`trips:index:{userId}`)."""
+    return await pages_of_index(
+        ctx, users, k.TRIPS_INDEX, lambda u: u.id, e.TRIP, args, children=k.ITEMS_INDEX
+    )
 
 
 async def trip(ctx: Context, trip_id: str) -> m.Trip | None:
     """A trip the viewer may read."""
     return await readable_trip(ctx, trip_id)
+
+
+async def trip_by_id(ctx: Context, args: IdArgs) -> m.Trip | None:
+    """`trip(id:)`: a trip the viewer owns or collaborates on."""
+    return await readable_trip(ctx, args.id)
+
+
+async def trips_by_id(ctx: Context, ids: Sequence[str | None]) -> list[m.Trip | None]:
+    """The readable trip of each id (each distinct trip read once)."""
+    return await per_key(list(ids), lambda i: i, lambda i: readable_trip(ctx, i))
+
+
+async def trip_owners(ctx: Context, trips: Sequence[m.Trip]) -> list[UserRef]:
+    """Each trip's owner."""
+    return [UserRef(t.user_id) for t in trips]
 
 
 def _dates(data: dict[str, Any]) -> None:
@@ -58,9 +76,10 @@ async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     )
 
 
-async def update_trip(ctx: Context, trip_id: str, data: dict[str, Any]) -> Outcome:
+async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change a trip's fields; fields the input leaves out stay as they are."""
     viewer_id(ctx)
+    trip_id = data.pop("id")
     if await owned_trip(ctx, trip_id) is None:
         return Outcome.fail("trip not found", "id", "NOT_FOUND")
     if problems := _check(data, creating=False):
@@ -72,9 +91,10 @@ async def update_trip(ctx: Context, trip_id: str, data: dict[str, Any]) -> Outco
     )
 
 
-async def delete_trip(ctx: Context, trip_id: str) -> Outcome:
+async def delete_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a trip with its items, conflicts, budget and collaborators."""
     user = viewer_id(ctx)
+    trip_id = data["id"]
     if await owned_trip(ctx, trip_id) is None:
         return Outcome.fail("trip not found", "id", "NOT_FOUND")
     return await written(

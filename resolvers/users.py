@@ -1,32 +1,49 @@
-"""The viewer: profile and preferences (a viewer without a profile record is still a viewer)."""
+"""Users: the viewer, their profile and preferences (a viewer without a profile is still one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import models as m
-from resolvers.common import usable
+from resolvers.common import records
 from resolvers.context import Context
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class UserRef:
     """The source of a `User`: just the id; profile fields load on demand."""
 
     id: str
 
 
-def viewer(ctx: Context) -> UserRef | None:
+async def viewer(ctx: Context) -> UserRef | None:
     """The signed-in user, or None when anonymous."""
     return UserRef(ctx.viewer_id) if ctx.viewer_id else None
 
 
-async def profile(ctx: Context, user: UserRef) -> m.Profile | None:
-    """The user's `profile:{userId}` record, if any."""
-    return usable(ctx, await ctx.loaders.entity(e.PROFILE, user.id))
+async def user(ctx: Context, user_id: str) -> UserRef | None:
+    """A user by id: only the viewer themself."""
+    return UserRef(user_id) if user_id == ctx.viewer_id else None
 
 
-async def preferences(ctx: Context, user: UserRef) -> m.Preferences | None:
-    """The user's `preferences:{userId}` record, if any."""
-    return usable(ctx, await ctx.loaders.entity(e.PREFERENCES, user.id))
+async def profiles(ctx: Context, users: Sequence[UserRef]) -> list[m.Profile | None]:
+    """Each user's `profile:{userId}` record, if any."""
+    return await records(ctx, e.PROFILE)([u.id for u in users])
+
+
+def profile_field(name: str) -> Callable[[Context, Sequence[UserRef]], Any]:
+    """The batch function of one profile field (`email`, `display_name`, ...)."""
+
+    async def field(ctx: Context, users: Sequence[UserRef]) -> list[Any]:
+        return [getattr(p, name) if p else None for p in await profiles(ctx, users)]
+
+    field.__name__ = f"user_{name}"
+    return field
+
+
+async def preferences(ctx: Context, users: Sequence[UserRef]) -> list[m.Preferences | None]:
+    """Each user's `preferences:{userId}` record, if any."""
+    return await records(ctx, e.PREFERENCES)([u.id for u in users])

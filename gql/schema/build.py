@@ -1,93 +1,47 @@
-"""The Query root, the schema, and `export-schema`."""
+"""The schema: the Query and Mutation roots merged from each domain's module, and its SDL."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from gql.schema.base import Info
+from gql.schema.base import Node, root_field
+from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
 from gql.schema.extensions import GatewayErrors, KVStats, RecordReports
-from gql.schema.mutations import Mutation
-from gql.schema.types import (
-    AIContext,
-    Connection,
-    Conversation,
-    Event,
-    Location,
-    LocationKind,
-    Node,
-    Rental,
-    Restaurant,
-    Trip,
-    User,
-    one,
-)
-from resolvers import batches as b
+from gql.schema.items import ItemMutations
+from gql.schema.locations import Event, LocationMutations, LocationQuery, Rental, Restaurant
+from gql.schema.suggestions import SuggestionMutations
+from gql.schema.trips import TripMutations, TripQuery
+from gql.schema.users import UserQuery
+from resolvers import nodes
 
 log = logging.getLogger("kvgraph")
 
 
 @strawberry.type
-class Query:
-    @strawberry.field(
-        description="The signed-in user; null without a valid bearer token.",
-        metadata={"batch": b.viewer},
+class NodeQuery:
+    node: Node | None = root_field(
+        nodes.node,
+        args=nodes.NodeArgs,
+        types={"node_id": strawberry.ID},
+        description="Any object by its global `nodeId`.",
     )
-    async def viewer(self, info: Info) -> User | None:
-        return await one(b.viewer, info, self)
 
-    @strawberry.field(
-        description="Any object by its global `nodeId`.", metadata={"batch": b.query_node}
-    )
-    async def node(self, info: Info, node_id: strawberry.ID) -> Node | None:
-        return await one(b.query_node, info, self, nodeId=node_id)
 
-    @strawberry.field(
-        description="A trip the viewer owns or collaborates on.", metadata={"batch": b.query_trip}
-    )
-    async def trip(self, info: Info, id: strawberry.ID) -> Trip | None:
-        return await one(b.query_trip, info, self, id=id)
-
-    @strawberry.field(
-        description="A conversation the viewer owns.", metadata={"batch": b.query_conversation}
-    )
-    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
-        return await one(b.query_conversation, info, self, id=id)
-
-    @strawberry.field(
-        description="A place of any kind by its id (public catalog).",
-        metadata={"batch": b.query_location},
-    )
-    async def location(self, info: Info, id: strawberry.ID) -> Location | None:
-        return await one(b.query_location, info, self, id=id)
-
-    @strawberry.field(
-        description="The public catalog of places, filtered and paged.",
-        metadata={"batch": b.query_locations},
-    )
-    async def locations(
-        self,
-        info: Info,
-        kind: LocationKind | None = None,
-        city: str | None = None,
-        search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Location]:
-        args: dict[str, Any] = {"first": first, "after": after, "last": last, "before": before}
-        args |= {"kind": kind, "city": city, "search": search}
-        return await one(b.query_locations, info, self, **args)
+Query = merge_types("Query", (NodeQuery, UserQuery, TripQuery, ConversationQuery, LocationQuery))
+Mutation = merge_types(
+    "Mutation",
+    (TripMutations, ItemMutations, ConversationMutations, SuggestionMutations, LocationMutations),
+)
 
 
 class GatewaySchema(strawberry.Schema):

@@ -130,7 +130,8 @@ async def test_cursor_of_a_removed_id_falls_back_to_its_offset(gw: Gateway, stor
     page1 = await paged(gw, "first: 2")
     await store.set(f"trips:index:{U}", ["t0", "t2", "t3"])
     page2 = await paged(gw, f'first: 2, after: "{page1["pageInfo"]["endCursor"]}"')
-    assert [e["node"]["id"] for e in page2["edges"]] == ["t3"]
+    # t1 (the cursor's id) is gone: the next page starts where it stood, so t2 is not skipped.
+    assert [e["node"]["id"] for e in page2["edges"]] == ["t2", "t3"]
 
 
 @pytest.mark.parametrize(
@@ -154,7 +155,7 @@ async def test_dangling_index_id_is_skipped_not_an_error(gw: Gateway, store: Sto
     result = await gw.run("{ viewer { trips { totalCount nodes { id } } } }", viewer=U)
     assert result.errors is None
     assert result.data["viewer"]["trips"] == {
-        "totalCount": 5,
+        "totalCount": 3,  # what a walk over the list returns
         "nodes": [{"id": "t0"}, {"id": "t1"}, {"id": "t2"}],
     }
 
@@ -321,7 +322,7 @@ async def test_saved_places_with_bare_and_kinded_ids(gw: Gateway, store: Store) 
         "{ viewer { savedPlaces { totalCount nodes { __typename name } } } }", viewer=U
     )
     assert data["viewer"]["savedPlaces"] == {
-        "totalCount": 3,
+        "totalCount": 2,
         "nodes": [
             {"__typename": "Restaurant", "name": "Place 1"},
             {"__typename": "Rental", "name": "Place 2"},

@@ -1,0 +1,202 @@
+"""GraphQL types, inputs and payloads derived from the record models: one field list per entity.
+
+A record model (`gql/kv/models.py`) says which fields an entity has, their types and which are
+required. `from_model` gives a GraphQL type those fields (minus the ones it hides), so a type
+declares only its relations and overrides; `create_input`/`update_input` give its inputs;
+`mutation` gives a mutation field and its payload in one line. The nullability rules: a field
+the model requires is non-null in types and create inputs; in update inputs every field but
+`id` is optional (left out = unchanged).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+import types
+import typing
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from enum import Enum
+from typing import Any
+
+import strawberry
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+from strawberry.scalars import JSON
+
+from gql.schema.base import Info, UserError
+from gql.schema.enums import ENUMS
+from resolvers.common import Outcome
+
+UNSET: Any = strawberry.UNSET
+SERVER_OWNED = frozenset({"created_at", "updated_at"})  # kvgraph stamps these itself
+CLIENT_ID = "Optional client-chosen id: repeating the call is harmless."
+_SCALARS = {str, int, float, bool, dt.date, dt.datetime}
+
+
+def graphql_type(annotation: Any, name: str, *, optional: bool = False) -> Any:
+    """The GraphQL annotation of a model field's Python annotation."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return graphql_type(typing.get_args(annotation)[0], name, optional=optional)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"{name}: unions other than `X | None` have no GraphQL type")
+        return graphql_type(inner[0], name, optional=True)
+    if optional:
+        return graphql_type(annotation, name) | None
+    if origin is list:
+        return list[graphql_type(typing.get_args(annotation)[0], name)]  # type: ignore[misc]
+    if annotation in ENUMS:
+        return ENUMS[annotation]
+    if annotation is str and (name == "id" or name.endswith("_id")):
+        return strawberry.ID
+    if annotation in _SCALARS:
+        return annotation
+    if annotation is Any or origin is dict or annotation is dict:
+        return JSON
+    raise TypeError(f"{name}: no GraphQL type for {annotation!r}")
+
+
+def _defaults_to_none(info: Any) -> bool:
+    """Whether a model field may be absent (null): it is optional and defaults to None."""
+    return not info.is_required() and info.default is None
+
+
+def _own_and_inherited(cls: type) -> set[str]:
+    return {name for klass in cls.__mro__ for name in getattr(klass, "__annotations__", {})}
+
+
+def from_model(model: type[BaseModel], *, hide: Iterable[str] = ()) -> Callable[[type], type]:
+    """Give a GraphQL type the fields of a record model it does not declare or `hide`."""
+
+    def add(cls: type) -> type:
+        declared, hidden = _own_and_inherited(cls), set(hide)
+        fields = {
+            name: graphql_type(info.annotation, name, optional=_defaults_to_none(info))
+            for name, info in model.model_fields.items()
+            if name not in declared and name not in hidden
+        }
+        cls.__annotations__ = {**fields, **inspect.get_annotations(cls)}
+        return cls
+
+    return add
+
+
+def _input(name: str, fields: Mapping[str, tuple[Any, Any]]) -> Any:
+    """A Strawberry input class from {field: (annotation, default or strawberry.field)}."""
+    namespace: dict[str, Any] = {"__annotations__": {n: a for n, (a, _) in fields.items()}}
+    namespace |= {n: d for n, (_, d) in fields.items() if d is not dataclasses.MISSING}
+    return strawberry.input(type(name, (), namespace))
+
+
+def create_input(
+    model: type[BaseModel],
+    name: str,
+    *,
+    hide: Iterable[str] = (),
+    extra: Mapping[str, tuple[Any, Any]] | None = None,
+) -> Any:
+    """The create input of an entity, from its model.
+
+    Fields the server owns (timestamps) and `hide` are left out; the model's required fields
+    are required, `id` is optional (a client-chosen id makes a retried create harmless).
+    `extra` adds fields: {name: (annotation, default or strawberry.field(...))}.
+    """
+    hidden = set(hide) | SERVER_OWNED
+    fields: dict[str, tuple[Any, Any]] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in hidden:
+            continue
+        base = graphql_type(info.annotation, field_name)
+        if field_name == "id":
+            fields[field_name] = (
+                base | None,
+                strawberry.field(default=UNSET, description=CLIENT_ID),
+            )
+        elif info.is_required():
+            fields[field_name] = (base, dataclasses.MISSING)
+        else:
+            fields[field_name] = (_nullable(base), UNSET)
+    return _input(name, fields | dict(extra or {}))
+
+
+def update_input(
+    model: type[BaseModel], name: str, *, hide: Iterable[str] = (), keep: Iterable[str] = ()
+) -> Any:
+    """The update input of an entity, from its model: `id` required, every other field
+    optional (left out = unchanged). Fields the server owns, `hide` and the ids naming the
+    record's parent or owner (`...Id`, unless in `keep`) cannot be changed and are left out.
+    """
+    hidden = set(hide) | SERVER_OWNED | {"id"}
+    fields: dict[str, tuple[Any, Any]] = {"id": (strawberry.ID, dataclasses.MISSING)}
+    for field_name, info in model.model_fields.items():
+        if field_name in hidden or (field_name.endswith("_id") and field_name not in set(keep)):
+            continue
+        fields[field_name] = (_nullable(graphql_type(info.annotation, field_name)), UNSET)
+    return _input(name, fields)
+
+
+def _nullable(annotation: Any) -> Any:
+    return (
+        annotation
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else (annotation | None)
+    )
+
+
+def id_input(name: str, **more: tuple[Any, Any]) -> Any:
+    """An input holding just an `id: ID!` (and `more` fields)."""
+    return _input(name, {"id": (strawberry.ID, dataclasses.MISSING), **more})
+
+
+def provided(data: object) -> dict[str, Any]:
+    """The input's fields that were given, camelCase, enums as their values."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(data):  # type: ignore[arg-type]
+        value = getattr(data, f.name)
+        if value is not UNSET:
+            out[to_camel(f.name)] = value.value if isinstance(value, Enum) else value
+    return out
+
+
+def _payload(name: str, field: str, node: Any, node_description: str | None) -> Any:
+    namespace: dict[str, Any] = {
+        "__annotations__": {field: node | None, "user_errors": list[UserError]},
+    }
+    if node_description:
+        namespace[field] = strawberry.field(description=node_description)
+    return strawberry.type(type(name, (), namespace))
+
+
+def mutation(
+    fn: Callable[[Any, dict[str, Any]], Awaitable[Outcome]],
+    input_type: Any,
+    field: str,
+    node: Any,
+    description: str,
+    *,
+    node_description: str | None = None,
+) -> Any:
+    """A mutation field taking `input: <input_type>!` and returning `<Name>Payload`
+    `{ <field>: <node>, userErrors }`; `fn(ctx, data)` is the domain's write (data: the
+    input's given fields, camelCase)."""
+    input_name = input_type.__strawberry_definition__.name
+    payload = _payload(input_name.removesuffix("Input") + "Payload", field, node, node_description)
+
+    async def resolve(info: Info, input: Any) -> Any:
+        out = await fn(info.context, provided(input))
+        return payload(**{field: out.record, "user_errors": out.problems})
+
+    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+            inspect.Parameter(
+                "input", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=input_type
+            ),
+        ],
+        return_annotation=payload,
+    )
+    resolve.__name__ = fn.__name__
+    return strawberry.mutation(resolver=resolve, description=description)

@@ -1,0 +1,50 @@
+"""The GraphQL enums, and which record-model value set each one shows."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from gql.kv import models as m
+
+
+@strawberry.enum(description="The three kinds of place in the catalog.")
+class LocationKind(Enum):
+    EVENT = "event"
+    RESTAURANT = "restaurant"
+    RENTAL = "rental"
+
+
+@strawberry.enum
+class ItemKind(Enum):
+    ACTIVITY = "activity"
+    MEAL = "meal"
+    STAY = "stay"
+    TRANSPORT = "transport"
+
+
+@strawberry.enum
+class MessageRole(Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+@strawberry.enum
+class SuggestionStatus(Enum):
+    ACTIVE = "active"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+    EXPIRED = "expired"
+
+
+# The model's value set (a Literal) -> the GraphQL enum that shows it.
+ENUMS: dict[Any, type[Enum]] = {
+    m.ItemKind: ItemKind,
+    m.LocationType: LocationKind,
+    m.Role: MessageRole,
+    m.SuggestionStatus: SuggestionStatus,
+}

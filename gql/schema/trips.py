@@ -1,0 +1,57 @@
+"""Trips: the type, its owner and itinerary, `trip(id:)`, and the trip mutations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from gql.kv import models as m
+from gql.schema.base import Connection, Node, by_id, connection, lazy, node, relation
+from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
+from gql.schema.items import ItineraryItem
+from resolvers import items, trips
+
+
+@strawberry.type(description="A trip (`trip:{id}`), listed in `trips:index:{userId}`.")
+@node(m.Trip, trips.trip)
+@from_model(m.Trip, hide=("user_id",))
+class Trip(Node):
+    owner: Any = relation(trips.trip_owners, graphql_type=lazy("User", "gql.schema.users"))
+    items: Connection[ItineraryItem] = connection(
+        items.trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
+    )
+
+
+CreateTripInput = create_input(m.Trip, "CreateTripInput", hide=("user_id",))
+UpdateTripInput = update_input(m.Trip, "UpdateTripInput")
+DeleteTripInput = id_input("DeleteTripInput")
+
+
+@strawberry.type
+class TripQuery:
+    trip: Trip | None = by_id(
+        trips.trip_by_id, description="A trip the viewer owns or collaborates on."
+    )
+
+
+@strawberry.type
+class TripMutations:
+    create_trip = mutation(
+        trips.create_trip, CreateTripInput, "trip", Trip, "Create a trip for the viewer."
+    )
+    update_trip = mutation(
+        trips.update_trip,
+        UpdateTripInput,
+        "trip",
+        Trip,
+        "Change a trip; fields left out stay as they are.",
+    )
+    delete_trip = mutation(
+        trips.delete_trip,
+        DeleteTripInput,
+        "trip",
+        Trip,
+        "Delete a trip with its items, conflicts and budget.",
+        node_description="The trip as it was before deletion.",
+    )

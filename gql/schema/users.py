@@ -1,0 +1,56 @@
+"""Users: the viewer with their profile, preferences and lists."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gql.kv import models as m
+from gql.schema.base import (
+    Connection,
+    Node,
+    connection,
+    node,
+    record_data_field,
+    relation,
+    root_field,
+)
+from gql.schema.conversations import Conversation
+from gql.schema.derive import from_model
+from gql.schema.enums import SuggestionStatus
+from gql.schema.locations import Location
+from gql.schema.suggestions import Suggestion
+from gql.schema.trips import Trip
+from resolvers import conversations, locations, suggestions, trips, users
+from resolvers.suggestions import SuggestionArgs
+
+
+@strawberry.type(description="A user's preferences (`preferences:{userId}`).")
+@from_model(m.Preferences, hide=("user_id", "updated_at"))
+class Preferences:
+    data: JSON = record_data_field()
+
+
+@strawberry.type(description="A user: the viewer. Profile fields are null without `profile:{id}`.")
+@node(users.UserRef, users.user)
+class User(Node):
+    id: strawberry.ID
+    email: str | None = relation(users.profile_field("email"))
+    display_name: str | None = relation(users.profile_field("display_name"))
+    avatar_url: str | None = relation(users.profile_field("avatar_url"))
+    preferences: Preferences | None = relation(users.preferences)
+    trips: Connection[Trip] = connection(trips.user_trips)
+    conversations: Connection[Conversation] = connection(conversations.user_conversations)
+    suggestions: Connection[Suggestion] = connection(
+        suggestions.user_suggestions,
+        args=SuggestionArgs,
+        types={"status": SuggestionStatus | None},
+    )
+    saved_places: Connection[Location] = connection(locations.saved_places)
+
+
+@strawberry.type
+class UserQuery:
+    viewer: User | None = root_field(
+        users.viewer, description="The signed-in user; null without a valid bearer token."
+    )
