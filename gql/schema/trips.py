@@ -8,9 +8,10 @@ import strawberry
 
 from gql.kv import models as m
 from gql.schema.base import Connection, Node, by_id, connection, lazy, node, relation
+from gql.schema.budgets import Budget
 from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
 from gql.schema.items import ItineraryItem
-from resolvers import items, trips
+from resolvers import budgets, items, trips
 
 
 @strawberry.type(description="A trip (`trip:{id}`), listed in `trips:index:{userId}`.")
@@ -18,6 +19,7 @@ from resolvers import items, trips
 @from_model(m.Trip, hide=("user_id",))
 class Trip(Node):
     owner: Any = relation(trips.trip_owners, graphql_type=lazy("User", "gql.schema.users"))
+    budget: Budget | None = relation(budgets.trip_budgets)
     items: Connection[ItineraryItem] = connection(
         items.trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
     )

@@ -350,3 +350,30 @@ async def test_dates_are_iso(gw: Gateway, store: Store) -> None:
     data = await gw.ok('{ trip(id: "t0") { startDate items { nodes { startTime } } } }', viewer=U)
     assert data["trip"]["startDate"] == "2026-01-01"
     assert data["trip"]["items"]["nodes"][0]["startTime"].startswith("2026-01-01T08:00:00")
+
+
+async def test_paging_a_sloppy_index_terminates_and_counts_right(gw: Gateway, store: Store) -> None:
+    """Duplicates listed once, missing and invalid records skipped, every page non-empty."""
+    await store.set_many(
+        {
+            "conversation:c1": {"id": "c1", "userId": U, "title": "Trip ideas"},
+            "messages:index:c1": ["m1", "m2", "m1", "gone", "bad", "m3", "m2"],
+            "message:m1": {"id": "m1", "conversationId": "c1", "content": "one"},
+            "message:m2": {"id": "m2", "conversationId": "c1", "content": "two"},
+            "message:bad": {"id": "bad", "conversationId": "c1"},
+            "message:m3": {"id": "m3", "conversationId": "c1", "content": "three"},
+        }
+    )
+    query = """query($after: String) { conversation(id: "c1") { messages(first: 1, after: $after) {
+      totalCount edges { cursor node { id } } pageInfo { hasNextPage startCursor endCursor } } } }"""
+    seen, after = [], None
+    for _ in range(10):
+        page = (await gw.run(query, {"after": after}, viewer=U)).data["conversation"]["messages"]
+        assert page["totalCount"] == 3
+        edges, info = page["edges"], page["pageInfo"]
+        assert len(edges) == 1 and info["startCursor"] == info["endCursor"] == edges[0]["cursor"]
+        seen.append(edges[0]["node"]["id"])
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert seen == ["m1", "m2", "m3"]

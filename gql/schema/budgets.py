@@ -1,0 +1,20 @@
+"""Trip budgets: the `Budget` type (read-only)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gql.kv import models as m
+from gql.schema.base import Node, node, relation
+from gql.schema.derive import from_model
+from resolvers import budgets
+
+
+@strawberry.type(description="A trip's budget (`budget:{tripId}`).")
+@node(m.Budget, budgets.budget, id_of=lambda b: str(b.trip_id))
+@from_model(m.Budget)
+class Budget(Node):
+    spent: float = relation(
+        budgets.spent,
+        description="The trip's item costs in the budget's currency (others are left out).",
+    )
