@@ -41,10 +41,12 @@ from aiohttp import web
 
 from gql.kv import JSON, Store, StoreError, open_store
 from gql.kv import keys as k
+from gql.kv.entities import LOCATIONS
 from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.settings import Settings
+from resolvers import nodes
 from resolvers.paging import MAX_PAGE  # a connection page holds at most this many nodes
 
 BOARD_QUERY = """query Board {
@@ -61,7 +63,8 @@ BOARD_QUERY = """query Board {
 WARMUP = 3
 SEED = 42
 SEED_CHUNK = 10_000  # keys per seeding transaction
-TYPENAME = {"event": "Event", "restaurant": "Restaurant", "rental": "Rental"}
+# The GraphQL type of each kind of place, from the node registry (filled by gql.web.app's schema).
+TYPENAME = {kind: nodes.type_name_of(spec.model) for kind, spec in LOCATIONS.items()}
 CITIES = ("Lisbon", "Kyoto", "Oaxaca", "Reykjavik", "Tbilisi", "Hanoi", "Porto", "Marrakesh")
 WORDS = ("Blue", "Old", "Harbor", "Garden", "Night", "Sun", "River", "Stone", "Market", "Hill")
 ACTIVITIES = ("Breakfast", "Museum visit", "Walk", "Lunch", "Ride", "Dinner", "Concert")
