@@ -9,8 +9,7 @@ from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers import items
-from resolvers.access import readable_trip
-from resolvers.common import records
+from resolvers.access import record, records
 from resolvers.context import Context
 
 
@@ -21,9 +20,7 @@ async def trip_budgets(ctx: Context, trips: Sequence[m.Trip]) -> list[m.Budget |
 
 async def budget(ctx: Context, trip_id: str) -> m.Budget | None:
     """The budget of a trip the viewer may read."""
-    if await readable_trip(ctx, trip_id) is None:
-        return None
-    return (await records(ctx, e.BUDGET)([trip_id]))[0]
+    return await record(ctx, e.BUDGET, trip_id)
 
 
 async def spent(ctx: Context, budgets: Sequence[m.Budget]) -> list[float]:

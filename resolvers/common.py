@@ -9,11 +9,10 @@ from typing import Any, TypeVar
 
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
-from gql.kv.models import InvalidRecord
 from gql.kv.repo import RepoError
+from resolvers import access
 from resolvers.context import Context
 from resolvers.errors import unauthenticated
-from resolvers.loaders import Loaded
 from resolvers.paging import Page, PageArgs, paginate
 
 K = TypeVar("K", bound=Hashable)
@@ -65,28 +64,11 @@ async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any 
     return Outcome(record if shown is None else shown)
 
 
-def usable(ctx: Context, loaded: Loaded) -> Any:
-    """The record, or None if it is missing or invalid (invalid ones are reported)."""
-    if isinstance(loaded, InvalidRecord):
-        ctx.report(loaded)
-        return None
-    return loaded
-
-
 def viewer_id(ctx: Context) -> str:
     """The signed-in user's id, or UNAUTHENTICATED."""
     if ctx.viewer_id is None:
         raise unauthenticated()
     return ctx.viewer_id
-
-
-def records(ctx: Context, spec: EntitySpec) -> Callable[[Sequence[str]], Awaitable[list[Any]]]:
-    """Read records of `spec` by id (one batch per call); missing and invalid ones are None."""
-
-    async def load(ids: Sequence[str]) -> list[Any]:
-        return [usable(ctx, loaded) for loaded in await ctx.loaders.entities(spec, ids)]
-
-    return load
 
 
 async def page_of(
@@ -109,7 +91,7 @@ async def page_of(
         def prefetch(page_ids: Sequence[str]) -> None:
             ctx.loaders.prefetch(prefix + i for i in page_ids if is_id(i))
 
-    return await paginate(ids, args, records(ctx, spec), prefetch)
+    return await paginate(ids, args, access.records(ctx, spec), prefetch)
 
 
 async def pages_of_index(

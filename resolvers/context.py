@@ -38,3 +38,11 @@ class Context:
         if invalid.key not in self.problems:
             log.warning("invalid record %s: %s", invalid.key, invalid.message)
             self.problems[invalid.key] = invalid.message
+
+
+def usable(ctx: Context, loaded: Any) -> Any:
+    """The record, or None if it is missing or invalid (invalid ones are reported)."""
+    if isinstance(loaded, InvalidRecord):
+        ctx.report(loaded)
+        return None
+    return loaded

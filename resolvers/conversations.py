@@ -10,13 +10,11 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.repo import RepoError, new_id, now
 from resolvers import validate as v
-from resolvers.access import own_conversation
+from resolvers.access import own_conversation, record, records, viewer_only
 from resolvers.common import (
     IdArgs,
     Outcome,
     pages_of_index,
-    records,
-    usable,
     viewer_id,
     written,
 )
@@ -27,6 +25,7 @@ from resolvers.users import UserRef
 AGENT_MAX = 80
 
 
+@viewer_only(empty=Page.empty)
 async def user_conversations(ctx: Context, users: Sequence[UserRef], args: PageArgs) -> list[Page]:
     """A page of each user's conversations (`conversation:index:{userId}`)."""
     return await pages_of_index(
@@ -53,12 +52,7 @@ async def conversation_messages(
 
 async def message(ctx: Context, message_id: str) -> m.Message | None:
     """A message in a conversation the viewer owns."""
-    if not k.is_id(message_id):
-        return None
-    msg: m.Message | None = usable(ctx, await ctx.loaders.entity(e.MESSAGE, message_id))
-    if msg is None or await own_conversation(ctx, msg.conversation_id) is None:
-        return None
-    return msg
+    return await record(ctx, e.MESSAGE, message_id)
 
 
 async def contexts(ctx: Context, convs: Sequence[m.Conversation]) -> list[m.AIContext | None]:

@@ -14,7 +14,7 @@ from gql.kv.repo import InvalidData
 from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import readable_item, writable_trip
-from resolvers.common import Outcome, Problem, pages_of_index, per_key, viewer_id, written
+from resolvers.common import Outcome, Problem, pages_of_index, viewer_id, written
 from resolvers.context import Context
 from resolvers.locations import find_place, find_places, kind_of, place
 from resolvers.paging import Page, PageArgs
@@ -58,7 +58,7 @@ def location_ref(item: m.Item) -> str:
 async def item_costs(ctx: Context, items: Sequence[m.Item]) -> list[Money | None]:
     """Each item's cost, in its own currency or else its trip's (read only when needed)."""
     needs_trip = [i for i in items if i.cost is not None and not i.currency]
-    of_trip = await per_key(needs_trip, lambda i: i.trip_id, lambda t: trips.trip(ctx, t))
+    of_trip = await trips.trips_by_id(ctx, [i.trip_id for i in needs_trip])
     currency = {
         i.trip_id: t.currency if t else None for i, t in zip(needs_trip, of_trip, strict=True)
     }

@@ -10,8 +10,9 @@ from typing import Any
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from resolvers.common import IdArgs, Outcome, usable, viewer_id, written
-from resolvers.context import Context
+from resolvers.access import viewer_only
+from resolvers.common import IdArgs, Outcome, viewer_id, written
+from resolvers.context import Context, usable
 from resolvers.nodes import Fetch
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
@@ -100,6 +101,7 @@ async def catalog(ctx: Context, args: CatalogArgs) -> Page:
     return await paginate(list(kept), args, load)
 
 
+@viewer_only(empty=Page.empty)
 async def saved_places(ctx: Context, users: Sequence[UserRef], args: PageArgs) -> list[Page]:
     """A page of each user's saved places (`saved:{userId}`: bare ids or `kind:id`)."""
     refs = await asyncio.gather(*(ctx.loaders.index(k.SAVED.key(u.id)) for u in users))

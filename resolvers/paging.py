@@ -82,6 +82,11 @@ class Page:
         last = self._cursor(found[-1][0]) if found else None
         return PageInfo(self._has[0], self._has[1], first, last)
 
+    @classmethod
+    def empty(cls) -> Page:
+        """A page of an empty list."""
+        return cls([], _nothing, [], (False, False))
+
     async def count(self) -> int:
         """How many readable records the whole list holds (reads them all, once)."""
         return sum(record is not None for record in await self._load(self._refs))
@@ -90,6 +95,10 @@ class Page:
     async def counts(pages: Sequence[Page]) -> list[int]:
         """`count()` of several pages, read together."""
         return list(await asyncio.gather(*(page.count() for page in pages)))
+
+
+async def _nothing(refs: Sequence[str]) -> list[Any]:
+    return [None] * len(refs)
 
 
 def _size(name: str, value: int | None) -> None:

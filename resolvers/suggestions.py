@@ -11,8 +11,8 @@ from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers import trips
-from resolvers.access import own_suggestion
-from resolvers.common import Outcome, page_of, records, viewer_id, written
+from resolvers.access import own_suggestion, records, viewer_only
+from resolvers.common import Outcome, page_of, viewer_id, written
 from resolvers.context import Context
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
@@ -25,6 +25,7 @@ class SuggestionArgs(PageArgs):
     status: str | None = None
 
 
+@viewer_only(empty=Page.empty)
 async def user_suggestions(
     ctx: Context, users: Sequence[UserRef], args: SuggestionArgs
 ) -> list[Page]:

@@ -11,8 +11,8 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.repo import InvalidData
 from resolvers import validate as v
-from resolvers.access import owned_trip, readable_trip
-from resolvers.common import IdArgs, Outcome, Problem, pages_of_index, per_key, viewer_id, written
+from resolvers.access import owned_trip, readable_trip, records, viewer_only
+from resolvers.common import IdArgs, Outcome, Problem, pages_of_index, viewer_id, written
 from resolvers.context import Context
 from resolvers.paging import Page, PageArgs
 from resolvers.users import UserRef
@@ -20,6 +20,7 @@ from resolvers.users import UserRef
 TEXT = {"title": (v.TITLE_MAX, True), "destination": (v.TITLE_MAX, False), "status": (40, False)}
 
 
+@viewer_only(empty=Page.empty)
 async def user_trips(ctx: Context, users: Sequence[UserRef], args: PageArgs) -> list[Page]:
     """A page of each user's trips, in index order (`trips:index:{userId}`)."""
     return await pages_of_index(
@@ -38,8 +39,9 @@ async def trip_by_id(ctx: Context, args: IdArgs) -> m.Trip | None:
 
 
 async def trips_by_id(ctx: Context, ids: Sequence[str | None]) -> list[m.Trip | None]:
-    """The readable trip of each id (each distinct trip read once)."""
-    return await per_key(list(ids), lambda i: i, lambda i: readable_trip(ctx, i))
+    """The readable trip of each id (None for no id)."""
+    found = iter(await records(ctx, e.TRIP)([i for i in ids if i is not None]))
+    return [next(found) if i is not None else None for i in ids]
 
 
 async def trip_owners(ctx: Context, trips: Sequence[m.Trip]) -> list[UserRef]:

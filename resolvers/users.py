@@ -8,7 +8,7 @@ from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import models as m
-from resolvers.common import records
+from resolvers.access import records, viewer_only
 from resolvers.context import Context
 
 
@@ -34,16 +34,17 @@ async def profiles(ctx: Context, users: Sequence[UserRef]) -> list[m.Profile | N
     return await records(ctx, e.PROFILE)([u.id for u in users])
 
 
-def profile_field(name: str) -> Callable[[Context, Sequence[UserRef]], Any]:
-    """The batch function of one profile field (`email`, `display_name`, ...)."""
+def profile_field(name: str, *, public: bool) -> Callable[[Context, Sequence[UserRef]], Any]:
+    """The batch function of one profile field; a private one shows for the viewer only."""
 
     async def field(ctx: Context, users: Sequence[UserRef]) -> list[Any]:
         return [getattr(p, name) if p else None for p in await profiles(ctx, users)]
 
     field.__name__ = f"user_{name}"
-    return field
+    return field if public else viewer_only(empty=lambda: None)(field)
 
 
+@viewer_only(empty=lambda: None)
 async def preferences(ctx: Context, users: Sequence[UserRef]) -> list[m.Preferences | None]:
     """Each user's `preferences:{userId}` record, if any."""
     return await records(ctx, e.PREFERENCES)([u.id for u in users])

@@ -31,13 +31,17 @@ class Preferences:
     data: JSON = record_data_field()
 
 
-@strawberry.type(description="A user: the viewer. Profile fields are null without `profile:{id}`.")
+@strawberry.type(
+    description="A user (`profile:{id}`; profile fields are null without one). A user other "
+    "than the viewer, such as a shared trip's owner, shows only `displayName` and `avatarUrl`: "
+    "the other fields are null, the lists empty."
+)
 @node(users.UserRef, users.user)
 class User(Node):
     id: strawberry.ID
-    email: str | None = relation(users.profile_field("email"))
-    display_name: str | None = relation(users.profile_field("display_name"))
-    avatar_url: str | None = relation(users.profile_field("avatar_url"))
+    email: str | None = relation(users.profile_field("email", public=False))
+    display_name: str | None = relation(users.profile_field("display_name", public=True))
+    avatar_url: str | None = relation(users.profile_field("avatar_url", public=True))
     preferences: Preferences | None = relation(users.preferences)
     trips: Connection[Trip] = connection(trips.user_trips)
     conversations: Connection[Conversation] = connection(conversations.user_conversations)
