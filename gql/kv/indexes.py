@@ -19,7 +19,7 @@ stay objects); new entries are plain strings.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -37,28 +37,59 @@ class Element:
     id: str | None
 
 
-@dataclass(frozen=True)
 class IndexValue:
-    """A stored index value read as ids, with what kvgraph does not understand."""
+    """A stored index value read as ids, with what kvgraph does not understand.
 
-    elements: tuple[Element, ...] = ()
-    encoded: bool = False  # stored as a JSON string holding the array
-    unreadable: str | None = None  # why the value is not an array at all
-    ids: list[str] = field(init=False, repr=False, compare=False)
+    A plain array of strings (the common case) keeps just its ids; the elements are built
+    only when an edit or a report needs them.
+    """
 
-    def __post_init__(self) -> None:
-        ids = [e.id for e in self.elements if e.id is not None]
-        object.__setattr__(self, "ids", ids)
+    __slots__ = ("_elements", "encoded", "ids", "unreadable")
+
+    def __init__(
+        self,
+        elements: Sequence[Element] = (),
+        encoded: bool = False,
+        unreadable: str | None = None,
+        *,
+        plain: list[str] | None = None,
+    ) -> None:
+        self.encoded = encoded  # stored as a JSON string holding the array
+        self.unreadable = unreadable  # why the value is not an array at all
+        self._elements: tuple[Element, ...] | None = None if plain is not None else tuple(elements)
+        self.ids: list[str] = (
+            plain if plain is not None else [e.id for e in elements if e.id is not None]
+        )
+
+    @property
+    def elements(self) -> tuple[Element, ...]:
+        """Every stored element with the id it names."""
+        if self._elements is None:
+            self._elements = tuple(Element(i, i) for i in self.ids)
+        return self._elements
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IndexValue):
+            return NotImplemented
+        mine = (self.elements, self.encoded, self.unreadable)
+        return mine == (other.elements, other.encoded, other.unreadable)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"IndexValue({list(self.elements)!r}, encoded={self.encoded}, {self.unreadable!r})"
 
     @property
     def unknown(self) -> list[tuple[int, Any]]:
         """(position, stored element) of every element kvgraph does not understand."""
-        return [(n, e.raw) for n, e in enumerate(self.elements) if e.id is None]
+        if self._elements is None:
+            return []
+        return [(n, e.raw) for n, e in enumerate(self._elements) if e.id is None]
 
     @property
     def clean(self) -> bool:
         """Whether every element is understood (the value may still be encoded)."""
-        return self.unreadable is None and len(self.ids) == len(self.elements)
+        return self.unreadable is None and not self.unknown
 
     def problem(self) -> str | None:
         """What kvgraph cannot read in this value, in one line (None when it reads it all)."""
@@ -91,7 +122,7 @@ class IndexValue:
         return self._with(keep)
 
     def _with(self, elements: Sequence[Element]) -> IndexValue:
-        return IndexValue(tuple(elements), self.encoded)
+        return IndexValue(elements, self.encoded)
 
     def stored(self) -> Any:
         """The value to store: the elements in their stored form, encoded again if they were."""
@@ -121,7 +152,7 @@ def read(value: Any) -> IndexValue:
     if value is None:
         return IndexValue()
     if type(value) is list and all(type(v) is str for v in value):
-        return IndexValue(tuple(Element(v, v) for v in value))  # the common case, fast
+        return IndexValue(plain=value)  # the common case, fast
     encoded = False
     if isinstance(value, str):
         try:
