@@ -1,7 +1,8 @@
 """`check` and `repair`: find and fix index/entity inconsistencies in the KV table.
 
-`scan` makes one paged pass over the whole table and keeps only ids per index (never whole
-values). It reports dangling index ids (the entity is missing, or its record does not belong
+`scan` makes one paged pass over the whole table and keeps only ids per index (and the
+elements of the few index values that are not plain arrays of strings), never whole
+records. It reports dangling index ids (the entity is missing, or its record does not belong
 in that index: another owner, or filtered out like a suggestion that is no longer active),
 unlisted entities (not listed by an index their record belongs to), duplicate ids within one
 index, orphans (children whose parent is missing: an item whose trip is gone, a trip's
