@@ -30,7 +30,7 @@ class Context:
     problems: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.store)
+        self.loaders = Loaders(self.store, report=self.report)
         self.repo = Repository(self.store)
 
     def report(self, invalid: InvalidRecord) -> None:

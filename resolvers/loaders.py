@@ -16,26 +16,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-import orjson
-
-from gql.kv.base import JSON, Raw, Store
+from gql.kv import indexes
+from gql.kv.base import Raw, Store
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.models import InvalidRecord, Record, validate_raw
-from gql.kv.repo import as_id_list
 
 Loaded = Record | InvalidRecord | None
 Fetch = Callable[[Sequence[str]], Awaitable[list[Raw | None]]]
-
-
-def _decode(raw: Raw | None) -> JSON:
-    """Decode stored JSON text; text that is not JSON reads as missing."""
-    if raw is None:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
+Report = Callable[[InvalidRecord], None]
 
 
 class KeyBatcher:
@@ -114,8 +103,9 @@ class KeyBatcher:
 class Loaders:
     """The loaders of one request, with its batch counters."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, report: Report | None = None) -> None:
         self.store = store
+        self.report = report  # told about each index value that cannot be read completely
         self.batches = 0
         self.keys = 0
         self._raw = KeyBatcher(self._load_batch)
@@ -131,8 +121,11 @@ class Loaders:
         self._raw.prefetch(keys)
 
     async def index(self, key: str) -> list[str]:
-        """The ids an index key lists (missing or malformed index: empty)."""
-        return as_id_list(_decode(await self._raw.load(key)))
+        """The ids an index key lists (missing: empty); what cannot be read is reported."""
+        found = indexes.read_raw(await self._raw.load(key))
+        if self.report is not None and (problem := found.problem()) is not None:
+            self.report(InvalidRecord(key, problem))
+        return found.ids
 
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""

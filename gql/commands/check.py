@@ -1,67 +1,115 @@
-"""`kvgraph check` and `kvgraph repair`: run a scan of the store and print what it found."""
+"""`kvgraph check` and `kvgraph repair`: run a scan of the store and print what it found.
+
+A person reads a short summary (counts and the first examples; `--all` or `--limit N` for
+more); a script reads `--json`, which always holds every finding and change.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from gql.kv.base import Store, StoreError
-from gql.kv.check import Kind, Report, repair, scan
+from gql.kv.check import Change, Kind, Report, repair, scan
 from gql.web.settings import Settings
 
 EXAMPLES = 20
 
 
-def summary(report: Report, limit: int = EXAMPLES) -> list[str]:
-    """A short, readable account of a report: counts per kind and a few examples."""
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    repair: bool = False
+    apply: bool = False
+    delete_orphans: bool = False
+    limit: int | None = EXAMPLES  # examples shown per list; None: all
+    json: bool = False
+
+
+def summary(report: Report, limit: int | None = EXAMPLES) -> list[str]:
+    """A short, readable account of a report: counts per kind and the first examples."""
     lines = [f"scanned {report.scanned:,} keys ({report.unknown:,} unknown keys left alone)"]
     if report.clean:
-        return [*lines, "no problems found"]
-    counts = ", ".join(f"{n:,} {kind}" for kind, n in report.counts().items() if n)
-    lines.append(f"problems: {counts}")
-    return lines + examples([p.line() for p in report.problems], limit)
+        lines.append("no problems found")
+    else:
+        counts = ", ".join(f"{n:,} {kind}" for kind, n in report.counts().items() if n)
+        lines.append(f"problems: {counts}")
+        lines += examples([p.line() for p in report.problems], limit)
+    if report.notes:
+        lines.append(f"notes: {len(report.notes):,} (kept as they are)")
+        lines += examples([p.line() for p in report.notes], limit)
+    return lines
 
 
-def examples(lines: Sequence[str], limit: int = EXAMPLES) -> list[str]:
-    """At most `limit` indented lines, then how many more there are."""
-    shown = [f"  {line}" for line in lines[:limit]]
-    more = len(lines) - limit
-    return [*shown, f"  ... and {more:,} more"] if more > 0 else shown
+def examples(lines: Sequence[str], limit: int | None = EXAMPLES) -> list[str]:
+    """At most `limit` indented lines (None: all), then how many more there are."""
+    shown = [f"  {line}" for line in (lines if limit is None else lines[:limit])]
+    more = len(lines) - len(shown)
+    return [*shown, f"  ... and {more:,} more (--all shows every one)"] if more > 0 else shown
+
+
+def repair_lines(report: Report, changes: list[Change], options: Options) -> list[str]:
+    """A short account of what repair changed (or would change) and what it left alone."""
+    writes = sum(1 for c in changes if c.writes)
+    if options.apply:
+        head = f"repaired: {writes:,} change(s) written" if writes else "repair: nothing to fix"
+    else:
+        head = f"repair plan: {writes:,} change(s)"
+    lines = [head, *examples([c.line() for c in changes], options.limit)]
+    if invalid := len(report.of(Kind.INVALID)):
+        lines.append(f"{invalid:,} invalid record(s) left alone: they need a human")
+    if (orphans := len(report.of(Kind.ORPHAN))) and not options.delete_orphans:
+        lines.append(f"{orphans:,} orphan(s) left alone: remove them with --delete-orphans")
+    if not options.apply:
+        lines.append("dry run: nothing written; run with --apply")
+    return lines
+
+
+def as_json(report: Report, changes: list[Change] | None, options: Options) -> str:
+    """The report (and repair's changes) as one JSON document."""
+    out: dict[str, Any] = report.as_json()
+    if changes is not None:
+        out["repair"] = {
+            "applied": options.apply,
+            "deleteOrphans": options.delete_orphans,
+            "changes": [c.as_json() for c in changes],
+        }
+    return orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
 
 
 def _progress(scanned: int) -> None:
     print(f"scanned {scanned:,} keys…", file=sys.stderr, flush=True)
 
 
-async def _repair_lines(store: Store, report: Report, apply: bool) -> list[str]:
-    changes = await repair(store, report, apply)
-    invalid = len(report.of(Kind.INVALID))
-    fixes = len(changes) - invalid
-    if apply:
-        head = f"repaired: {fixes:,} change(s) written" if fixes else "repair: nothing to fix"
-    else:
-        head = f"repair plan: {fixes:,} change(s)"
-    lines = [head, *examples(changes)]
-    if invalid:
-        lines.append(f"{invalid:,} invalid record(s) left alone: they need a human")
-    if not apply:
-        lines.append("dry run: nothing written; run with --apply")
-    return lines
+async def _run(store: Store, options: Options) -> tuple[Report, list[Change] | None]:
+    report = await scan(store, progress=_progress)
+    if not options.repair:
+        return report, None
+    changes = await repair(store, report, options.apply, delete_orphans_too=options.delete_orphans)
+    return report, changes
 
 
-async def check_command(settings: Settings, *, repair: bool, apply: bool) -> int:
+async def check_command(settings: Settings, options: Options) -> int:
     """Run `check` (exit 1 if anything is found) or `repair` (exit 0) against the store."""
     store = settings.make_store()
     try:
         await store.open()
-        report = await scan(store, progress=_progress)
-        lines = summary(report)
-        if repair:
-            lines += await _repair_lines(store, report, apply)
+        report, changes = await _run(store, options)
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)
         return 2
     finally:
         await store.close()
-    print("\n".join(lines))
-    return 0 if repair or report.clean else 1
+    if options.json:
+        print(as_json(report, changes, options))
+    else:
+        lines = summary(report, options.limit)
+        if changes is not None:
+            lines += repair_lines(report, changes, options)
+        print("\n".join(lines))
+    return 0 if options.repair or report.clean else 1

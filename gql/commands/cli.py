@@ -7,11 +7,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from gql.web.settings import Settings
+
+if TYPE_CHECKING:
+    from gql.commands.check import Options
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -43,16 +46,45 @@ def _cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_options(args: argparse.Namespace, *, repair: bool) -> Options:
+    from gql.commands.check import EXAMPLES, Options
+
+    limit = None if args.all else (EXAMPLES if args.limit is None else args.limit)
+    return Options(
+        repair=repair,
+        apply=getattr(args, "apply", False),
+        delete_orphans=getattr(args, "delete_orphans", False),
+        limit=limit,
+        json=args.json,
+    )
+
+
 def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     from gql.commands.check import check_command
 
-    return asyncio.run(check_command(settings, repair=False, apply=False))
+    return asyncio.run(check_command(settings, _check_options(args, repair=False)))
 
 
 def _cmd_repair(settings: Settings, args: argparse.Namespace) -> int:
     from gql.commands.check import check_command
 
-    return asyncio.run(check_command(settings, repair=True, apply=args.apply))
+    return asyncio.run(check_command(settings, _check_options(args, repair=True)))
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _report_flags(parser: argparse.ArgumentParser) -> None:
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--all", action="store_true", help="list every finding (default: 20)")
+    shown.add_argument(
+        "--limit", type=_non_negative, metavar="N", help="list at most N findings of each kind"
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON report for scripts")
 
 
 def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -119,11 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report index/entity inconsistencies (exit 1 if any)")
     _store_flags(check)
+    _report_flags(check)
     check.set_defaults(run=_cmd_check)
 
     repair = sub.add_parser("repair", help="fix what check reports (dry run unless --apply)")
     _store_flags(repair)
     repair.add_argument("--apply", action="store_true", help="write the fixes")
+    repair.add_argument(
+        "--delete-orphans",
+        action="store_true",
+        help="also delete orphans: children whose parent (trip, conversation) is missing",
+    )
+    _report_flags(repair)
     repair.set_defaults(run=_cmd_repair)
 
     token = sub.add_parser("token", help="print a bearer token (HS256) for a user id")

@@ -1,6 +1,9 @@
-"""Which record lives under which key, and which indexes list it.
+"""Which record lives under which key, which indexes list it, and which record it belongs to.
 
 The repository and `check` are generic over these specs: adding an entity is a line here.
+A child (an item of a trip, a message of a conversation) declares its parent: creating it
+locks and re-reads the parent in the same transaction, deleting the parent deletes it, and
+`check` reports it as an orphan when its parent is missing.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic.alias_generators import to_camel
 
 from gql.kv import keys as k
 from gql.kv import models as m
@@ -31,6 +36,19 @@ class IndexLink:
 
 
 @dataclass(frozen=True)
+class Parent:
+    """The record a child belongs to: its key pattern and the child's field holding its id."""
+
+    pattern: k.KeyPattern
+    field: str  # snake_case record field; the child's key parameter of the same name wins
+
+    def key_for(self, record: Any, params: dict[str, str] | None = None) -> str | None:
+        """The parent's key, from the child's key parameters or record (None: no parent id)."""
+        found = (params or {}).get(to_camel(self.field)) or getattr(record, self.field, None)
+        return self.pattern.key(found) if isinstance(found, str) and k.is_id(found) else None
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """One entity kind: key pattern, model, the fields that build its key, its indexes."""
 
@@ -43,6 +61,7 @@ class EntitySpec:
     child_indexes: tuple[tuple[k.KeyPattern, str], ...] = ()
     owned_keys: tuple[k.KeyPattern, ...] = ()
     owned_prefixes: tuple[k.KeyPattern, ...] = ()
+    parent: Parent | None = None
 
     @property
     def name(self) -> str:
@@ -73,7 +92,10 @@ TRIP = _s(
     owned_keys=(k.ITEMS_INDEX, k.CONFLICTS_INDEX, k.BUDGET, k.BUDGET_ALERTS),
     owned_prefixes=(k.COLLABORATOR,),
 )
-ITEM = _s(k.ITEM, m.Item, indexes=(IndexLink(k.ITEMS_INDEX, "trip_id"),))
+OF_TRIP = Parent(k.TRIP, "trip_id")
+OF_CONVERSATION = Parent(k.CONVERSATION, "conversation_id")
+
+ITEM = _s(k.ITEM, m.Item, indexes=(IndexLink(k.ITEMS_INDEX, "trip_id"),), parent=OF_TRIP)
 EVENT = _s(k.EVENT, m.Event, indexes=(IndexLink(k.EVENTS_INDEX),))
 RESTAURANT = _s(k.RESTAURANT, m.Restaurant, indexes=(IndexLink(k.RESTAURANTS_INDEX),))
 RENTAL = _s(k.RENTAL, m.Rental, indexes=(IndexLink(k.RENTALS_INDEX),))
@@ -84,8 +106,13 @@ CONVERSATION = _s(
     child_indexes=((k.MESSAGES_INDEX, "message"),),
     owned_keys=(k.MESSAGES_INDEX, k.CONTEXT, k.CONTEXT_HISTORY),
 )
-MESSAGE = _s(k.MESSAGE, m.Message, indexes=(IndexLink(k.MESSAGES_INDEX, "conversation_id"),))
-CONTEXT = _s(k.CONTEXT, m.AIContext, key_fields=("conversation_id",))
+MESSAGE = _s(
+    k.MESSAGE,
+    m.Message,
+    indexes=(IndexLink(k.MESSAGES_INDEX, "conversation_id"),),
+    parent=OF_CONVERSATION,
+)
+CONTEXT = _s(k.CONTEXT, m.AIContext, key_fields=("conversation_id",), parent=OF_CONVERSATION)
 AI_RUN = _s(k.AI_RUN, m.AIRun, indexes=(IndexLink(k.AI_RUNS_INDEX, "user_id"),))
 PROFILE = _s(k.PROFILE, m.Profile)
 PREFERENCES = _s(k.PREFERENCES, m.Preferences, key_fields=("user_id",))
@@ -97,11 +124,13 @@ SUGGESTION = _s(
         IndexLink(k.SUGGESTIONS_ACTIVE, "user_id", when=_active),
     ),
 )
-CONFLICT = _s(k.CONFLICT, m.Conflict, indexes=(IndexLink(k.CONFLICTS_INDEX, "trip_id"),))
-BUDGET = _s(k.BUDGET, m.Budget, key_fields=("trip_id",))
+CONFLICT = _s(
+    k.CONFLICT, m.Conflict, indexes=(IndexLink(k.CONFLICTS_INDEX, "trip_id"),), parent=OF_TRIP
+)
+BUDGET = _s(k.BUDGET, m.Budget, key_fields=("trip_id",), parent=OF_TRIP)
 WORKFLOW = _s(k.WORKFLOW, m.Workflow, indexes=(IndexLink(k.WORKFLOWS_INDEX, "user_id"),))
 COLLECTION = _s(k.COLLECTION, m.Collection, indexes=(IndexLink(k.COLLECTIONS_INDEX, "user_id"),))
-COLLABORATOR = _s(k.COLLABORATOR, m.Collaborator, key_fields=("trip_id", "user_id"))
+COLLABORATOR = _s(k.COLLABORATOR, m.Collaborator, key_fields=("trip_id", "user_id"), parent=OF_TRIP)
 JOB = _s(k.JOB, m.Job, indexes=(IndexLink(k.JOBS_INDEX),))
 AUTOMATION = _s(k.AUTOMATION, m.AutomationRule)
 LOG = _s(k.LOG, m.AutomationLog, key_fields=("job_id",))
@@ -131,3 +160,33 @@ INDEX_TARGET: dict[str, EntitySpec | None] = {
     link.pattern.name: spec for spec in SPECS.values() for link in spec.indexes
 }
 INDEX_TARGET[k.SAVED.name] = None
+
+
+# Keys that are not records but belong to one (a trip's `items:index:`, `budget:alerts:`):
+# pattern name -> the parent spec whose id fills their one parameter. Deleting the parent
+# deletes them; `check` reports them as orphans when the parent is missing.
+KEY_PARENT: dict[str, EntitySpec] = {
+    pattern.name: spec
+    for spec in SPECS.values()
+    for pattern in (*spec.owned_keys, *(p for p, _ in spec.child_indexes))
+    if pattern.role is not k.Role.ENTITY
+}
+
+
+def key_parent(parsed: k.ParsedKey) -> str | None:
+    """The parent record's key of an index or list key that belongs to one (None: none)."""
+    spec = KEY_PARENT.get(parsed.pattern.name)
+    return spec.pattern.key(*parsed.params.values()) if spec is not None else None
+
+
+# A user's index may also list what is shared with them: `trips:index:{userId}` may list a
+# trip another user owns when `collaborator:{tripId}:{userId}` exists (GraphQL lists it too).
+SHARED_BY: dict[str, k.KeyPattern] = {k.TRIPS_INDEX.name: k.COLLABORATOR}
+
+
+def share_key(parsed_index: k.ParsedKey, id_: str) -> str | None:
+    """The key whose existence lets this index list `id_` though another user owns it."""
+    pattern = SHARED_BY.get(parsed_index.pattern.name)
+    if pattern is None or not k.is_id(id_):
+        return None
+    return pattern.key(id_, *parsed_index.params.values())

@@ -5,6 +5,11 @@ Entity keys hold one JSON object (`trip:{id}`); index keys hold a JSON array of 
 `budget:alerts:{tripId}`). Parameters never contain `:`, which is what keeps
 `conversation:{id}` apart from `conversation:index:{userId}` and `budget:{tripId}` apart from
 `budget:alerts:{tripId}`; the parser also tries longer literal prefixes first.
+
+Ids follow one rule on every store (`is_id`): 1 to 200 characters, no `:`, no control
+characters, no lone surrogates. Postgres' btree index refuses keys over ~2,700 bytes while
+SQLite would store anything, and a control character or a lone surrogate cannot travel
+through every client and store; a short, printable id works everywhere.
 """
 
 from __future__ import annotations
@@ -50,13 +55,37 @@ class KeyPattern:
             raise TypeError(f"{self.template} takes {len(self.params)} parameter(s)")
         for arg in args:
             if not is_id(arg):
-                raise ValueError(f"invalid id {arg!r} for {self.template}: empty or contains ':'")
+                raise ValueError(f"invalid id for {self.template}: {id_problem(arg)}")
         return self.template.format(**dict(zip(self.params, args, strict=True)))
 
 
+ID_MAX = 200
+# What an id must not contain: the key separator, control characters, lone surrogates.
+_ID_FORBIDDEN = ":\x00-\x1f\x7f-\x9f\ud800-\udfff"
+_ID = re.compile(f"[^{_ID_FORBIDDEN}]{{1,{ID_MAX}}}")
+_ID_BAD_CHAR = re.compile(f"[{_ID_FORBIDDEN}]")
+
+
 def is_id(value: str) -> bool:
-    """Whether `value` can fill a key parameter (non-empty, no `:`)."""
-    return bool(value) and ":" not in value
+    """Whether `value` can fill a key parameter: 1-200 characters, no `:`, control
+    character or lone surrogate."""
+    if value.isascii():  # the common case, twice as fast as the regex (C string methods)
+        return 0 < len(value) <= ID_MAX and value.isprintable() and ":" not in value
+    return _ID.fullmatch(value) is not None
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` is not an id, in words (None when it is one)."""
+    if is_id(value):
+        return None
+    if not value:
+        return "an id must not be empty"
+    if len(value) > ID_MAX:
+        return f"an id must be at most {ID_MAX} characters (this one has {len(value):,})"
+    bad = _ID_BAD_CHAR.search(value)
+    char = bad.group() if bad else ""
+    what = "':'" if char == ":" else f"U+{ord(char):04X}"
+    return f"an id must not contain {what} (no ':', control characters or lone surrogates)"
 
 
 def _p(name: str, template: str, role: Role) -> KeyPattern:

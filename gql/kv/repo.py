@@ -3,6 +3,13 @@
 Every write runs in one store transaction that reads (and locks) the entity and every index
 that lists it, so concurrent writers never lose an index entry and a crash leaves either all
 of a write or none of it. A transaction that loses a race (Postgres deadlock) runs again.
+
+Creating a child (an item, a message) locks and re-reads its parent first in the same
+transaction, so a concurrent delete of the parent either wins (the create is NotFound) or
+sees the child and deletes it too. Index values are read and edited through `indexes`, which
+keeps every element kvgraph does not understand; a value that is not a list at all is never
+overwritten (UnreadableIndex). Every string given to a write is checked by the text rule
+(`text`), so both stores accept and refuse the same data.
 """
 
 from __future__ import annotations
@@ -14,10 +21,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from pydantic.alias_generators import to_camel
+
+from gql.kv import indexes
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import ConflictError, Store, Transaction
 from gql.kv.entities import SPECS, EntitySpec
+from gql.kv.text import text_problem
 
 T = TypeVar("T")
 RETRIES = 8
@@ -45,6 +56,19 @@ class InvalidData(RepoError):
     code = "BAD_USER_INPUT"
 
 
+class UnreadableIndex(RepoError):
+    """A write needs an index whose stored value is not a list: refused, never overwritten."""
+
+    code = "INVALID_RECORD"
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(
+            f"cannot change {key}: its stored value is {why}; kvgraph leaves it as it is "
+            "(fix it by hand, see `kvgraph check`)"
+        )
+        self.key = key
+
+
 def now() -> str:
     """The current UTC time as ISO-8601 with milliseconds and `Z`, as the seed writes it."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -68,18 +92,35 @@ async def atomic(store: Store, work: Callable[[Transaction], Awaitable[T]]) -> T
     raise AssertionError("unreachable")
 
 
-def insert_id(ids: list[str], id_: str, position: int | None = None) -> list[str]:
-    """Return `ids` with `id_` at `position` (end when None, clamped), never twice."""
-    rest = [i for i in ids if i != id_]
-    at = len(rest) if position is None else max(0, min(position, len(rest)))
-    return [*rest[:at], id_, *rest[at:]]
+def editable_index(key: str, value: Any) -> indexes.IndexValue:
+    """A stored index value to edit; UnreadableIndex when it is not a list of any kind."""
+    found = indexes.read(value)
+    if found.unreadable is not None:
+        raise UnreadableIndex(key, found.unreadable)
+    return found
 
 
-def as_id_list(value: Any) -> list[str]:
-    """Read a stored index value as a list of ids (missing or malformed -> empty)."""
-    if not isinstance(value, list):
-        return []
-    return [v for v in value if isinstance(v, str)]
+def check_text(value: Any, field: str = "") -> None:
+    """Refuse (InvalidData, naming the field) a value holding a string no store may keep."""
+    if (found := text_problem(value, field)) is not None:
+        raise InvalidData(found[1], found[0])
+
+
+async def require_parent(
+    tx: Transaction, spec: EntitySpec, record: m.Record, write: dict[str, Any]
+) -> None:
+    """Lock and re-read the parent of a child record; NotFound when it is gone.
+
+    Read on its own before the child's other keys, so that every writer of a parent's
+    children takes the parent's lock first (as its delete does) and none waits in a cycle.
+    A parent created earlier in the same transaction (`write`) counts.
+    """
+    if spec.parent is None:
+        return
+    key = spec.parent.key_for(record)
+    if key is None or key in write or await tx.get(key) is not None:
+        return
+    raise NotFound(f"{spec.parent.pattern.name} not found", to_camel(spec.parent.field))
 
 
 def _validated(spec: EntitySpec, key: str, value: Any) -> m.Record:
@@ -123,6 +164,7 @@ class _NewRecord:
     @classmethod
     def prepare(cls, spec: EntitySpec, data: Mapping[str, Any], position: int | None) -> _NewRecord:
         """Fill in the id (absent or explicit null) and timestamps, then validate."""
+        check_text(data)
         raw = dict(data)
         if spec.key_fields == ("id",) and raw.get("id") is None:
             raw["id"] = new_id()
@@ -132,7 +174,8 @@ class _NewRecord:
     async def apply(self, tx: Transaction, write: dict[str, Any]) -> m.Record:
         """Add this record and its index entries to `write` (an existing id: only indexes)."""
         spec, key, index_keys = self.spec, self.key, self.index_keys
-        stored, *indexes = await tx.get_many([key, *index_keys])
+        await require_parent(tx, spec, self.record, write)
+        stored, *values = await tx.get_many([key, *index_keys])
         result = self.record
         if stored is not None:
             result = _validated(spec, key, stored)
@@ -141,10 +184,10 @@ class _NewRecord:
         else:
             write[key] = self.raw
         rid: str = getattr(result, "id", "")
-        for index_key, ids in zip(index_keys, indexes, strict=True):
-            current = as_id_list(write.get(index_key, ids))
-            if rid not in current:
-                write[index_key] = insert_id(current, rid, self.position)
+        for index_key, value in zip(index_keys, values, strict=True):
+            current = editable_index(index_key, write.get(index_key, value))
+            if rid not in current.ids:
+                write[index_key] = current.with_id(rid, self.position).stored()
         return result
 
 
@@ -210,6 +253,7 @@ class Repository:
         refuse it. A filtered index (active suggestions) follows the record's new state.
         """
         key = spec.pattern.key(*key_args)
+        check_text(patch)
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
@@ -224,6 +268,8 @@ class Repository:
             if check is not None:
                 check(after)
             write: dict[str, Any] = {key: merged}
+            if spec.parent and spec.parent.key_for(after) != spec.parent.key_for(before):
+                await require_parent(tx, spec, after, write)
             await self._reindex(tx, spec, before, after, write)
             await tx.set_many(write)
             return after
@@ -243,12 +289,10 @@ class Repository:
         if not changed:
             return
         rid: str = after.id  # type: ignore[attr-defined]
-        for index_key, ids in zip(changed, await tx.get_many(changed), strict=True):
-            current = as_id_list(ids)
-            if index_key in new:
-                write[index_key] = insert_id(current, rid)
-            else:
-                write[index_key] = [i for i in current if i != rid]
+        for index_key, value in zip(changed, await tx.get_many(changed), strict=True):
+            current = editable_index(index_key, value)
+            edited = current.with_id(rid) if index_key in new else current.without(rid)
+            write[index_key] = edited.stored()
 
     async def delete(self, spec: EntitySpec, *key_args: str) -> m.Record:
         """Delete a record, take it out of its indexes and delete what it owns."""
@@ -256,6 +300,7 @@ class Repository:
         # Scanned before the transaction: a scan inside it would need a second pooled
         # connection while this one holds the index locks (a deadlock once the pool is full).
         scoped = await self._prefixed(spec, key_args)
+        scanned: list[str] | None = None  # children found by a scan, once one is needed
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
@@ -265,22 +310,26 @@ class Repository:
             doomed = [key]
             if isinstance(record, m.Record):
                 await self._unlist(tx, spec, record)
-                doomed += await self._owned(tx, spec, key_args) + scoped
+                doomed += await self._owned(tx, spec, key_args, scanned) + scoped
             await tx.delete_many(doomed)
             if isinstance(record, m.InvalidRecord):
                 raise InvalidData(f"invalid {spec.name} deleted: {record.message}")
             return record
 
-        return await atomic(self.store, work)
+        while True:
+            try:
+                return await atomic(self.store, work)
+            except _ScanNeeded:
+                scanned = await self._scan_children(spec, key_args[0])
 
     async def _unlist(self, tx: Transaction, spec: EntitySpec, record: m.Record) -> None:
         index_keys = [link.key_for(record) for link in spec.indexes]
         rid: str = getattr(record, "id", "")
         updates = {}
-        for index_key, ids in zip(index_keys, await tx.get_many(index_keys), strict=True):
-            current = as_id_list(ids)
-            if rid in current:
-                updates[index_key] = [i for i in current if i != rid]
+        for index_key, value in zip(index_keys, await tx.get_many(index_keys), strict=True):
+            current = editable_index(index_key, value)
+            if rid in current.ids:
+                updates[index_key] = current.without(rid).stored()
         await tx.set_many(updates)
 
     async def _prefixed(self, spec: EntitySpec, key_args: Sequence[str]) -> list[str]:
@@ -291,37 +340,71 @@ class Repository:
             owned += [key async for key, _ in self.store.iter_prefix(scope)]
         return owned
 
-    async def _owned(self, tx: Transaction, spec: EntitySpec, key_args: Sequence[str]) -> list[str]:
+    async def _owned(
+        self,
+        tx: Transaction,
+        spec: EntitySpec,
+        key_args: Sequence[str],
+        scanned: list[str] | None,
+    ) -> list[str]:
+        """The keys deleted with a record: its own keys and the children its indexes list.
+
+        A child index that kvgraph cannot read completely (not a list, or elements it does not
+        understand) may hide children: then the children found by `_scan_children` are
+        deleted too, and without such a scan `_ScanNeeded` asks for one.
+        """
         owned = [p.key(*key_args) for p in spec.owned_keys]
         child_index_keys = [p.key(*key_args) for p, _ in spec.child_indexes]
-        for (_, child), ids in zip(
+        for (_, child), value in zip(
             spec.child_indexes, await tx.get_many(child_index_keys), strict=True
         ):
-            owned += [SPECS[child].pattern.key(i) for i in as_id_list(ids) if k.is_id(i)]
-        return owned
+            found = indexes.read(value)
+            if not found.clean and scanned is None:
+                raise _ScanNeeded
+            owned += [SPECS[child].pattern.key(i) for i in found.ids if k.is_id(i)]
+        return owned + (scanned or [])
+
+    async def _scan_children(self, spec: EntitySpec, parent_id: str) -> list[str]:
+        """The keys of every child record of a parent, found by reading all records of the
+        child kinds (each child names its parent, e.g. an item's `tripId`).
+
+        Slow on a big table, so used only when a child index cannot be read completely.
+        """
+        found: list[str] = []
+        for _, child in spec.child_indexes:
+            child_spec = SPECS[child]
+            if child_spec.parent is None:
+                continue
+            field = to_camel(child_spec.parent.field)
+            async for key, value in self.store.iter_prefix(child_spec.pattern.literal_prefix):
+                if isinstance(value, dict) and value.get(field) == parent_id:
+                    found.append(key)
+        return found
 
     async def move(self, index_key: str, id_: str, position: int) -> list[str]:
         """Move `id_` to `position` within an index (itinerary order); NotFound if absent."""
+        check_text(id_, "id")
 
         async def work(tx: Transaction) -> list[str]:
-            ids = as_id_list(await tx.get(index_key))
-            if id_ not in ids:
+            current = editable_index(index_key, await tx.get(index_key))
+            if id_ not in current.ids:
                 raise NotFound("id is not in this list", "id")
-            moved = insert_id(ids, id_, position)
-            await tx.set(index_key, moved)
-            return moved
+            moved = current.with_id(id_, position)
+            await tx.set(index_key, moved.stored())
+            return moved.ids
 
         return await atomic(self.store, work)
 
     async def add_to_list(self, index_key: str, id_: str) -> list[str]:
         """Append `id_` to an index unless it is there (saved places)."""
+        check_text(id_, "id")
 
         async def work(tx: Transaction) -> list[str]:
-            ids = as_id_list(await tx.get(index_key))
-            if id_ not in ids:
-                ids = insert_id(ids, id_)
-                await tx.set(index_key, ids)
-            return ids
+            current = editable_index(index_key, await tx.get(index_key))
+            if id_ not in current.ids:
+                current = current.with_id(id_)
+                await tx.set(index_key, current.stored())
+            return current.ids
 
         return await atomic(self.store, work)
 
@@ -329,13 +412,17 @@ class Repository:
         """Remove `id_` from an index (absent is fine)."""
 
         async def work(tx: Transaction) -> list[str]:
-            ids = as_id_list(await tx.get(index_key))
-            if id_ in ids:
-                ids = [i for i in ids if i != id_]
-                await tx.set(index_key, ids)
-            return ids
+            current = editable_index(index_key, await tx.get(index_key))
+            if id_ in current.ids:
+                current = current.without(id_)
+                await tx.set(index_key, current.stored())
+            return current.ids
 
         return await atomic(self.store, work)
+
+
+class _ScanNeeded(Exception):
+    """A delete met a child index it cannot read completely: find the children by a scan."""
 
 
 __all__ = ["SPECS", "IdTaken", "InvalidData", "NotFound", "RepoError", "Repository", "k"]

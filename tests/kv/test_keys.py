@@ -57,7 +57,7 @@ def test_builders_round_trip_through_the_parser() -> None:
         assert list(parsed.params.values()) == args
 
 
-@pytest.mark.parametrize("bad", ["", "a:b"])
+@pytest.mark.parametrize("bad", ["", "a:b", "x" * 201])
 def test_builders_refuse_ids_that_would_break_parsing(bad: str) -> None:
     with pytest.raises(ValueError, match="invalid id"):
         k.TRIP.key(bad)
@@ -111,3 +111,36 @@ def test_every_seed_pattern_is_registered() -> None:
         "apikey:{userId}",
     }
     assert seed <= {p.template for p in k.PATTERNS}
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("", "must not be empty"),
+        ("a:b", "must not contain ':'"),
+        ("x" * 201, "at most 200 characters (this one has 201)"),
+        ("tab\there", "must not contain U+0009"),
+        ("del\x7f", "must not contain U+007F"),
+        ("c1\x85", "must not contain U+0085"),
+        ("half\ud83d", "must not contain U+D83D"),
+    ],
+)
+def test_the_id_rule_refuses(bad: str, why: str) -> None:
+    assert not k.is_id(bad)
+    assert why in (k.id_problem(bad) or "")
+    with pytest.raises(ValueError, match="invalid id for trip:"):
+        k.TRIP.key(bad)
+
+
+@pytest.mark.parametrize(
+    "good", ["a", "x" * 200, "7f3c-ü", "viagem à praia 🙂", "ChIJN1t_tDeuEmsR"]
+)
+def test_the_id_rule_accepts(good: str) -> None:
+    assert k.is_id(good) and k.id_problem(good) is None
+
+
+def test_the_ascii_shortcut_agrees_with_the_rule() -> None:
+    for code in range(128):
+        char = chr(code)
+        assert k.is_id(char) == (k._ID.fullmatch(char) is not None), repr(char)
+        assert k.is_id(f"a{char}b") == (k._ID.fullmatch(f"a{char}b") is not None), repr(char)

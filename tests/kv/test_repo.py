@@ -6,7 +6,7 @@ import pytest
 
 from gql.kv import Store
 from gql.kv import entities as e
-from gql.kv.repo import IdTaken, NotFound, Repository
+from gql.kv.repo import IdTaken, InvalidData, NotFound, Repository
 from tests.support import BACKENDS
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
@@ -71,4 +71,28 @@ async def test_touch_stamps_updated_at_in_the_same_transaction(store: Store) -> 
             [(e.MESSAGE, {"id": "m2", "conversationId": "gone", "content": "hi"}, None)],
             touch=[(e.CONVERSATION, "gone")],
         )
+    assert await snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "Tasca", "tags": ["fado", "late\x00"]}, "tags.1"),
+        ({"name": "Tasca", "openingHours": {"mon\ud800": "9-5"}}, "openingHours"),
+        ({"name": "Tasca\udfff"}, "name"),
+    ],
+)
+async def test_text_no_store_can_keep_is_refused_at_any_depth(
+    store: Store, data: dict[str, object], field: str
+) -> None:
+    repo = Repository(store)
+    with pytest.raises(InvalidData) as refused:
+        await repo.create(e.RESTAURANT, data)
+    assert (refused.value.field, refused.value.code) == (field, "BAD_USER_INPUT")
+    await repo.create(e.RESTAURANT, {"id": "r1", "name": "Tasca"})
+    before = await snapshot(store)
+    with pytest.raises(InvalidData):
+        await repo.update(e.RESTAURANT, ["r1"], data)
+    with pytest.raises(InvalidData):
+        await repo.add_to_list("saved:u1", "r1\x00")
     assert await snapshot(store) == before

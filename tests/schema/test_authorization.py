@@ -3,8 +3,6 @@ other than the viewer shows public profile fields only. Both executors, both sto
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from gql.kv import Store

@@ -1,0 +1,125 @@
+"""The same text and id rules on both stores (issue 7, item 5): NUL characters and lone
+surrogates are refused in anything written, ids have a length limit and a character set.
+
+Every refusal is a userError with its field and code, and the whole table is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gql.kv import Store
+from tests.support import BACKENDS, Gateway
+
+pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
+
+U = "u-text"
+UE = "userErrors { field message code }"
+
+
+def mutation(name: str, selection: str) -> str:
+    type_name = name[0].upper() + name[1:]
+    return f"mutation($i: {type_name}Input!) {{ {name}(input: $i) {{ {selection} {UE} }} }}"
+
+
+CREATE_TRIP = mutation("createTrip", "trip { id title }")
+UPDATE_TRIP = mutation("updateTrip", "trip { id }")
+ADD_ITEM = mutation("addItineraryItem", "item { id }")
+START = mutation("startConversation", "conversation { id }")
+POST = mutation("postMessage", "message { id }")
+NUL, SURROGATE = "\x00", "\ud83d"  # a lone high surrogate (half an emoji)
+
+
+async def dump(store: Store) -> dict[str, Any]:
+    """Every key and value of the table."""
+    return {key: value async for key, value in store.iter_prefix("")}
+
+
+async def payload(gw: Gateway, query: str, input_: dict[str, Any]) -> dict[str, Any]:
+    (out,) = (await gw.ok(query, {"i": input_}, viewer=U)).values()
+    return out  # type: ignore[no-any-return]
+
+
+async def created(gw: Gateway, query: str, input_: dict[str, Any]) -> str:
+    out = await payload(gw, query, input_)
+    assert out["userErrors"] == [], out["userErrors"]
+    (entity,) = (v for name, v in out.items() if name != "userErrors")
+    return entity["id"]  # type: ignore[no-any-return]
+
+
+async def refused(gw: Gateway, store: Store, query: str, input_: dict[str, Any]) -> dict[str, Any]:
+    """Run a mutation that must be refused with one userError, writing nothing."""
+    before = await dump(store)
+    out = await payload(gw, query, input_)
+    (error,) = out["userErrors"]
+    assert all(v is None for name, v in out.items() if name != "userErrors"), out
+    assert await dump(store) == before, "a refused mutation wrote to the store"
+    return error  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def trip_id(gw: Gateway) -> str:
+    return await created(gw, CREATE_TRIP, {"title": "Lisbon"})
+
+
+@pytest.fixture
+async def conversation_id(gw: Gateway) -> str:
+    return await created(gw, START, {"title": "Plans"})
+
+
+async def test_nul_in_a_trip_title(gw: Gateway, store: Store) -> None:
+    error = await refused(gw, store, CREATE_TRIP, {"title": f"Lis{NUL}bon"})
+    assert (error["field"], error["code"]) == ("title", "BAD_USER_INPUT")
+    assert error["message"] == "title contains a NUL character (U+0000)"
+
+
+async def test_lone_surrogate_in_item_notes(gw: Gateway, store: Store, trip_id: str) -> None:
+    input_ = {"tripId": trip_id, "title": "Tram 28", "notes": f"bring {SURROGATE} coins"}
+    error = await refused(gw, store, ADD_ITEM, input_)
+    assert (error["field"], error["code"]) == ("notes", "BAD_USER_INPUT")
+    assert "lone surrogate (U+D83D)" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "input_", "field"),
+    [
+        (UPDATE_TRIP, {"destination": f"Porto{NUL}"}, "destination"),
+        (POST, {"content": f"hi{SURROGATE}"}, "content"),
+        (START, {"title": f"{NUL}", "message": "hi"}, "title"),
+        (START, {"title": "ok", "message": f"{SURROGATE}"}, "content"),
+    ],
+    ids=["update-trip", "post-message", "start-title", "start-message"],
+)
+async def test_other_mutations_refuse_bad_text(
+    gw: Gateway,
+    store: Store,
+    trip_id: str,
+    conversation_id: str,
+    query: str,
+    input_: dict[str, Any],
+    field: str,
+) -> None:
+    ids = {UPDATE_TRIP: {"id": trip_id}, POST: {"conversationId": conversation_id}}
+    error = await refused(gw, store, query, {**ids.get(query, {}), **input_})
+    assert (error["field"], error["code"]) == (field, "BAD_USER_INPUT")
+
+
+async def test_a_100000_character_client_id(gw: Gateway, store: Store) -> None:
+    error = await refused(gw, store, CREATE_TRIP, {"id": "x" * 100_000, "title": "Long"})
+    assert (error["field"], error["code"]) == ("id", "BAD_USER_INPUT")
+    assert "at most 200 characters (this one has 100,000)" in error["message"]
+    assert len(error["message"]) < 200  # the id itself is not echoed
+
+
+@pytest.mark.parametrize("bad", ["a:b", "tab\there", f"nul{NUL}", f"half{SURROGATE}", "x" * 201])
+async def test_client_ids_outside_the_id_rule(gw: Gateway, store: Store, bad: str) -> None:
+    error = await refused(gw, store, CREATE_TRIP, {"id": bad, "title": "Odd"})
+    assert (error["field"], error["code"]) == ("id", "BAD_USER_INPUT")
+
+
+@pytest.mark.parametrize("good", ["x" * 200, "trip_lisbon-2025.v2", "viagem-à-praia-🙂"])
+async def test_client_ids_inside_the_id_rule(gw: Gateway, store: Store, good: str) -> None:
+    assert await created(gw, CREATE_TRIP, {"id": good, "title": "Fine"}) == good
+    assert (await store.get(f"trip:{good}"))["title"] == "Fine"
