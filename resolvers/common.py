@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
 from gql.kv.repo import RepoError
+from gql.kv.text import text_problem
 from resolvers import access
 from resolvers.context import Context
 from resolvers.errors import unauthenticated
@@ -127,4 +128,6 @@ def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> s
         return Problem(name, f"{name} must not be empty")
     if len(text) > limit:
         return Problem(name, f"{name} must be at most {limit} characters")
+    if (bad := text_problem(text, name)) is not None:  # the stores' own rule, checked early
+        return Problem(name, bad[1])
     return text

@@ -88,7 +88,7 @@ async def test_lone_surrogate_in_item_notes(gw: Gateway, store: Store, trip_id: 
         (UPDATE_TRIP, {"destination": f"Porto{NUL}"}, "destination"),
         (POST, {"content": f"hi{SURROGATE}"}, "content"),
         (START, {"title": f"{NUL}", "message": "hi"}, "title"),
-        (START, {"title": "ok", "message": f"{SURROGATE}"}, "content"),
+        (START, {"title": "ok", "message": f"{SURROGATE}"}, "message"),
     ],
     ids=["update-trip", "post-message", "start-title", "start-message"],
 )
