@@ -18,6 +18,8 @@ from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
 from gql.schema.extensions import GatewayErrors, KVStats, RecordReports
 from gql.schema.items import ItemMutations
+from gql.schema.limits import Admit, Limits
+from gql.schema.limits import extensions as limit_extensions
 from gql.schema.locations import Event, LocationMutations, LocationQuery, Rental, Restaurant
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
@@ -55,13 +57,25 @@ class GatewaySchema(strawberry.Schema):
                 log.error("unexpected error: %s", error.message, exc_info=error.original_error)
 
 
-def build_schema(*, fast: bool = True) -> strawberry.Schema:
-    """Build the schema; `fast=False` leaves every operation to graphql-core's executor."""
+def build_schema(
+    *, fast: bool = True, limits: Limits | None = None, admit: Admit | None = None
+) -> strawberry.Schema:
+    """Build the schema; `fast=False` leaves every operation to graphql-core's executor.
+
+    `limits` (default: `Limits()`) are checked before execution; `admit` (the rate
+    limiter) is asked last.
+    """
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[AIContext, Event, Restaurant, Rental],
-        extensions=[ValidationCache, GatewayErrors, RecordReports, KVStats],
+        extensions=[
+            ValidationCache,
+            *limit_extensions(limits or Limits(), admit),
+            GatewayErrors,
+            RecordReports,
+            KVStats,
+        ],
         config=StrawberryConfig(disable_field_suggestions=True),
         execution_context_class=LevelExecutionContext if fast else None,
     )

@@ -12,7 +12,9 @@ from gql.kv import StoreError
 from gql.schema.build import build_schema
 from gql.web import graphiql
 from gql.web.appkeys import SETTINGS, STORE
+from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
+from gql.web.timeout import task_scopes, timeout_middleware
 from gql.web.view import GatewayView
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -75,9 +77,13 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     if settings.cors_origins:
         app.middlewares.append(cors_middleware(settings.cors_origins))
+    app.middlewares.append(rate_limit_status)
+    app.middlewares.append(timeout_middleware(settings.execution_timeout))
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_store_ctx)
-    view = GatewayView(schema=build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+    app.cleanup_ctx.append(task_scopes)
+    schema = build_schema(limits=settings.limits(), admit=RateLimiter.of(settings).admit)
+    view = GatewayView(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gql.kv import Store, open_store
 from gql.kv.base import quote_table
+from gql.schema.limits import Limits
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
@@ -37,6 +38,20 @@ class Settings(BaseSettings):
         "", description="folder of GraphiQL files from `kvgraph fetch-graphiql` (served offline)"
     )
     dev: bool = False
+    max_depth: int = Field(10, ge=1, description="fields nested on an operation's longest path")
+    max_aliases: int = Field(15, ge=0, description="aliased fields per operation")
+    max_tokens: int = Field(2_000, ge=1, description="lexical tokens per document")
+    max_nodes: int = Field(
+        50_000, ge=1, description="objects a response may hold (from first/last and nesting)"
+    )
+    execution_timeout: float = Field(10.0, gt=0, description="seconds a /graphql request gets")
+    rate_limit: int = Field(
+        1_000_000, ge=0, description="nodes per viewer per rate window (0: no limit)"
+    )
+    rate_limit_anonymous: int = Field(
+        200_000, ge=0, description="nodes per client address per window, anonymous (0: none)"
+    )
+    rate_window: float = Field(60.0, gt=0, description="seconds in which a rate refills")
 
     @field_validator("kv_table")
     @classmethod
@@ -50,6 +65,21 @@ class Settings(BaseSettings):
         if value.partition("://")[0] not in {"sqlite", "postgres", "postgresql"}:
             raise ValueError("use sqlite:///path.db or postgresql://user@host/db")
         return value
+
+    @model_validator(mode="after")
+    def _rates_fit_a_query(self) -> Settings:
+        for name in ("rate_limit", "rate_limit_anonymous"):
+            rate = getattr(self, name)
+            if 0 < rate < self.max_nodes:
+                raise ValueError(
+                    f"{name} ({rate}) is below max_nodes ({self.max_nodes}): "
+                    "the largest allowed query could never run"
+                )
+        return self
+
+    def limits(self) -> Limits:
+        """The per-operation limits these settings ask for."""
+        return Limits(self.max_depth, self.max_aliases, self.max_tokens, self.max_nodes)
 
     def make_store(self) -> Store:
         """An unopened store for these settings."""

@@ -1,0 +1,128 @@
+"""Rate limits: per viewer and, for anonymous requests, per client address, charged in nodes.
+
+A query is charged its node count (`gql.schema.limits.NodeCount`, at least 1), so one trip
+board costs what a hundred small queries cost. Each key has a token bucket holding up to one
+window's allowance and refilling at allowance/window per second; a query the bucket cannot
+pay is refused before it runs with 429, `Retry-After` (whole seconds until the bucket holds
+its cost) and `extensions.code = RATE_LIMITED`.
+
+The buckets live in this process's memory: with several workers (`KVGRAPH_WORKERS`) or hosts,
+each process counts on its own. Anonymous clients are keyed by their address as the socket
+sees it (an IPv6 client by its /64 network); behind a reverse proxy they all share the
+proxy's address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from graphql import GraphQLError
+
+from gql.schema.limits import RATE_LIMITED
+from gql.web.settings import Settings
+from resolvers.context import Context
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RETRY_AFTER = web.RequestKey("retry_after", int)
+MAX_KEYS = 50_000  # buckets kept; the least recently used go first (a full bucket is a new one)
+
+
+class Buckets:
+    """Token buckets of `allowance` tokens refilled over `window` seconds, one per key."""
+
+    def __init__(
+        self,
+        allowance: int,
+        window: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_KEYS,
+    ) -> None:
+        self.allowance, self.window, self.rate = allowance, window, allowance / window
+        self.clock, self.max_keys = clock, max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str, amount: int) -> float:
+        """Take `amount` tokens: 0.0 if they were there, else the seconds until they will be.
+
+        An amount over the allowance costs the whole allowance (it needs a full bucket).
+        """
+        amount = min(amount, self.allowance)
+        now = self.clock()
+        tokens, since = self._buckets.pop(key, (float(self.allowance), now))
+        tokens = min(float(self.allowance), tokens + (now - since) * self.rate)
+        wait = 0.0 if tokens >= amount else (amount - tokens) / self.rate
+        if not wait:
+            tokens -= amount
+        self._buckets[key] = (tokens, now)
+        if len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def client_key(request: web.Request) -> str:
+    """The key of an anonymous client: its address (an IPv6 address by its /64 network)."""
+    remote = request.remote or "unknown"
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return f"ip:{remote}"
+    if address.version == 6:
+        return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
+
+
+class RateLimiter:
+    """Charges each operation's node count to its viewer's or its client's bucket."""
+
+    def __init__(self, viewers: Buckets | None, anonymous: Buckets | None) -> None:
+        self.viewers, self.anonymous = viewers, anonymous
+
+    @classmethod
+    def of(cls, settings: Settings) -> RateLimiter:
+        """The limiter `settings` ask for (a rate of 0 is no limit)."""
+        window, viewers, anonymous = settings.rate_window, None, None
+        if settings.rate_limit:
+            viewers = Buckets(settings.rate_limit, window)
+        if settings.rate_limit_anonymous:
+            anonymous = Buckets(settings.rate_limit_anonymous, window)
+        return cls(viewers, anonymous)
+
+    def admit(self, context: Context, nodes: int) -> GraphQLError | None:
+        """None if the operation may run; else its RATE_LIMITED error (and a 429 to come)."""
+        request = context.request
+        if not isinstance(request, web.Request):
+            return None
+        if context.viewer_id is not None:
+            buckets, key = self.viewers, f"viewer:{context.viewer_id}"
+        else:
+            buckets, key = self.anonymous, client_key(request)
+        if buckets is None:
+            return None
+        wait = buckets.take(key, max(nodes, 1))
+        if not wait:
+            return None
+        retry = math.ceil(wait)
+        request[RETRY_AFTER] = max(retry, request.get(RETRY_AFTER, 0))
+        message = (
+            f"Rate limit exceeded: this query costs {nodes:,} nodes and the allowance is "
+            f"{buckets.allowance:,} per {buckets.window:g} s. "
+            f"Try again in {retry} s."
+        )
+        return GraphQLError(message, extensions={"code": RATE_LIMITED, "retryAfter": retry})
+
+
+@web.middleware
+async def rate_limit_status(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer 429 with `Retry-After` when the rate limiter refused an operation."""
+    response = await handler(request)
+    retry = request.get(RETRY_AFTER)
+    if retry is not None and isinstance(response, web.Response):
+        response.set_status(429)
+        response.headers["Retry-After"] = str(retry)
+    return response

@@ -1,0 +1,237 @@
+"""Query limits at the schema: each just under passes, just over is refused before any read."""
+
+from __future__ import annotations
+
+import tracemalloc
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import parse
+from strawberry.extensions import QueryDepthLimiter, ValidationCache
+from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+
+from gql.kv import Store
+from gql.schema.build import Query, build_schema
+from gql.schema.limits import Limits, node_count
+from tests.support import BOARD, Gateway, U, board_data
+
+TRIP = "t0"
+# The issue's 213-byte relation cycle: Trip.items -> ItineraryItem.trip -> Trip.items, 4 deep.
+CYCLE = (
+    '{trip(id:"3f6c1a52-7d4e-4b8a-9c21-5e0f8d7b6a43"){items(first:60){nodes{trip{items(first:60)'
+    "{nodes{trip{items(first:60){nodes{trip{items(first:60){nodes{id nodeId title startTime"
+    " endTime createdAt kind}}}}}}}}}}}}}"
+)
+
+
+def nested(cycles: int, leaf: str = "id") -> str:
+    """`trip(id:) { items { nodes { trip { items ... { leaf } } } } }`: 3 fields per cycle."""
+    body = leaf
+    for n in range(cycles):
+        body = f"items(first: 2) {{ nodes {{ {body} }} }}"
+        body = f'trip(id: "{TRIP}") {{ {body} }}' if n == cycles - 1 else f"trip {{ {body} }}"
+    return "{ " + body + " }"
+
+
+def code(result: Any) -> str:
+    assert result.errors, result.data
+    return str(result.errors[0].extensions["code"])
+
+
+async def refused_without_reads(gw: Gateway, store: Store, query: str, **kw: Any) -> Any:
+    """Run `query`, insist it is refused, and that the store saw no read meanwhile."""
+    before = store.stats.round_trips
+    result = await gw.run(query, viewer=U, **kw)
+    assert result.errors and result.data is None, result.data
+    assert store.stats.round_trips == before
+    return result.errors[0]
+
+
+@pytest.fixture
+async def board(store: Store) -> Store:
+    await board_data(store, trips=3, items=4)
+    return store
+
+
+def test_the_cycle_is_the_issues_213_bytes() -> None:
+    assert len(CYCLE.encode()) == 213
+
+
+def test_nested_builds_the_depth_it_says() -> None:
+    assert nested(3).count("{") == 10 and nested(4).count("{") == 13
+
+
+async def test_the_trip_board_passes_default_limits(gw: Gateway, board: Store) -> None:
+    data = await gw.ok(BOARD, viewer=U)
+    assert len(data["viewer"]["trips"]["nodes"]) == 3
+
+
+def test_trip_board_node_count(schema: Any) -> None:
+    # viewer 1 + trips 1 + 100 trips + 100 item connections + 10,000 items + 10,000 places
+    assert node_count(schema._schema, parse(BOARD)) == 20_202
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "nodes"),
+    [
+        ("{ viewer { id } }", None, 1),
+        ("{ viewer { trips { totalCount } } }", None, 2),  # the connection itself
+        ("{ viewer { trips { nodes { id } } } }", None, 22),  # default page 20
+        ("{ viewer { trips(last: 7) { edges { node { id } } } } }", None, 16),
+        ("{ viewer { trips(first: 3) { pageInfo { hasNextPage } nodes { id } } } }", None, 6),
+        ("query($n: Int) { viewer { trips(first: $n) { nodes { id } } } }", {"n": 50}, 52),
+        ("query($n: Int = 5) { viewer { trips(first: $n) { nodes { id } } } }", None, 7),
+        ("query($n: Int) { viewer { trips(first: $n) { nodes { id } } } }", {"n": None}, 22),
+        (
+            "{ viewer { ...T } } fragment T on User { trips(first: 4) { ...N } }"
+            " fragment N on TripConnection { nodes { id } }",
+            None,
+            6,
+        ),
+        ('{ node(nodeId: "x") { ... on Trip { items(first: 9) { nodes { id } } } } }', None, 11),
+        ("{ __schema { types { fields { type { ofType { name } } } } } }", None, 0),
+        ("query($n: Int) { viewer { trips(first: $n) { nodes { id } } } }", {"n": "x"}, None),
+        ("query A { viewer { id } } query B { viewer { id } }", None, None),
+    ],
+)
+def test_node_count(schema: Any, query: str, variables: dict | None, nodes: int | None) -> None:
+    assert node_count(schema._schema, parse(query), None, variables) == nodes
+
+
+async def test_depth_just_under_passes_just_over_is_refused(
+    gw: Gateway, board: Store, schema: Any
+) -> None:
+    assert (await gw.ok(nested(3), viewer=U))["trip"]["items"]["nodes"]
+    error = await refused_without_reads(gw, board, nested(3, "trip { id }"))
+    assert error.extensions == {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "depth", "max": 10}
+    assert error.message == "The operation is nested 11 fields deep; the limit is 10."
+    await gw.ok(nested(3), viewer=U)  # the next request runs
+
+
+async def test_the_depth_limit_is_configurable(board: Store) -> None:
+    gw = Gateway(build_schema(limits=Limits(max_depth=3)), board)
+    await gw.ok("{ viewer { trips { totalCount } } }", viewer=U)
+    error = await refused_without_reads(
+        gw, board, "query Deep { viewer { trips { nodes { id } } } }"
+    )
+    assert error.message == "Operation 'Deep' is nested 4 fields deep; the limit is 3."
+
+
+async def test_aliases_just_under_passes_just_over_is_refused(gw: Gateway, board: Store) -> None:
+    fifteen = "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(15)) + " }"
+    assert len(await gw.ok(fifteen, viewer=U)) == 15
+    error = await refused_without_reads(gw, board, fifteen.replace("}", "} a15: viewer { id }", 1))
+    assert error.extensions == {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "aliases", "max": 15}
+    assert error.message == "The operation uses 16 aliases; the limit is 15."
+    await gw.ok(fifteen, viewer=U)
+
+
+async def test_aliases_in_fragments_count_at_every_spread(gw: Gateway, board: Store) -> None:
+    # Each fragment spreads the next twice: 2^60 aliases. Walking every spread would never
+    # end (Strawberry's MaxAliasesLimiter does); measured once per fragment it is instant.
+    fragments = " ".join(f"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }}" for i in range(60))
+    query = "{ viewer { ...F0 } } " + fragments + " fragment F60 on User { a: id }"
+    error = await refused_without_reads(gw, board, query)
+    assert error.extensions["limit"] == "aliases"
+    assert "more than 1,000,000,000,000,000 aliases" in error.message
+
+
+async def test_depth_through_fragments(gw: Gateway, board: Store) -> None:
+    query = (
+        f'{{ trip(id: "{TRIP}") {{ ...A }} }} fragment A on Trip {{ items {{ nodes {{ ...B }} }} }}'
+        " fragment B on ItineraryItem { trip { ...A2 } } fragment A2 on Trip { items { nodes {"
+        " trip { items { nodes { trip { owner { id } } } } } } } }"
+    )
+    error = await refused_without_reads(gw, board, query)
+    assert "nested 12 fields deep" in error.message
+
+
+async def test_tokens_just_under_passes_just_over_is_refused(gw: Gateway, board: Store) -> None:
+    # graphql-core counts comments as tokens too (a flood of comments is refused as well)
+    base = parse("{ viewer { id } }").token_count
+    under = "{ viewer { id } }\n" + "# filler\n" * (2_000 - base)
+    assert parse(under).token_count == 2_000
+    await gw.ok(under, viewer=U)
+    error = await refused_without_reads(gw, board, under.replace("id", "id __typename", 1))
+    assert error.extensions == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert "Document contains more than 2000 tokens" in error.message
+    await gw.ok(under, viewer=U)
+
+
+async def test_nodes_just_under_passes_just_over_is_refused(board: Store) -> None:
+    gw = Gateway(build_schema(limits=Limits(max_nodes=20_202)), board)
+    await gw.ok(BOARD, viewer=U)
+    bigger = BOARD.replace("totalCount", "totalCount pageInfo { hasNextPage }")
+    error = await refused_without_reads(gw, board, bigger)
+    assert error.extensions == {
+        "code": "GRAPHQL_VALIDATION_FAILED",
+        "limit": "nodes",
+        "max": 20_202,
+    }
+    assert error.message.startswith("The query could return 20,203 objects; the limit is 20,202.")
+    await gw.ok(BOARD, viewer=U)
+
+
+async def test_nodes_count_variables_at_their_runtime_value(board: Store) -> None:
+    # 2 + n + n * (1 + n): n = 100 is 10,202 nodes
+    gw = Gateway(build_schema(limits=Limits(max_nodes=10_202)), board)
+    query = "query($n: Int) { viewer { trips(first: $n) { nodes { items(first: $n) { nodes { id } } } } } }"
+    await gw.ok(query, {"n": 100}, viewer=U)
+    error = await refused_without_reads(gw, board, query, variables={"n": 101})
+    assert error.extensions["limit"] == "nodes"
+    await gw.ok(query, {"n": 100}, viewer=U)
+
+
+async def test_a_connection_without_first_counts_its_default_page(board: Store) -> None:
+    gw = Gateway(build_schema(limits=Limits(max_nodes=441)), board)
+    query = "{ viewer { trips { nodes { items { nodes { id } } } } } }"  # 2 + 20 * 22 = 442
+    error = await refused_without_reads(gw, board, query)
+    assert "could return 442 objects" in error.message
+
+
+async def test_mutations_are_measured_before_they_write(board: Store) -> None:
+    gw = Gateway(build_schema(limits=Limits(max_nodes=3)), board)
+    mutation = 'mutation { createTrip(input: {title: "x"}) { trip { items { nodes { id } } } } }'
+    await refused_without_reads(gw, board, mutation)
+    assert await board.get(f"trips:index:{U}") == ["t0", "t1", "t2"]
+
+
+async def test_the_213_byte_cycle_is_refused_without_memory_growth(
+    gw: Gateway, store: Store
+) -> None:
+    await board_data(store, trips=1, items=60)
+    cycle = CYCLE.replace("3f6c1a52-7d4e-4b8a-9c21-5e0f8d7b6a43", TRIP)
+    await gw.run(cycle, viewer=U)  # warm up caches (parser, validation)
+    tracemalloc.start()
+    try:
+        error = await refused_without_reads(gw, store, cycle)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert peak < 1_000_000, peak  # bytes; unlimited, this query took the server past 3 GB
+
+
+async def test_the_validation_cache_still_hits(gw: Gateway, board: Store) -> None:
+    cache = _get_validate_cache(DEFAULT_MAXSIZE)
+    query = "{ viewer { trips(first: 3) { nodes { id } } } }  # cache probe"
+    await gw.ok(query, viewer=U)
+    before = cache.cache_info()
+    await gw.ok(query, viewer=U)
+    after = cache.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+async def test_a_limiter_built_per_request_misses_the_cache(board: Store) -> None:
+    """The pitfall the rules avoid (strawberry#4635): the same check, but no cache hit."""
+    per_request = strawberry.Schema(
+        query=Query, extensions=[ValidationCache, lambda: QueryDepthLimiter(max_depth=10)]
+    )
+    cache = _get_validate_cache(DEFAULT_MAXSIZE)
+    gw = Gateway(per_request, board)
+    query = "{ viewer { id } }  # per-request probe"
+    await gw.ok(query, viewer=U)
+    before = cache.cache_info()
+    await gw.ok(query, viewer=U)
+    assert cache.cache_info().hits == before.hits
