@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gql.kv.base import Store, StoreError
+from gql.kv.base import Store, StoreError, TableProblem, blocking, open_and_inspect
 from gql.kv.check import Kind, Report, repair, scan
+from gql.web.server import explain
 from gql.web.settings import Settings
 
 EXAMPLES = 20
@@ -27,6 +28,11 @@ def examples(lines: Sequence[str], limit: int = EXAMPLES) -> list[str]:
     shown = [f"  {line}" for line in lines[:limit]]
     more = len(lines) - limit
     return [*shown, f"  ... and {more:,} more"] if more > 0 else shown
+
+
+def table_lines(problems: Sequence[TableProblem]) -> list[str]:
+    """One indented line per table problem."""
+    return [f"  {explain(problem)}" for problem in problems]
 
 
 def _progress(scanned: int) -> None:
@@ -53,7 +59,9 @@ async def check_command(settings: Settings, *, repair: bool, apply: bool) -> int
     """Run `check` (exit 1 if anything is found) or `repair` (exit 0) against the store."""
     store = settings.make_store()
     try:
-        await store.open()
+        if problems := blocking(await open_and_inspect(store), allow_rls=settings.allow_rls):
+            print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
+            return 2
         report = await scan(store, progress=_progress)
         lines = summary(report)
         if repair:

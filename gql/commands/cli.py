@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="start without a JWT secret (all requests anonymous)",
     )
+    serve.add_argument(
+        "--allow-rls",
+        action="store_true",
+        default=None,
+        help="serve although row-level security filters the table (KVGRAPH_ALLOW_RLS)",
+    )
     serve.set_defaults(run=_cmd_serve)
 
     seed = sub.add_parser("seed-demo", help="write realistic demo data into the store")
@@ -157,6 +163,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "dev",
         "debug_stats",
         "insecure_no_auth",
+        "allow_rls",
     )
     given: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
