@@ -58,7 +58,10 @@ async def _select(
     found: dict[str, Raw] = {}
     for part in chunks(unique(keys), CHUNK):
         sql = f"SELECT key, value::text FROM {table} WHERE key = ANY($1::text[]){lock}"
-        rows = await conn.fetch(sql, list(part))
+        try:
+            rows = await conn.fetch(sql, list(part))
+        except _REFUSED as exc:  # a key with NUL or a lone surrogate cannot even be looked up
+            raise RefusedError(f"Postgres refused the key: {_one_line(exc)}") from exc
         stats.count(len(part))
         found.update((row[0], row[1]) for row in rows)
     return [found.get(key) for key in keys]

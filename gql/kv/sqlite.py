@@ -91,7 +91,10 @@ async def _select(
     wanted = unique(keys)
     for part in chunks(wanted, CHUNK):
         sql = f"SELECT key, value FROM {table} WHERE key IN ({','.join('?' * len(part))})"
-        rows = await conn.execute_fetchall(sql, part)
+        try:
+            rows = await conn.execute_fetchall(sql, part)
+        except UnicodeEncodeError as exc:  # a lone surrogate cannot be bound as UTF-8
+            raise RefusedError(f"SQLite cannot hold the key: {exc}") from exc
         stats.count(len(part))
         found.update(rows)  # type: ignore[arg-type]
     return [found.get(key) for key in keys]
