@@ -134,6 +134,8 @@ class PostgresStore(Store):
             self._pool = await asyncpg.create_pool(self.url, **self._pool_args)
         except _UNREACHABLE as exc:
             raise StoreError(f"cannot connect to Postgres: {_one_line(exc)}") from exc
+        except ValueError as exc:  # asyncpg's parsing of the URL
+            raise StoreError(f"invalid Postgres URL: {_one_line(exc)}") from exc
         try:
             await self._create_if_missing()
         except BaseException:

@@ -86,7 +86,10 @@ def url_of(settings: Settings) -> str:
 
 
 async def _inspect(settings: Settings) -> list[TableProblem]:
-    store = settings.make_store()
+    try:
+        store = settings.make_store()
+    except ValueError as exc:  # e.g. a SQLite URL that names no file
+        return [TableProblem(Fault.UNREACHABLE, str(exc))]
     try:
         return await open_and_inspect(store)
     finally:

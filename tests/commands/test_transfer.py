@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def test_export_then_import_into_a_new_sqlite_file(
     ]
     assert "import [##############################] 100% 3 rows" in captured.err
     assert "verify [##############################] 100% 3 rows" in captured.err
+    with sqlite3.connect(tmp_path / "new/target.db") as conn:  # created with its primary key
+        columns = conn.execute("SELECT name, pk FROM pragma_table_info('kv_store_ab12')")
+        assert columns.fetchall() == [("key", 1), ("value", 0)]
     again = tmp_path / f"again-{name}"
     assert (
         main(["export", "--store-url", target, "--kv-table", "kv_store_ab12", "-o", str(again)])
