@@ -67,6 +67,15 @@ def grant_hint(table: str, role: str) -> str:
     return f"GRANT {', '.join(PRIVILEGES)} ON {table} TO {_ident(role)}"
 
 
+def schema_denied(schema: str, role: str) -> TableProblem:
+    """The role may not use the table's schema (USAGE), so it cannot even look the table up."""
+    return TableProblem(
+        Fault.NO_READ,
+        f"role {_ident(role)} may not use schema {_ident(schema)}: "
+        f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {_ident(role)}",
+    )
+
+
 def missing_table(table: str, reason: str) -> TableProblem:
     """The table does not exist and could not be created (`reason`: the server's words)."""
     return TableProblem(
@@ -117,13 +126,7 @@ def _shape(table: str, facts: Any) -> list[TableProblem]:
 def _privileges(table: str, facts: Any) -> list[TableProblem]:
     role = facts["role"]
     if not facts["schema_usage"]:
-        return [
-            TableProblem(
-                Fault.NO_READ,
-                f"role {_ident(role)} may not use schema {_ident(facts['schema'])}: "
-                f"GRANT USAGE ON SCHEMA {_ident(facts['schema'])} TO {_ident(role)}",
-            )
-        ]
+        return [schema_denied(facts["schema"], role)]
     lacking = [name for name in PRIVILEGES if not facts[name]]
     if not lacking:
         return []

@@ -36,7 +36,7 @@ from gql.kv.base import (
     quote_table,
     unique,
 )
-from gql.kv.pgtable import inspect_table, missing_table
+from gql.kv.pgtable import inspect_table, missing_table, schema_denied
 
 CHUNK = 5_000  # keys per statement; one array parameter, so this bounds statement size only
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
@@ -146,12 +146,17 @@ class PostgresStore(Store):
         """Create the table only when `to_regclass` does not find it."""
         try:
             async with self._pool.acquire() as conn:
-                if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", self._table):
-                    return
-                await conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self._table} "
-                    "(key TEXT PRIMARY KEY, value JSONB NOT NULL)"
-                )
+                try:
+                    found = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", self._table)
+                except asyncpg.InsufficientPrivilegeError as exc:  # no USAGE on its schema
+                    role = await conn.fetchval("SELECT current_user")
+                    schema = self.table.rpartition(".")[0]
+                    raise TableError(schema_denied(schema, role)) from exc
+                if not found:
+                    await conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {self._table} "
+                        "(key TEXT PRIMARY KEY, value JSONB NOT NULL)"
+                    )
         except (asyncpg.InsufficientPrivilegeError, asyncpg.InvalidSchemaNameError) as exc:
             raise TableError(missing_table(self.table, _one_line(exc))) from exc
         except _UNREACHABLE as exc:
@@ -176,9 +181,11 @@ class PostgresStore(Store):
     async def inspect(self) -> list[TableProblem]:
         try:
             async with self._require_pool().acquire() as conn:
-                return await inspect_table(conn, self.table)
-        except asyncpg.InsufficientPrivilegeError as exc:  # e.g. no USAGE on a named schema
-            return [TableProblem(Fault.NO_READ, f"{self.table}: {_one_line(exc)}")]
+                try:
+                    return await inspect_table(conn, self.table)
+                except asyncpg.InsufficientPrivilegeError:  # no USAGE on the named schema
+                    role = await conn.fetchval("SELECT current_user")
+                    return [schema_denied(self.table.rpartition(".")[0], role)]
         except asyncpg.InvalidSchemaNameError as exc:
             return [TableProblem(Fault.MISSING_TABLE, f"{self.table}: {_one_line(exc)}")]
         except _UNREACHABLE as exc:

@@ -348,6 +348,25 @@ async def test_pg_row_level_security_spares_the_owner_unless_forced(pg_table: st
 
 
 @pytest.mark.postgres
+async def test_pg_schema_without_usage(pg_table: str) -> None:
+    schema = f"kv_schema_{uuid.uuid4().hex[:10]}"
+    table = f"{schema}.kv"
+    await admin(f"CREATE SCHEMA {schema}")
+    try:
+        await admin(f"CREATE TABLE {table} (key text PRIMARY KEY, value jsonb NOT NULL)")
+        async with pg_role(pg_table) as url:
+            role = url.split("//")[1].split("@")[0]
+            await admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+            problems = await inspect_url(url, table)
+            assert codes(problems) == [Fault.NO_READ]
+            assert problems[0].message.endswith(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+            await admin(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+            assert await inspect_url(url, table) == []
+    finally:
+        await admin(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.mark.postgres
 async def test_pg_unreachable_server_is_one_problem() -> None:
     if not PG_URL:
         pytest.skip(PG_SKIP)
