@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,3 +104,58 @@ async def board_data(store: Store, trips: int, items: int, user: str = U) -> dic
             }
     await store.set_many(rows)
     return rows
+
+
+def role_url(role: str) -> str:
+    """PG_URL signed in as `role` instead (the test server trusts local connections)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(PG_URL)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
+@asynccontextmanager
+async def pg_role(table: str, *grants: str) -> AsyncIterator[str]:
+    """A fresh login role (no CREATE anywhere) holding `grants` on `table`; yields its URL.
+
+    The role has a unique name and is dropped afterwards, with what was granted to it:
+    other suites run against the same server at the same time.
+    """
+    import asyncpg
+
+    role = f"kv_role_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f"CREATE ROLE {role} LOGIN NOBYPASSRLS")
+        if grants:
+            await conn.execute(f'GRANT {", ".join(grants)} ON "{table}" TO {role}')
+        yield role_url(role)
+    finally:
+        terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1"
+        await conn.execute(terminate, role)
+        await conn.execute(f"DROP OWNED BY {role}")
+        await conn.execute(f"DROP ROLE {role}")
+        await conn.close()
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make a file or directory read-only for this process, then writable again.
+
+    chmod does not stop root, so as root the immutable attribute is used instead (root can
+    set it; CI runs the suite as root).
+    """
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        return
+    mode = path.stat().st_mode
+    path.chmod(mode & ~0o222)
+    try:
+        yield
+    finally:
+        path.chmod(mode)

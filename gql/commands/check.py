@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
-from gql.kv.base import Store, StoreError
+from gql.kv.base import Store, StoreError, TableProblem, blocking, open_and_inspect
 from gql.kv.check import Change, Kind, Report, repair, scan
+from gql.web.server import explain
 from gql.web.settings import Settings
 
 EXAMPLES = 20
@@ -82,6 +83,11 @@ def as_json(report: Report, changes: list[Change] | None, options: Options) -> s
     return orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
 
 
+def table_lines(problems: Sequence[TableProblem]) -> list[str]:
+    """One indented line per table problem."""
+    return [f"  {explain(problem)}" for problem in problems]
+
+
 def _progress(scanned: int) -> None:
     print(f"scanned {scanned:,} keys…", file=sys.stderr, flush=True)
 
@@ -98,7 +104,9 @@ async def check_command(settings: Settings, options: Options) -> int:
     """Run `check` (exit 1 if anything is found) or `repair` (exit 0) against the store."""
     store = settings.make_store()
     try:
-        await store.open()
+        if problems := blocking(await open_and_inspect(store), allow_rls=settings.allow_rls):
+            print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
+            return 2
         report, changes = await _run(store, options)
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)

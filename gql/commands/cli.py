@@ -1,5 +1,5 @@
-"""The command line: `python -m gql serve | seed-demo | export-schema | check | repair | token |
-bench | fetch-graphiql` (the `kvgraph` console script is the same)."""
+"""The command line: `python -m gql serve | seed-demo | export-schema | check | repair | export |
+import | token | bench | fetch-graphiql` (the `kvgraph` console script is the same)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
         "--store-url", help="sqlite:///path.db or postgresql://... (KVGRAPH_STORE_URL)"
     )
     parser.add_argument("--kv-table", help="KV table name (KVGRAPH_KV_TABLE, default kv_store)")
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return number
+
+
+def _format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=["jsonl", "csv"], help="jsonl or csv (default: csv for *.csv)"
+    )
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -87,6 +100,18 @@ def _report_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON report for scripts")
 
 
+def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.transfer import export_main
+
+    return export_main(settings, args.output, args.format)
+
+
+def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.transfer import import_main
+
+    return import_main(settings, args.file, args.format, args.batch)
+
+
 def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from gql.web.auth import mint_token
 
@@ -138,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="start without a JWT secret (all requests anonymous)",
     )
+    serve.add_argument(
+        "--allow-rls",
+        action="store_true",
+        default=None,
+        help="serve although row-level security filters the table (KVGRAPH_ALLOW_RLS)",
+    )
     serve.set_defaults(run=_cmd_serve)
 
     seed = sub.add_parser("seed-demo", help="write realistic demo data into the store")
@@ -164,6 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _report_flags(repair)
     repair.set_defaults(run=_cmd_repair)
+
+    dump = sub.add_parser("export", help="write the table as JSON lines or Supabase's CSV")
+    _store_flags(dump)
+    dump.add_argument("--output", "-o", default="-", help="file (default: standard output)")
+    _format_flag(dump)
+    dump.set_defaults(run=_cmd_export)
+
+    load = sub.add_parser("import", help="write an export file into the table and verify it")
+    _store_flags(load)
+    load.add_argument("file", help="a file from export, or a Supabase dashboard CSV")
+    _format_flag(load)
+    load.add_argument("--batch", type=_positive, default=500, help="rows per transaction (500)")
+    load.set_defaults(run=_cmd_import)
 
     token = sub.add_parser("token", help="print a bearer token (HS256) for a user id")
     token.add_argument("--user", required=True, help="the user id (JWT sub)")
@@ -196,6 +240,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "dev",
         "debug_stats",
         "insecure_no_auth",
+        "allow_rls",
     )
     given: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None

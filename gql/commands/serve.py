@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 from gql.commands.demo import DEMO_USER_ID, seed_demo, store_is_empty
 from gql.kv import StoreError
 from gql.web.auth import mint_token
-from gql.web.server import refuse_reason, serve, url_of
+from gql.web.server import check_table, refuse_reason, serve, url_of
 from gql.web.settings import Settings
 
 FIRST_QUERY = """{
@@ -53,6 +53,8 @@ def serve_command(settings: Settings) -> int:
     """Serve; with --dev, seed an empty store and print a signed-in GraphiQL link first."""
     if not settings.dev or refuse_reason(settings):
         return serve(settings)
+    if check_table(settings):
+        return 1
     try:
         user = asyncio.run(prepare_dev_store(settings))
     except (StoreError, OSError) as exc:
@@ -64,4 +66,4 @@ def serve_command(settings: Settings) -> int:
         f"  {ide_link(url_of(settings), token)}\n"
         f"Bearer token for the demo user {user} (valid 7 days):\n  {token}"
     )
-    return serve(settings, banner)
+    return serve(settings, banner, table_checked=True)

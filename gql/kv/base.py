@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -23,6 +24,38 @@ class StoreError(Exception):
 
 class ConflictError(StoreError):
     """A transaction lost a race (deadlock, serialization); running it again may succeed."""
+
+
+class RefusedError(StoreError):
+    """The store cannot hold a key or value (NUL on Postgres, a lone surrogate, an oversize key)."""
+
+
+class Fault(StrEnum):
+    """What kind of thing is wrong with the table itself (not with its data)."""
+
+    UNREACHABLE = "unreachable"
+    MISSING_TABLE = "missing_table"
+    SHAPE = "shape"
+    NO_READ = "no_read"
+    NO_WRITE = "no_write"
+    READ_ONLY = "read_only"
+    RLS = "rls"
+
+
+@dataclass(frozen=True)
+class TableProblem:
+    """One reason kvgraph cannot use the table as it is, said in one line."""
+
+    code: Fault
+    message: str
+
+
+class TableError(StoreError):
+    """`open()` found the table unusable (e.g. missing, and the role may not create it)."""
+
+    def __init__(self, problem: TableProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 @dataclass
@@ -105,7 +138,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def open(self) -> None:
-        """Connect and create the table if it is missing."""
+        """Connect; create the table only if it is missing (no DDL when it exists)."""
 
     @abc.abstractmethod
     async def close(self) -> None:
@@ -114,6 +147,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise StoreError unless the table can be read."""
+
+    @abc.abstractmethod
+    async def inspect(self) -> list[TableProblem]:
+        """What is wrong with the table: existence, shape, privileges, RLS, writability.
+
+        Cheap enough to poll (a couple of catalog queries); raises StoreError when the store
+        cannot be reached at all.
+        """
 
     @abc.abstractmethod
     async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
@@ -167,3 +208,27 @@ class Store(abc.ABC):
             if len(rows) < page:
                 return
             after = rows[-1][0]
+
+
+async def table_problems(store: Store) -> list[TableProblem]:
+    """`store.inspect()`, with a store that cannot be reached reported as one problem."""
+    try:
+        return await store.inspect()
+    except StoreError as exc:
+        return [TableProblem(Fault.UNREACHABLE, str(exc))]
+
+
+async def open_and_inspect(store: Store) -> list[TableProblem]:
+    """Open the store and inspect its table; a failed open is reported as its problem."""
+    try:
+        await store.open()
+    except TableError as exc:
+        return [exc.problem]
+    except StoreError as exc:
+        return [TableProblem(Fault.UNREACHABLE, str(exc))]
+    return await table_problems(store)
+
+
+def blocking(problems: Iterable[TableProblem], *, allow_rls: bool) -> list[TableProblem]:
+    """The problems that stop kvgraph: all of them, except row-level security when allowed."""
+    return [p for p in problems if not (allow_rls and p.code is Fault.RLS)]

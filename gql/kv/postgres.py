@@ -1,9 +1,11 @@
 """Postgres backend (asyncpg pool) for an existing Supabase `kv_store_<suffix>` table.
 
-The only DDL ever issued is `CREATE TABLE IF NOT EXISTS` of the two-column table. Writers
-serialize per key with transaction-scoped advisory locks (taken in key order) plus
-`SELECT ... FOR UPDATE`, so a read-modify-write of a key that does not exist yet (a new index)
-is as safe as one of an existing row.
+Production roles usually have only SELECT/INSERT/UPDATE/DELETE, and Postgres checks CREATE
+on the schema even for `CREATE TABLE IF NOT EXISTS`, so the table's existence is looked up
+first (`to_regclass`) and DDL runs only for a missing table. Writers serialize per key with
+transaction-scoped advisory locks (taken in key order) plus `SELECT ... FOR UPDATE`, so a
+read-modify-write of a key that does not exist yet (a new index) is as safe as one of an
+existing row.
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 
 from gql.kv.base import (
     JSON,
     SCAN_PAGE,
     ConflictError,
+    Fault,
     Raw,
+    RefusedError,
     Stats,
     Store,
     StoreError,
+    TableError,
+    TableProblem,
     Transaction,
     chunks,
     dumps,
@@ -29,9 +36,16 @@ from gql.kv.base import (
     quote_table,
     unique,
 )
+from gql.kv.pgtable import inspect_table, missing_table, schema_denied
 
 CHUNK = 5_000  # keys per statement; one array parameter, so this bounds statement size only
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+# Data the server (or asyncpg's encoder) refuses: NUL in text/jsonb, lone surrogates, a key
+# too long for the index.
+_REFUSED = (asyncpg.DataError, asyncpg.ProgramLimitExceededError)
+# InternalClientError: a pooled connection that the server terminated while it was idle can
+# fail its next query this way instead of with ConnectionDoesNotExistError.
+_UNREACHABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
 def _escape_like(prefix: str) -> str:
@@ -44,7 +58,10 @@ async def _select(
     found: dict[str, Raw] = {}
     for part in chunks(unique(keys), CHUNK):
         sql = f"SELECT key, value::text FROM {table} WHERE key = ANY($1::text[]){lock}"
-        rows = await conn.fetch(sql, list(part))
+        try:
+            rows = await conn.fetch(sql, list(part))
+        except _REFUSED as exc:  # a key with NUL or a lone surrogate cannot even be looked up
+            raise RefusedError(f"Postgres refused the key: {_one_line(exc)}") from exc
         stats.count(len(part))
         found.update((row[0], row[1]) for row in rows)
     return [found.get(key) for key in keys]
@@ -76,7 +93,10 @@ class PostgresTransaction(Transaction):
             "SELECT k, v::jsonb FROM unnest($1::text[], $2::text[]) AS u(k, v) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
         )
-        await self._conn.execute(sql, list(items), [dumps(v) for v in items.values()])
+        try:
+            await self._conn.execute(sql, list(items), [dumps(v) for v in items.values()])
+        except (*_REFUSED, orjson.JSONEncodeError) as exc:
+            raise RefusedError(f"Postgres refused the value: {_one_line(exc)}") from exc
         self._stats.count()
 
     async def delete_many(self, keys: Sequence[str]) -> None:
@@ -112,11 +132,35 @@ class PostgresStore(Store):
     async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(self.url, **self._pool_args)
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreError(f"cannot connect to Postgres: {exc}") from exc
-        await self._pool.execute(
-            f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, value JSONB NOT NULL)"
-        )
+        except _UNREACHABLE as exc:
+            raise StoreError(f"cannot connect to Postgres: {_one_line(exc)}") from exc
+        except ValueError as exc:  # asyncpg's parsing of the URL
+            raise StoreError(f"invalid Postgres URL: {_one_line(exc)}") from exc
+        try:
+            await self._create_if_missing()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _create_if_missing(self) -> None:
+        """Create the table only when `to_regclass` does not find it."""
+        try:
+            async with self._pool.acquire() as conn:
+                try:
+                    found = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", self._table)
+                except asyncpg.InsufficientPrivilegeError as exc:  # no USAGE on its schema
+                    role = await conn.fetchval("SELECT current_user")
+                    schema = self.table.rpartition(".")[0]
+                    raise TableError(schema_denied(schema, role)) from exc
+                if not found:
+                    await conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {self._table} "
+                        "(key TEXT PRIMARY KEY, value JSONB NOT NULL)"
+                    )
+        except (asyncpg.InsufficientPrivilegeError, asyncpg.InvalidSchemaNameError) as exc:
+            raise TableError(missing_table(self.table, _one_line(exc))) from exc
+        except _UNREACHABLE as exc:
+            raise StoreError(f"cannot open Postgres table {self.table}: {_one_line(exc)}") from exc
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -133,6 +177,19 @@ class PostgresStore(Store):
             await self._require_pool().execute(f"SELECT 1 FROM {self._table} LIMIT 1")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"Postgres store not readable: {exc}") from exc
+
+    async def inspect(self) -> list[TableProblem]:
+        try:
+            async with self._require_pool().acquire() as conn:
+                try:
+                    return await inspect_table(conn, self.table)
+                except asyncpg.InsufficientPrivilegeError:  # no USAGE on the named schema
+                    role = await conn.fetchval("SELECT current_user")
+                    return [schema_denied(self.table.rpartition(".")[0], role)]
+        except asyncpg.InvalidSchemaNameError as exc:
+            return [TableProblem(Fault.MISSING_TABLE, f"{self.table}: {_one_line(exc)}")]
+        except _UNREACHABLE as exc:
+            raise StoreError(f"Postgres store not reachable: {_one_line(exc)}") from exc
 
     async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
         return await _select(self._require_pool(), self._table, keys, self.stats)
@@ -158,3 +215,8 @@ class PostgresStore(Store):
             except _RETRYABLE as exc:
                 raise ConflictError(str(exc)) from exc
             self.stats.count()
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error message on one line (Postgres puts DETAIL and HINT on lines of their own)."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or repr(exc)

@@ -3,7 +3,8 @@
 Two connections: readers share one, writers take turns on the other under a lock, each
 transaction opened with `BEGIN IMMEDIATE` so a read-then-write never fails half-way with
 "database is locked". WAL lets readers run beside the writer and, with `synchronous=NORMAL`,
-a commit survives the process being killed (not a power cut).
+a commit survives the process being killed (not a power cut). The table is created only when
+it is missing, so an existing file that is read-only opens and is reported, not changed.
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
+import orjson
 
 from gql.kv.base import (
     JSON,
     SCAN_PAGE,
+    Fault,
     Raw,
+    RefusedError,
     Stats,
     Store,
     StoreError,
+    TableError,
+    TableProblem,
     Transaction,
     chunks,
     dumps,
@@ -30,6 +36,7 @@ from gql.kv.base import (
     quote_table,
     unique,
 )
+from gql.kv.sqlitetable import Column, file_problems, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
 BUSY_TIMEOUT_MS = 10_000
@@ -84,7 +91,10 @@ async def _select(
     wanted = unique(keys)
     for part in chunks(wanted, CHUNK):
         sql = f"SELECT key, value FROM {table} WHERE key IN ({','.join('?' * len(part))})"
-        rows = await conn.execute_fetchall(sql, part)
+        try:
+            rows = await conn.execute_fetchall(sql, part)
+        except UnicodeEncodeError as exc:  # a lone surrogate cannot be bound as UTF-8
+            raise RefusedError(f"SQLite cannot hold the key: {exc}") from exc
         stats.count(len(part))
         found.update(rows)  # type: ignore[arg-type]
     return [found.get(key) for key in keys]
@@ -106,7 +116,11 @@ class SQLiteTransaction(Transaction):
             f"INSERT INTO {self._table} (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         )
-        await self._conn.executemany(sql, [(k, dumps(v)) for k, v in items.items()])
+        try:
+            rows = [(k, dumps(v)) for k, v in items.items()]
+            await self._conn.executemany(sql, rows)
+        except (orjson.JSONEncodeError, UnicodeEncodeError, sqlite3.DataError) as exc:
+            raise RefusedError(f"SQLite cannot hold the value: {exc}") from exc
         self._stats.count()
 
     async def delete_many(self, keys: Sequence[str]) -> None:
@@ -123,19 +137,29 @@ class SQLiteStore(Store):
         super().__init__()
         self.url, self.path, self.table = url, path_from_url(url), table
         self._table = quote_table(table)
+        schema, _, name = table.rpartition(".")
+        self._names = (name, schema or "main")  # the arguments of pragma_table_info & co.
         self._reader: aiosqlite.Connection | None = None
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = await _connect(self.path)
-            await self._writer.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._table} "
-                "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
+            if not await self._columns(self._writer):
+                await self._writer.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self._table} "
+                    "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
             self._reader = await _connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()
+            message = f"cannot open SQLite file {self.path}: {exc}"
+            if why := file_problems(self.path):  # say why, if it is the file's mode
+                problem = TableProblem(why[0].code, f"{message}; {why[0].message}")
+                raise TableError(problem) from exc
+            raise StoreError(message) from exc
         except BaseException:
             await self.close()
             raise
@@ -156,6 +180,66 @@ class SQLiteStore(Store):
             await self._conn(self._reader).execute_fetchall(f"SELECT 1 FROM {self._table} LIMIT 1")
         except (aiosqlite.Error, ValueError) as exc:
             raise StoreError(f"SQLite store not readable: {exc}") from exc
+
+    async def inspect(self) -> list[TableProblem]:
+        try:
+            columns = await self._columns(self._conn(self._reader))
+            if not columns:
+                return [TableProblem(Fault.MISSING_TABLE, f"table {self.table} does not exist")]
+            problems = shape_problems(self.table, columns, await self._unique_indexes())
+            problems += file_problems(self.path) or await self._write_problems()
+        except (aiosqlite.Error, ValueError) as exc:
+            raise StoreError(f"SQLite store not readable: {exc}") from exc
+        return problems
+
+    async def _columns(self, conn: aiosqlite.Connection) -> list[Column]:
+        sql = 'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?, ?)'
+        return [tuple(row) for row in await conn.execute_fetchall(sql, self._names)]
+
+    async def _unique_indexes(self) -> list[list[str]]:
+        conn = self._conn(self._reader)
+        name, schema = self._names
+        sql = 'SELECT name FROM pragma_index_list(?, ?) WHERE "unique" AND NOT partial'
+        found = []
+        for (index,) in await conn.execute_fetchall(sql, (name, schema)):
+            rows = await conn.execute_fetchall(
+                "SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno", (index, schema)
+            )
+            found.append([str(row[0]) for row in rows])
+        return found
+
+    async def _write_problems(self) -> list[TableProblem]:
+        """Try a write that changes nothing; reopen the writer once if it was opened read-only.
+
+        A connection opened while the file was read-only stays read-only after the file is
+        fixed, so without the reopen the store would only recover on a restart.
+        """
+        async with self._write_lock:
+            error = await self._probe_write()
+            if error is not None and "readonly" in error:
+                await self._reopen_writer()
+                error = await self._probe_write()
+        if error is None:
+            return []
+        if "readonly" in error:
+            return [TableProblem(Fault.READ_ONLY, f"SQLite store cannot be written: {error}")]
+        raise StoreError(f"SQLite store cannot be written now: {error}")
+
+    async def _probe_write(self) -> str | None:
+        """Run a write that changes nothing; return its error message, if any."""
+        try:
+            if self._writer is None:  # a reopen failed: try again
+                self._writer = await _connect(self.path)
+            await self._writer.execute(f"DELETE FROM {self._table} WHERE 0")
+        except sqlite3.OperationalError as exc:
+            return str(exc)
+        return None
+
+    async def _reopen_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.close()
+        self._writer = await _connect(self.path)
 
     async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
         return await _select(self._conn(self._reader), self._table, keys, self.stats)

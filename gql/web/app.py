@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from gql.kv import StoreError
+from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
 from gql.web.appkeys import SETTINGS, STORE
@@ -37,11 +38,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the store answers a read."""
-    try:
-        await request.app[STORE].ping()
-    except StoreError:
-        return web.json_response({"status": "unavailable"}, status=503)
+    """Readiness: the table exists, has the right shape, and this role can read and write it."""
+    found = await table_problems(request.app[STORE])
+    problems = blocking(found, allow_rls=request.app[SETTINGS].allow_rls)
+    if problems:
+        body = {"status": "unavailable", "problems": [asdict(p) for p in problems]}
+        return web.json_response(body, status=503)
     return web.json_response({"status": "ok"})
 
 

@@ -12,11 +12,12 @@ from multiprocessing.connection import wait
 
 from aiohttp import web
 
-from gql.kv import StoreError
+from gql.kv.base import Fault, TableProblem, blocking, open_and_inspect
 from gql.web.app import create_app
 from gql.web.settings import Settings
 
 SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get on SIGTERM/SIGINT
+ALLOW_RLS_HINT = "KVGRAPH_ALLOW_RLS=true or --allow-rls"
 
 
 def refuse_reason(settings: Settings) -> str | None:
@@ -31,10 +32,11 @@ def refuse_reason(settings: Settings) -> str | None:
     return None
 
 
-def serve(settings: Settings, banner: str = "") -> int:
+def serve(settings: Settings, banner: str = "", *, table_checked: bool = False) -> int:
     """Run the gateway until SIGINT/SIGTERM; returns the exit code.
 
-    `banner` is printed once the settings are accepted (default: where it serves).
+    `banner` is printed once the settings and the table are accepted (default: where it
+    serves); `table_checked` when the caller has already run `check_table`.
     """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -42,6 +44,8 @@ def serve(settings: Settings, banner: str = "") -> int:
     if reason := refuse_reason(settings):
         print(f"kvgraph: refusing to start: {reason}", file=sys.stderr)
         return 2
+    if not table_checked and check_table(settings):  # once, before forking workers
+        return 1
     if not banner:
         workers = f", {settings.workers} workers" if settings.workers > 1 else ""
         where = settings.store_url.split("@")[-1]
@@ -50,12 +54,30 @@ def serve(settings: Settings, banner: str = "") -> int:
     if settings.workers == 1:
         _worker(settings, reuse_port=False)
         return 0
-    try:  # once, before forking: a store that cannot open fails here, not in every worker
-        asyncio.run(_touch_store(settings))
-    except (StoreError, OSError) as exc:
-        print(f"kvgraph: cannot open the store: {exc}", file=sys.stderr)
-        return 1
     return _supervise(settings)
+
+
+def check_table(settings: Settings) -> list[TableProblem]:
+    """Open the store once and print, one line each, the table problems that stop the server.
+
+    Returns those problems (empty: start). Opening also creates a missing table and, for
+    SQLite, switches to WAL, so workers forked afterwards find both done.
+    """
+    found = asyncio.run(_inspect(settings))
+    refusing = blocking(found, allow_rls=settings.allow_rls)
+    for problem in found:
+        if problem in refusing:
+            print(f"kvgraph: refusing to start: {explain(problem)}", file=sys.stderr)
+        else:
+            print(f"kvgraph: warning: {problem.message} (allowed by KVGRAPH_ALLOW_RLS)")
+    return refusing
+
+
+def explain(problem: TableProblem) -> str:
+    """A problem's line, with how to allow row-level security where that is the problem."""
+    if problem.code is Fault.RLS:
+        return f"{problem.message} ({ALLOW_RLS_HINT})"
+    return problem.message
 
 
 def url_of(settings: Settings) -> str:
@@ -63,11 +85,13 @@ def url_of(settings: Settings) -> str:
     return f"http://{settings.host}:{settings.port}/graphql"
 
 
-async def _touch_store(settings: Settings) -> None:
-    """Open and close the store (creating the table and, for SQLite, switching to WAL)."""
-    store = settings.make_store()
+async def _inspect(settings: Settings) -> list[TableProblem]:
     try:
-        await store.open()
+        store = settings.make_store()
+    except ValueError as exc:  # e.g. a SQLite URL that names no file
+        return [TableProblem(Fault.UNREACHABLE, str(exc))]
+    try:
+        return await open_and_inspect(store)
     finally:
         await store.close()
 

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     pg_statement_cache: bool = Field(
         True, description="false behind a transaction-mode pooler (Supabase port 6543)"
     )
+    allow_rls: bool = Field(
+        False,
+        description="serve although row-level security filters the table for this role "
+        "(only if its policies let the role read and write every row)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64, description="server processes sharing the port")

@@ -61,3 +61,17 @@ def test_workers_need_a_fixed_port() -> None:
     assert refuse_reason(Settings(workers=2, port=8123, insecure_no_auth=True)) is None
     settings = settings_from(build_parser().parse_args(["serve", "--workers", "3"]))
     assert settings.workers == 3
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite://relative.db", "postgresql://u@127.0.0.1:abc/db", "postgresql://u@127.0.0.1:9/db"],
+)
+def test_serve_refuses_a_store_it_cannot_use_in_one_line(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--insecure-no-auth", "--port", "0", "--store-url", url]) == 1
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1, captured.err
+    assert captured.err.startswith("kvgraph: refusing to start: ")
+    assert "serving" not in captured.out

@@ -10,9 +10,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
+
+from gql.kv import open_store
+from gql.web.auth import mint_token
+from tests.support import PG_SKIP, PG_URL, drop_table, pg_role
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,3 +128,130 @@ def test_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
     finally:
         code = stop(proc)
     assert code == 0
+
+
+# ---------------------------------------------- the start-up check of the table (Postgres)
+
+SECRET = "serve-test-secret-0123456789-0123456789"
+DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+@pytest.fixture
+async def pg_table() -> AsyncIterator[str]:
+    """A fresh table made by kvgraph as the superuser (dropped afterwards)."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    table = f"kv_test_{uuid.uuid4().hex[:10]}"
+    store = open_store(PG_URL, table)
+    await store.open()
+    await store.close()
+    yield table
+    await drop_table(PG_URL, table)
+
+
+def start_on(
+    tmp_path: Path, url: str, table: str, *args: str, **env: str
+) -> tuple[subprocess.Popen[str], str]:
+    """`serve` on a Postgres table with a JWT secret and a free port; (process, base URL)."""
+    port = free_port()
+    store = {"KVGRAPH_STORE_URL": url, "KVGRAPH_KV_TABLE": table, "KVGRAPH_JWT_SECRET": SECRET}
+    proc = start(tmp_path, "--port", str(port), *args, **store, **env)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def refused(started: tuple[subprocess.Popen[str], str]) -> tuple[int, list[str]]:
+    """Exit code and output lines of a server expected to refuse to start."""
+    proc = started[0]
+    out, _ = proc.communicate(timeout=30)
+    return proc.returncode, out.splitlines()
+
+
+@pytest.mark.postgres
+async def test_dml_only_role_starts_and_serves(tmp_path: Path, pg_table: str) -> None:
+    async with pg_role(pg_table, *DML) as url:
+        proc, base = start_on(tmp_path, url, pg_table)
+        try:
+            read_until(proc, "serving")
+            wait_until_up(base)
+            token = mint_token(SECRET, "u1")
+            created = post(
+                f"{base}/graphql",
+                'mutation { createTrip(input: {title: "Lisbon"}) { trip { id } userErrors { code } } }',
+                token,
+            )
+            assert created["data"]["createTrip"]["userErrors"] == [], created
+            listed = post(f"{base}/graphql", "{ viewer { trips { totalCount } } }", token)
+            assert listed["data"]["viewer"]["trips"]["totalCount"] == 1
+            assert get_json(f"{base}/readyz") == {"status": "ok"}
+        finally:
+            assert stop(proc) == 0
+
+
+@pytest.mark.postgres
+async def test_role_without_select_is_refused_in_one_line(tmp_path: Path, pg_table: str) -> None:
+    async with pg_role(pg_table, "INSERT", "UPDATE", "DELETE") as url:
+        code, lines = refused(start_on(tmp_path, url, pg_table))
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert "refusing to start" in lines[0] and "lacks SELECT on" in lines[0]
+    assert f"GRANT SELECT, INSERT, UPDATE, DELETE ON {pg_table}" in lines[0]
+
+
+@pytest.mark.postgres
+async def test_missing_table_and_no_create_is_refused_in_one_line(
+    tmp_path: Path, pg_table: str
+) -> None:
+    async with pg_role(pg_table, *DML) as url:
+        code, lines = refused(start_on(tmp_path, url, pg_table + "_absent", "--workers", "2"))
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert "does not exist and could not be created (permission denied" in lines[0]
+
+
+@pytest.mark.postgres
+async def test_unreachable_store_is_refused_in_one_line(tmp_path: Path) -> None:
+    code, lines = refused(start_on(tmp_path, "postgresql://postgres@127.0.0.1:9/x", "kv_store"))
+    assert code == 1
+    assert lines == [lines[0]] and "cannot connect to Postgres" in lines[0], lines
+
+
+@pytest.mark.postgres
+async def test_table_without_primary_key_is_refused(tmp_path: Path, pg_table: str) -> None:
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f"ALTER TABLE {pg_table} DROP CONSTRAINT {pg_table}_pkey")
+    finally:
+        await conn.close()
+    code, lines = refused(start_on(tmp_path, PG_URL, pg_table))
+    assert code == 1
+    assert len(lines) == 1 and "is not a primary key or unique" in lines[0], lines
+
+
+@pytest.mark.postgres
+async def test_row_level_security_is_refused_unless_allowed(tmp_path: Path, pg_table: str) -> None:
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f"ALTER TABLE {pg_table} ENABLE ROW LEVEL SECURITY")
+    finally:
+        await conn.close()
+    async with pg_role(pg_table, *DML) as url:
+        code, lines = refused(start_on(tmp_path, url, pg_table))
+        assert code == 1
+        assert len(lines) == 1 and "row-level security" in lines[0], lines
+        assert "KVGRAPH_ALLOW_RLS=true or --allow-rls" in lines[0]
+        for how in ({"KVGRAPH_ALLOW_RLS": "true"}, {"args": "--allow-rls"}):
+            args = [how["args"]] if "args" in how else []
+            env = {k: v for k, v in how.items() if k != "args"}
+            proc, base = start_on(tmp_path, url, pg_table, *args, **env)
+            try:
+                lines = read_until(proc, "serving")
+                assert any("warning: row-level security" in line for line in lines), lines
+                wait_until_up(base)
+                assert get_json(f"{base}/readyz") == {"status": "ok"}
+            finally:
+                assert stop(proc) == 0
