@@ -84,6 +84,22 @@ async def _wal(conn: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.05 * (attempt + 1))
 
 
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Undo whatever the writer connection has open, after an error or a cancellation.
+
+    A cancelled `await` does not stop aiosqlite's thread: a `BEGIN IMMEDIATE` waiting for the
+    file lock still runs once the lock is free, and would leave the connection inside a
+    transaction that every later write trips over. The ROLLBACK is queued behind it (aiosqlite
+    runs one connection's statements in order) and shielded, so it runs even when this task
+    is being cancelled; "no transaction is active" means there was nothing to undo.
+    """
+    try:
+        await asyncio.shield(conn.execute("ROLLBACK"))
+    except sqlite3.OperationalError as exc:
+        if "no transaction" not in str(exc):
+            raise
+
+
 async def _select(
     conn: aiosqlite.Connection, table: str, keys: Sequence[str], stats: Stats
 ) -> list[Raw | None]:
@@ -263,11 +279,11 @@ class SQLiteStore(Store):
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write_lock:
             conn = self._conn(self._writer)
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield SQLiteTransaction(conn, self._table, self.stats)
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
             await conn.execute("COMMIT")
             self.stats.count()
