@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gql.kv import Store, open_store
 from gql.kv.base import quote_table
+from gql.web.persisted import Mode, load_manifest
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
@@ -37,6 +38,16 @@ class Settings(BaseSettings):
         "", description="folder of GraphiQL files from `kvgraph fetch-graphiql` (served offline)"
     )
     dev: bool = False
+    persisted_queries: Mode = Field(
+        "apq", description="off | apq (Apollo's automatic persisted queries) | allowlist"
+    )
+    persisted_queries_file: str = Field(
+        "", description="registry from `kvgraph register-queries` (needed by allowlist)"
+    )
+    apq_cache_chars: int = Field(
+        8_000_000, ge=0, description="APQ cache bound (total characters of cached documents)"
+    )
+    _registry: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("kv_table")
     @classmethod
@@ -50,6 +61,18 @@ class Settings(BaseSettings):
         if value.partition("://")[0] not in {"sqlite", "postgres", "postgresql"}:
             raise ValueError("use sqlite:///path.db or postgresql://user@host/db")
         return value
+
+    @model_validator(mode="after")
+    def _load_registry(self) -> Settings:
+        if self.persisted_queries == "allowlist" and not self.persisted_queries_file:
+            raise ValueError("persisted_queries=allowlist needs KVGRAPH_PERSISTED_QUERIES_FILE")
+        if self.persisted_queries_file:
+            self._registry = load_manifest(self.persisted_queries_file)
+        return self
+
+    def persisted_registry(self) -> dict[str, str]:
+        """The registered documents by SHA-256 (read once, at validation)."""
+        return self._registry
 
     def make_store(self) -> Store:
         """An unopened store for these settings."""
