@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext
 from gql.schema.base import Info
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
-from gql.schema.extensions import GatewayErrors, KVStats, RecordReports
+from gql.schema.extensions import FiniteNumbers, GatewayErrors, KVStats, RecordReports
 from gql.schema.mutations import Mutation
 from gql.schema.types import (
     AIContext,
@@ -107,7 +107,7 @@ def build_schema(*, fast: bool = True) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[AIContext, Event, Restaurant, Rental],
-        extensions=[ValidationCache, GatewayErrors, RecordReports, KVStats],
+        extensions=[ValidationCache, FiniteNumbers, GatewayErrors, RecordReports, KVStats],
         config=StrawberryConfig(disable_field_suggestions=True),
         execution_context_class=LevelExecutionContext if fast else None,
     )

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
-from strawberry.extensions import MaskErrors, SchemaExtension
+from graphql import (
+    DocumentNode,
+    FloatValueNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    IntValueNode,
+    OperationDefinitionNode,
+    ValidationRule,
+)
+from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from gql.schema.errors import (
     BAD_USER_INPUT,
@@ -89,6 +98,28 @@ class GatewayErrors(MaskErrors):
             client = isinstance(original, ClientError)
             _set_code(error, original.code if client else INTERNAL_SERVER_ERROR)  # type: ignore[union-attr]
         return processed
+
+
+class _FiniteNumbersRule(ValidationRule):
+    """Refuse a number literal beyond a double's range (graphql-core reads `1e400` as inf)."""
+
+    def enter_float_value(self, node: FloatValueNode, *_: Any) -> None:
+        self._check(node)
+
+    def enter_int_value(self, node: IntValueNode, *_: Any) -> None:
+        self._check(node)
+
+    def _check(self, node: FloatValueNode | IntValueNode) -> None:
+        if math.isinf(float(node.value)):
+            shown = node.value if len(node.value) <= 20 else node.value[:20] + "..."
+            self.report_error(GraphQLError(f"Number {shown} is too large to represent.", node))
+
+
+class FiniteNumbers(AddValidationRules):
+    """Validation refuses number literals no GraphQL scalar can hold (`Float` would get inf)."""
+
+    def __init__(self) -> None:
+        super().__init__([_FiniteNumbersRule])
 
 
 class RecordReports(SchemaExtension):

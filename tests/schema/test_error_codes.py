@@ -145,6 +145,18 @@ CASES: list[tuple[str, str, dict[str, Any] | None]] = [
         "{ item { id } } }",
         None,
     ),
+    (
+        "literal cost 1e400",
+        'mutation { addItineraryItem(input: {tripId: "t0", title: "x", cost: 1e400}) '
+        "{ item { id } } }",
+        None,
+    ),
+    (
+        "literal cost 400 digits",
+        'mutation { addItineraryItem(input: {tripId: "t0", title: "x", cost: 1%s}) '
+        "{ item { id } } }" % ("0" * 400),
+        None,
+    ),
     ("literal first -1", "{ locations(first: -1) { totalCount } }", None),
     ("literal bad cursor", '{ locations(first: 1, after: "zzz") { totalCount } }', None),
     # documents that do not say which operation to run

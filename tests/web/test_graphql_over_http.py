@@ -3,8 +3,10 @@ malformed requests, operation choice, and store outages as 503 `STORE_UNAVAILABL
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.settings import Settings
-from tests.support import BACKENDS, drop_table
+from tests.support import BACKENDS, PG_SKIP, PG_URL, drop_table
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
 GR = "application/graphql-response+json"
@@ -213,3 +215,64 @@ async def test_a_lock_held_past_the_busy_timeout_is_503(
         other.execute("ROLLBACK")
         other.close()
     assert (status, code(body)) == (503, "STORE_UNAVAILABLE")
+
+
+class Proxy:
+    """A TCP proxy to Postgres on 127.0.0.1 that can be cut, as if the database went down."""
+
+    def __init__(self) -> None:
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port: int = self.server.sockets[0].getsockname()[1]
+        return port
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 5432)
+        self.writers += [writer, up_writer]
+        asyncio.create_task(self._pipe(reader, up_writer))  # noqa: RUF006
+        asyncio.create_task(self._pipe(up_reader, writer))  # noqa: RUF006
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def cut(self) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+        for writer in self.writers:
+            writer.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="gql/kv/postgres.py get_many_raw/scan_prefix/transaction let OSError "
+    "(ConnectionRefusedError) and asyncpg errors escape instead of raising StoreError",
+)
+async def test_postgres_down_is_503(aiohttp_client: MakeClient) -> None:
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    proxy = Proxy()
+    port = await proxy.start()
+    table = f"kv_test_{uuid.uuid4().hex[:10]}"
+    url = f"postgresql://postgres@127.0.0.1:{port}/test"
+    client = await aiohttp_client(
+        create_app(Settings(store_url=url, kv_table=table, jwt_secret=SECRET))
+    )
+    try:
+        assert (await send(client, {"query": COUNT}))[0] == 200
+        await proxy.cut()
+        for query in (COUNT, CREATE):
+            status, _, body = await send(client, {"query": query})
+            assert (status, code(body)) == (503, "STORE_UNAVAILABLE")
+    finally:
+        await drop_table(PG_URL, table)
