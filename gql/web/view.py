@@ -117,6 +117,7 @@ class GatewayView(GraphQLView[Context, None]):
             return unauthorized(request, str(exc))
         if viewer is not None:
             request[VIEWER] = viewer
+        # `run`, not `super().__call__`: that one turns refusals into plain-text bodies.
         try:
             return await self.run(request=request)
         except PersistedQueryError as exc:
