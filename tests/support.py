@@ -1,8 +1,10 @@
-"""What several test modules share: backends, the Gateway runner, the trip-board data."""
+"""What several test modules share: backends, the Gateway runner, the trip-board data, the
+Node-side checks' packages."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,9 +17,29 @@ import pytest
 from gql.kv import Store
 from gql.kv import keys as k
 
+NODE_DIR = Path(__file__).parent / "node"
 PG_URL = os.environ.get("KVGRAPH_TEST_POSTGRES_URL", "")
 PG_SKIP = "KVGRAPH_TEST_POSTGRES_URL is not set: Postgres backend not tested"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def node_packages() -> Path:
+    """tests/node with its npm packages installed from the lockfile (`npm ci` when stale)."""
+    npm = shutil.which("npm")
+    assert npm and shutil.which("node"), "node and npm are needed by the Node-side checks"
+    installed = NODE_DIR / "node_modules" / ".package-lock.json"
+    lock = NODE_DIR / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
+    return NODE_DIR
 
 
 async def drop_table(url: str, table: str) -> None:

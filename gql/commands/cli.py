@@ -1,5 +1,6 @@
 """The command line: `python -m gql serve | seed-demo | export-schema | check | repair | export |
-import | token | bench | fetch-graphiql` (the `kvgraph` console script is the same)."""
+import | token | bench | fetch-graphiql | register-queries` (the `kvgraph` console script is the
+same)."""
 
 from __future__ import annotations
 
@@ -135,6 +136,14 @@ def _cmd_fetch_graphiql(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(fetch_command(args.dest))
 
 
+def _cmd_register_queries(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.register_queries import register_command
+    from gql.schema.build import build_schema
+
+    schema = build_schema()._schema
+    return register_command(args.paths, args.output, schema, add_typename=args.add_typename)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand and its flags."""
     parser = argparse.ArgumentParser(prog="kvgraph", description=__doc__)
@@ -226,6 +235,23 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch-graphiql", help="download GraphiQL's files for offline use")
     fetch.add_argument("--dest", default="graphiql-assets", help="folder (default graphiql-assets)")
     fetch.set_defaults(run=_cmd_fetch_graphiql)
+
+    register = sub.add_parser(
+        "register-queries",
+        help="write the persisted-query registry (allow-list) from .graphql files",
+    )
+    register.add_argument("paths", nargs="+", help=".graphql/.gql files or folders of them")
+    register.add_argument(
+        "--output",
+        default="persisted-queries.json",
+        help="registry file (default persisted-queries.json; KVGRAPH_PERSISTED_QUERIES_FILE)",
+    )
+    register.add_argument(
+        "--add-typename",
+        action="store_true",
+        help="add __typename to selection sets as Apollo Client's cache does",
+    )
+    register.set_defaults(run=_cmd_register_queries)
     return parser
 
 

@@ -16,7 +16,7 @@ from gql.schema.base import Node, root_field
 from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
-from gql.schema.extensions import GatewayErrors, KVStats, RecordReports
+from gql.schema.extensions import FiniteNumbers, GatewayErrors, KVStats, RecordReports
 from gql.schema.items import ItemMutations
 from gql.schema.limits import Admit, Limits
 from gql.schema.limits import extensions as limit_extensions
@@ -71,6 +71,7 @@ def build_schema(
         types=[AIContext, Event, Restaurant, Rental],
         extensions=[
             ValidationCache,
+            FiniteNumbers,
             *limit_extensions(limits or Limits(), admit),
             GatewayErrors,
             RecordReports,

@@ -3,55 +3,123 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from graphql import (
+    DocumentNode,
+    FloatValueNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    IntValueNode,
+    OperationDefinitionNode,
+    ValidationRule,
+)
+from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from gql.schema.errors import (
+    BAD_USER_INPUT,
+    INTERNAL_MESSAGE,
     INTERNAL_SERVER_ERROR,
     INVALID_RECORD,
     PARSE_FAILED,
     VALIDATION_FAILED,
+    code_of,
     coded,
+    masked,
     should_mask,
 )
 from resolvers.errors import ClientError
 
 log = logging.getLogger("kvgraph")
+MULTIPLE_OPERATIONS = "Must provide operation name if query contains multiple operations."
 
 
-def _classify(error: GraphQLError) -> None:
-    """Give an error without a code the code its kind implies."""
-    if error.extensions and "code" in error.extensions:
-        return
-    if isinstance(error.original_error, ClientError):
-        error.extensions = {**(error.extensions or {}), "code": error.original_error.code}
-        return
-    if error.path is None and error.original_error is None:
-        code = PARSE_FAILED if error.message.startswith("Syntax Error") else VALIDATION_FAILED
-    else:
-        code = INTERNAL_SERVER_ERROR
-    error.extensions = {**(error.extensions or {}), "code": code}
+def _set_code(error: GraphQLError, code: str) -> None:
+    """Give `error` the code `code` unless it already has one."""
+    if code_of(error) is None:
+        error.extensions = {**(error.extensions or {}), "code": code}
+
+
+def _several_operations(document: DocumentNode | None) -> bool:
+    """Whether a parsed document holds more than one operation."""
+    if document is None:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return len(operations) > 1
 
 
 class GatewayErrors(MaskErrors):
-    """Mask unexpected exceptions (logged once by Strawberry), code every error."""
+    """Code every error by the phase that produced it; mask unexpected exceptions.
+
+    Parse errors are `GRAPHQL_PARSE_FAILED`, validation errors `GRAPHQL_VALIDATION_FAILED`;
+    errors graphql-core returns before running any resolver (variable coercion, choosing the
+    operation) are the client's input, `BAD_USER_INPUT`; a domain `ClientError` keeps its
+    code; a store outage is `STORE_UNAVAILABLE`; anything else is masked as
+    `INTERNAL_SERVER_ERROR` (and logged once by the schema).
+    """
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=should_mask, error_message="Internal server error.")
+        super().__init__(should_mask_error=should_mask, error_message=INTERNAL_MESSAGE)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if isinstance(error, GraphQLSyntaxError):
+                _set_code(error, PARSE_FAILED)
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        # Strawberry picks the first operation when no name is given; graphql-core would
+        # refuse. The request's own name is only kept privately (covered by a test).
+        given = getattr(context, "_provided_operation_name", None)
+        if given is None and _several_operations(context.graphql_document):
+            error = coded(MULTIPLE_OPERATIONS, BAD_USER_INPUT)
+            context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]
+        yield
+        for error in context.pre_execution_errors or ():
+            _set_code(error, VALIDATION_FAILED)
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            if error.path is None and not should_mask(error):
+                _set_code(error, BAD_USER_INPUT)  # refused before any resolver ran
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL_SERVER_ERROR}
-        return masked
+        return masked(error)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         for error in processed:
-            _classify(error)
+            original = error.original_error
+            client = isinstance(original, ClientError)
+            _set_code(error, original.code if client else INTERNAL_SERVER_ERROR)  # type: ignore[union-attr]
         return processed
+
+
+class _FiniteNumbersRule(ValidationRule):
+    """Refuse a number literal beyond a double's range (graphql-core reads `1e400` as inf)."""
+
+    def enter_float_value(self, node: FloatValueNode, *_: Any) -> None:
+        self._check(node)
+
+    def enter_int_value(self, node: IntValueNode, *_: Any) -> None:
+        self._check(node)
+
+    def _check(self, node: FloatValueNode | IntValueNode) -> None:
+        if math.isinf(float(node.value)):
+            shown = node.value if len(node.value) <= 20 else node.value[:20] + "..."
+            self.report_error(GraphQLError(f"Number {shown} is too large to represent.", node))
+
+
+class FiniteNumbers(AddValidationRules):
+    """Validation refuses number literals no GraphQL scalar can hold (`Float` would get inf)."""
+
+    def __init__(self) -> None:
+        super().__init__([_FiniteNumbersRule])
 
 
 class RecordReports(SchemaExtension):

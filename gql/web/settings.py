@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gql.kv import Store, open_store
 from gql.kv.base import quote_table
 from gql.schema.limits import Limits
+from gql.web.persisted import Mode, load_manifest
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
@@ -57,6 +58,16 @@ class Settings(BaseSettings):
         200_000, ge=0, description="nodes per client address per window, anonymous (0: none)"
     )
     rate_window: float = Field(60.0, gt=0, description="seconds in which a rate refills")
+    persisted_queries: Mode = Field(
+        "apq", description="off | apq (Apollo's automatic persisted queries) | allowlist"
+    )
+    persisted_queries_file: str = Field(
+        "", description="registry from `kvgraph register-queries` (needed by allowlist)"
+    )
+    apq_cache_chars: int = Field(
+        8_000_000, ge=0, description="APQ cache bound (total characters of cached documents)"
+    )
+    _registry: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("kv_table")
     @classmethod
@@ -85,6 +96,18 @@ class Settings(BaseSettings):
     def limits(self) -> Limits:
         """The per-operation limits these settings ask for."""
         return Limits(self.max_depth, self.max_aliases, self.max_tokens, self.max_nodes)
+
+    @model_validator(mode="after")
+    def _load_registry(self) -> Settings:
+        if self.persisted_queries == "allowlist" and not self.persisted_queries_file:
+            raise ValueError("persisted_queries=allowlist needs KVGRAPH_PERSISTED_QUERIES_FILE")
+        if self.persisted_queries_file:
+            self._registry = load_manifest(self.persisted_queries_file)
+        return self
+
+    def persisted_registry(self) -> dict[str, str]:
+        """The registered documents by SHA-256 (read once, at validation)."""
+        return self._registry
 
     def make_store(self) -> Store:
         """An unopened store for these settings."""

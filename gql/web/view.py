@@ -1,48 +1,148 @@
-"""The aiohttp GraphQL view: authenticates, builds a fresh Context, encodes with orjson."""
+"""The aiohttp GraphQL view: auth, a fresh Context, GraphQL over HTTP, persisted queries.
+
+It follows the GraphQL-over-HTTP spec: the response media type is negotiated from `Accept`
+(`application/graphql-response+json` or `application/json`, the default); under the former a
+request that fails before execution (parse, validation, variables) is a 400 without `data`,
+under the latter it stays a 200 as clients of `application/json` expect. Every refusal,
+also of a malformed HTTP request, has a GraphQL-shaped body with `extensions.code`; a store
+outage is a 503 under both.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import orjson
 from aiohttp import web
+from cross_web import HTTPException
 from strawberry.aiohttp.views import GraphQLView
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 
-from gql.schema.errors import UNAUTHENTICATED
+from gql.schema.errors import (
+    BAD_REQUEST,
+    BAD_USER_INPUT,
+    INTERNAL_SERVER_ERROR,
+    STORE_UNAVAILABLE,
+    UNAUTHENTICATED,
+    code_of,
+)
 from gql.web import graphiql
 from gql.web.appkeys import SETTINGS, STORE
 from gql.web.auth import AuthError, Viewer, viewer_from_header
+from gql.web.media import GRAPHQL_RESPONSE, negotiate
+from gql.web.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import Context
 
 VIEWER = web.RequestKey("viewer", Viewer)
+MEDIA = web.RequestKey("media_type", str)
+SUB_RESPONSE = web.RequestKey("sub_response", web.Response)
+NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
 
 
-def unauthorized(message: str) -> web.Response:
+def _encode(data: object) -> bytes:
+    """JSON bytes; text orjson refuses (lone surrogates echoed back) gets U+FFFD instead."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False).encode("utf-8", "replace")
+
+
+def error_response(
+    request: web.Request,
+    message: str,
+    code: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """A response with a GraphQL-shaped body: one error with its code, no `data`."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    response = web.Response(status=status, body=_encode(body), headers=headers)
+    response.content_type = request.get(MEDIA) or negotiate(request.headers.get("Accept"))
+    response.charset = "utf-8"
+    return response
+
+
+def _http_error(exc: HTTPException) -> tuple[int, str, dict[str, str]]:
+    """(status, code, headers) of a request Strawberry refused before running it."""
+    cause = exc.__cause__
+    if isinstance(cause, InvalidOperationTypeError):
+        return 405, BAD_REQUEST, {"Allow": "POST"}  # a mutation sent with GET
+    if isinstance(cause, CannotGetOperationTypeError):
+        return 400, BAD_USER_INPUT, {}  # operationName names no operation
+    if isinstance(cause, MissingQueryError):
+        return 400, BAD_REQUEST, {}
+    return exc.status_code, BAD_REQUEST, {"Allow": "GET, POST"} if exc.status_code == 405 else {}
+
+
+def _before_execution(result: ExecutionResult) -> bool:
+    """Whether the request failed before execution (no resolver ran, so no `data`)."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+
+
+def status_for(result: ExecutionResult, media_type: str) -> int:
+    """The HTTP status of a GraphQL result under the negotiated media type."""
+    codes = {code_of(error) for error in result.errors or ()}
+    if STORE_UNAVAILABLE in codes:
+        return 503
+    if media_type == GRAPHQL_RESPONSE and _before_execution(result):
+        return 500 if codes == {INTERNAL_SERVER_ERROR} else 400
+    return 200
+
+
+def unauthorized(request: web.Request, message: str) -> web.Response:
     """A 401 with a GraphQL-shaped error body."""
-    body = {"errors": [{"message": message, "extensions": {"code": UNAUTHENTICATED}}]}
-    return web.Response(
-        status=401,
-        body=orjson.dumps(body),
-        content_type="application/json",
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
+    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    return error_response(request, message, UNAUTHENTICATED, 401, challenge)
 
 
 class GatewayView(GraphQLView[Context, None]):
-    """Strawberry's aiohttp view with kvgraph's context, auth and encoding."""
+    """Strawberry's aiohttp view with kvgraph's context, auth, encoding and status codes."""
+
+    _persisted: PersistedQueries | None = None
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        request[MEDIA] = negotiate(request.headers.get("Accept"))
         settings = request.app[SETTINGS]
         try:
             viewer = viewer_from_header(
                 request.headers.get("Authorization"), settings.secret(), settings.jwt_audience
             )
         except AuthError as exc:
-            return unauthorized(str(exc))
+            return unauthorized(request, str(exc))
         if viewer is not None:
             request[VIEWER] = viewer
-        return await super().__call__(request)
+        # `run`, not `super().__call__`: that one turns refusals into plain-text bodies.
+        try:
+            return await self.run(request=request)
+        except PersistedQueryError as exc:
+            return error_response(request, exc.message, exc.code, exc.status, NO_CACHE)
+        except HTTPException as exc:
+            status, code, headers = _http_error(exc)
+            return error_response(request, exc.reason, code, status, headers)
+        except web.HTTPClientError as exc:  # aiohttp's own, e.g. 413 for a body too large
+            return error_response(request, exc.reason, BAD_REQUEST, exc.status)
+
+    def persisted(self, request: web.Request) -> PersistedQueries:
+        """The app's persisted-query registry and APQ cache (made on first use)."""
+        if self._persisted is None:
+            settings = request.app[SETTINGS]
+            self._persisted = PersistedQueries(
+                settings.persisted_queries,
+                settings.persisted_registry(),
+                settings.apq_cache_chars,
+            )
+        return self._persisted
+
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        response = web.Response()
+        request[SUB_RESPONSE] = response
+        return response
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         viewer = request.get(VIEWER)
@@ -55,12 +155,45 @@ class GatewayView(GraphQLView[Context, None]):
             debug_stats=request.app[SETTINGS].debug_stats,
         )
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted-query hash is an operation, not a visit.
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
+        )
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            value = json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "The request body is not valid UTF-8.") from exc
+        if not isinstance(value, dict):
+            raise HTTPException(400, "Expected a JSON object (batched operations are refused).")
+        return value
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        data = await super().parse_http_body(request)
+        assert isinstance(data, GraphQLRequestData)  # decode_json refuses JSON arrays
+        data.query = self.persisted(request.request).resolve(data.query, data.extensions)
+        return data
+
+    async def process_result(
+        self, request: web.Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response_data = process_result(result)
+        media_type = request[MEDIA]
+        if media_type == GRAPHQL_RESPONSE and _before_execution(result):
+            response_data.pop("data", None)
+        sub_response = request[SUB_RESPONSE]
+        sub_response.set_status(status_for(result, media_type))
+        sub_response.content_type = media_type
+        return response_data
+
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return _encode(data)
 
     def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
         sub_response.body = self.encode_json(response_data)
-        sub_response.content_type = "application/json"
+        sub_response.charset = "utf-8"
         return sub_response
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
