@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,6 +20,27 @@ _TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$
 
 class StoreError(Exception):
     """A store operation failed for a reason that is not the caller's input."""
+
+
+@contextmanager
+def unavailable(errors: tuple[type[BaseException], ...], what: str) -> Iterator[None]:
+    """Turn a driver's own errors (down, locked, refusing the role) into StoreError.
+
+    Callers above the store then meet one exception, whatever the backend: the web layer
+    answers it with 503 `STORE_UNAVAILABLE`. Errors that are already StoreErrors pass as
+    they are.
+    """
+    try:
+        yield
+    except StoreError:
+        raise
+    except errors as exc:
+        raise StoreError(f"{what}: {one_line(exc)}") from exc
+
+
+def one_line(exc: BaseException) -> str:
+    """An error message on one line (Postgres puts DETAIL and HINT on lines of their own)."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or repr(exc)
 
 
 class ConflictError(StoreError):

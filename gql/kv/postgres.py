@@ -33,7 +33,9 @@ from gql.kv.base import (
     chunks,
     dumps,
     loads,
+    one_line,
     quote_table,
+    unavailable,
     unique,
 )
 from gql.kv.pgtable import inspect_table, missing_table, schema_denied
@@ -61,7 +63,7 @@ async def _select(
         try:
             rows = await conn.fetch(sql, list(part))
         except _REFUSED as exc:  # a key with NUL or a lone surrogate cannot even be looked up
-            raise RefusedError(f"Postgres refused the key: {_one_line(exc)}") from exc
+            raise RefusedError(f"Postgres refused the key: {one_line(exc)}") from exc
         stats.count(len(part))
         found.update((row[0], row[1]) for row in rows)
     return [found.get(key) for key in keys]
@@ -96,7 +98,7 @@ class PostgresTransaction(Transaction):
         try:
             await self._conn.execute(sql, list(items), [dumps(v) for v in items.values()])
         except (*_REFUSED, orjson.JSONEncodeError) as exc:
-            raise RefusedError(f"Postgres refused the value: {_one_line(exc)}") from exc
+            raise RefusedError(f"Postgres refused the value: {one_line(exc)}") from exc
         self._stats.count()
 
     async def delete_many(self, keys: Sequence[str]) -> None:
@@ -133,9 +135,9 @@ class PostgresStore(Store):
         try:
             self._pool = await asyncpg.create_pool(self.url, **self._pool_args)
         except _UNREACHABLE as exc:
-            raise StoreError(f"cannot connect to Postgres: {_one_line(exc)}") from exc
+            raise StoreError(f"cannot connect to Postgres: {one_line(exc)}") from exc
         except ValueError as exc:  # asyncpg's parsing of the URL
-            raise StoreError(f"invalid Postgres URL: {_one_line(exc)}") from exc
+            raise StoreError(f"invalid Postgres URL: {one_line(exc)}") from exc
         try:
             await self._create_if_missing()
         except BaseException:
@@ -158,9 +160,9 @@ class PostgresStore(Store):
                         "(key TEXT PRIMARY KEY, value JSONB NOT NULL)"
                     )
         except (asyncpg.InsufficientPrivilegeError, asyncpg.InvalidSchemaNameError) as exc:
-            raise TableError(missing_table(self.table, _one_line(exc))) from exc
+            raise TableError(missing_table(self.table, one_line(exc))) from exc
         except _UNREACHABLE as exc:
-            raise StoreError(f"cannot open Postgres table {self.table}: {_one_line(exc)}") from exc
+            raise StoreError(f"cannot open Postgres table {self.table}: {one_line(exc)}") from exc
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -187,12 +189,13 @@ class PostgresStore(Store):
                     role = await conn.fetchval("SELECT current_user")
                     return [schema_denied(self.table.rpartition(".")[0], role)]
         except asyncpg.InvalidSchemaNameError as exc:
-            return [TableProblem(Fault.MISSING_TABLE, f"{self.table}: {_one_line(exc)}")]
+            return [TableProblem(Fault.MISSING_TABLE, f"{self.table}: {one_line(exc)}")]
         except _UNREACHABLE as exc:
-            raise StoreError(f"Postgres store not reachable: {_one_line(exc)}") from exc
+            raise StoreError(f"Postgres store not reachable: {one_line(exc)}") from exc
 
     async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
-        return await _select(self._require_pool(), self._table, keys, self.stats)
+        with unavailable(_UNREACHABLE, "Postgres read failed"):
+            return await _select(self._require_pool(), self._table, keys, self.stats)
 
     async def scan_prefix(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
@@ -202,21 +205,18 @@ class PostgresStore(Store):
             "WHERE key LIKE $1 ESCAPE '\\' AND ($2::text IS NULL OR key > $2) "
             "ORDER BY key LIMIT $3"
         )
-        rows = await self._require_pool().fetch(sql, _escape_like(prefix) + "%", after, limit)
+        with unavailable(_UNREACHABLE, "Postgres scan failed"):
+            rows = await self._require_pool().fetch(sql, _escape_like(prefix) + "%", after, limit)
         self.stats.count(len(rows))
         return [(row[0], loads(row[1])) for row in rows]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._require_pool().acquire() as conn:
-            try:
-                async with conn.transaction():
-                    yield PostgresTransaction(conn, self._table, self.stats)
-            except _RETRYABLE as exc:
-                raise ConflictError(str(exc)) from exc
-            self.stats.count()
-
-
-def _one_line(exc: BaseException) -> str:
-    """An error message on one line (Postgres puts DETAIL and HINT on lines of their own)."""
-    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or repr(exc)
+        with unavailable(_UNREACHABLE, "Postgres write failed"):
+            async with self._require_pool().acquire() as conn:
+                try:
+                    async with conn.transaction():
+                        yield PostgresTransaction(conn, self._table, self.stats)
+                except _RETRYABLE as exc:
+                    raise ConflictError(str(exc)) from exc
+                self.stats.count()

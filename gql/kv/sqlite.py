@@ -34,12 +34,15 @@ from gql.kv.base import (
     dumps,
     loads,
     quote_table,
+    unavailable,
     unique,
 )
 from gql.kv.sqlitetable import Column, file_problems, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
 BUSY_TIMEOUT_MS = 10_000
+# The file is locked past the busy timeout, read-only, gone or damaged: the store is unavailable.
+_FAULTS = (sqlite3.Error,)
 WAL_ATTEMPTS = 40
 
 
@@ -258,7 +261,8 @@ class SQLiteStore(Store):
         self._writer = await _connect(self.path)
 
     async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
-        return await _select(self._conn(self._reader), self._table, keys, self.stats)
+        with unavailable(_FAULTS, "SQLite read failed"):
+            return await _select(self._conn(self._reader), self._table, keys, self.stats)
 
     async def scan_prefix(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
@@ -270,7 +274,8 @@ class SQLiteStore(Store):
             f"SELECT key, value FROM {self._table} WHERE key {lower_op} ? AND key < ? "
             "ORDER BY key LIMIT ?"
         )
-        rows = await self._conn(self._reader).execute_fetchall(sql, (lower, upper, limit))
+        with unavailable(_FAULTS, "SQLite scan failed"):
+            rows = await self._conn(self._reader).execute_fetchall(sql, (lower, upper, limit))
         found = [(key, loads(value)) for key, value in rows]
         self.stats.count(len(found))
         return found
@@ -279,11 +284,12 @@ class SQLiteStore(Store):
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write_lock:
             conn = self._conn(self._writer)
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-                yield SQLiteTransaction(conn, self._table, self.stats)
-            except BaseException:
-                await _rollback(conn)
-                raise
-            await conn.execute("COMMIT")
+            with unavailable(_FAULTS, "SQLite write failed"):
+                try:
+                    await conn.execute("BEGIN IMMEDIATE")
+                    yield SQLiteTransaction(conn, self._table, self.stats)
+                except BaseException:
+                    await _rollback(conn)
+                    raise
+                await conn.execute("COMMIT")
             self.stats.count()

@@ -196,11 +196,6 @@ async def test_store_outage_is_503(any_client: Client, accept: str) -> None:
         assert "sqlite" not in text and "postgres" not in text and "not open" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gql/kv/sqlite.py transaction() lets sqlite3.OperationalError "
-    "('database is locked') escape instead of raising StoreError",
-)
 async def test_a_lock_held_past_the_busy_timeout_is_503(
     aiohttp_client: MakeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -253,11 +248,6 @@ class Proxy:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="gql/kv/postgres.py get_many_raw/scan_prefix/transaction let OSError "
-    "(ConnectionRefusedError) and asyncpg errors escape instead of raising StoreError",
-)
 async def test_postgres_down_is_503(aiohttp_client: MakeClient) -> None:
     if not PG_URL:
         pytest.skip(PG_SKIP)
