@@ -16,11 +16,10 @@ from graphql import (
     OperationDefinitionNode,
     ValidationRule,
 )
-from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from gql.schema.errors import (
     BAD_USER_INPUT,
-    INTERNAL_MESSAGE,
     INTERNAL_SERVER_ERROR,
     INVALID_RECORD,
     PARSE_FAILED,
@@ -50,7 +49,7 @@ def _several_operations(document: DocumentNode | None) -> bool:
     return len(operations) > 1
 
 
-class GatewayErrors(MaskErrors):
+class GatewayErrors(SchemaExtension):
     """Code every error by the phase that produced it; mask unexpected exceptions.
 
     Parse errors are `GRAPHQL_PARSE_FAILED`, validation errors `GRAPHQL_VALIDATION_FAILED`;
@@ -59,9 +58,6 @@ class GatewayErrors(MaskErrors):
     code; a store outage is `STORE_UNAVAILABLE`; anything else is masked as
     `INTERNAL_SERVER_ERROR` (and logged once by the schema).
     """
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=should_mask, error_message=INTERNAL_MESSAGE)
 
     def on_parse(self) -> Iterator[None]:
         yield
@@ -88,16 +84,21 @@ class GatewayErrors(MaskErrors):
             if error.path is None and not should_mask(error):
                 _set_code(error, BAD_USER_INPUT)  # refused before any resolver ran
 
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return masked(error)
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result: Any = self.execution_context.result
+        result = getattr(result, "initial_result", result)  # an incremental result's first part
+        if errors := getattr(result, "errors", None):
+            result.errors = [_final(error) for error in errors]
 
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
-        for error in processed:
-            original = error.original_error
-            client = isinstance(original, ClientError)
-            _set_code(error, original.code if client else INTERNAL_SERVER_ERROR)  # type: ignore[union-attr]
-        return processed
+
+def _final(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: unexpected exceptions masked, every error coded."""
+    if should_mask(error):
+        return masked(error)
+    original = error.original_error
+    _set_code(error, original.code if isinstance(original, ClientError) else INTERNAL_SERVER_ERROR)
+    return error
 
 
 class _FiniteNumbersRule(ValidationRule):
