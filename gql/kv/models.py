@@ -127,17 +127,14 @@ def _calendar_date(value: Any) -> Any:
     `"2025-06-05T22:00:00.000Z"` is 2025-06-05 (the date as written, what `value[:10]`
     gives, never shifted by the server's zone); epoch numbers are read as UTC.
     """
-    if isinstance(value, str) and len(value) > 10 and value[10] in "Tt ":
-        try:
-            return _DATETIME.validate_python(value).date()
-        except ValidationError:
-            return value
-    if _number(value) is not None and not isinstance(value, str):
-        try:
-            return _DATETIME.validate_python(value).date()
-        except ValidationError:
-            return value
-    return value
+    timed_text = isinstance(value, str) and len(value) > 10 and value[10] in "Tt "
+    epoch = not isinstance(value, str) and _number(value) is not None
+    if not (timed_text or epoch):
+        return value
+    try:
+        return _DATETIME.validate_python(value).date()
+    except ValidationError:
+        return value  # fails as a date, and is reported as unreadable
 
 
 # Whole numbers: 2.0, "3" and 850.7 (rounded half up: 851) all read.

@@ -86,6 +86,7 @@ def test_unknown_enum_values_keep_the_record_and_the_value(
     raw = getattr(record, field)
     assert raw == value[to_camel(field)]
     assert raw not in known  # what the GraphQL layer shows as OTHER with the raw value
+    assert record.to_json()[to_camel(field)] == raw
     assert record.dropped_fields == {}
 
 
