@@ -6,7 +6,8 @@ import json
 import sys
 from collections import Counter
 
-from gql.kv.base import StoreError
+from gql.commands.check import table_lines
+from gql.kv.base import StoreError, blocking, open_and_inspect
 from gql.kv.mapping import AppMapping
 from gql.kv.shapes import EntityShape, Shapes, expectations, missing_required, reading, scan_shapes
 from gql.web.settings import Settings
@@ -121,10 +122,13 @@ def _progress(scanned: int) -> None:
 
 
 async def shapes_command(settings: Settings, *, as_json: bool) -> int:
-    """Scan the store once and print its shapes (exit 2 if the store cannot be read)."""
+    """Scan the store once and print its shapes (exit 2 if the table cannot be read, as
+    `check` says why)."""
     store = settings.make_store()
     try:
-        await store.open()
+        if problems := blocking(await open_and_inspect(store), allow_rls=settings.allow_rls):
+            print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
+            return 2
         shapes = await scan_shapes(store, settings.mapping(), _progress)
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)

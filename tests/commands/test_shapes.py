@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ from gql.commands import cli
 from gql.kv import Store
 from tests.support import APP_RECORDS, BACKENDS
 
-pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
+on_both_stores = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
 
+@on_both_stores
 async def test_shapes_walk_through(
     store: Store, store_url: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -50,6 +52,7 @@ async def test_shapes_walk_through(
     assert data["entities"]["suggestion"]["fields"]["status"]["values"] == {"pending": 1}
 
 
+@on_both_stores
 async def test_a_bad_mapping_file_stops_every_command(
     store_url: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -61,3 +64,15 @@ async def test_a_bad_mapping_file_stops_every_command(
         assert await asyncio.to_thread(cli.main, args) == 2
         err = capsys.readouterr().err
         assert "invalid configuration" in err and "trip has no field 'owner'" in err
+
+
+async def test_a_table_kvgraph_cannot_use_is_not_scanned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(tmp_path / "bad.db") as conn:
+        conn.execute("CREATE TABLE kv (key TEXT, value TEXT)")
+    args = ["check", "--shapes", "--store-url", f"sqlite:///{tmp_path}/bad.db", "--kv-table", "kv"]
+    assert await asyncio.to_thread(cli.main, args) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "the table cannot be used as it is:"
+    assert "is not a primary key or unique" in lines[1]
