@@ -22,6 +22,10 @@ from gql.kv.keys import is_id
 from resolvers.context import Context, usable
 
 WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip and its items
+# Collaborator roles that may edit a trip: `editor`, and `owner` as apps write it for a
+# co-owner (it grants editing, never the trip owner's own rights). Any other role, known to
+# kvgraph or not, reads only.
+EDITING_ROLES = frozenset({"editor", "owner"})
 
 Rule = Callable[[Context, Sequence[str], Sequence[Any]], Awaitable[list[bool]]]
 """Whether the viewer may read each record (given with the ids it was read by)."""
@@ -32,9 +36,10 @@ async def _load(ctx: Context, spec: EntitySpec, ids: Sequence[str]) -> list[Any]
 
 
 async def trip_roles(ctx: Context, trips: Sequence[m.Trip]) -> list[str | None]:
-    """The viewer's role on each trip: owner, a collaborator's role, or None (no access).
+    """The viewer's role on each trip: owner, editor, viewer, or None (no access).
 
-    Collaborator entries are read (in one batch) only for trips the viewer does not own.
+    Collaborator entries are read (in one batch) only for trips the viewer does not own; an
+    entry's role makes its holder an editor when it is one of EDITING_ROLES, else a viewer.
     """
     viewer = ctx.viewer_id
     if viewer is None:
@@ -43,10 +48,14 @@ async def trip_roles(ctx: Context, trips: Sequence[m.Trip]) -> list[str | None]:
     entries = await asyncio.gather(
         *(ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t in shared)
     )
-    role = {
-        t.id: getattr(usable(ctx, c), "role", None) for t, c in zip(shared, entries, strict=True)
-    }
+    role = {t.id: _trip_role_of(usable(ctx, c)) for t, c in zip(shared, entries, strict=True)}
     return ["owner" if t.user_id == viewer else role.get(t.id) for t in trips]
+
+
+def _trip_role_of(collaborator: m.Collaborator | None) -> str | None:
+    if collaborator is None:
+        return None
+    return "editor" if collaborator.role in EDITING_ROLES else "viewer"
 
 
 async def _trips(ctx: Context, ids: Sequence[str], trips: Sequence[Any]) -> list[bool]:

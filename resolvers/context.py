@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gql.kv.base import Store
+from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import InvalidRecord
 from gql.kv.repo import Repository
 from resolvers.loaders import Loaders
@@ -25,13 +26,14 @@ class Context:
     response: Any = None
     debug_stats: bool = False
     executor: str = "graphql-core"  # which executor answered ("level" for the fast path)
+    mapping: AppMapping = IDENTITY  # the app's names for fields and enum values
     loaders: Loaders = field(init=False)
     repo: Repository = field(init=False)
     problems: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.store, report=self.report)
-        self.repo = Repository(self.store)
+        self.loaders = Loaders(self.store, self.mapping, report=self.report)
+        self.repo = Repository(self.store, self.mapping)
 
     def report(self, invalid: InvalidRecord) -> None:
         """Remember an invalid record for the response's `errors` (logged once per request)."""

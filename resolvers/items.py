@@ -49,10 +49,15 @@ async def item_locations(ctx: Context, items: Sequence[m.Item]) -> list[m.Place 
 
 
 def location_ref(item: m.Item) -> str:
-    """The place reference of an itinerary item (`kind:id`, a bare id, or "" for none)."""
+    """The place reference of an itinerary item (`kind:id`, a bare id, or "" for none).
+
+    A `locationType` kvgraph does not know (an app's `hotel`) is ignored: the id is then
+    looked up as every kind, like a bare id.
+    """
     if not item.location_id:
         return ""
-    return f"{item.location_type}:{item.location_id}" if item.location_type else item.location_id
+    known = item.location_type in e.LOCATIONS
+    return f"{item.location_type}:{item.location_id}" if known else item.location_id
 
 
 async def item_costs(ctx: Context, items: Sequence[m.Item]) -> list[Money | None]:
@@ -77,8 +82,8 @@ def _times(data: dict[str, Any]) -> None:
 def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
     problems = v.text_fields(data, TEXT, partial=not creating)
     problems += v.currency(data) + v.amount(data, "cost")
-    _times(data)  # first: uniform UTC strings compare correctly, naive or not
     problems += v.ordered(data.get("startTime"), data.get("endTime"), "startTime", "endTime")
+    _times(data)
     return problems
 
 
@@ -102,7 +107,7 @@ async def _check_location(ctx: Context, data: dict[str, Any]) -> list[Problem]:
 
 def _time_order(record: m.Record) -> None:
     it: m.Item = record  # type: ignore[assignment]
-    if it.start_time and it.end_time and it.end_time < it.start_time:
+    if it.start_time and it.end_time and m.earlier(it.end_time, it.start_time):
         raise InvalidData("endTime must not be before startTime", "endTime")
 
 

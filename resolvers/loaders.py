@@ -14,12 +14,13 @@ again), which also makes the loaders safe to keep for a long-lived connection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from gql.kv import indexes
 from gql.kv.base import Raw, Store
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
+from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import InvalidRecord, Record, validate_raw
 
 Loaded = Record | InvalidRecord | None
@@ -103,13 +104,17 @@ class KeyBatcher:
 class Loaders:
     """The loaders of one request, with its batch counters."""
 
-    def __init__(self, store: Store, report: Report | None = None) -> None:
-        self.store = store
+    def __init__(
+        self, store: Store, mapping: AppMapping = IDENTITY, report: Report | None = None
+    ) -> None:
+        self.store, self.mapping = store, mapping
         self.report = report  # told about each index value that cannot be read completely
         self.batches = 0
         self.keys = 0
         self._raw = KeyBatcher(self._load_batch)
         self._records: dict[str, Loaded] = {}
+        # Records read this request with optional fields left empty: key -> {field: why}.
+        self.dropped: dict[str, Mapping[str, str]] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
@@ -153,8 +158,10 @@ class Loaders:
     def _validated(self, spec: EntitySpec, key: str, raw: Raw | None) -> Loaded:
         found = self._records.get(key, self)
         if found is self:
-            found = None if raw is None else validate_raw(spec.model, key, raw)
+            found = None if raw is None else validate_raw(spec.model, key, raw, self.mapping)
             self._records[key] = found
+            if isinstance(found, Record) and found.dropped_fields:
+                self.dropped[key] = found.dropped_fields
         return found  # type: ignore[return-value]
 
     def forget(self, *keys: str) -> None:

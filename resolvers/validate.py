@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+from gql.kv.models import earlier
 from resolvers.common import Problem, clean_text
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -16,11 +17,13 @@ CONTENT_MAX = 10_000
 
 
 def iso_datetime(value: dt.datetime) -> str:
-    """UTC ISO-8601 with milliseconds and `Z` (naive times are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    stamp = value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
+    """ISO-8601 as the user gave it: the offset kept (UTC as `Z`), none for a local time.
+
+    Never converted, so "20:00 in Lisbon" stays 20:00 and no calendar edge can overflow;
+    milliseconds as the seed writes them, microseconds when the value has them.
+    """
+    text = value.isoformat(timespec="milliseconds" if value.microsecond % 1000 == 0 else "auto")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def text_fields(
@@ -55,10 +58,15 @@ def currency(data: dict[str, Any]) -> list[Problem]:
 
 
 def ordered(start: Any, end: Any, start_name: str, end_name: str) -> list[Problem]:
-    """Check that `end` is not before `start` when both are set."""
-    if start is not None and end is not None and end < start:
-        return [Problem(end_name, f"{end_name} must not be before {start_name}")]
-    return []
+    """Check that `end` is not before `start` when both are set (dates, or date-times by
+    `models.earlier`: a local time and one with an offset compare by wall clock)."""
+    if start is None or end is None:
+        return []
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+        backwards = earlier(end, start)
+    else:
+        backwards = end < start
+    return [Problem(end_name, f"{end_name} must not be before {start_name}")] if backwards else []
 
 
 def amount(data: dict[str, Any], name: str) -> list[Problem]:

@@ -16,6 +16,7 @@ import pytest
 
 from gql.kv import Store
 from gql.kv import keys as k
+from gql.kv.mapping import IDENTITY, AppMapping
 
 NODE_DIR = Path(__file__).parent / "node"
 PG_URL = os.environ.get("KVGRAPH_TEST_POSTGRES_URL", "")
@@ -56,15 +57,17 @@ async def drop_table(url: str, table: str) -> None:
 class Gateway:
     """Runs operations against the schema with a fresh per-request Context each time."""
 
-    def __init__(self, schema: object, store: Store) -> None:
-        self.schema, self.store = schema, store
+    def __init__(self, schema: object, store: Store, mapping: AppMapping = IDENTITY) -> None:
+        self.schema, self.store, self.mapping = schema, store, mapping
 
     async def run(
         self, query: str, variables: dict | None = None, *, viewer: str | None = None
     ) -> object:
         from resolvers.context import Context
 
-        context = Context(store=self.store, viewer_id=viewer, debug_stats=True)
+        context = Context(
+            store=self.store, viewer_id=viewer, debug_stats=True, mapping=self.mapping
+        )
         return await self.schema.execute(query, variable_values=variables, context_value=context)  # type: ignore[attr-defined]
 
     async def ok(
@@ -181,3 +184,95 @@ def read_only(path: Path) -> Iterator[None]:
         yield
     finally:
         path.chmod(mode)
+
+
+# ---------------------------------------------------------------- an app-shaped table
+# Records as a hand-written service layer writes them (issue 6): ordinary values that are not
+# kvgraph's own spelling. APP_USER owns trip-1 and collaborates on trip-2 as "owner".
+APP_USER = "app-user-1"
+APP_OTHER = "app-user-2"
+APP_RECORDS: dict[str, Any] = {
+    f"profile:{APP_USER}": {"id": APP_USER, "name": "Ana Costa", "email": "ana@example.com"},
+    f"trips:index:{APP_USER}": ["trip-1", "trip-2"],
+    "trip:trip-1": {
+        "id": "trip-1",
+        "userId": APP_USER,
+        "title": "Lisbon",
+        "startDate": "2025-06-01",
+        "endDate": "2025-06-05T22:00:00.000Z",
+        "createdAt": 1732550400000,
+        "updatedAt": 1732550400000,
+        "coverColor": "#1d4ed8",
+    },
+    f"trips:index:{APP_OTHER}": ["trip-2"],
+    "trip:trip-2": {"id": "trip-2", "userId": APP_OTHER, "title": "Porto", "currency": "EUR"},
+    f"collaborator:trip-2:{APP_USER}": {"tripId": "trip-2", "userId": APP_USER, "role": "owner"},
+    "items:index:trip-1": ["item-flight", "item-hotel", "item-dinner"],
+    "item:item-flight": {
+        "id": "item-flight",
+        "tripId": "trip-1",
+        "title": "TP 1351 to Lisbon",
+        "kind": "flight",
+        "startTime": "2025-06-01T08:15:00.000+01:00",
+        "cost": "189.90",
+    },
+    "item:item-hotel": {
+        "id": "item-hotel",
+        "tripId": "trip-1",
+        "title": "Hotel Alfama",
+        "kind": "stay",
+        "locationType": "hotel",
+        "locationId": "hotel-9",
+        "location": {"lat": 38.7114, "lng": -9.1300},
+    },
+    "item:item-dinner": {
+        "id": "item-dinner",
+        "tripId": "trip-1",
+        "title": "Dinner",
+        "kind": "meal",
+        "startTime": "2025-06-02T20:00",
+        "locationType": "restaurant",
+        "locationId": "rest-1",
+    },
+    "restaurants:index": ["rest-1"],
+    "restaurant:rest-1": {"id": "rest-1", "name": "Taberna da Rua", "priceLevel": "$$"},
+    "events:index": ["event-1"],
+    "event:event-1": {"id": "event-1", "title": "Fado night", "city": "Lisbon"},
+    "rentals:index": ["rental-1"],
+    "rental:rental-1": {"id": "rental-1", "name": "Loft", "bedrooms": 2.0, "pricePerNight": "95"},
+    f"conversation:index:{APP_USER}": ["conv-1"],
+    "conversation:conv-1": {"id": "conv-1", "userId": APP_USER, "title": "Lisbon ideas"},
+    "messages:index:conv-1": ["msg-1", "msg-2"],
+    "message:msg-1": {
+        "id": "msg-1",
+        "conversationId": "conv-1",
+        "role": "user",
+        "content": "Where should we eat?",
+        "createdAt": "2025-05-20T18:00:00.000Z",
+    },
+    "message:msg-2": {
+        "id": "msg-2",
+        "conversationId": "conv-1",
+        "role": "model",
+        "content": "Try Taberna da Rua.",
+        "createdAt": "2025-05-20T18:00:02.500Z",
+    },
+    f"ai_runs:index:{APP_USER}": ["run-1"],
+    "ai_run:run-1": {
+        "id": "run-1",
+        "userId": APP_USER,
+        "agentName": "dining",
+        "inputTokens": 250,
+        "outputTokens": 180,
+        "durationMs": 850.7,
+        "status": "success",
+    },
+    f"suggestions:index:{APP_USER}": ["sug-1"],
+    "suggestion:sug-1": {
+        "id": "sug-1",
+        "userId": APP_USER,
+        "tripId": "trip-1",
+        "message": "Book the fado show early.",
+        "status": "pending",
+    },
+}

@@ -15,6 +15,7 @@ import orjson
 
 from gql.kv.base import Store, StoreError, TableProblem, blocking, open_and_inspect
 from gql.kv.check import Change, Kind, Report, repair, scan
+from gql.kv.mapping import AppMapping
 from gql.web.server import explain
 from gql.web.settings import Settings
 
@@ -92,11 +93,15 @@ def _progress(scanned: int) -> None:
     print(f"scanned {scanned:,} keys…", file=sys.stderr, flush=True)
 
 
-async def _run(store: Store, options: Options) -> tuple[Report, list[Change] | None]:
-    report = await scan(store, progress=_progress)
+async def _run(
+    store: Store, options: Options, mapping: AppMapping
+) -> tuple[Report, list[Change] | None]:
+    report = await scan(store, progress=_progress, mapping=mapping)
     if not options.repair:
         return report, None
-    changes = await repair(store, report, options.apply, delete_orphans_too=options.delete_orphans)
+    changes = await repair(
+        store, report, options.apply, delete_orphans_too=options.delete_orphans, mapping=mapping
+    )
     return report, changes
 
 
@@ -107,7 +112,7 @@ async def check_command(settings: Settings, options: Options) -> int:
         if problems := blocking(await open_and_inspect(store), allow_rls=settings.allow_rls):
             print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
             return 2
-        report, changes = await _run(store, options)
+        report, changes = await _run(store, options, settings.mapping())
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)
         return 2

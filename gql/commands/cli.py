@@ -25,6 +25,7 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
         "--store-url", help="sqlite:///path.db or postgresql://... (KVGRAPH_STORE_URL)"
     )
     parser.add_argument("--kv-table", help="KV table name (KVGRAPH_KV_TABLE, default kv_store)")
+    parser.add_argument("--mapping-file", help="the app's names, TOML (KVGRAPH_MAPPING_FILE)")
 
 
 def _positive(text: str) -> int:
@@ -74,6 +75,10 @@ def _check_options(args: argparse.Namespace, *, repair: bool) -> Options:
 
 
 def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    if args.shapes:
+        from gql.commands.shapes import shapes_command
+
+        return asyncio.run(shapes_command(settings, as_json=args.json))
     from gql.commands.check import check_command
 
     return asyncio.run(check_command(settings, _check_options(args, repair=False)))
@@ -192,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="report index/entity inconsistencies (exit 1 if any)")
     _store_flags(check)
     _report_flags(check)
+    check.add_argument(
+        "--shapes",
+        action="store_true",
+        help="describe field names, types and values per key pattern; propose a mapping",
+    )
     check.set_defaults(run=_cmd_check)
 
     repair = sub.add_parser("repair", help="fix what check reports (dry run unless --apply)")
@@ -260,6 +270,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     names = (
         "store_url",
         "kv_table",
+        "mapping_file",
         "host",
         "port",
         "workers",

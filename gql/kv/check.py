@@ -43,6 +43,7 @@ from gql.kv.entities import (
     share_key,
 )
 from gql.kv.indexes import Element, IndexValue
+from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.repo import atomic
 
 PROGRESS_EVERY = 10_000
@@ -126,9 +127,11 @@ class Report:
         }
 
 
-def valid_record(spec: EntitySpec, key: str, value: Any) -> m.Record | m.InvalidRecord:
+def valid_record(
+    spec: EntitySpec, key: str, value: Any, mapping: AppMapping = IDENTITY
+) -> m.Record | m.InvalidRecord:
     """The record stored at `key`, or why it is invalid (its key fields must match its key)."""
-    record = m.validate(spec.model, key, value)
+    record = m.validate(spec.model, key, value, mapping)
     if isinstance(record, m.InvalidRecord):
         return record
     parsed = k.parse(key)
@@ -148,9 +151,11 @@ def index_keys_of(spec: EntitySpec, key: str, record: m.Record) -> list[str] | m
         return m.InvalidRecord(key, f"cannot build its index keys: {exc}")
 
 
-def memberships(spec: EntitySpec, key: str, value: Any) -> list[str] | m.InvalidRecord:
+def memberships(
+    spec: EntitySpec, key: str, value: Any, mapping: AppMapping = IDENTITY
+) -> list[str] | m.InvalidRecord:
     """The index keys that should list the entity stored at `key`, or why it is invalid."""
-    record = valid_record(spec, key, value)
+    record = valid_record(spec, key, value, mapping)
     return record if isinstance(record, m.InvalidRecord) else index_keys_of(spec, key, record)
 
 
@@ -181,7 +186,8 @@ def related_keys(parsed: k.ParsedKey, id_: str) -> list[str]:
 class _Scan:
     """The state of one pass: ids per index, which entities exist and where they belong."""
 
-    def __init__(self) -> None:
+    def __init__(self, mapping: AppMapping = IDENTITY) -> None:
+        self.mapping = mapping
         self.report = Report()
         self.indexes: dict[str, tuple[k.ParsedKey, IndexValue]] = {}
         self.unreadable: set[str] = set()
@@ -216,7 +222,7 @@ class _Scan:
     def _entity(self, spec: EntitySpec, key: str, params: dict[str, str], value: Any) -> None:
         if spec.name in _TRACKED:
             self.present.add(key)
-        record = valid_record(spec, key, value)
+        record = valid_record(spec, key, value, self.mapping)
         found = record if isinstance(record, m.InvalidRecord) else index_keys_of(spec, key, record)
         if isinstance(found, m.InvalidRecord):
             self.invalid.add(key)
@@ -312,10 +318,15 @@ class _Scan:
 
 
 async def scan(
-    store: Store, progress: Callable[[int], None] | None = None, *, every: int = PROGRESS_EVERY
+    store: Store,
+    progress: Callable[[int], None] | None = None,
+    *,
+    every: int = PROGRESS_EVERY,
+    mapping: AppMapping = IDENTITY,
 ) -> Report:
-    """Read the whole table once and report every inconsistency found."""
-    state = _Scan()
+    """Read the whole table once and report every inconsistency found (records read
+    through `mapping`, the app's names)."""
+    state = _Scan(mapping)
     async for key, value in store.iter_prefix(""):
         state.add(key, value)
         if progress is not None and state.report.scanned % every == 0:
@@ -388,7 +399,13 @@ def index_fixes(report: Report) -> dict[str, IndexFix]:
     return fixes
 
 
-def verdict(index_key: str, parsed: k.ParsedKey, id_: str, values: dict[str, Any]) -> Verdict:
+def verdict(
+    index_key: str,
+    parsed: k.ParsedKey,
+    id_: str,
+    values: dict[str, Any],
+    mapping: AppMapping = IDENTITY,
+) -> Verdict:
     """Whether an index should list `id_`, judged on freshly read values of `related_keys`."""
     targets = target_keys(parsed.pattern, id_)
     spec = INDEX_TARGET.get(parsed.pattern.name)
@@ -401,7 +418,7 @@ def verdict(index_key: str, parsed: k.ParsedKey, id_: str, values: dict[str, Any
     value = values.get(targets[0])
     if value is None:
         return Verdict.DROP
-    found = memberships(spec, targets[0], value)
+    found = memberships(spec, targets[0], value, mapping)
     if isinstance(found, m.InvalidRecord):
         return Verdict.LEAVE
     if index_key in found:
@@ -437,7 +454,9 @@ def rebuild(
     return current.only(kept), changes
 
 
-async def fix_index(store: Store, index_key: str, fix: IndexFix) -> list[Change]:
+async def fix_index(
+    store: Store, index_key: str, fix: IndexFix, mapping: AppMapping = IDENTITY
+) -> list[Change]:
     """Apply one index's fix in a transaction that re-reads the index and its entities.
 
     An index whose parent is missing (a deleted trip's `items:index:`) is never written, so
@@ -459,7 +478,7 @@ async def fix_index(store: Store, index_key: str, fix: IndexFix) -> list[Change]
         fresh = dict(zip(related, values, strict=True))
         if current.unreadable is not None:
             return [Change(index_key, "leave", detail=f"no longer readable: {current.unreadable}")]
-        verdicts = {i: verdict(index_key, parsed, i, fresh) for i in candidates}
+        verdicts = {i: verdict(index_key, parsed, i, fresh, mapping) for i in candidates}
         kept, changes = rebuild(index_key, current, fix.unlisted, verdicts)
         if kept != current:
             await tx.set(index_key, kept.stored())
@@ -476,7 +495,7 @@ def orphans_by_parent(report: Report) -> dict[str, list[str]]:
     return dict(grouped)
 
 
-def still_child_of(key: str, value: Any, parent: str) -> bool:
+def still_child_of(key: str, value: Any, parent: str, mapping: AppMapping = IDENTITY) -> bool:
     """Whether the stored value at `key` still belongs to `parent` (read again)."""
     parsed = k.parse(key)
     if parsed is None or value is None:
@@ -484,13 +503,15 @@ def still_child_of(key: str, value: Any, parent: str) -> bool:
     if parsed.role is not k.Role.ENTITY:
         return key_parent(parsed) == parent
     spec = SPECS[parsed.pattern.name]
-    record = valid_record(spec, key, value)
+    record = valid_record(spec, key, value, mapping)
     if spec.parent is None or isinstance(record, m.InvalidRecord):
         return False
     return spec.parent.key_for(record, parsed.params) == parent
 
 
-async def delete_orphans(store: Store, parent: str, children: list[str]) -> list[Change]:
+async def delete_orphans(
+    store: Store, parent: str, children: list[str], mapping: AppMapping = IDENTITY
+) -> list[Change]:
     """Delete the children of a missing parent in a transaction that re-reads them all.
 
     The parent is read (and locked) first, as a create of a child does: a parent created
@@ -503,7 +524,11 @@ async def delete_orphans(store: Store, parent: str, children: list[str]) -> list
                 Change(c, "leave", detail=f"its parent {parent} exists again") for c in children
             ]
         values = await tx.get_many(children)
-        doomed = [c for c, v in zip(children, values, strict=True) if still_child_of(c, v, parent)]
+        doomed = [
+            c
+            for c, v in zip(children, values, strict=True)
+            if still_child_of(c, v, parent, mapping)
+        ]
         await tx.delete_many(doomed)
         return [
             Change(c, "delete orphan", detail=f"its parent {parent} is missing") for c in doomed
@@ -527,17 +552,25 @@ def left_alone(report: Report, delete: bool) -> list[Change]:
 
 
 async def repair(
-    store: Store, report: Report, apply: bool, *, delete_orphans_too: bool = False
+    store: Store,
+    report: Report,
+    apply: bool,
+    *,
+    delete_orphans_too: bool = False,
+    mapping: AppMapping = IDENTITY,
 ) -> list[Change]:
     """Plan (or, with apply, write) the fixes for a report; orphans are deleted only when
     `delete_orphans_too`. Returns the changes, then the findings left alone."""
     changes: list[Change] = []
     for index_key, fix in index_fixes(report).items():
-        changes += await fix_index(store, index_key, fix) if apply else fix.plan(index_key)
+        if apply:
+            changes += await fix_index(store, index_key, fix, mapping)
+        else:
+            changes += fix.plan(index_key)
     if delete_orphans_too:
         for parent, children in sorted(orphans_by_parent(report).items()):
             if apply:
-                changes += await delete_orphans(store, parent, children)
+                changes += await delete_orphans(store, parent, children, mapping)
             else:
                 detail = f"its parent {parent} is missing"
                 changes += [Change(c, "delete orphan", detail=detail) for c in children]

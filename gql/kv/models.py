@@ -1,44 +1,234 @@
 """Record models (pydantic v2) for every entity of the seed document.
 
-camelCase on the wire, snake_case in Python. Unknown fields are kept (`extra="allow"`), so a
-record another app wrote survives a read-modify-write. Only ids, the owner/parent id and a
-record's `title`/`name`/`content` are required: real tables are sparse.
+Records are read the way apps really write them, because kvgraph serves tables it did not
+write. camelCase on the wire, snake_case in Python. Unknown fields are kept (`extra="allow"`),
+so a record survives a read-modify-write. Enum-like fields take any string (the values kvgraph
+knows are declared here, once: `ITEM_KINDS`, ...). Numbers, dates and times are read leniently
+(`Count`, `PriceLevel`, `Date`, `DateTime` below). Other common names for a field are read
+through `SYNONYMS`, and a team's own names through a mapping (`gql/kv/mapping.py`). An
+optional field whose value cannot be read at all is left empty and named in
+`record.dropped_fields` rather than hiding the record: only a missing or unreadable id,
+owner/parent id or `title`/`name`/`content` makes a record invalid.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Annotated, Any, Literal
+import math
+import types
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
+SKIP_SYNONYMS = "kvgraph.skip_synonyms"  # validation context: fields not to fill from synonyms
+_NOTHING_DROPPED: Mapping[str, str] = MappingProxyType({})
+DROPPED = "dropped"  # where a record keeps the names of the fields it could not read
 
-Role = Literal["user", "assistant", "system", "tool"]
-SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
+# ---------------------------------------------------------------- enum-like fields
+# The values kvgraph knows. A stored value outside them is kept as is (the GraphQL layer
+# shows it as OTHER with the raw value); a mapping file can name app values for them.
 ItemKind = Literal["activity", "meal", "stay", "transport"]
 LocationType = Literal["event", "restaurant", "rental"]
+Role = Literal["user", "assistant", "system", "tool"]
+SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
 CollaboratorRole = Literal["viewer", "editor"]
+ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
+LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
+MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
+SUGGESTION_STATUSES: tuple[str, ...] = get_args(SuggestionStatus)
+COLLABORATOR_ROLES: tuple[str, ...] = get_args(CollaboratorRole)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def _any_text(value: Any) -> str:
+    """An enum-like field's value: any string is kept as written (a number as text)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError("expected a string")
 
 
-# Apps write times with and without an offset; a time without one is taken as UTC.
-UTCDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
+# Marks an enum-like field, `Annotated[ItemKind, Open]`: its Literal names the values kvgraph
+# knows (and the GraphQL enum that shows them), yet any string reads, kept as written.
+Open = PlainValidator(_any_text)
+
+
+# ---------------------------------------------------------------- lenient scalars
+def _number(value: Any) -> float | None:
+    """A finite number from a JSON number or numeric string; None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _whole(value: Any, handler: ValidatorFunctionWrapHandler) -> int:
+    """An int; a number with a fraction (850.7, "2.5") is rounded half up."""
+    try:
+        result: int = handler(value)
+    except ValidationError:
+        number = _number(value)
+        if number is None:
+            raise
+        return math.floor(number + 0.5)
+    return result
+
+
+PRICE_SIGNS = frozenset("$€£¥₹")
+# Google Places (new API) price levels, as apps copy them.
+PRICE_NAMES = {
+    "PRICE_LEVEL_FREE": 0,
+    "PRICE_LEVEL_INEXPENSIVE": 1,
+    "PRICE_LEVEL_MODERATE": 2,
+    "PRICE_LEVEL_EXPENSIVE": 3,
+    "PRICE_LEVEL_VERY_EXPENSIVE": 4,
+}
+
+
+def _price_level(value: Any) -> Any:
+    """`"$$"` (or `€€`, ...) counts its signs; Google's `PRICE_LEVEL_*` names their level."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text and len(set(text)) == 1 and text[0] in PRICE_SIGNS:
+            return len(text)
+        return PRICE_NAMES.get(text.upper(), value)
+    return value
+
+
+_DATETIME: TypeAdapter[dt.datetime] = TypeAdapter(dt.datetime)
+
+
+def _calendar_date(value: Any) -> Any:
+    """A date-time where a date is expected gives the date it names in its own offset.
+
+    `"2025-06-05T22:00:00.000Z"` is 2025-06-05 (the date as written, what `value[:10]`
+    gives, never shifted by the server's zone); epoch numbers are read as UTC.
+    """
+    timed_text = isinstance(value, str) and len(value) > 10 and value[10] in "Tt "
+    epoch = not isinstance(value, str) and _number(value) is not None
+    if not (timed_text or epoch):
+        return value
+    try:
+        return _DATETIME.validate_python(value).date()
+    except ValidationError:
+        return value  # fails as a date, and is reported as unreadable
+
+
+# Whole numbers: 2.0, "3" and 850.7 (rounded half up: 851) all read.
+Count = Annotated[int, WrapValidator(_whole)]
+# A price level 0-4: a number, `"$$"` (counts the signs) or `PRICE_LEVEL_MODERATE`.
+PriceLevel = Annotated[Count, BeforeValidator(_price_level)]
+# A calendar date: `2025-06-05`, or a date-time / epoch number (see `_calendar_date`).
+Date = Annotated[dt.date, BeforeValidator(_calendar_date)]
+# A date-time as given: an offset stays (`+02:00` is not converted to UTC), a time without
+# one stays a local wall-clock time (naive), microseconds are kept, epoch ms/s read as UTC.
+DateTime = dt.datetime
+
+
+def is_local(value: dt.datetime) -> bool:
+    """Whether a date-time is a local wall-clock time (stored without an offset)."""
+    return value.utcoffset() is None
+
+
+def earlier(a: dt.datetime, b: dt.datetime) -> bool:
+    """Whether `a` is before `b`.
+
+    Two times with offsets compare as instants, two local times by their wall clocks; a
+    local time and one with an offset compare by their wall-clock readings (the offset is
+    ignored), since a local time is usually the time at the place the other one names.
+    """
+    if is_local(a) != is_local(b):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    return a < b
+
+
+# ---------------------------------------------------------------- records
+class Translation(Protocol):
+    """A team's names for fields and enum values (`gql/kv/mapping.py`), applied on read."""
+
+    def incoming(self, model: type[Record], value: dict[str, Any]) -> dict[str, Any]:
+        """The stored object with the app's names and values turned into kvgraph's."""
+        ...
+
+    def __hash__(self) -> int:
+        """Mappings key the validation cache."""
+        ...
+
+
+def _lookup(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path (`location.lat`) of a JSON object, or None."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
 
 
 class Record(BaseModel):
     """Base of every stored record."""
 
     # Frozen: a validated record may be shared by every request that reads the same bytes.
+    # Numbers are read as text where text is expected (numeric ids, titles).
     model_config = ConfigDict(
-        extra="allow", populate_by_name=True, alias_generator=to_camel, frozen=True
+        extra="allow",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        frozen=True,
+        coerce_numbers_to_str=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_synonyms(cls, data: Any, info: ValidationInfo) -> Any:
+        """Fill a field kvgraph's name leaves empty from its first present synonym."""
+        names, table = synonyms(cls)
+        if not isinstance(data, dict) or names.isdisjoint(data):
+            return data
+        skip = (info.context or {}).get(SKIP_SYNONYMS, ())
+        filled: dict[str, Any] | None = None
+        for name, python_name, others in table:
+            if name in skip or data.get(name) is not None or data.get(python_name) is not None:
+                continue
+            for other in others:
+                value = _lookup(data, other)
+                if value is not None:
+                    filled = dict(data) if filled is None else filled
+                    filled[name] = value
+                    break
+        return data if filled is None else filled
+
+    @property
+    def dropped_fields(self) -> Mapping[str, str]:
+        """Optional fields whose stored value could not be read: camelCase name -> why."""
+        # Kept beside the fields, not as a declared private attribute: those cost every
+        # validation a per-instance initialisation, and only records with dropped fields
+        # carry one.
+        private = self.__pydantic_private__
+        return private[DROPPED] if private else _NOTHING_DROPPED
 
     def to_json(self) -> dict[str, Any]:
         """Return the camelCase JSON object to store (unset fields stay absent)."""
@@ -50,8 +240,8 @@ class Profile(Record):
     email: str | None = None
     display_name: str | None = None
     avatar_url: str | None = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Preferences(Record):
@@ -62,7 +252,7 @@ class Preferences(Record):
     travel_style: str | None = None
     interests: list[str] | None = None
     notifications: dict[str, Any] | None = None
-    updated_at: UTCDateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Trip(Record):
@@ -70,28 +260,38 @@ class Trip(Record):
     user_id: str
     title: str
     destination: str | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: Date | None = None
+    end_date: Date | None = None
     currency: str | None = None
     status: str | None = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Item(Record):
     id: str
     trip_id: str
     title: str
-    kind: ItemKind | None = None
-    start_time: UTCDateTime | None = None
-    end_time: UTCDateTime | None = None
+    kind: Annotated[ItemKind, Open] | None = None
+    start_time: DateTime | None = None
+    end_time: DateTime | None = None
     cost: float | None = None
     currency: str | None = None
     notes: str | None = None
-    location_type: LocationType | None = None
+    location_type: Annotated[LocationType, Open] | None = None
     location_id: str | None = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        """The item's own (latitude, longitude), e.g. from an embedded `location: {lat, lng}`.
+
+        Read from the fields kvgraph keeps but does not declare (so they stay out of the
+        GraphQL types until someone exposes them); None unless both are numbers.
+        """
+        extra = self.model_extra or {}
+        return _pair(_first_number(extra, _ITEM_LAT), _first_number(extra, _ITEM_LNG))
 
 
 class Place(Record):
@@ -103,16 +303,21 @@ class Place(Record):
     latitude: float | None = None
     longitude: float | None = None
     rating: float | None = None
-    price_level: int | None = None
+    price_level: PriceLevel | None = None
     image_url: str | None = None
     tags: list[str] | None = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        """(latitude, longitude) when both are known."""
+        return _pair(self.latitude, self.longitude)
 
 
 class Event(Place):
-    starts_at: UTCDateTime | None = None
-    ends_at: UTCDateTime | None = None
+    starts_at: DateTime | None = None
+    ends_at: DateTime | None = None
 
 
 class Restaurant(Place):
@@ -122,7 +327,7 @@ class Restaurant(Place):
 
 class Rental(Place):
     price_per_night: float | None = None
-    bedrooms: int | None = None
+    bedrooms: Count | None = None
 
 
 class Conversation(Record):
@@ -130,16 +335,16 @@ class Conversation(Record):
     user_id: str
     title: str | None = None
     agent_type: str | None = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Message(Record):
     id: str
     conversation_id: str
-    role: Role = "user"
+    role: Annotated[Role, Open] = "user"
     content: str
-    timestamp: UTCDateTime | None = None
+    timestamp: DateTime | None = None
 
 
 class AIContext(Record):
@@ -147,18 +352,18 @@ class AIContext(Record):
     entities: Any = None
     preferences: Any = None
     session: Any = None
-    updated_at: UTCDateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class AIRun(Record):
     id: str
     user_id: str
     agent_name: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    duration_ms: int | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    duration_ms: float | None = None  # a measurement: 850.7 ms keeps its fraction
     status: str | None = None
-    created_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
 
 
 class Suggestion(Record):
@@ -168,12 +373,12 @@ class Suggestion(Record):
     title: str | None = None
     content: str
     confidence: float | None = None
-    status: SuggestionStatus = "active"
-    shown_at: UTCDateTime | None = None
-    expires_at: UTCDateTime | None = None
+    status: Annotated[SuggestionStatus, Open] = "active"
+    shown_at: DateTime | None = None
+    expires_at: DateTime | None = None
     action: Any = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Conflict(Record):
@@ -183,8 +388,8 @@ class Conflict(Record):
     description: str | None = None
     item_ids: list[str] | None = None
     status: str | None = None
-    detected_at: UTCDateTime | None = None
-    resolved_at: UTCDateTime | None = None
+    detected_at: DateTime | None = None
+    resolved_at: DateTime | None = None
     resolution: str | None = None
 
 
@@ -199,7 +404,7 @@ class BudgetAlert(Record):
     type: str | None = None
     message: str | None = None
     threshold: float | None = None
-    at: UTCDateTime | None = None
+    at: DateTime | None = None
 
 
 class Workflow(Record):
@@ -208,8 +413,8 @@ class Workflow(Record):
     current_step: str | None = None
     status: str | None = None
     data: Any = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Collection(Record):
@@ -218,15 +423,15 @@ class Collection(Record):
     name: str
     description: str | None = None
     place_ids: list[str] | None = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class Collaborator(Record):
     trip_id: str
     user_id: str
-    role: CollaboratorRole = "viewer"
-    invited_at: UTCDateTime | None = None
+    role: Annotated[CollaboratorRole, Open] = "viewer"
+    invited_at: DateTime | None = None
 
 
 class Job(Record):
@@ -235,8 +440,8 @@ class Job(Record):
     status: str | None = None
     payload: Any = None
     result: Any = None
-    created_at: UTCDateTime | None = None
-    updated_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class AutomationRule(Record):
@@ -246,7 +451,7 @@ class AutomationRule(Record):
     trigger: Any = None
     action: Any = None
     enabled: bool | None = None
-    created_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
 
 
 class AutomationLog(Record):
@@ -259,7 +464,7 @@ class WebSource(Record):
     url: str | None = None
     title: str | None = None
     content: str | None = None
-    fetched_at: UTCDateTime | None = None
+    fetched_at: DateTime | None = None
 
 
 class ApiKey(Record):
@@ -267,7 +472,97 @@ class ApiKey(Record):
     provider: str | None = None
     hint: str | None = None
     ciphertext: str | None = None
-    created_at: UTCDateTime | None = None
+    created_at: DateTime | None = None
+
+
+def _first_number(data: Mapping[str, Any], paths: tuple[str, ...]) -> float | None:
+    """The first number found at one of these (dotted) paths."""
+    for path in paths:
+        number = _number(_lookup(data, path))
+        if number is not None:
+            return number
+    return None
+
+
+def _pair(lat: float | None, lng: float | None) -> tuple[float, float] | None:
+    return None if lat is None or lng is None else (lat, lng)
+
+
+# ---------------------------------------------------------------- other names for fields
+_LAT = ("lat", "location.lat", "location.latitude", "coordinates.lat", "coordinates.latitude")
+_LNG = (
+    "lng",
+    "lon",
+    "location.lng",
+    "location.lon",
+    "location.longitude",
+    "coordinates.lng",
+    "coordinates.lon",
+    "coordinates.longitude",
+)
+_ITEM_LAT, _ITEM_LNG = ("latitude", *_LAT), ("longitude", *_LNG)
+# Stored names read by a model property rather than a field (kept out of the GraphQL types
+# until someone exposes them): model -> property -> the names it reads (dotted: embedded).
+PROPERTIES: dict[type[Record], dict[str, tuple[str, ...]]] = {
+    Item: {"coordinates": _ITEM_LAT + _ITEM_LNG},
+}
+# Built-in synonyms, the one place for them: model -> kvgraph's (camelCase) name -> other
+# names apps use for it, tried in order when kvgraph's own name is absent or null (a dotted
+# name reads inside an embedded object). Subclasses inherit them (events read `title` too).
+# Writes go to kvgraph's name, or to the synonym an existing record already uses.
+SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
+    Profile: {"displayName": ("name", "fullName", "username"), "avatarUrl": ("avatar",)},
+    Trip: {"title": ("name",)},
+    Item: {"title": ("name",)},
+    Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},
+    Event: {"startsAt": ("startTime", "startDate", "date"), "endsAt": ("endTime", "endDate")},
+    Message: {"timestamp": ("createdAt",), "content": ("text",)},
+    Suggestion: {"content": ("message", "text", "body")},
+    Collection: {"name": ("title",)},
+}
+
+
+@functools.cache
+def synonyms(
+    model: type[Record],
+) -> tuple[frozenset[str], tuple[tuple[str, str, tuple[str, ...]], ...]]:
+    """A model's built-in synonyms: every top-level name they read (a quick test whether a
+    record uses any), and for each field (camelCase name, Python name, other names)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for cls in reversed(model.__mro__):
+        table.update(SYNONYMS.get(cls, {}))
+    python = {info.alias or name: name for name, info in model.model_fields.items()}
+    entries = tuple((name, python[name], others) for name, others in table.items())
+    return frozenset(o.split(".", 1)[0] for others in table.values() for o in others), entries
+
+
+def _known_values(annotation: Any) -> tuple[str, ...]:
+    """The values of the Literal inside an annotation (`Annotated[Role, Open] | None`)."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    if get_origin(annotation) in (Annotated, Union, types.UnionType):
+        for inner in get_args(annotation):
+            if found := _known_values(inner):
+                return found
+    return ()
+
+
+@functools.cache
+def enum_fields(model: type[Record]) -> dict[str, tuple[str, ...]]:
+    """The enum-like fields of a model: camelCase name -> the values kvgraph knows."""
+    found = {
+        info.alias or name: _known_values(info.annotation)
+        for name, info in model.model_fields.items()
+    }
+    return {name: values for name, values in found.items() if values}
+
+
+@functools.cache
+def field_names(model: type[Record]) -> dict[str, str]:
+    """Every name a field is stored under (camelCase and Python) -> its Python name."""
+    names = {name: name for name in model.model_fields}
+    names.update({info.alias: name for name, info in model.model_fields.items() if info.alias})
+    return names
 
 
 class InvalidRecord:
@@ -302,36 +597,65 @@ def describe(error: ValidationError) -> str:
 
 
 @functools.lru_cache(maxsize=PARSED_CACHE)
-def _parse(model: type[Record], raw: str | bytes) -> Record | str:
+def _parse(model: type[Record], raw: str | bytes, mapping: Translation | None) -> Record | str:
     """Decode and validate stored JSON text; a string is the reason it is invalid."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return "not valid JSON"
-    return _checked(model, value)
+    return _checked(model, value, mapping)
 
 
-def _checked(model: type[Record], value: Any) -> Record | str:
+def _checked(model: type[Record], value: Any, mapping: Translation | None) -> Record | str:
     """Validate decoded JSON as `model`; a string is the reason it is invalid."""
     if not isinstance(value, dict):
         return f"expected a JSON object, found {type(value).__name__}"
+    if mapping is not None:
+        value = mapping.incoming(model, value)
     try:
         return model.model_validate(value)
     except ValidationError as exc:
+        return _without_unreadable(model, value, exc)
+
+
+def _without_unreadable(
+    model: type[Record], value: dict[str, Any], error: ValidationError
+) -> Record | str:
+    """Validate again without the optional fields that failed; why not, if a required one did."""
+    names = field_names(model)
+    dropped: dict[str, str] = {}
+    for err in error.errors():
+        name = names.get(str(err["loc"][0])) if err["loc"] else None
+        if name is None or model.model_fields[name].is_required():
+            return describe(error)
+        dropped.setdefault(model.model_fields[name].alias or name, err["msg"])
+    gone = {
+        n for n, python in names.items() if (model.model_fields[python].alias or python) in dropped
+    }
+    kept = {key: v for key, v in value.items() if key not in gone}
+    try:
+        record = model.model_validate(kept, context={SKIP_SYNONYMS: frozenset(dropped)})
+    except ValidationError as exc:
         return describe(exc)
+    object.__setattr__(record, "__pydantic_private__", {DROPPED: MappingProxyType(dropped)})
+    return record
 
 
-def validate_raw(model: type[Record], key: str, raw: str | bytes) -> Record | InvalidRecord:
+def validate_raw(
+    model: type[Record], key: str, raw: str | bytes, mapping: Translation | None = None
+) -> Record | InvalidRecord:
     """Validate a stored value given as JSON text, reusing the result for identical text.
 
-    Equal bytes always give an equal (immutable) record, so a record unchanged since an
-    earlier request is neither decoded nor validated again.
+    Equal bytes (read through the same mapping) always give an equal (immutable) record, so
+    a record unchanged since an earlier request is neither decoded nor validated again.
     """
-    result = _parse(model, raw)
+    result = _parse(model, raw, mapping)
     return InvalidRecord(key, result) if isinstance(result, str) else result
 
 
-def validate(model: type[Record], key: str, value: Any) -> Record | InvalidRecord:
+def validate(
+    model: type[Record], key: str, value: Any, mapping: Translation | None = None
+) -> Record | InvalidRecord:
     """Validate a stored value as `model`; an invalid value comes back as InvalidRecord."""
-    result = _checked(model, value)
+    result = _checked(model, value, mapping)
     return InvalidRecord(key, result) if isinstance(result, str) else result

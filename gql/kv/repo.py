@@ -28,10 +28,12 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import ConflictError, Store, Transaction
 from gql.kv.entities import SPECS, EntitySpec
+from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.text import text_problem
 
 T = TypeVar("T")
 RETRIES = 8
+EPOCH_MS_FROM = 20_000_000_000  # a larger epoch number is milliseconds (pydantic's rule too)
 
 
 class RepoError(Exception):
@@ -71,7 +73,24 @@ class UnreadableIndex(RepoError):
 
 def now() -> str:
     """The current UTC time as ISO-8601 with milliseconds and `Z`, as the seed writes it."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(dt.datetime.now(dt.UTC))
+
+
+def iso_utc(at: dt.datetime) -> str:
+    """An aware time as UTC ISO-8601 with milliseconds and `Z`."""
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stamp_like(previous: Any, at: dt.datetime) -> str | int:
+    """`at` (aware) in the format of the stamp a record already has, so the app can still
+    compare it: an epoch number stays one (ms or s, as before), a numeric string stays a
+    numeric string; anything else, or no stamp yet, is ISO-8601 UTC with `Z`."""
+    ms, s = round(at.timestamp() * 1000), int(at.timestamp())
+    if isinstance(previous, int | float) and not isinstance(previous, bool):
+        return ms if abs(previous) > EPOCH_MS_FROM else s
+    if isinstance(previous, str) and previous.isdigit():
+        return str(ms if int(previous) > EPOCH_MS_FROM else s)
+    return iso_utc(at)
 
 
 def new_id() -> str:
@@ -123,8 +142,8 @@ async def require_parent(
     raise NotFound(f"{spec.parent.pattern.name} not found", to_camel(spec.parent.field))
 
 
-def _validated(spec: EntitySpec, key: str, value: Any) -> m.Record:
-    record = m.validate(spec.model, key, value)
+def _validated(spec: EntitySpec, key: str, value: Any, mapping: AppMapping) -> m.Record:
+    record = m.validate(spec.model, key, value, mapping)
     if isinstance(record, m.InvalidRecord):
         raise InvalidData(f"invalid {spec.name}: {record.message}")
     return record
@@ -140,21 +159,32 @@ def _key_changed(spec: EntitySpec, record: m.Record, key_args: Sequence[str]) ->
     return any(getattr(record, name, None) not in (None, arg) for name, arg in pairs)
 
 
-def _stamp(spec: EntitySpec, data: dict[str, Any], *, created: bool) -> None:
-    fields = spec.model.model_fields
-    stamp = now()
-    if created and "created_at" in fields:
-        data.setdefault("createdAt", stamp)
-    if "updated_at" in fields:
-        data["updatedAt"] = stamp
+def _stamp(
+    spec: EntitySpec,
+    mapping: AppMapping,
+    data: dict[str, Any],
+    stored: Mapping[str, Any] | None = None,
+) -> None:
+    """Set kvgraph's own `createdAt` (a new record) and `updatedAt` in `data`, under the
+    app's names for them and in the format `stored` already uses (see `stamp_like`)."""
+    model, at = spec.model, dt.datetime.now(dt.UTC)
+    created = mapping.write_name(model, "createdAt", stored)
+    if stored is None and "created_at" in model.model_fields:
+        data.setdefault(created, iso_utc(at))
+    if "updated_at" in model.model_fields:
+        old = stored or {}
+        previous = old.get(mapping.write_name(model, "updatedAt", stored), old.get(created))
+        data[mapping.write_name(model, "updatedAt", stored)] = stamp_like(previous, at)
 
 
 class _NewRecord:
     """A record about to be created: validated, with its key and the indexes to list it in."""
 
-    def __init__(self, spec: EntitySpec, raw: dict[str, Any], position: int | None) -> None:
-        self.spec, self.raw, self.position = spec, raw, position
-        self.record = _validated(spec, "(new)", raw)
+    def __init__(
+        self, spec: EntitySpec, raw: dict[str, Any], position: int | None, mapping: AppMapping
+    ) -> None:
+        self.spec, self.raw, self.position, self.mapping = spec, raw, position, mapping
+        self.record = _validated(spec, "(new)", raw, mapping)
         try:
             self.key = spec.key_for(self.record)
             self.index_keys = spec.index_keys(self.record)
@@ -162,14 +192,22 @@ class _NewRecord:
             raise InvalidData(str(exc), spec.key_fields[0] if spec.key_fields else None) from None
 
     @classmethod
-    def prepare(cls, spec: EntitySpec, data: Mapping[str, Any], position: int | None) -> _NewRecord:
-        """Fill in the id (absent or explicit null) and timestamps, then validate."""
+    def prepare(
+        cls,
+        spec: EntitySpec,
+        data: Mapping[str, Any],
+        position: int | None,
+        mapping: AppMapping = IDENTITY,
+    ) -> _NewRecord:
+        """Fill in the id (absent or explicit null) and timestamps, write the app's names,
+        then validate."""
         check_text(data)
         raw = dict(data)
         if spec.key_fields == ("id",) and raw.get("id") is None:
             raw["id"] = new_id()
-        _stamp(spec, raw, created=True)
-        return cls(spec, raw, position)
+        raw = mapping.outgoing(spec.model, raw)
+        _stamp(spec, mapping, raw)
+        return cls(spec, raw, position, mapping)
 
     async def apply(self, tx: Transaction, write: dict[str, Any]) -> m.Record:
         """Add this record and its index entries to `write` (an existing id: only indexes)."""
@@ -178,7 +216,7 @@ class _NewRecord:
         stored, *values = await tx.get_many([key, *index_keys])
         result = self.record
         if stored is not None:
-            result = _validated(spec, key, stored)
+            result = _validated(spec, key, stored, self.mapping)
             if spec.index_keys(result) != index_keys:
                 raise IdTaken(f"{spec.name} id already in use", "id")
         else:
@@ -192,16 +230,16 @@ class _NewRecord:
 
 
 class Repository:
-    """Writes records of any registered entity through one store."""
+    """Writes records of any registered entity through one store, in the app's names."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, mapping: AppMapping = IDENTITY) -> None:
+        self.store, self.mapping = store, mapping
 
     async def get(self, spec: EntitySpec, *key_args: str) -> m.Record | m.InvalidRecord | None:
         """Read and validate one record; None when missing."""
         key = spec.pattern.key(*key_args)
         value = await self.store.get(key)
-        return None if value is None else m.validate(spec.model, key, value)
+        return None if value is None else m.validate(spec.model, key, value, self.mapping)
 
     async def create(
         self, spec: EntitySpec, data: Mapping[str, Any], *, position: int | None = None
@@ -224,15 +262,19 @@ class Repository:
         `touch` names existing records (spec, id) whose `updatedAt` the same transaction sets,
         e.g. the conversation a new message belongs to; a missing one is NotFound.
         """
-        news = [_NewRecord.prepare(spec, data, position) for spec, data, position in entries]
-        touched = [spec.pattern.key(id_) for spec, id_ in touch]
+        news = [
+            _NewRecord.prepare(spec, data, position, self.mapping)
+            for spec, data, position in entries
+        ]
+        touched = [(spec, spec.pattern.key(id_)) for spec, id_ in touch]
 
         async def work(tx: Transaction) -> list[m.Record]:
             write: dict[str, Any] = {}
-            for key, stored in zip(touched, await tx.get_many(touched), strict=True):
+            keys = [key for _, key in touched]
+            for (spec, key), stored in zip(touched, await tx.get_many(keys), strict=True):
                 if not isinstance(stored, dict):
-                    raise NotFound(f"{key.partition(':')[0]} not found", "id")
-                write[key] = {**stored, "updatedAt": now()}
+                    raise NotFound(f"{spec.name} not found", "id")
+                write[key] = self._touched(spec, stored)
             created = [await new.apply(tx, write) for new in news]
             await tx.set_many(write)
             return created
@@ -259,10 +301,9 @@ class Repository:
             stored = await tx.get(key)
             if stored is None:
                 raise NotFound(f"{spec.name} not found", "id")
-            before = _validated(spec, key, stored)
-            merged = {**stored, **patch}
-            _stamp(spec, merged, created=False)
-            after = _validated(spec, key, merged)
+            before = _validated(spec, key, stored, self.mapping)
+            merged = self._merged(spec, stored, patch)
+            after = _validated(spec, key, merged, self.mapping)
             if _key_changed(spec, after, key_args):
                 raise InvalidData(f"the key fields of a {spec.name} cannot change")
             if check is not None:
@@ -275,6 +316,20 @@ class Repository:
             return after
 
         return await atomic(self.store, work)
+
+    def _merged(
+        self, spec: EntitySpec, stored: dict[str, Any], patch: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """`stored` with kvgraph-named `patch` merged in under the names the record uses."""
+        merged = {**stored, **self.mapping.outgoing(spec.model, patch, stored)}
+        _stamp(spec, self.mapping, merged, stored)
+        return merged
+
+    def _touched(self, spec: EntitySpec, stored: dict[str, Any]) -> dict[str, Any]:
+        """`stored` with a new `updatedAt` (its name and format kept)."""
+        touched = dict(stored)
+        _stamp(spec, self.mapping, touched, stored)
+        return touched
 
     async def _reindex(
         self,
@@ -306,7 +361,7 @@ class Repository:
             stored = await tx.get(key)
             if stored is None:
                 raise NotFound(f"{spec.name} not found", "id")
-            record = m.validate(spec.model, key, stored)
+            record = m.validate(spec.model, key, stored, self.mapping)
             doomed = [key]
             if isinstance(record, m.Record):
                 await self._unlist(tx, spec, record)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gql.kv import Store, open_store
 from gql.kv.base import quote_table
+from gql.kv.mapping import IDENTITY, AppMapping, load_mapping
 from gql.schema.limits import Limits
 from gql.web.persisted import Mode, load_manifest
 
@@ -21,6 +25,9 @@ class Settings(BaseSettings):
 
     store_url: str = Field(DEFAULT_STORE_URL, description="sqlite:///path.db or postgresql://...")
     kv_table: str = Field("kv_store", description="the KV table, e.g. kv_store_fd8c4bf7")
+    mapping_file: Path | None = Field(
+        None, description="TOML file with the app's names for fields and enum values"
+    )
     pg_statement_cache: bool = Field(
         True, description="false behind a transaction-mode pooler (Supabase port 6543)"
     )
@@ -68,6 +75,7 @@ class Settings(BaseSettings):
         8_000_000, ge=0, description="APQ cache bound (total characters of cached documents)"
     )
     _registry: dict[str, str] = PrivateAttr(default_factory=dict)
+    _mapping: AppMapping = PrivateAttr(default_factory=lambda: IDENTITY)
 
     @field_validator("kv_table")
     @classmethod
@@ -108,6 +116,21 @@ class Settings(BaseSettings):
     def persisted_registry(self) -> dict[str, str]:
         """The registered documents by SHA-256 (read once, at validation)."""
         return self._registry
+
+    @field_validator("mapping_file")
+    @classmethod
+    def _mapping_is_usable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_mapping(value)  # every problem of the file, at start-up
+        return value
+
+    def model_post_init(self, context: Any) -> None:
+        if self.mapping_file is not None:
+            self._mapping = load_mapping(self.mapping_file)
+
+    def mapping(self) -> AppMapping:
+        """The app's names for fields and enum values (identity without a mapping file)."""
+        return self._mapping
 
     def make_store(self) -> Store:
         """An unopened store for these settings."""

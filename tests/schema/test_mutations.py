@@ -392,8 +392,12 @@ async def test_add_item_stores_fields_in_seed_conventions(gw: Gateway, store: St
     assert item["trip"] == {"id": tid}
     stored = await store.get(k.ITEM.key(item["id"]))
     assert stored["kind"] == "activity"
-    assert stored["startTime"] == "2026-05-01T08:00:00.000Z"
-    assert stored["endTime"] == "2026-05-01T10:30:00.000Z"
+    assert stored["startTime"] == "2026-05-01T10:00:00.000+02:00"  # as given, offset kept
+    assert stored["endTime"] == "2026-05-01T12:30:00.000+02:00"
+    assert (item["startTime"], item["endTime"]) == (
+        "2026-05-01T10:00:00+02:00",
+        "2026-05-01T12:30:00+02:00",
+    )
     assert stored["cost"] == 0
     priced = await item_for(gw, tid, "Dinner", cost=42.5, currency="usd")
     assert priced["cost"] == {"amount": 42.5, "currency": "USD"}
@@ -467,7 +471,7 @@ async def test_add_item_reports_every_problem(gw: Gateway, store: Store) -> None
 
 
 async def test_add_item_mixed_naive_and_aware_times(gw: Gateway, store: Store) -> None:
-    """A naive startTime (taken as UTC) with an aware endTime must not crash the request."""
+    """A local startTime with an aware endTime compares by wall clock, never crashes."""
     tid = (await trip_for(gw))["id"]
     before = await dump(store)
     result: Any = await gw.run(

@@ -1,0 +1,171 @@
+"""Through GraphQL: an app-shaped table stays visible, times read back as they were written.
+
+Strawberry's `DateTime` prints `datetime.isoformat()`: a local time without an offset
+(`2025-06-02T20:00:00`), an offset as written (`+01:00`), UTC as `+00:00` (never `Z`), and
+fractions as six digits (`.500000`) only when there are any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from gql.kv import Store
+from gql.kv.mapping import parse_mapping
+from tests.support import APP_RECORDS, APP_USER, BACKENDS, Gateway
+
+pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
+
+VIEWER = """{
+  viewer {
+    displayName
+    trips(first: 10) {
+      nodes {
+        id startDate endDate updatedAt
+        items(first: 10) { nodes { id startTime location { __typename name } } }
+      }
+    }
+    conversations(first: 5) { nodes { messages(first: 5) { nodes { id content timestamp } } } }
+    suggestions(first: 5) { nodes { id content } }
+  }
+  restaurants: locations(kind: RESTAURANT) { nodes { name priceLevel } }
+  events: locations(kind: EVENT) { nodes { name } }
+  rentals: locations(kind: RENTAL) { nodes { ... on Rental { bedrooms pricePerNight } } }
+}"""
+ADD_ITEM = """mutation($input: AddItineraryItemInput!) {
+  addItineraryItem(input: $input) { item { id startTime endTime } userErrors { field code } }
+}"""
+UPDATE_TRIP = """mutation($input: UpdateTripInput!) {
+  updateTrip(input: $input) { trip { id } userErrors { field code } }
+}"""
+ITEM_TIMES = (
+    "query($id: ID!) { trip(id: $id) { items(first: 50) { nodes { id startTime endTime } } } }"
+)
+
+
+@pytest.fixture
+async def app(gw: Gateway, store: Store) -> Gateway:
+    await store.set_many(APP_RECORDS)
+    return gw
+
+
+async def test_app_records_stay_visible(app: Gateway) -> None:
+    data = await app.ok(VIEWER, viewer=APP_USER)
+    viewer = data["viewer"]
+    assert viewer["displayName"] == "Ana Costa"
+    trip, shared = viewer["trips"]["nodes"]
+    assert (trip["startDate"], trip["endDate"]) == ("2025-06-01", "2025-06-05")
+    assert trip["updatedAt"] == "2024-11-25T16:00:00+00:00"  # epoch ms, read as UTC
+    assert shared["id"] == "trip-2"  # shared with the viewer as collaborator role "owner"
+    items = {i["id"]: i for i in trip["items"]["nodes"]}
+    assert list(items) == ["item-flight", "item-hotel", "item-dinner"]
+    assert items["item-flight"]["startTime"] == "2025-06-01T08:15:00+01:00"
+    assert items["item-dinner"]["startTime"] == "2025-06-02T20:00:00"  # local: no offset
+    assert items["item-dinner"]["location"] == {
+        "__typename": "Restaurant",
+        "name": "Taberna da Rua",
+    }
+    assert items["item-hotel"]["location"] is None  # `hotel:hotel-9` is no place kvgraph knows
+    (conversation,) = viewer["conversations"]["nodes"]
+    assert [m["timestamp"] for m in conversation["messages"]["nodes"]] == [
+        "2025-05-20T18:00:00+00:00",
+        "2025-05-20T18:00:02.500000+00:00",
+    ]
+    assert viewer["suggestions"]["nodes"] == [
+        {"id": "sug-1", "content": "Book the fado show early."}
+    ]
+    assert data["restaurants"]["nodes"] == [{"name": "Taberna da Rua", "priceLevel": 2}]
+    assert data["events"]["nodes"] == [{"name": "Fado night"}]
+    assert data["rentals"]["nodes"] == [{"bedrooms": 2, "pricePerNight": 95.0}]
+
+
+async def test_a_mapping_makes_app_values_kvgraphs(store: Store, schema: object) -> None:
+    await store.set_many(APP_RECORDS)
+    mapping = parse_mapping(
+        '[message.values.role]\nmodel = "assistant"\n[suggestion.values.status]\npending = "active"\n'
+    )
+    mapped = Gateway(schema, store, mapping)
+    query = """{ viewer {
+      conversations { nodes { messages { nodes { role } } } }
+      suggestions(status: ACTIVE) { nodes { id status } }
+    } }"""
+    viewer = (await mapped.ok(query, viewer=APP_USER))["viewer"]
+    roles = [m["role"] for m in viewer["conversations"]["nodes"][0]["messages"]["nodes"]]
+    assert roles == ["USER", "ASSISTANT"]
+    assert viewer["suggestions"]["nodes"] == [{"id": "sug-1", "status": "ACTIVE"}]
+    dismiss = 'mutation { dismissSuggestion(input: {id: "sug-1"}) { suggestion { status } userErrors { code } } }'
+    assert (await mapped.ok(dismiss, viewer=APP_USER))["dismissSuggestion"] == {
+        "suggestion": {"status": "DISMISSED"},
+        "userErrors": [],
+    }
+    assert (await store.get("suggestion:sug-1"))["status"] == "dismissed"
+
+
+async def test_an_unknown_status_is_not_active(app: Gateway, store: Store) -> None:
+    dismiss = 'mutation { dismissSuggestion(input: {id: "sug-1"}) { suggestion { id } userErrors { message code } } }'
+    out = (await app.ok(dismiss, viewer=APP_USER))["dismissSuggestion"]
+    assert out == {
+        "suggestion": None,
+        "userErrors": [{"message": "suggestion is pending, not active", "code": "NOT_ACTIVE"}],
+    }
+    assert await store.get("suggestion:sug-1") == APP_RECORDS["suggestion:sug-1"]
+
+
+@pytest.mark.parametrize(
+    ("role", "can_edit"), [("owner", True), ("editor", True), ("commenter", False)]
+)
+async def test_collaborator_roles_grant_what_they_say(
+    app: Gateway, store: Store, role: str, can_edit: bool
+) -> None:
+    await store.set(
+        f"collaborator:trip-2:{APP_USER}", {"tripId": "trip-2", "userId": APP_USER, "role": role}
+    )
+    found = await app.ok('{ trip(id: "trip-2") { id } }', viewer=APP_USER)
+    assert found == {"trip": {"id": "trip-2"}}
+    added = await app.ok(
+        ADD_ITEM, {"input": {"tripId": "trip-2", "title": "Port cellar"}}, viewer=APP_USER
+    )
+    codes = [e["code"] for e in added["addItineraryItem"]["userErrors"]]
+    assert codes == ([] if can_edit else ["NOT_FOUND"])
+    renamed = await app.ok(
+        UPDATE_TRIP, {"input": {"id": "trip-2", "title": "Mine"}}, viewer=APP_USER
+    )
+    assert [e["code"] for e in renamed["updateTrip"]["userErrors"]] == ["NOT_FOUND"]  # owners only
+
+
+async def test_update_keeps_a_numeric_updated_at(app: Gateway, store: Store) -> None:
+    out = await app.ok(UPDATE_TRIP, {"input": {"id": "trip-1", "title": "Lisboa"}}, viewer=APP_USER)
+    assert out["updateTrip"]["userErrors"] == []
+    stored = await store.get("trip:trip-1")
+    assert isinstance(stored["updatedAt"], int) and stored["updatedAt"] > 1732550400000
+    assert stored["endDate"] == "2025-06-05T22:00:00.000Z"  # not touched by the update
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2025-03-14T20:00:00+02:00", "2025-03-14T23:30:00+02:00"),  # dinner in Lisbon, DST
+        ("2025-03-14T20:00:00", "2025-03-14T22:00:00"),  # datetime-local: wall clock
+        ("2025-03-14T20:00:00.123456-03:00", "2025-03-14T20:00:00.654321-03:00"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-01T10:00:00"),  # calendar edge, mixed
+    ],
+)
+async def test_times_read_back_unchanged(app: Gateway, store: Store, start: str, end: str) -> None:
+    out = await app.ok(
+        ADD_ITEM,
+        {"input": {"tripId": "trip-1", "title": "x", "startTime": start, "endTime": end}},
+        viewer=APP_USER,
+    )
+    payload: dict[str, Any] = out["addItineraryItem"]
+    assert payload["userErrors"] == []
+    assert (payload["item"]["startTime"], payload["item"]["endTime"]) == (start, end)
+    listed = await app.ok(ITEM_TIMES, {"id": "trip-1"}, viewer=APP_USER)
+    (item,) = [i for i in listed["trip"]["items"]["nodes"] if i["id"] == payload["item"]["id"]]
+    assert (item["startTime"], item["endTime"]) == (start, end)
+    stored = await store.get(f"item:{item['id']}")
+    assert [dt.datetime.fromisoformat(stored[f]).isoformat() for f in ("startTime", "endTime")] == [
+        start,
+        end,
+    ]
