@@ -290,13 +290,23 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per problem, naming the setting but never echoing a value (secrets)."""
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "settings"
+        name = f"KVGRAPH_{where.upper()}" if problem["loc"] else "settings"
+        lines.append(f"  {name}: {problem['msg']}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
     except ValidationError as exc:
-        print(f"invalid configuration:\n{exc}", file=sys.stderr)
+        print(f"invalid configuration:\n{describe_settings_error(exc)}", file=sys.stderr)
         return 2
     result: int = args.run(settings, args)
     return result

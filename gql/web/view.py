@@ -146,13 +146,15 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         viewer = request.get(VIEWER)
+        settings = request.app[SETTINGS]
         return Context(
             store=request.app[STORE],
+            mapping=settings.mapping(),
             viewer_id=viewer.user_id if viewer else None,
             role=viewer.role if viewer else None,
             request=request,
             response=response,
-            debug_stats=request.app[SETTINGS].debug_stats,
+            debug_stats=settings.debug_stats,
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:

@@ -75,3 +75,15 @@ def test_serve_refuses_a_store_it_cannot_use_in_one_line(
     assert len(captured.err.splitlines()) == 1, captured.err
     assert captured.err.startswith("kvgraph: refusing to start: ")
     assert "serving" not in captured.out
+
+
+def test_invalid_configuration_never_echoes_a_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "do-not-print-this-secret-0123456789abcdef"
+    monkeypatch.setenv("KVGRAPH_JWT_SECRET", secret)
+    monkeypatch.setenv("KVGRAPH_RATE_LIMIT", "5")  # refused by a check over all settings
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "rate_limit (5) is below max_nodes" in err
+    assert secret[:8] not in err
