@@ -43,12 +43,19 @@ async def user_suggestions(
 async def _page(ctx: Context, ids: list[str], args: SuggestionArgs) -> Page:
     if args.status is None:
         return await page_of(ctx, e.SUGGESTION, ids, args)
-    kept = {s.id: s for s in await records(ctx, e.SUGGESTION)(ids) if s and s.status == args.status}
+    kept = {s.id: s for s in await records(ctx, e.SUGGESTION)(ids) if s and _has(s, args.status)}
 
     async def load(chunk: Sequence[str]) -> list[Any]:
         return [kept[i] for i in chunk]
 
     return await paginate(list(kept), args, load)
+
+
+def _has(found: m.Suggestion, status: str) -> bool:
+    """Whether a suggestion is in `status`; `OTHER` is any status kvgraph does not know."""
+    if status == m.OTHER:
+        return found.status not in m.SUGGESTION_STATUSES
+    return found.status == status
 
 
 async def suggestion(ctx: Context, suggestion_id: str) -> m.Suggestion | None:

@@ -54,6 +54,7 @@ LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
 SUGGESTION_STATUSES: tuple[str, ...] = get_args(SuggestionStatus)
 COLLABORATOR_ROLES: tuple[str, ...] = get_args(CollaboratorRole)
+OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
 def _any_text(value: Any) -> str:

@@ -15,7 +15,7 @@ import datetime as dt
 import inspect
 import types
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -24,9 +24,11 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from strawberry.scalars import JSON
 
-from gql.schema.base import Info, UserError
+from gql.kv import models as m
+from gql.schema.base import Info, UserError, relation
 from gql.schema.enums import ENUMS
 from resolvers.common import Outcome
+from resolvers.errors import bad_input
 
 UNSET: Any = strawberry.UNSET
 SERVER_OWNED = frozenset({"created_at", "updated_at"})  # kvgraph stamps these itself
@@ -69,19 +71,67 @@ def _own_and_inherited(cls: type) -> set[str]:
 
 
 def from_model(model: type[BaseModel], *, hide: Iterable[str] = ()) -> Callable[[type], type]:
-    """Give a GraphQL type the fields of a record model it does not declare or `hide`."""
+    """Give a GraphQL type the fields of a record model it does not declare or `hide`.
+
+    An enum-like field (`Annotated[<Literal>, Open]` in the model) shows its value as the
+    GraphQL enum, `OTHER` for a value kvgraph does not know, and the stored value as written
+    beside it (`kind` and `kindRaw`), so no app value hides a record.
+    """
 
     def add(cls: type) -> type:
         declared, hidden = _own_and_inherited(cls), set(hide)
-        fields = {
-            name: graphql_type(info.annotation, name, optional=_defaults_to_none(info))
-            for name, info in model.model_fields.items()
-            if name not in declared and name not in hidden
-        }
+        fields: dict[str, Any] = {}
+        for name, info in model.model_fields.items():
+            if name in declared or name in hidden:
+                continue
+            shown = graphql_type(info.annotation, name, optional=_defaults_to_none(info))
+            fields[name] = shown
+            if any(meta is m.Open for meta in info.metadata) or _is_open(info.annotation):
+                fields[f"{name}_raw"] = str | None if _is_nullable(shown) else str
+                setattr(cls, name, relation(_enum_values(name, _known(info.annotation))))
+                setattr(cls, f"{name}_raw", relation(_raw_values(name), description=RAW))
         cls.__annotations__ = {**fields, **inspect.get_annotations(cls)}
         return cls
 
     return add
+
+
+RAW = "The value as stored, also one kvgraph does not know (shown as OTHER)."
+
+
+def _is_open(annotation: Any) -> bool:
+    """Whether a model annotation marks an enum-like field that reads any value."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return any(meta is m.Open for meta in annotation.__metadata__)
+    return any(_is_open(inner) for inner in typing.get_args(annotation))
+
+
+def _known(annotation: Any) -> frozenset[str]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return frozenset(typing.get_args(annotation))
+    return frozenset(v for inner in typing.get_args(annotation) for v in _known(inner))
+
+
+def _is_nullable(annotation: Any) -> bool:
+    return type(None) in typing.get_args(annotation)
+
+
+def _enum_values(name: str, known: frozenset[str]) -> Callable[..., Awaitable[list[Any]]]:
+    async def values(ctx: Any, records: Sequence[Any]) -> list[Any]:
+        found = (getattr(r, name) for r in records)
+        return [v if v is None or v in known else m.OTHER for v in found]
+
+    values.__name__ = name
+    return values
+
+
+def _raw_values(name: str) -> Callable[..., Awaitable[list[Any]]]:
+    async def raw(ctx: Any, records: Sequence[Any]) -> list[Any]:
+        return [getattr(r, name) for r in records]
+
+    raw.__name__ = f"{name}_raw"
+    return raw
 
 
 def _input(name: str, fields: Mapping[str, tuple[Any, Any]]) -> Any:
@@ -152,12 +202,18 @@ def id_input(name: str, **more: tuple[Any, Any]) -> Any:
 
 
 def provided(data: object) -> dict[str, Any]:
-    """The input's fields that were given, camelCase, enums as their values."""
+    """The input's fields that were given, camelCase, enums as their values.
+
+    `OTHER` only shows a stored value kvgraph does not know; it cannot be written.
+    """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(data):  # type: ignore[arg-type]
         value = getattr(data, f.name)
-        if value is not UNSET:
-            out[to_camel(f.name)] = value.value if isinstance(value, Enum) else value
+        if value is UNSET:
+            continue
+        if isinstance(value, Enum) and value.name == "OTHER":
+            raise bad_input(f"{to_camel(f.name)}: OTHER stands for values kvgraph does not know")
+        out[to_camel(f.name)] = value.value if isinstance(value, Enum) else value
     return out
 
 

@@ -17,12 +17,18 @@ class LocationKind(Enum):
     RENTAL = "rental"
 
 
+OTHER_VALUE = strawberry.enum_value(
+    m.OTHER, description="A stored value kvgraph does not know: read it from the `...Raw` field."
+)
+
+
 @strawberry.enum
 class ItemKind(Enum):
     ACTIVITY = "activity"
     MEAL = "meal"
     STAY = "stay"
     TRANSPORT = "transport"
+    OTHER = OTHER_VALUE
 
 
 @strawberry.enum
@@ -31,6 +37,7 @@ class MessageRole(Enum):
     ASSISTANT = "assistant"
     SYSTEM = "system"
     TOOL = "tool"
+    OTHER = OTHER_VALUE
 
 
 @strawberry.enum
@@ -39,6 +46,7 @@ class SuggestionStatus(Enum):
     ACCEPTED = "accepted"
     DISMISSED = "dismissed"
     EXPIRED = "expired"
+    OTHER = OTHER_VALUE
 
 
 # The model's value set (a Literal) -> the GraphQL enum that shows it.

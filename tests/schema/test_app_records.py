@@ -169,3 +169,48 @@ async def test_times_read_back_unchanged(app: Gateway, store: Store, start: str,
         start,
         end,
     ]
+
+
+ENUMS = """{ viewer {
+  trips(first: 1) { nodes { items(first: 10) { nodes { id kind kindRaw } } } }
+  conversations { nodes { messages { nodes { role roleRaw } } } }
+  suggestions { nodes { id status statusRaw } }
+  other: suggestions(status: OTHER) { totalCount nodes { id } }
+  active: suggestions(status: ACTIVE) { totalCount }
+} }"""
+
+
+async def test_unknown_enum_values_show_as_other_with_the_raw_value(
+    app: Gateway, schema: object, store: Store
+) -> None:
+    from gql.schema.build import build_schema
+
+    for gateway in (app, Gateway(build_schema(fast=False), store)):
+        result = await gateway.run(ENUMS, viewer=APP_USER)
+        assert result.errors is None, result.errors
+        viewer = result.data["viewer"]
+        items = {i["id"]: i for i in viewer["trips"]["nodes"][0]["items"]["nodes"]}
+        assert items["item-flight"] == {"id": "item-flight", "kind": "OTHER", "kindRaw": "flight"}
+        messages = viewer["conversations"]["nodes"][0]["messages"]["nodes"]
+        assert messages == [
+            {"role": "USER", "roleRaw": "user"},
+            {"role": "OTHER", "roleRaw": "model"},
+        ]
+        assert viewer["suggestions"]["nodes"] == [
+            {"id": "sug-1", "status": "OTHER", "statusRaw": "pending"}
+        ]
+        assert viewer["other"] == {"totalCount": 1, "nodes": [{"id": "sug-1"}]}
+        assert viewer["active"] == {"totalCount": 0}
+
+
+async def test_other_cannot_be_written(app: Gateway, store: Store) -> None:
+    before = [row async for row in store.iter_prefix("")]
+    result = await app.run(
+        ADD_ITEM,
+        {"input": {"tripId": "trip-1", "title": "Ferry", "kind": "OTHER"}},
+        viewer=APP_USER,
+    )
+    assert result.data is None or result.data.get("addItineraryItem") is None
+    (error,) = result.errors
+    assert error.extensions["code"] == "BAD_USER_INPUT" and "OTHER" in error.message
+    assert [row async for row in store.iter_prefix("")] == before  # nothing written
