@@ -19,7 +19,7 @@ from gql.kv import entities as e
 from gql.kv import models as m
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
-from resolvers.context import Context, usable
+from resolvers.context import Context, shown, usable
 
 WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip and its items
 # Collaborator roles that may edit a trip: `editor`, and `owner` as apps write it for a
@@ -138,7 +138,11 @@ async def readable(
     if not present:
         return list(records)
     allowed = await RULES[spec.name](ctx, [i for i, _ in present], [r for _, r in present])
-    ok = {id(r) for (_, r), yes in zip(present, allowed, strict=True) if yes}
+    ok = {
+        id(shown(ctx, spec.pattern.literal_prefix + i, r))
+        for (i, r), yes in zip(present, allowed, strict=True)
+        if yes
+    }
     return [r if r is not None and id(r) in ok else None for r in records]
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from gql.kv.base import Store
 from gql.kv.mapping import IDENTITY, AppMapping
-from gql.kv.models import InvalidRecord
+from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import Repository
 from resolvers.loaders import Loaders
 
@@ -30,6 +31,8 @@ class Context:
     loaders: Loaders = field(init=False)
     repo: Repository = field(init=False)
     problems: dict[str, str] = field(default_factory=dict)
+    # Records shown with optional fields left empty (unreadable values): key -> {field: why}.
+    dropped: dict[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, self.mapping, report=self.report)
@@ -40,6 +43,14 @@ class Context:
         if invalid.key not in self.problems:
             log.warning("invalid record %s: %s", invalid.key, invalid.message)
             self.problems[invalid.key] = invalid.message
+
+
+def shown(ctx: Context, key: str, record: Any) -> Any:
+    """Note that `record` (stored at `key`) is shown: fields it left empty are reported."""
+    if isinstance(record, Record) and record.dropped_fields and key not in ctx.dropped:
+        log.warning("record %s: fields left empty: %s", key, dict(record.dropped_fields))
+        ctx.dropped[key] = record.dropped_fields
+    return record
 
 
 def usable(ctx: Context, loaded: Any) -> Any:

@@ -14,7 +14,7 @@ again), which also makes the loaders safe to keep for a long-lived connection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from gql.kv import indexes
 from gql.kv.base import Raw, Store
@@ -113,8 +113,6 @@ class Loaders:
         self.keys = 0
         self._raw = KeyBatcher(self._load_batch)
         self._records: dict[str, Loaded] = {}
-        # Records read this request with optional fields left empty: key -> {field: why}.
-        self.dropped: dict[str, Mapping[str, str]] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
@@ -160,8 +158,6 @@ class Loaders:
         if found is self:
             found = None if raw is None else validate_raw(spec.model, key, raw, self.mapping)
             self._records[key] = found
-            if isinstance(found, Record) and found.dropped_fields:
-                self.dropped[key] = found.dropped_fields
         return found  # type: ignore[return-value]
 
     def forget(self, *keys: str) -> None:

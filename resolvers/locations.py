@@ -12,7 +12,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers.access import viewer_only
 from resolvers.common import IdArgs, Outcome, viewer_id, written
-from resolvers.context import Context, usable
+from resolvers.context import Context, shown, usable
 from resolvers.nodes import Fetch
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
@@ -58,8 +58,9 @@ async def find_places(ctx: Context, refs: Sequence[str]) -> list[m.Place | None]
     loaded = iter(await ctx.loaders.records([(e.LOCATIONS[kd], i) for ps in pairs for kd, i in ps]))
     out = []
     for candidates in pairs:
-        found = [usable(ctx, next(loaded)) for _ in candidates]
-        out.append(next((p for p in found if p is not None), None))
+        found = [(kd, i, usable(ctx, next(loaded))) for kd, i in candidates]
+        hit = next(((kd, i, p) for kd, i, p in found if p is not None), None)
+        out.append(shown(ctx, f"{hit[0]}:{hit[1]}", hit[2]) if hit else None)
     return out
 
 

@@ -130,12 +130,22 @@ class RecordReports(SchemaExtension):
         yield
         context = self.execution_context.context
         result = self.execution_context.result
-        problems = getattr(context, "problems", None)
-        if not problems or result is None:
+        problems = getattr(context, "problems", None) or {}
+        dropped = getattr(context, "dropped", None) or {}
+        if not (problems or dropped) or result is None:
             return
         reports = [
             coded(f"invalid record {key}: {message}", INVALID_RECORD, key=key)
             for key, message in problems.items()
+        ]
+        reports += [
+            coded(
+                f"record {key}: {', '.join(fields)} could not be read and show as null",
+                INVALID_RECORD,
+                key=key,
+                fields=sorted(fields),
+            )
+            for key, fields in dropped.items()
         ]
         result.errors = [*(result.errors or []), *reports]
 

@@ -89,14 +89,3 @@ async def test_writes_keep_the_apps_values(store: Store) -> None:
     assert trip["endDate"] == "2025-06-05T22:00:00.000Z"
     assert isinstance(trip["updatedAt"], int) and trip["updatedAt"] > 1732550400000
     assert trip["coverColor"] == "#1d4ed8"
-
-
-async def test_loaders_name_the_fields_they_left_empty(store: Store) -> None:
-    await store.set_many(
-        {**APP_RECORDS, "restaurant:rest-1": {"id": "rest-1", "name": "T", "rating": "good"}}
-    )
-    loaders = Loaders(store)
-    place, trip = await loaders.records([(e.RESTAURANT, "rest-1"), (e.TRIP, "trip-1")])
-    assert isinstance(place, m.Restaurant) and place.rating is None and isinstance(trip, m.Trip)
-    assert list(loaders.dropped) == ["restaurant:rest-1"]
-    assert "valid number" in loaders.dropped["restaurant:rest-1"]["rating"]

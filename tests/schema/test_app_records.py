@@ -214,3 +214,27 @@ async def test_other_cannot_be_written(app: Gateway, store: Store) -> None:
     (error,) = result.errors
     assert error.extensions["code"] == "BAD_USER_INPUT" and "OTHER" in error.message
     assert [row async for row in store.iter_prefix("")] == before  # nothing written
+
+
+async def test_fields_left_empty_are_reported_with_the_record(app: Gateway, store: Store) -> None:
+    await store.set("restaurant:rest-1", {"id": "rest-1", "name": "Tasca", "rating": "good"})
+    query = '{ location(id: "rest-1") { name rating } }'
+    result = await app.run(query, viewer=APP_USER)
+    assert result.data == {"location": {"name": "Tasca", "rating": None}}
+    (error,) = result.errors
+    assert error.extensions == {
+        "code": "INVALID_RECORD",
+        "key": "restaurant:rest-1",
+        "fields": ["rating"],
+    }
+
+
+async def test_a_record_the_viewer_may_not_read_is_not_reported(app: Gateway, store: Store) -> None:
+    await store.set_many(
+        {
+            "trip:secret": {"id": "secret", "userId": "someone", "title": "S", "endDate": "x"},
+            f"trips:index:{APP_USER}": ["trip-1", "trip-2", "secret"],
+        }
+    )
+    result = await app.run("{ viewer { trips { nodes { id } } } }", viewer=APP_USER)
+    assert "secret" not in str(result.errors or "")
