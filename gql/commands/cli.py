@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gql.web.settings import Settings
+from gql.web.settings import Settings, config_errors
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -62,6 +62,8 @@ def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if secret is None:
         print("no JWT secret: set KVGRAPH_JWT_SECRET (or pass --dev)", file=sys.stderr)
         return 2
+    if settings.dev:
+        print("signed with the dev secret: only `serve --dev` accepts it", file=sys.stderr)
     print(mint_token(secret, args.user, hours=args.hours, audience=settings.jwt_audience))
     return 0
 
@@ -92,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev",
         action="store_true",
         default=None,
-        help="seed an empty store, use a dev secret, print a demo token",
+        help="local development: dev secret, demo data, introspection, a demo token "
+        "(refused when a real secret or JWKS is configured)",
     )
     serve.add_argument(
         "--debug-stats",
@@ -104,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure-no-auth",
         action="store_true",
         default=None,
-        help="start without a JWT secret (all requests anonymous)",
+        help="start without any key: every request is anonymous "
+        "(refused when a real secret or JWKS is configured)",
     )
     serve.set_defaults(run=_cmd_serve)
 
@@ -129,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a bearer token (HS256) for a user id")
     token.add_argument("--user", required=True, help="the user id (JWT sub)")
     token.add_argument("--hours", type=float, default=24.0, help="lifetime (default 24)")
-    token.add_argument("--dev", action="store_true", default=None, help="sign with the dev secret")
+    token.add_argument(
+        "--dev", action="store_true", default=None, help="sign with the dev secret (serve --dev)"
+    )
     token.set_defaults(run=_cmd_token)
 
     bench = sub.add_parser("bench", help="time the trip-board query three ways")
@@ -147,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by the flags that were given."""
+    """Settings from the environment, overridden by the flags that were given; the dev flags
+    come from here only (the environment cannot set them)."""
     names = (
         "store_url",
         "kv_table",
@@ -161,12 +168,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     given: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
     }
-    settings = Settings(**given)
-    if settings.dev and settings.jwt_secret is None:
-        from gql.web.settings import DEV_JWT_SECRET
-
-        settings = Settings(**given, jwt_secret=DEV_JWT_SECRET)
-    return settings
+    return Settings(**given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(args)
     except ValidationError as exc:
-        print(f"invalid configuration:\n{exc}", file=sys.stderr)
+        for line in config_errors(exc):
+            print(f"kvgraph: invalid configuration: {line}", file=sys.stderr)
         return 2
     result: int = args.run(settings, args)
     return result

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, lexicographic_sort_schema, print_schema
-from strawberry.extensions import ValidationCache
+from graphql import (
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    lexicographic_sort_schema,
+    print_schema,
+)
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -101,13 +107,18 @@ class GatewaySchema(strawberry.Schema):
                 log.error("unexpected error: %s", error.message, exc_info=error.original_error)
 
 
-def build_schema(*, fast: bool = True) -> strawberry.Schema:
-    """Build the schema; `fast=False` leaves every operation to graphql-core's executor."""
+NO_INTROSPECTION = partial(AddValidationRules, [NoSchemaIntrospectionCustomRule])
+
+
+def build_schema(*, fast: bool = True, introspection: bool = True) -> strawberry.Schema:
+    """Build the schema; `fast=False` leaves every operation to graphql-core's executor;
+    `introspection=False` refuses `__schema`/`__type` in validation (`__typename` stays)."""
+    rules = [] if introspection else [NO_INTROSPECTION]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[AIContext, Event, Restaurant, Rental],
-        extensions=[ValidationCache, GatewayErrors, RecordReports, KVStats],
+        extensions=[ValidationCache, GatewayErrors, RecordReports, KVStats, *rules],
         config=StrawberryConfig(disable_field_suggestions=True),
         execution_context_class=LevelExecutionContext if fast else None,
     )

@@ -11,8 +11,8 @@ from strawberry.aiohttp.views import GraphQLView
 
 from gql.schema.errors import UNAUTHENTICATED
 from gql.web import graphiql
-from gql.web.appkeys import SETTINGS, STORE
-from gql.web.auth import AuthError, Viewer, viewer_from_header
+from gql.web.appkeys import AUTH, SETTINGS, STORE
+from gql.web.auth import AuthError, Viewer
 from resolvers.context import Context
 
 VIEWER = web.RequestKey("viewer", Viewer)
@@ -33,11 +33,8 @@ class GatewayView(GraphQLView[Context, None]):
     """Strawberry's aiohttp view with kvgraph's context, auth and encoding."""
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        settings = request.app[SETTINGS]
         try:
-            viewer = viewer_from_header(
-                request.headers.get("Authorization"), settings.secret(), settings.jwt_audience
-            )
+            viewer = await request.app[AUTH].viewer(request.headers.get("Authorization"))
         except AuthError as exc:
             return unauthorized(str(exc))
         if viewer is not None:
