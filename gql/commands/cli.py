@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from gql.web.settings import Settings
+from gql.web.settings import Settings, config_errors
 
 if TYPE_CHECKING:
     from gql.commands.check import Options
@@ -125,6 +125,8 @@ def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if secret is None:
         print("no JWT secret: set KVGRAPH_JWT_SECRET (or pass --dev)", file=sys.stderr)
         return 2
+    if settings.dev:
+        print("signed with the dev secret: only `serve --dev` accepts it", file=sys.stderr)
     print(mint_token(secret, args.user, hours=args.hours, audience=settings.jwt_audience))
     return 0
 
@@ -163,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev",
         action="store_true",
         default=None,
-        help="seed an empty store, use a dev secret, print a demo token",
+        help="local development: dev secret, demo data, introspection, a demo token "
+        "(refused when a real secret or JWKS is configured)",
     )
     serve.add_argument(
         "--debug-stats",
@@ -175,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure-no-auth",
         action="store_true",
         default=None,
-        help="start without a JWT secret (all requests anonymous)",
+        help="start without any key: every request is anonymous "
+        "(refused when a real secret or JWKS is configured)",
     )
     serve.add_argument(
         "--allow-rls",
@@ -231,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a bearer token (HS256) for a user id")
     token.add_argument("--user", required=True, help="the user id (JWT sub)")
     token.add_argument("--hours", type=float, default=24.0, help="lifetime (default 24)")
-    token.add_argument("--dev", action="store_true", default=None, help="sign with the dev secret")
+    token.add_argument(
+        "--dev", action="store_true", default=None, help="sign with the dev secret (serve --dev)"
+    )
     token.set_defaults(run=_cmd_token)
 
     bench = sub.add_parser("bench", help="time the trip-board query three ways")
@@ -266,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by the flags that were given."""
+    """Settings from the environment, overridden by the flags that were given; the dev flags
+    come from here only (the environment cannot set them)."""
     names = (
         "store_url",
         "kv_table",
@@ -282,22 +289,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     given: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
     }
-    settings = Settings(**given)
-    if settings.dev and settings.jwt_secret is None:
-        from gql.web.settings import DEV_JWT_SECRET
-
-        settings = Settings(**given, jwt_secret=DEV_JWT_SECRET)
-    return settings
-
-
-def describe_settings_error(error: ValidationError) -> str:
-    """One line per problem, naming the setting but never echoing a value (secrets)."""
-    lines = []
-    for problem in error.errors(include_input=False, include_url=False):
-        where = ".".join(str(part) for part in problem["loc"]) or "settings"
-        name = f"KVGRAPH_{where.upper()}" if problem["loc"] else "settings"
-        lines.append(f"  {name}: {problem['msg']}")
-    return "\n".join(lines)
+    return Settings(**given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,7 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(args)
     except ValidationError as exc:
-        print(f"invalid configuration:\n{describe_settings_error(exc)}", file=sys.stderr)
+        for line in config_errors(exc):
+            print(f"kvgraph: invalid configuration: {line}", file=sys.stderr)
         return 2
     result: int = args.run(settings, args)
     return result

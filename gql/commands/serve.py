@@ -49,9 +49,24 @@ def ide_link(url: str, token: str) -> str:
     return f"{url}?{urlencode({'headers': headers, 'q': FIRST_QUERY}, quote_via=quote)}"
 
 
+DEV_WARNING = (
+    "kvgraph: WARNING: --dev: tokens signed with the published dev secret are accepted and "
+    "introspection is on.\nkvgraph: WARNING: for local development only: never expose this "
+    "server or give it real data."
+)
+NO_AUTH_WARNING = (
+    "kvgraph: WARNING: --insecure-no-auth: no token is accepted, every request is anonymous."
+    "\nkvgraph: WARNING: never give this server private data."
+)
+
+
 def serve_command(settings: Settings) -> int:
     """Serve; with --dev, seed an empty store and print a signed-in GraphiQL link first."""
-    if not settings.dev or refuse_reason(settings):
+    if refuse_reason(settings):
+        return serve(settings)  # says why and refuses
+    if settings.dev or settings.insecure_no_auth:
+        print(DEV_WARNING if settings.dev else NO_AUTH_WARNING, file=sys.stderr, flush=True)
+    if not settings.dev:
         return serve(settings)
     if check_table(settings):
         return 1

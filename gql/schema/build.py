@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import strawberry
-from graphql import GraphQLError, lexicographic_sort_schema, print_schema
-from strawberry.extensions import ValidationCache
+from graphql import (
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    lexicographic_sort_schema,
+    print_schema,
+)
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -57,14 +63,23 @@ class GatewaySchema(strawberry.Schema):
                 log.error("unexpected error: %s", error.message, exc_info=error.original_error)
 
 
+NO_INTROSPECTION = partial(AddValidationRules, [NoSchemaIntrospectionCustomRule])
+
+
 def build_schema(
-    *, fast: bool = True, limits: Limits | None = None, admit: Admit | None = None
+    *,
+    fast: bool = True,
+    limits: Limits | None = None,
+    admit: Admit | None = None,
+    introspection: bool = True,
 ) -> strawberry.Schema:
     """Build the schema; `fast=False` leaves every operation to graphql-core's executor.
 
     `limits` (default: `Limits()`) are checked before execution; `admit` (the rate
-    limiter) is asked last.
+    limiter) is asked last; `introspection=False` refuses `__schema`/`__type` in validation
+    (`__typename` stays).
     """
+    rules = [] if introspection else [NO_INTROSPECTION]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -72,6 +87,7 @@ def build_schema(
         extensions=[
             ValidationCache,
             FiniteNumbers,
+            *rules,
             *limit_extensions(limits or Limits(), admit),
             GatewayErrors,
             RecordReports,

@@ -1,25 +1,29 @@
-"""The aiohttp application factory."""
+"""The aiohttp application factory: routes, the store and the token checker for the app's
+lifetime, CORS for browser clients."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
-from gql.web.appkeys import SETTINGS, STORE
+from gql.web.appkeys import AUTH, SETTINGS, STORE
+from gql.web.auth import Authenticator, JwksCache
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
 from gql.web.timeout import task_scopes, timeout_middleware
 from gql.web.view import GatewayView
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CORS_HEADERS = "Authorization, Content-Type"
+EXPOSED_HEADERS = "WWW-Authenticate, Retry-After"  # readable by browser clients
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -30,6 +34,23 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     yield
     await store.close()
+
+
+async def _auth_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The token checker, with an HTTP session for the JWKS when one is configured."""
+    settings = app[SETTINGS]
+    async with contextlib.AsyncExitStack() as stack:
+        jwks = None
+        if settings.jwks_url:
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            jwks = JwksCache(settings.jwks_url, session, ttl=settings.jwks_ttl)
+        app[AUTH] = Authenticator(
+            secret=settings.secret(),
+            audience=settings.jwt_audience,
+            algorithms=settings.jwt_algorithms,
+            jwks=jwks,
+        )
+        yield
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -47,28 +68,41 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def cors_middleware(origins: list[str]) -> Middleware:
-    """Answer preflights and add CORS headers for the configured browser origins."""
+def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
+    """Answer preflights and add CORS headers for the configured browser origins.
+
+    `headers` are the request headers browsers may send; `*` allows whatever a preflight asks
+    for (a literal `*` would not cover `Authorization`).
+    """
     allow_any = "*" in origins
+    echo_headers = "*" in headers
+    allowed_headers = ", ".join(headers)
+
+    def decorate(response: web.StreamResponse, origin: str) -> None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        response.headers["Vary"] = "Origin"
 
     @web.middleware
     async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        allowed = origin is not None and (allow_any or origin in origins)
-        if (
-            request.method == "OPTIONS"
-            and allowed
-            and "Access-Control-Request-Method" in request.headers
-        ):
+        if origin is None or not (allow_any or origin in origins):
+            return await handler(request)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            asked = request.headers.get("Access-Control-Request-Headers", "")
             response: web.StreamResponse = web.Response(status=204)
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Allow-Headers"] = (
+                asked if echo_headers else allowed_headers
+            )
             response.headers["Access-Control-Max-Age"] = "600"
         else:
-            response = await handler(request)
-        if allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
-            response.headers["Vary"] = "Origin"
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:  # 404, 405, 413...: readable by the page too
+                decorate(exc, origin)
+                raise
+        decorate(response, origin)
         return response
 
     return cors
@@ -78,13 +112,18 @@ def create_app(settings: Settings) -> web.Application:
     """Build the gateway: /graphql (+ GraphiQL), /healthz, /readyz; the store opens on start."""
     app = web.Application()
     if settings.cors_origins:
-        app.middlewares.append(cors_middleware(settings.cors_origins))
+        app.middlewares.append(cors_middleware(settings.cors_origins, settings.cors_headers))
     app.middlewares.append(rate_limit_status)
     app.middlewares.append(timeout_middleware(settings.execution_timeout))
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_auth_ctx)
     app.cleanup_ctx.append(task_scopes)
-    schema = build_schema(limits=settings.limits(), admit=RateLimiter.of(settings).admit)
+    schema = build_schema(
+        limits=settings.limits(),
+        admit=RateLimiter.of(settings).admit,
+        introspection=settings.introspection_on(),
+    )
     view = GatewayView(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from gql.kv.base import Store
+from gql.web.auth import Authenticator
 from gql.web.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
+AUTH = web.AppKey("auth", Authenticator)

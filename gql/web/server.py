@@ -24,10 +24,19 @@ def refuse_reason(settings: Settings) -> str | None:
     """Why the server must not start with these settings, if it must not."""
     if settings.workers > 1 and settings.port == 0:
         return "several workers need a fixed port (they share it): pass --port"
-    if settings.jwt_secret is None and not (settings.dev or settings.insecure_no_auth):
+    if settings.dev and settings.insecure_no_auth:
+        return "--dev and --insecure-no-auth exclude each other: pick one"
+    if (settings.dev or settings.insecure_no_auth) and settings.real_keys():
+        flag = "--dev" if settings.dev else "--insecure-no-auth"
         return (
-            "no JWT secret: set KVGRAPH_JWT_SECRET (your Supabase JWT secret), or run with --dev "
-            "for local development, or --insecure-no-auth to serve anonymous requests only"
+            f"{flag} is refused when KVGRAPH_JWT_SECRET or KVGRAPH_JWKS_URL is set "
+            "(this looks like a real deployment)"
+        )
+    if not (settings.real_keys() or settings.dev or settings.insecure_no_auth):
+        return (
+            "no keys to check tokens: set KVGRAPH_JWT_SECRET (your Supabase JWT secret) and/or "
+            "KVGRAPH_JWKS_URL, or run with --dev for local development, or --insecure-no-auth "
+            "to serve anonymous requests only"
         )
     return None
 

@@ -1,21 +1,72 @@
-"""Settings: `KVGRAPH_*` environment variables or CLI flags, validated once at start-up."""
+"""Settings: `KVGRAPH_*` environment variables or CLI flags, validated once at start-up.
+
+Dev conveniences (`dev`, `insecure_no_auth`) are fields the command line passes in and that no
+environment variable can set: a stray `KVGRAPH_DEV=1` on a production host must change nothing.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import orjson
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from gql.kv import Store, open_store
 from gql.kv.base import quote_table
 from gql.kv.mapping import IDENTITY, AppMapping, load_mapping
 from gql.schema.limits import Limits
+from gql.web.auth import ASYMMETRIC, HMAC
 from gql.web.persisted import Mode, load_manifest
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
+MIN_SECRET_BYTES = 32
+CLI_ONLY = frozenset({"dev", "insecure_no_auth"})  # never read from the environment
+DEFAULT_CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "apikey",
+    "x-client-info",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "sentry-trace",
+    "baggage",
+    "traceparent",
+    "tracestate",
+]
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+Names = Annotated[list[str], NoDecode]  # a JSON list or comma-separated names
+
+
+class _Environment(EnvSettingsSource):
+    """`KVGRAPH_*` variables, except the command-line-only fields."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name in CLI_ONLY:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
 
 
 class Settings(BaseSettings):
@@ -41,16 +92,27 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="server processes sharing the port")
     jwt_secret: SecretStr | None = None
     jwt_audience: str = "authenticated"
-    insecure_no_auth: bool = Field(
-        False, description="start without a JWT secret (every request is anonymous)"
+    jwt_algorithms: Names = Field(
+        default_factory=lambda: ["HS256", "ES256", "RS256"],
+        description="accepted token algorithms (HS* use the secret, the others the JWKS)",
     )
+    jwks_url: str | None = Field(None, description="the project's JWKS (ES256/RS256 keys)")
+    jwks_ttl: float = Field(600.0, gt=0, description="seconds the JWKS keys are kept")
+    introspection: bool = Field(False, description="allow __schema/__type (always on with --dev)")
     debug_stats: bool = Field(False, description="add extensions.kv = {batches, keys}")
-    cors_origins: list[str] = Field(default_factory=list, description="allowed browser origins")
+    cors_origins: Names = Field(default_factory=list, description="allowed browser origins")
+    cors_headers: Names = Field(
+        default_factory=lambda: list(DEFAULT_CORS_HEADERS),
+        description="request headers browsers may send (`*`: whatever they ask for)",
+    )
     graphiql: bool = True
     graphiql_assets: str = Field(
         "", description="folder of GraphiQL files from `kvgraph fetch-graphiql` (served offline)"
     )
-    dev: bool = False
+    dev: bool = Field(False, description="--dev only: dev secret, demo data, introspection")
+    insecure_no_auth: bool = Field(
+        False, description="--insecure-no-auth only: start without any key (all anonymous)"
+    )
     max_depth: int = Field(10, ge=1, description="fields nested on an operation's longest path")
     max_aliases: int = Field(15, ge=0, description="aliased fields per operation")
     max_tokens: int = Field(2_000, ge=1, description="lexical tokens per document")
@@ -76,6 +138,18 @@ class Settings(BaseSettings):
     )
     _registry: dict[str, str] = PrivateAttr(default_factory=dict)
     _mapping: AppMapping = PrivateAttr(default_factory=lambda: IDENTITY)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments first, then the environment (without the command-line-only fields)."""
+        return init_settings, _Environment(settings_cls)
 
     @field_validator("kv_table")
     @classmethod
@@ -132,10 +206,106 @@ class Settings(BaseSettings):
         """The app's names for fields and enum values (identity without a mapping file)."""
         return self._mapping
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        clear = value.get_secret_value()
+        if clear == DEV_JWT_SECRET:
+            raise ValueError("is the published dev secret: use your project's JWT secret")
+        size = len(clear.encode())
+        if size < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes (got {size})")
+        return value
+
+    @field_validator("jwt_algorithms", "cors_origins", "cors_headers", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return orjson.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in HMAC | ASYMMETRIC]
+        if unknown or not value:
+            known = ", ".join(sorted(HMAC | ASYMMETRIC))
+            raise ValueError(f"use a list of {known} (got {', '.join(unknown) or 'nothing'})")
+        return value
+
+    @field_validator("cors_headers")
+    @classmethod
+    def _header_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if name != "*" and not _HEADER_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not header names: {', '.join(map(repr, bad))}")
+        return value
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+            return value
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "use https://<project>.supabase.co/auth/v1/.well-known/jwks.json "
+                "(http only on localhost)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _algorithms_have_keys(self) -> Settings:
+        if self.jwks_url and not ASYMMETRIC.intersection(self.jwt_algorithms):
+            raise ValueError(
+                "KVGRAPH_JWKS_URL is set but KVGRAPH_JWT_ALGORITHMS names no ES/RS algorithm"
+            )
+        if self.jwt_secret and not HMAC.intersection(self.jwt_algorithms):
+            raise ValueError(
+                "KVGRAPH_JWT_SECRET is set but KVGRAPH_JWT_ALGORITHMS names no HS algorithm"
+            )
+        return self
+
     def make_store(self) -> Store:
         """An unopened store for these settings."""
         return open_store(self.store_url, self.kv_table, pg_statement_cache=self.pg_statement_cache)
 
     def secret(self) -> str | None:
-        """The JWT secret in clear, for signing and verifying only."""
+        """The HS256 secret in clear, for signing and verifying only: the dev one with --dev."""
+        if self.dev:
+            return DEV_JWT_SECRET
         return self.jwt_secret.get_secret_value() if self.jwt_secret else None
+
+    def real_keys(self) -> bool:
+        """Whether a production secret or JWKS is configured."""
+        return self.jwt_secret is not None or self.jwks_url is not None
+
+    def introspection_on(self) -> bool:
+        """Introspection: off in production unless configured, always on with --dev."""
+        return self.introspection or self.dev
+
+
+def _is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def config_errors(exc: ValidationError) -> list[str]:
+    """One short line per invalid setting, named as its variable; values are never shown."""
+    lines = []
+    for error in exc.errors():
+        where = f"KVGRAPH_{str(error['loc'][0]).upper()}: " if error["loc"] else ""
+        lines.append(where + error["msg"].removeprefix("Value error, "))
+    return lines

@@ -32,8 +32,8 @@ from gql.schema.errors import (
     code_of,
 )
 from gql.web import graphiql
-from gql.web.appkeys import SETTINGS, STORE
-from gql.web.auth import AuthError, Viewer, viewer_from_header
+from gql.web.appkeys import AUTH, SETTINGS, STORE
+from gql.web.auth import AuthError, Viewer
 from gql.web.media import GRAPHQL_RESPONSE, negotiate
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import Context
@@ -108,11 +108,8 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
-        settings = request.app[SETTINGS]
         try:
-            viewer = viewer_from_header(
-                request.headers.get("Authorization"), settings.secret(), settings.jwt_audience
-            )
+            viewer = await request.app[AUTH].viewer(request.headers.get("Authorization"))
         except AuthError as exc:
             return unauthorized(request, str(exc))
         if viewer is not None:

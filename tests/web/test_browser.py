@@ -113,7 +113,7 @@ async def test_dev_link_opens_signed_in_with_the_first_query(
     """The newcomer's path: open the link `serve --dev` prints, press run, see the demo data."""
     settings = Settings(
         store_url=f"sqlite:///{tmp_path}/kv.db",
-        jwt_secret=DEV_JWT_SECRET,
+        dev=True,
         graphiql_assets=str(graphiql_assets),
     )
     server = await aiohttp_server(create_app(settings), host="127.0.0.1")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pydantic import ValidationError
 
 from gql.web.app import create_app
 from gql.web.appkeys import STORE
@@ -61,27 +62,6 @@ async def test_create_then_read_over_http(client: Client) -> None:
     assert listed["data"]["viewer"]["trips"]["nodes"] == [{"id": trip["id"]}]
 
 
-@pytest.mark.parametrize(
-    ("headers", "reason"),
-    [
-        ({"Authorization": "Bearer not.a.jwt"}, "invalid token"),
-        ({"Authorization": "Basic dTpw"}, "Bearer"),
-        (bearer(hours=-1), "expired"),
-        (bearer(audience="anon"), "audience"),
-        (
-            {"Authorization": "Bearer " + mint_token("another-secret-0123456789-0123456789", "u1")},
-            "invalid",
-        ),
-    ],
-)
-async def test_bad_tokens_get_401(client: Client, headers: dict[str, str], reason: str) -> None:
-    resp = await post(client, "{ viewer { id } }", headers)
-    assert resp.status == 401
-    body = await resp.json()
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert reason in body["errors"][0]["message"]
-
-
 async def test_anonymous_mutation_is_unauthenticated(client: Client) -> None:
     resp = await post(client, 'mutation { createTrip(input: {title: "x"}) { trip { id } } }')
     body = await resp.json()
@@ -126,18 +106,30 @@ async def test_ready_fails_when_the_store_is_gone(client: Client) -> None:
     assert (await client.get("/readyz")).status == 503
 
 
-async def test_cors_preflight_and_response_headers(client: Client) -> None:
-    pre = await client.options(
+def preflight(client: Client, asked: str, origin: str = ORIGIN) -> Any:
+    return client.options(
         "/graphql",
         headers={
-            "Origin": ORIGIN,
+            "Origin": origin,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type",
+            "Access-Control-Request-Headers": asked,
         },
     )
+
+
+CLIENT_HEADERS = (
+    "authorization, content-type, apollographql-client-name, apollographql-client-version, "
+    "sentry-trace, baggage, traceparent, x-apollo-operation-name, apollo-require-preflight, "
+    "apikey, x-client-info"
+)
+
+
+async def test_cors_preflight_allows_the_common_client_headers(client: Client) -> None:
+    pre = await preflight(client, CLIENT_HEADERS)
     assert pre.status == 204
     assert pre.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
+    allowed = {h.strip().lower() for h in pre.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {h.strip() for h in CLIENT_HEADERS.split(",")} <= allowed
     resp = await client.post(
         "/graphql", json={"query": "{ viewer { id } }"}, headers={"Origin": ORIGIN}
     )
@@ -146,6 +138,75 @@ async def test_cors_preflight_and_response_headers(client: Client) -> None:
         "/graphql", json={"query": "{ viewer { id } }"}, headers={"Origin": "http://evil"}
     )
     assert "Access-Control-Allow-Origin" not in other.headers
+    refused = await preflight(client, "authorization", origin="http://evil")
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+async def test_cors_exposes_www_authenticate(client: Client) -> None:
+    resp = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={"Origin": ORIGIN, "Authorization": "Bearer nope"},
+    )
+    assert resp.status == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "WWW-Authenticate" in resp.headers["Access-Control-Expose-Headers"]
+    missing = await client.get("/nowhere", headers={"Origin": ORIGIN})
+    assert missing.status == 404 and missing.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+async def test_cors_headers_are_configurable(aiohttp_client: MakeClient, tmp_path: Path) -> None:
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db",
+        insecure_no_auth=True,
+        cors_origins=["*"],
+        cors_headers="Authorization, X-Custom",  # type: ignore[arg-type]
+    )
+    client = await aiohttp_client(create_app(settings))
+    pre = await preflight(client, "x-custom", origin="http://anywhere")
+    assert pre.headers["Access-Control-Allow-Headers"] == "Authorization, X-Custom"
+    echo = Settings(
+        store_url=settings.store_url, insecure_no_auth=True, cors_origins=["*"], cors_headers=["*"]
+    )
+    client = await aiohttp_client(create_app(echo))
+    pre = await preflight(client, "x-anything, authorization", origin="http://anywhere")
+    assert pre.headers["Access-Control-Allow-Headers"] == "x-anything, authorization"
+
+
+@pytest.mark.parametrize("value", ["Authorization, Bad Header", '["x\\r\\ny"]', "a;b"])
+def test_cors_header_names_are_validated(value: str) -> None:
+    with pytest.raises(ValidationError, match="not header names"):
+        Settings(cors_headers=value)  # type: ignore[arg-type]
+
+
+INTROSPECTION = [
+    "{ __schema { queryType { name } } }",
+    '{ __type(name: "Trip") { name } }',
+    "query { viewer { id } ... on Query { __schema { types { name } } } }",
+]
+
+
+@pytest.mark.parametrize("query", INTROSPECTION)
+async def test_introspection_is_off_in_production(client: Client, query: str) -> None:
+    body = await (await post(client, query)).json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "introspection" in body["errors"][0]["message"]
+    typename = await (await post(client, "{ __typename }")).json()
+    assert typename == {
+        "data": {"__typename": "Query"},
+        "extensions": {"kv": {"batches": 0, "keys": 0}},
+    }
+
+
+@pytest.mark.parametrize("mode", [{"introspection": True}, {"dev": True}])
+async def test_introspection_with_the_setting_or_dev(
+    aiohttp_client: MakeClient, tmp_path: Path, mode: dict[str, bool]
+) -> None:
+    settings = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", **mode)
+    client = await aiohttp_client(create_app(settings))
+    for query in INTROSPECTION:
+        body = await (await post(client, query)).json()
+        assert "errors" not in body, body
 
 
 async def test_graphiql_page_is_served(client: Client) -> None:

@@ -46,7 +46,10 @@ async def run_audits(audit_packages: Path, url: str) -> list[dict[str, Any]]:
 async def test_graphql_over_http_audits_all_pass(
     audit_packages: Path, aiohttp_server: Callable[..., Awaitable[Any]], tmp_path: Path
 ) -> None:
-    settings = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET)
+    # The audits ask `{ __typename }` and `__type(name:)`: introspection on, as with --dev.
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, introspection=True
+    )
     server = await aiohttp_server(create_app(settings))
     results = await run_audits(audit_packages, str(server.make_url("/graphql")))
     assert len(results) >= 30, results  # the whole suite ran

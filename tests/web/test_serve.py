@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ import pytest
 
 from gql.kv import open_store
 from gql.web.auth import mint_token
+from gql.web.settings import DEV_JWT_SECRET
 from tests.support import PG_SKIP, PG_URL, drop_table, pg_role
 
 pytestmark = pytest.mark.slow
@@ -85,6 +87,16 @@ def post(url: str, query: str, token: str) -> dict:
         return json.loads(resp.read())  # type: ignore[no-any-return]
 
 
+def status_of(url: str, query: str, token: str) -> int:
+    """The HTTP status of a POST (errors included)."""
+    try:
+        post(url, query, token)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code
+    return 200
+
+
 def test_serve_dev_seeds_prints_a_token_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     proc = start(tmp_path, "--dev", "--port", str(port))
@@ -92,6 +104,7 @@ def test_serve_dev_seeds_prints_a_token_and_stops_on_sigterm(tmp_path: Path) -> 
         lines = read_until(proc, "valid 7 days")
         token = proc.stdout.readline().strip()  # type: ignore[union-attr]
         assert any("seeded" in line for line in lines), lines
+        assert any(line.startswith("kvgraph: WARNING: --dev") for line in lines), lines
         assert any(f"http://127.0.0.1:{port}/graphql?headers=" in line for line in lines), lines
         assert (tmp_path / "kvgraph.db").exists()
         url = f"http://127.0.0.1:{port}"
@@ -99,7 +112,7 @@ def test_serve_dev_seeds_prints_a_token_and_stops_on_sigterm(tmp_path: Path) -> 
         data = post(f"{url}/graphql", "{ viewer { displayName trips { totalCount } } }", token)
         assert data["data"]["viewer"]["displayName"] == "Dana Demo"
         assert data["data"]["viewer"]["trips"]["totalCount"] == 3
-        assert "secret" not in "\n".join(lines).lower()
+        assert DEV_JWT_SECRET not in "\n".join(lines)
     finally:
         code = stop(proc)
     assert code == 0
@@ -115,6 +128,7 @@ def test_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
     try:
         lines = read_until(proc, "2 workers")
         assert f"http://127.0.0.1:{port}/graphql" in lines[-1]
+        assert lines[0].startswith("kvgraph: WARNING: --insecure-no-auth"), lines
         url = f"http://127.0.0.1:{port}"
         wait_until_up(url)
         query = "{ locations { totalCount } }"
@@ -255,3 +269,48 @@ async def test_row_level_security_is_refused_unless_allowed(tmp_path: Path, pg_t
                 assert get_json(f"{base}/readyz") == {"status": "ok"}
             finally:
                 assert stop(proc) == 0
+
+
+SECRET = "prod-secret-0123456789-0123456789-abcdef"
+
+
+def test_dev_flags_in_the_environment_leave_production_mode(tmp_path: Path) -> None:
+    """KVGRAPH_DEV=1 and KVGRAPH_INSECURE_NO_AUTH=1 beside a real secret: nothing changes."""
+    port = free_port()
+    proc = start(
+        tmp_path,
+        "--port",
+        str(port),
+        KVGRAPH_DEV="1",
+        KVGRAPH_INSECURE_NO_AUTH="1",
+        KVGRAPH_JWT_SECRET=SECRET,
+    )
+    try:
+        lines = read_until(proc, f"{port}/graphql")  # the banner, in any mode
+        assert lines[-1].startswith("kvgraph serving"), lines
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        endpoint = f"{url}/graphql"
+        forged = mint_token(DEV_JWT_SECRET, "7b0f5d2e-4c1a-4e8b-9f3d-2a6c8e1b5d70")
+        assert status_of(endpoint, "{ viewer { id } }", forged) == 401
+        real = post(
+            endpoint, "{ viewer { id } locations { totalCount } }", mint_token(SECRET, "u1")
+        )
+        assert real == {"data": {"viewer": {"id": "u1"}, "locations": {"totalCount": 0}}}
+        intro = post(endpoint, "{ __schema { queryType { name } } }", mint_token(SECRET, "u1"))
+        assert intro["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert not any("WARNING" in line or "eyJ" in line or "seeded" in line for line in lines)
+    finally:
+        code = stop(proc)
+    assert code == 0
+
+
+def test_dev_in_the_environment_without_a_secret_refuses_to_start(tmp_path: Path) -> None:
+    proc = start(tmp_path, "--port", "0", KVGRAPH_DEV="1", KVGRAPH_INSECURE_NO_AUTH="yes")
+    try:
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 2 and "refusing to start: no keys" in output
+    assert "eyJ" not in output and not (tmp_path / "kvgraph.db").exists()
