@@ -52,7 +52,6 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from gql.schema.errors import VALIDATION_FAILED
 from resolvers.paging import DEFAULT_PAGE
 
-RATE_LIMITED = "RATE_LIMITED"
 SHOWN_MAX = 10**15  # counts above this are reported as "more than"
 
 # Asked with the request's context and the operation's node count before it runs: an error

@@ -57,6 +57,10 @@ class AuthError(Exception):
     """The bearer token was present but not acceptable (the message is safe to show)."""
 
 
+class KeysUnavailable(AuthError):
+    """The JWKS endpoint has never answered: no token signed by its keys can be checked yet."""
+
+
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """Who is asking: the token's `sub` and `role`."""
@@ -131,7 +135,9 @@ class JwksCache:
             await self._refresh_if(self._may_refetch)  # rotated keys: one look, rate-limited
             key = self._lookup(kid)
         if key is None:
-            raise AuthError(UNKNOWN_KEY if self._keys is not None else KEYS_UNAVAILABLE)
+            if self._keys is None:
+                raise KeysUnavailable(KEYS_UNAVAILABLE)
+            raise AuthError(UNKNOWN_KEY)
         return key
 
     def _lookup(self, kid: Any) -> jwt.PyJWK | None:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from graphql import GraphQLError
 
-from gql.schema.limits import RATE_LIMITED
+from gql.schema.errors import RATE_LIMITED
 from gql.web.settings import Settings
 from resolvers.context import Context
 

@@ -25,8 +25,9 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from gql.schema.errors import TIMEOUT
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-TIMEOUT = "TIMEOUT"
 T = TypeVar("T")
 log = logging.getLogger("kvgraph")
 

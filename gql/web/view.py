@@ -24,6 +24,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 
 from gql.schema.errors import (
+    AUTH_UNAVAILABLE,
     BAD_REQUEST,
     BAD_USER_INPUT,
     INTERNAL_SERVER_ERROR,
@@ -33,11 +34,12 @@ from gql.schema.errors import (
 )
 from gql.web import graphiql
 from gql.web.appkeys import AUTH, SETTINGS, STORE
-from gql.web.auth import AuthError, Viewer
+from gql.web.auth import AuthError, KeysUnavailable, Viewer
 from gql.web.media import GRAPHQL_RESPONSE, negotiate
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import Context
 
+RETRY_KEYS = 5  # seconds a client waits when the JWKS has not answered yet
 VIEWER = web.RequestKey("viewer", Viewer)
 MEDIA = web.RequestKey("media_type", str)
 SUB_RESPONSE = web.RequestKey("sub_response", web.Response)
@@ -110,6 +112,9 @@ class GatewayView(GraphQLView[Context, None]):
         request[MEDIA] = negotiate(request.headers.get("Accept"))
         try:
             viewer = await request.app[AUTH].viewer(request.headers.get("Authorization"))
+        except KeysUnavailable as exc:  # not the client's fault: try again shortly
+            headers = {"Retry-After": str(RETRY_KEYS)}
+            return error_response(request, str(exc), AUTH_UNAVAILABLE, 503, headers)
         except AuthError as exc:
             return unauthorized(request, str(exc))
         if viewer is not None:

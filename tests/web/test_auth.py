@@ -368,3 +368,13 @@ async def test_anon_token_reads_the_catalog_only(client: Client) -> None:
         headers={"Authorization": f"Bearer {mint_token(SECRET, 'u1')}"},
     )
     assert (await owner.json())["data"]["viewer"]["trips"]["totalCount"] == 1
+
+
+async def test_jwks_that_never_answered_is_503_not_401(client: Client, jwks: Jwks) -> None:
+    jwks.state["status"] = 500
+    headers = {"Authorization": f"Bearer {signed(EC_KEY, 'ES256', 'ec1')}"}
+    resp = await client.post("/graphql", json={"query": "{ viewer { id } }"}, headers=headers)
+    assert resp.status == 503 and resp.headers["Retry-After"] == "5"
+    body = await resp.json()
+    assert body["errors"][0]["extensions"]["code"] == "AUTH_UNAVAILABLE"
+    assert "data" not in body
