@@ -28,6 +28,12 @@ class Money:
     currency: str | None
 
 
+@dataclass(slots=True)
+class Coordinates:
+    latitude: float
+    longitude: float
+
+
 async def trip_items(ctx: Context, trips_: Sequence[m.Trip], args: PageArgs) -> list[Page]:
     """A page of each trip's items in itinerary order (`items:index:{tripId}`)."""
     return await pages_of_index(ctx, trips_, k.ITEMS_INDEX, lambda t: t.id, e.ITEM, args)
@@ -46,6 +52,11 @@ async def item_trips(ctx: Context, items: Sequence[m.Item]) -> list[m.Trip | Non
 async def item_locations(ctx: Context, items: Sequence[m.Item]) -> list[m.Place | None]:
     """Each item's place (`{locationType}:{locationId}`), all in one batch."""
     return await find_places(ctx, [location_ref(i) for i in items])
+
+
+async def item_coordinates(ctx: Context, items: Sequence[m.Item]) -> list[Coordinates | None]:
+    """Each item's own coordinates (an app's embedded `location: {lat, lng}`), if it has them."""
+    return [Coordinates(*i.coordinates) if i.coordinates else None for i in items]
 
 
 def location_ref(item: m.Item) -> str:

@@ -19,11 +19,21 @@ class Money:
     currency: str | None
 
 
+@strawberry.type(description="A point on the map, in degrees.")
+class Coordinates:
+    latitude: float
+    longitude: float
+
+
 @strawberry.type(description="One entry of a trip's itinerary (`item:{id}`).")
 @node(m.Item, items.item)
 @from_model(m.Item, hide=("trip_id", "currency", "location_type", "location_id"))
 class ItineraryItem(Node):
     cost: Money | None = relation(items.item_costs)
+    coordinates: Coordinates | None = relation(
+        items.item_coordinates,
+        description="The item's own point, e.g. an app's embedded `location: {lat, lng}`.",
+    )
     location: Location | None = relation(items.item_locations)
     trip: Any = relation(items.item_trips, graphql_type=lazy("Trip", "gql.schema.trips") | None)
 

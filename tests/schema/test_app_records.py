@@ -238,3 +238,11 @@ async def test_a_record_the_viewer_may_not_read_is_not_reported(app: Gateway, st
     )
     result = await app.run("{ viewer { trips { nodes { id } } } }", viewer=APP_USER)
     assert "secret" not in str(result.errors or "")
+
+
+async def test_an_embedded_location_shows_as_coordinates(app: Gateway) -> None:
+    query = '{ trip(id: "trip-1") { items { nodes { id coordinates { latitude longitude } } } } }'
+    nodes = (await app.ok(query, viewer=APP_USER))["trip"]["items"]["nodes"]
+    points = {n["id"]: n["coordinates"] for n in nodes}
+    assert points["item-hotel"] == {"latitude": 38.7114, "longitude": -9.13}
+    assert points["item-dinner"] is None
