@@ -41,15 +41,20 @@ async def trip_roles(ctx: Context, trips: Sequence[m.Trip]) -> list[str | None]:
     Collaborator entries are read (in one batch) only for trips the viewer does not own; an
     entry's role makes its holder an editor when it is one of EDITING_ROLES, else a viewer.
     """
-    viewer = ctx.viewer_id
+    viewer, known = ctx.viewer_id, ctx.trip_roles  # known: roles met earlier this request
     if viewer is None:
         return [None] * len(trips)
-    shared = [t for t in trips if t.user_id != viewer]
-    entries = await asyncio.gather(
-        *(ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t in shared)
-    )
-    role = {t.id: _trip_role_of(usable(ctx, c)) for t, c in zip(shared, entries, strict=True)}
-    return ["owner" if t.user_id == viewer else role.get(t.id) for t in trips]
+    shared = [t for t in trips if t.user_id != viewer and t.id not in known]
+    if shared:
+        entries = await asyncio.gather(
+            *(ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t in shared)
+        )
+        for t, c in zip(shared, entries, strict=True):
+            known[t.id] = _trip_role_of(usable(ctx, c))
+    for t in trips:
+        if t.user_id == viewer:
+            known[t.id] = "owner"
+    return [known[t.id] for t in trips]
 
 
 def _trip_role_of(collaborator: m.Collaborator | None) -> str | None:
@@ -64,10 +69,14 @@ async def _trips(ctx: Context, ids: Sequence[str], trips: Sequence[Any]) -> list
 
 async def readable_trip_ids(ctx: Context, trip_ids: Sequence[str | None]) -> list[bool]:
     """Whether the viewer may read the trip of each id (each distinct trip read once)."""
-    wanted = list(dict.fromkeys(i for i in trip_ids if i and is_id(i)))
-    found = await readable(ctx, e.TRIP, wanted, await _load(ctx, e.TRIP, wanted))
-    ok = {i for i, trip in zip(wanted, found, strict=True) if trip is not None}
-    return [i in ok for i in trip_ids]
+    roles = ctx.trip_roles
+    wanted = list(dict.fromkeys(i for i in trip_ids if i and i not in roles and is_id(i)))
+    if wanted:
+        found = await readable(ctx, e.TRIP, wanted, await _load(ctx, e.TRIP, wanted))
+        for i, trip in zip(wanted, found, strict=True):
+            if trip is None:
+                roles[i] = None  # missing, invalid or not the viewer's
+    return [i is not None and roles.get(i) is not None for i in trip_ids]
 
 
 async def _child_of_trip(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:
@@ -137,13 +146,16 @@ async def readable(
     present = [(i, r) for i, r in zip(ids, records, strict=True) if r is not None]
     if not present:
         return list(records)
-    allowed = await RULES[spec.name](ctx, [i for i, _ in present], [r for _, r in present])
-    ok = {
-        id(shown(ctx, spec.pattern.literal_prefix + i, r))
-        for (i, r), yes in zip(present, allowed, strict=True)
-        if yes
-    }
-    return [r if r is not None and id(r) in ok else None for r in records]
+    allowed = iter(await RULES[spec.name](ctx, [i for i, _ in present], [r for _, r in present]))
+    out: list[Any] = []
+    for i, r in zip(ids, records, strict=True):
+        if r is None or not next(allowed):
+            out.append(None)
+            continue
+        if r.dropped_fields:
+            shown(ctx, spec.pattern.literal_prefix + i, r)
+        out.append(r)
+    return out
 
 
 def records(ctx: Context, spec: EntitySpec) -> Callable[[Sequence[str]], Awaitable[list[Any]]]:

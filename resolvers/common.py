@@ -61,7 +61,7 @@ async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any 
         record = await write
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.loaders.forget(*forget)
+    ctx.forget(*forget)
     return Outcome(record if shown is None else shown)
 
 

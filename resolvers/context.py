@@ -33,10 +33,17 @@ class Context:
     problems: dict[str, str] = field(default_factory=dict)
     # Records shown with optional fields left empty (unreadable values): key -> {field: why}.
     dropped: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    # The viewer's role on each trip met so far (`resolvers/access.py`), until the next write.
+    trip_roles: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, self.mapping, report=self.report)
         self.repo = Repository(self.store, self.mapping)
+
+    def forget(self, *keys: str) -> None:
+        """After a write: the rest of the request reads these keys and every role afresh."""
+        self.loaders.forget(*keys)
+        self.trip_roles.clear()
 
     def report(self, invalid: InvalidRecord) -> None:
         """Remember an invalid record for the response's `errors` (logged once per request)."""

@@ -92,7 +92,7 @@ async def start_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
         conv, *_ = await ctx.repo.create_all(entries)
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.loaders.forget(k.CONVERSATIONS_INDEX.key(user), k.MESSAGES_INDEX.key(conv_id))
+    ctx.forget(k.CONVERSATIONS_INDEX.key(user), k.MESSAGES_INDEX.key(conv_id))
     return Outcome(conv)
 
 
@@ -121,9 +121,7 @@ async def post_message(ctx: Context, data: dict[str, Any]) -> Outcome:
         )
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.loaders.forget(
-        k.MESSAGES_INDEX.key(conversation_id), e.CONVERSATION.pattern.key(conversation_id)
-    )
+    ctx.forget(k.MESSAGES_INDEX.key(conversation_id), e.CONVERSATION.pattern.key(conversation_id))
     return Outcome(message)
 
 

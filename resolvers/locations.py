@@ -56,11 +56,14 @@ async def find_places(ctx: Context, refs: Sequence[str]) -> list[m.Place | None]
     """Resolve place references (`kind:id`, or a bare id tried as each kind) in one batch."""
     pairs = [e.place_refs(ref) for ref in refs]
     loaded = iter(await ctx.loaders.records([(e.LOCATIONS[kd], i) for ps in pairs for kd, i in ps]))
-    out = []
+    out: list[m.Place | None] = []
     for candidates in pairs:
-        found = [(kd, i, usable(ctx, next(loaded))) for kd, i in candidates]
-        hit = next(((kd, i, p) for kd, i, p in found if p is not None), None)
-        out.append(shown(ctx, f"{hit[0]}:{hit[1]}", hit[2]) if hit else None)
+        hit = None
+        for kind, id_ in candidates:  # every candidate is read (an invalid one is reported)
+            found = usable(ctx, next(loaded))
+            if hit is None and found is not None:
+                hit = shown(ctx, f"{kind}:{id_}", found) if found.dropped_fields else found
+        out.append(hit)
     return out
 
 

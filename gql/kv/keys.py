@@ -14,6 +14,7 @@ through every client and store; a short, printable id works everywhere.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -66,6 +67,7 @@ _ID = re.compile(f"[^{_ID_FORBIDDEN}]{{1,{ID_MAX}}}")
 _ID_BAD_CHAR = re.compile(f"[{_ID_FORBIDDEN}]")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same ids are asked about on every request
 def is_id(value: str) -> bool:
     """Whether `value` can fill a key parameter: 1-200 characters, no `:`, control
     character or lone surrogate."""
