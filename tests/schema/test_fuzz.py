@@ -1,4 +1,4 @@
-"""Generated operations over the whole schema: no input yields an internal error.
+"""Generated operations over the whole schema: no input yields an internal or server error.
 
 hypothesis-graphql writes valid queries and mutations (every field, argument and input of
 `schema.graphql`, with literal values: long and odd strings, NUL, huge numbers, calendar
@@ -16,6 +16,7 @@ from typing import Any
 
 import hypothesis_graphql
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
@@ -23,6 +24,9 @@ from hypothesis_graphql import nodes
 from gql.commands.demo import DEMO_USER_ID, seed_demo
 from gql.kv import Store, open_store
 from gql.schema.build import build_schema, sdl
+from gql.web.app import create_app
+from gql.web.auth import mint_token
+from gql.web.settings import Settings
 from resolvers.context import Context
 
 CODES = {
@@ -65,20 +69,38 @@ STRATEGY = st.one_of(
 )
 
 
+SECRET = "fuzz-secret-fuzz-secret-fuzz-secret-0123"
+
+
 class Demo:
-    """The demo data set in a SQLite store, on a loop of its own (hypothesis is synchronous)."""
+    """The demo data set in a SQLite store, and the app over HTTP, on a loop of their own
+    (hypothesis is synchronous)."""
 
     def __init__(self, path: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.store: Store = open_store(f"sqlite:///{path}/kv.db", "kv")
+        url = f"sqlite:///{path}/kv.db"
+        self.store: Store = open_store(url, "kv")
         self.loop.run_until_complete(self.store.open())
         self.loop.run_until_complete(seed_demo(self.store))
+        settings = Settings(store_url=url, kv_table="kv", jwt_secret=SECRET, rate_limit=0)
+        self.client = TestClient(TestServer(create_app(settings)), loop=self.loop)
+        self.loop.run_until_complete(self.client.start_server())
+        self.headers = {"Authorization": f"Bearer {mint_token(SECRET, DEMO_USER_ID)}"}
 
     def run(self, document: str) -> Any:
         context = Context(store=self.store, viewer_id=DEMO_USER_ID)
         return self.loop.run_until_complete(SCHEMA.execute(document, context_value=context))
 
+    def post(self, document: str) -> tuple[int, Any]:
+        async def send() -> tuple[int, Any]:
+            body = {"query": document}
+            async with self.client.post("/graphql", json=body, headers=self.headers) as resp:
+                return resp.status, await resp.json()
+
+        return self.loop.run_until_complete(send())
+
     def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
         self.loop.run_until_complete(self.store.close())
         self.loop.close()
 
@@ -103,3 +125,18 @@ def test_no_generated_operation_is_an_internal_error(demo: Demo, document: str) 
     for error in result.errors or ():
         code = (error.extensions or {}).get("code")
         assert code in CODES, (document, error.message, code)
+
+
+@settings(
+    max_examples=EXAMPLES // 3,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(document=STRATEGY)
+def test_no_generated_request_is_a_server_error(demo: Demo, document: str) -> None:
+    status, body = demo.post(document)
+    assert status < 500, (document, body)
+    for error in body.get("errors") or ():
+        assert error["extensions"]["code"] in CODES, (document, error)
