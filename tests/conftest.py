@@ -61,3 +61,16 @@ def schema() -> object:
 async def gw(schema: object, store: Store) -> Gateway:
     """A gateway over a fresh store."""
     return Gateway(schema, store)
+
+
+@pytest.fixture
+async def pg_table() -> AsyncIterator[str]:
+    """A fresh Postgres table created by kvgraph as the superuser; dropped afterwards."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    table = f"kv_test_{uuid.uuid4().hex[:10]}"
+    store = open_store(PG_URL, table)
+    await store.open()
+    await store.close()
+    yield table
+    await drop_table(PG_URL, table)

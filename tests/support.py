@@ -276,3 +276,14 @@ APP_RECORDS: dict[str, Any] = {
         "status": "pending",
     },
 }
+
+
+async def admin(sql: str) -> None:
+    """Run one statement as the test database's superuser."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from gql.kv import Store, open_store
 from gql.kv.base import Fault, RefusedError, TableProblem, blocking, open_and_inspect
 from gql.kv.sqlitetable import affinity
-from tests.support import BACKENDS, PG_SKIP, PG_URL, drop_table, pg_role, read_only
+from tests.support import BACKENDS, PG_SKIP, PG_URL, admin, drop_table, pg_role, read_only
 
 DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
@@ -196,26 +194,6 @@ async def test_sqlite_refuses_lone_surrogates(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- Postgres
-
-
-@pytest.fixture
-async def pg_table() -> AsyncIterator[str]:
-    """A fresh Postgres table created by kvgraph as the superuser; dropped afterwards."""
-    if not PG_URL:
-        pytest.skip(PG_SKIP)
-    table = f"kv_test_{uuid.uuid4().hex[:10]}"
-    assert await inspect_url(PG_URL, table) == []
-    yield table
-    await drop_table(PG_URL, table)
-
-
-async def admin(sql: str) -> None:
-    """Run one statement as the test database's superuser."""
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.mark.postgres

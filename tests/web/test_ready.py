@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from gql.kv import open_store
 from gql.web.app import create_app
 from gql.web.settings import Settings
-from tests.support import PG_SKIP, PG_URL, drop_table, pg_role, read_only
+from tests.support import PG_URL, admin, drop_table, pg_role, read_only
 
 MakeClient = Callable[..., Awaitable[Any]]
 DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -76,26 +74,6 @@ async def test_sqlite_table_without_primary_key_is_503(
 
 
 # ---------------------------------------------------------------------------- Postgres
-
-
-@pytest.fixture
-async def pg_table() -> AsyncIterator[str]:
-    if not PG_URL:
-        pytest.skip(PG_SKIP)
-    table = f"kv_test_{uuid.uuid4().hex[:10]}"
-    store = open_store(PG_URL, table)
-    await store.open()
-    await store.close()
-    yield table
-    await drop_table(PG_URL, table)
-
-
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def role_of(url: str) -> str:

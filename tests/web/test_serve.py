@@ -11,17 +11,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from gql.kv import open_store
 from gql.web.auth import mint_token
 from gql.web.settings import DEV_JWT_SECRET
-from tests.support import PG_SKIP, PG_URL, drop_table, pg_role
+from tests.support import PG_URL, pg_role
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,19 +145,6 @@ def test_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
 
 SECRET = "serve-test-secret-0123456789-0123456789"
 DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
-
-
-@pytest.fixture
-async def pg_table() -> AsyncIterator[str]:
-    """A fresh table made by kvgraph as the superuser (dropped afterwards)."""
-    if not PG_URL:
-        pytest.skip(PG_SKIP)
-    table = f"kv_test_{uuid.uuid4().hex[:10]}"
-    store = open_store(PG_URL, table)
-    await store.open()
-    await store.close()
-    yield table
-    await drop_table(PG_URL, table)
 
 
 def start_on(
