@@ -287,3 +287,25 @@ async def admin(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+UE = "userErrors { field message code }"
+
+
+def mutation(name: str, selection: str) -> str:
+    """`mutation M($input: <Name>Input!) { name(input: $input) { selection userErrors } }`."""
+    type_name = name[0].upper() + name[1:]
+    return (
+        f"mutation M($input: {type_name}Input!) {{ {name}(input: $input) {{ {selection} {UE} }} }}"
+    )
+
+
+async def dump(store: Store) -> dict[str, Any]:
+    """Every key and value of the table (to diff it around a refused mutation)."""
+    return {key: value async for key, value in store.iter_prefix("")}
+
+
+def payload(data: dict[str, Any]) -> dict[str, Any]:
+    """The one root field of a mutation's result."""
+    (value,) = data.values()
+    return value  # type: ignore[no-any-return]

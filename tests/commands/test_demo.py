@@ -13,7 +13,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.entities import INDEX_TARGET, LOCATIONS, SPECS
 from gql.web.settings import Settings
-from tests.support import BACKENDS, drop_table
+from tests.support import BACKENDS, drop_table, dump
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
@@ -31,11 +31,6 @@ EXPECTED = {
     "budgets": 1,
     "ai_runs": 3,
 }
-
-
-async def dump(store: Store) -> dict[str, Any]:
-    """Return every key and value of the store."""
-    return {key: value async for key, value in store.iter_prefix("")}
 
 
 def of(rows: dict[str, Any], pattern: k.KeyPattern) -> dict[str, Any]:

@@ -15,26 +15,17 @@ from gql.kv import Store
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv.repo import Repository
-from tests.support import BACKENDS, Gateway
+from tests.support import BACKENDS, Gateway, dump, mutation, payload
 
 ALICE = "a11ce000-0000-4000-8000-000000000001"
 BOB = "b0b00000-0000-4000-8000-000000000002"
 NOWHERE = "00000000-dead-4000-8000-00000000beef"  # an id nothing has
 
-UE = "userErrors { field message code }"
 TRIP_F = "id title destination startDate endDate currency status createdAt updatedAt"
 ITEM_F = (
     "id title kind startTime endTime notes cost { amount currency } "
     "location { __typename id name } trip { id }"
 )
-
-
-def mutation(name: str, selection: str) -> str:
-    """`mutation($input: <Name>Input!) { name(input: $input) { selection userErrors } }`."""
-    type_name = name[0].upper() + name[1:]
-    return (
-        f"mutation M($input: {type_name}Input!) {{ {name}(input: $input) {{ {selection} {UE} }} }}"
-    )
 
 
 CREATE_TRIP = mutation("createTrip", f"trip {{ {TRIP_F} owner {{ id }} }}")
@@ -59,19 +50,10 @@ TRIP_ITEMS = "query Q($id: ID!) { trip(id: $id) { items(first: 100) { nodes { id
 
 
 # ---------------------------------------------------------------- helpers
-async def dump(store: Store) -> dict[str, Any]:
-    """Every key and value of the store."""
-    return {key: value async for key, value in store.iter_prefix("")}
 
 
 async def keys_of(store: Store) -> set[str]:
     return {key async for key, _ in store.iter_prefix("")}
-
-
-def payload(data: dict[str, Any]) -> dict[str, Any]:
-    """The one root field of a mutation result."""
-    (value,) = data.values()
-    return value  # type: ignore[no-any-return]
 
 
 async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str = ALICE) -> Any:

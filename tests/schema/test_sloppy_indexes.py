@@ -11,22 +11,18 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
-from tests.support import BACKENDS, Gateway
+from tests.support import BACKENDS, Gateway, dump, mutation, payload
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
 U = "u1"
-UE = "userErrors { field message code }"
-CREATE_TRIP = f"mutation($i: CreateTripInput!) {{ createTrip(input: $i) {{ trip {{ id }} {UE} }} }}"
-DELETE_TRIP = f"mutation($i: DeleteTripInput!) {{ deleteTrip(input: $i) {{ trip {{ id }} {UE} }} }}"
-ADD_ITEM = f"mutation($i: AddItineraryItemInput!) {{ addItineraryItem(input: $i) {{ item {{ id }} {UE} }} }}"
-REMOVE_ITEM = (
-    "mutation($i: RemoveItineraryItemInput!) "
-    f"{{ removeItineraryItem(input: $i) {{ item {{ id }} {UE} }} }}"
-)
-MOVE_ITEM = f"mutation($i: MoveItineraryItemInput!) {{ moveItineraryItem(input: $i) {{ item {{ id }} {UE} }} }}"
-SAVE = f"mutation($i: SavePlaceInput!) {{ savePlace(input: $i) {{ place {{ id }} {UE} }} }}"
-UNSAVE = f"mutation($i: UnsavePlaceInput!) {{ unsavePlace(input: $i) {{ place {{ id }} {UE} }} }}"
+CREATE_TRIP = mutation("createTrip", "trip { id }")
+DELETE_TRIP = mutation("deleteTrip", "trip { id }")
+ADD_ITEM = mutation("addItineraryItem", "item { id }")
+REMOVE_ITEM = mutation("removeItineraryItem", "item { id }")
+MOVE_ITEM = mutation("moveItineraryItem", "item { id }")
+SAVE = mutation("savePlace", "place { id }")
+UNSAVE = mutation("unsavePlace", "place { id }")
 TRIPS = "{ viewer { trips { totalCount nodes { id } } } }"
 ITEMS = "query($id: ID!) { trip(id: $id) { items { nodes { id } } } }"
 SAVED = "{ viewer { savedPlaces { nodes { id } } } }"
@@ -40,15 +36,9 @@ def item(id_: str, trip_id: str = "t1") -> dict[str, Any]:
     return {"id": id_, "tripId": trip_id, "title": f"Item {id_}"}
 
 
-async def dump(store: Store) -> dict[str, Any]:
-    """Every key and value of the table."""
-    return {key: value async for key, value in store.iter_prefix("")}
-
-
 async def mutate(gw: Gateway, query: str, input_: dict[str, Any]) -> dict[str, Any]:
     """Run a mutation as U; return its payload."""
-    (payload,) = (await gw.ok(query, {"i": input_}, viewer=U)).values()
-    return payload  # type: ignore[no-any-return]
+    return payload(await gw.ok(query, {"input": input_}, viewer=U))
 
 
 async def done(gw: Gateway, query: str, input_: dict[str, Any]) -> str:

@@ -11,17 +11,11 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
-from tests.support import BACKENDS, Gateway
+from tests.support import BACKENDS, Gateway, dump, mutation, payload
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
 U = "u-text"
-UE = "userErrors { field message code }"
-
-
-def mutation(name: str, selection: str) -> str:
-    type_name = name[0].upper() + name[1:]
-    return f"mutation($i: {type_name}Input!) {{ {name}(input: $i) {{ {selection} {UE} }} }}"
 
 
 CREATE_TRIP = mutation("createTrip", "trip { id title }")
@@ -32,18 +26,12 @@ POST = mutation("postMessage", "message { id }")
 NUL, SURROGATE = "\x00", "\ud83d"  # a lone high surrogate (half an emoji)
 
 
-async def dump(store: Store) -> dict[str, Any]:
-    """Every key and value of the table."""
-    return {key: value async for key, value in store.iter_prefix("")}
-
-
-async def payload(gw: Gateway, query: str, input_: dict[str, Any]) -> dict[str, Any]:
-    (out,) = (await gw.ok(query, {"i": input_}, viewer=U)).values()
-    return out  # type: ignore[no-any-return]
+async def result(gw: Gateway, query: str, input_: dict[str, Any]) -> dict[str, Any]:
+    return payload(await gw.ok(query, {"input": input_}, viewer=U))
 
 
 async def created(gw: Gateway, query: str, input_: dict[str, Any]) -> str:
-    out = await payload(gw, query, input_)
+    out = await result(gw, query, input_)
     assert out["userErrors"] == [], out["userErrors"]
     (entity,) = (v for name, v in out.items() if name != "userErrors")
     return entity["id"]  # type: ignore[no-any-return]
@@ -52,7 +40,7 @@ async def created(gw: Gateway, query: str, input_: dict[str, Any]) -> str:
 async def refused(gw: Gateway, store: Store, query: str, input_: dict[str, Any]) -> dict[str, Any]:
     """Run a mutation that must be refused with one userError, writing nothing."""
     before = await dump(store)
-    out = await payload(gw, query, input_)
+    out = await result(gw, query, input_)
     (error,) = out["userErrors"]
     assert all(v is None for name, v in out.items() if name != "userErrors"), out
     assert await dump(store) == before, "a refused mutation wrote to the store"
