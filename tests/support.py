@@ -309,3 +309,26 @@ def payload(data: dict[str, Any]) -> dict[str, Any]:
     """The one root field of a mutation's result."""
     (value,) = data.values()
     return value  # type: ignore[no-any-return]
+
+
+async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str) -> Any:
+    """Run a mutation that must succeed: no errors, no userErrors; return the entity."""
+    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
+    assert out["userErrors"] == [], out["userErrors"]
+    (entity,) = (v for f, v in out.items() if f != "userErrors")
+    assert entity is not None
+    return entity
+
+
+async def refused(
+    gw: Gateway, store: Store, query: str, input_: dict[str, Any], viewer: str
+) -> list[dict[str, Any]]:
+    """Run a mutation that must fail with userErrors, writing nothing; return the errors."""
+    before = await dump(store)
+    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
+    assert out["userErrors"], f"expected userErrors, got {out}"
+    for name, value in out.items():
+        if name != "userErrors":
+            assert value is None, f"{name} should be null when refused: {value}"
+    assert await dump(store) == before, "a refused mutation wrote to the store"
+    return out["userErrors"]  # type: ignore[no-any-return]

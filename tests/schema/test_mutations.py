@@ -16,6 +16,8 @@ from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv.repo import Repository
 from tests.support import BACKENDS, Gateway, dump, mutation, payload
+from tests.support import done as _done
+from tests.support import refused as _refused
 
 ALICE = "a11ce000-0000-4000-8000-000000000001"
 BOB = "b0b00000-0000-4000-8000-000000000002"
@@ -50,33 +52,18 @@ TRIP_ITEMS = "query Q($id: ID!) { trip(id: $id) { items(first: 100) { nodes { id
 
 
 # ---------------------------------------------------------------- helpers
-
-
-async def keys_of(store: Store) -> set[str]:
-    return {key async for key, _ in store.iter_prefix("")}
-
-
 async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str = ALICE) -> Any:
-    """Run a mutation that must succeed: no errors, no userErrors; return the entity."""
-    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
-    assert out["userErrors"] == [], out["userErrors"]
-    (entity,) = (v for f, v in out.items() if f != "userErrors")
-    assert entity is not None
-    return entity
+    return await _done(gw, query, input_, viewer)
 
 
 async def refused(
     gw: Gateway, store: Store, query: str, input_: dict[str, Any], viewer: str = ALICE
 ) -> list[dict[str, Any]]:
-    """Run a mutation that must fail with userErrors, writing nothing; return the errors."""
-    before = await dump(store)
-    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
-    assert out["userErrors"], f"expected userErrors, got {out}"
-    for name, value in out.items():
-        if name != "userErrors":
-            assert value is None, f"{name} should be null when refused: {value}"
-    assert await dump(store) == before, "a refused mutation wrote to the store"
-    return out["userErrors"]  # type: ignore[no-any-return]
+    return await _refused(gw, store, query, input_, viewer)
+
+
+async def keys_of(store: Store) -> set[str]:
+    return {key async for key, _ in store.iter_prefix("")}
 
 
 def fields(errors: list[dict[str, Any]]) -> list[tuple[str | None, str]]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
-from tests.support import BACKENDS, Gateway, dump, mutation, payload
+from tests.support import BACKENDS, Gateway, done, dump, mutation, payload
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
@@ -41,14 +41,6 @@ async def mutate(gw: Gateway, query: str, input_: dict[str, Any]) -> dict[str, A
     return payload(await gw.ok(query, {"input": input_}, viewer=U))
 
 
-async def done(gw: Gateway, query: str, input_: dict[str, Any]) -> str:
-    """Run a mutation that must succeed; return the id of what it returns."""
-    payload = await mutate(gw, query, input_)
-    assert payload["userErrors"] == [], payload["userErrors"]
-    (entity,) = (v for name, v in payload.items() if name != "userErrors")
-    return entity["id"]  # type: ignore[no-any-return]
-
-
 def reported(result: Any) -> list[tuple[str, str]]:
     """(code, key) of every error of a result."""
     return [(e.extensions["code"], e.extensions.get("key")) for e in result.errors or []]
@@ -63,7 +55,7 @@ async def test_numbers_in_a_trips_index_survive_create_trip(gw: Gateway, store: 
             f"trips:index:{U}": ["t1", 1732723200000],
         }
     )
-    new = await done(gw, CREATE_TRIP, {"title": "Porto"})
+    new = (await done(gw, CREATE_TRIP, {"title": "Porto"}, U))["id"]
     assert await store.get(f"trips:index:{U}") == ["t1", 1732723200000, new]
     result: Any = await gw.run(TRIPS, viewer=U)
     assert result.errors is None  # a number is an id: nothing to report
@@ -80,13 +72,13 @@ async def test_objects_in_saved_places_survive_save_place(gw: Gateway, store: St
             f"saved:{U}": [first],
         }
     )
-    assert await done(gw, SAVE, {"placeId": "r2"}) == "r2"
+    assert (await done(gw, SAVE, {"placeId": "r2"}, U))["id"] == "r2"
     assert await store.get(f"saved:{U}") == [first, "r2"]
-    assert await done(gw, SAVE, {"placeId": "r1"}) == "r1"  # saved already, as an object
+    assert (await done(gw, SAVE, {"placeId": "r1"}, U))["id"] == "r1"  # saved already, as an object
     assert await store.get(f"saved:{U}") == [first, "r2"]
     data = await gw.ok(SAVED, viewer=U)
     assert data["viewer"]["savedPlaces"]["nodes"] == [{"id": "r1"}, {"id": "r2"}]
-    assert await done(gw, UNSAVE, {"placeId": "r1"}) == "r1"
+    assert (await done(gw, UNSAVE, {"placeId": "r1"}, U))["id"] == "r1"
     assert await store.get(f"saved:{U}") == ["r2"]
 
 
@@ -99,14 +91,14 @@ async def test_a_double_encoded_items_index_survives_add_item(gw: Gateway, store
             "items:index:t1": '["item_mad_1"]',
         }
     )
-    new = await done(gw, ADD_ITEM, {"tripId": "t1", "title": "Prado"})
+    new = (await done(gw, ADD_ITEM, {"tripId": "t1", "title": "Prado"}, U))["id"]
     assert await store.get("items:index:t1") == f'["item_mad_1","{new}"]'
-    first = await done(gw, ADD_ITEM, {"tripId": "t1", "title": "Retiro", "position": 0})
+    first = (await done(gw, ADD_ITEM, {"tripId": "t1", "title": "Retiro", "position": 0}, U))["id"]
     assert await store.get("items:index:t1") == f'["{first}","item_mad_1","{new}"]'
     data = await gw.ok(ITEMS, {"id": "t1"}, viewer=U)
     assert data["trip"]["items"]["nodes"] == [{"id": first}, {"id": "item_mad_1"}, {"id": new}]
-    await done(gw, MOVE_ITEM, {"id": "item_mad_1", "position": 5})
-    await done(gw, REMOVE_ITEM, {"id": first})
+    (await done(gw, MOVE_ITEM, {"id": "item_mad_1", "position": 5}, U))["id"]
+    (await done(gw, REMOVE_ITEM, {"id": first}, U))["id"]
     assert await store.get("items:index:t1") == f'["{new}","item_mad_1"]'
 
 
@@ -120,15 +112,17 @@ async def test_unknown_elements_survive_every_index_write(gw: Gateway, store: St
             "item:i1": item("i1"),
         }
     )
-    t2 = await done(gw, CREATE_TRIP, {"title": "Porto"})
+    t2 = (await done(gw, CREATE_TRIP, {"title": "Porto"}, U))["id"]
     assert await store.get(f"trips:index:{U}") == [None, "t1", {"note": "pinned"}, t2]
-    i2 = await done(gw, ADD_ITEM, {"tripId": "t1", "title": "Tram", "position": 0})
+    i2 = (await done(gw, ADD_ITEM, {"tripId": "t1", "title": "Tram", "position": 0}, U))["id"]
     assert await store.get("items:index:t1") == [[1, 2], i2, {"id": "i1", "day": 1}, True]
-    await done(gw, MOVE_ITEM, {"id": i2, "position": 1})  # the last position: the very end
+    (await done(gw, MOVE_ITEM, {"id": i2, "position": 1}, U))[
+        "id"
+    ]  # the last position: the very end
     assert await store.get("items:index:t1") == [[1, 2], {"id": "i1", "day": 1}, True, i2]
-    await done(gw, REMOVE_ITEM, {"id": "i1"})
+    (await done(gw, REMOVE_ITEM, {"id": "i1"}, U))["id"]
     assert await store.get("items:index:t1") == [[1, 2], True, i2]
-    await done(gw, DELETE_TRIP, {"id": t2})
+    (await done(gw, DELETE_TRIP, {"id": t2}, U))["id"]
     assert await store.get(f"trips:index:{U}") == [None, "t1", {"note": "pinned"}]
 
 

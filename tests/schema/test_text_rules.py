@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
-from tests.support import BACKENDS, Gateway, dump, mutation, payload
+from tests.support import BACKENDS, Gateway, done, mutation, refused
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
@@ -26,46 +26,25 @@ POST = mutation("postMessage", "message { id }")
 NUL, SURROGATE = "\x00", "\ud83d"  # a lone high surrogate (half an emoji)
 
 
-async def result(gw: Gateway, query: str, input_: dict[str, Any]) -> dict[str, Any]:
-    return payload(await gw.ok(query, {"input": input_}, viewer=U))
-
-
-async def created(gw: Gateway, query: str, input_: dict[str, Any]) -> str:
-    out = await result(gw, query, input_)
-    assert out["userErrors"] == [], out["userErrors"]
-    (entity,) = (v for name, v in out.items() if name != "userErrors")
-    return entity["id"]  # type: ignore[no-any-return]
-
-
-async def refused(gw: Gateway, store: Store, query: str, input_: dict[str, Any]) -> dict[str, Any]:
-    """Run a mutation that must be refused with one userError, writing nothing."""
-    before = await dump(store)
-    out = await result(gw, query, input_)
-    (error,) = out["userErrors"]
-    assert all(v is None for name, v in out.items() if name != "userErrors"), out
-    assert await dump(store) == before, "a refused mutation wrote to the store"
-    return error  # type: ignore[no-any-return]
-
-
 @pytest.fixture
 async def trip_id(gw: Gateway) -> str:
-    return await created(gw, CREATE_TRIP, {"title": "Lisbon"})
+    return (await done(gw, CREATE_TRIP, {"title": "Lisbon"}, U))["id"]
 
 
 @pytest.fixture
 async def conversation_id(gw: Gateway) -> str:
-    return await created(gw, START, {"title": "Plans"})
+    return (await done(gw, START, {"title": "Plans"}, U))["id"]
 
 
 async def test_nul_in_a_trip_title(gw: Gateway, store: Store) -> None:
-    error = await refused(gw, store, CREATE_TRIP, {"title": f"Lis{NUL}bon"})
+    (error,) = await refused(gw, store, CREATE_TRIP, {"title": f"Lis{NUL}bon"}, U)
     assert (error["field"], error["code"]) == ("title", "BAD_USER_INPUT")
     assert error["message"] == "title contains a NUL character (U+0000)"
 
 
 async def test_lone_surrogate_in_item_notes(gw: Gateway, store: Store, trip_id: str) -> None:
     input_ = {"tripId": trip_id, "title": "Tram 28", "notes": f"bring {SURROGATE} coins"}
-    error = await refused(gw, store, ADD_ITEM, input_)
+    (error,) = await refused(gw, store, ADD_ITEM, input_, U)
     assert (error["field"], error["code"]) == ("notes", "BAD_USER_INPUT")
     assert "lone surrogate (U+D83D)" in error["message"]
 
@@ -90,12 +69,12 @@ async def test_other_mutations_refuse_bad_text(
     field: str,
 ) -> None:
     ids = {UPDATE_TRIP: {"id": trip_id}, POST: {"conversationId": conversation_id}}
-    error = await refused(gw, store, query, {**ids.get(query, {}), **input_})
+    (error,) = await refused(gw, store, query, {**ids.get(query, {}), **input_}, U)
     assert (error["field"], error["code"]) == (field, "BAD_USER_INPUT")
 
 
 async def test_a_100000_character_client_id(gw: Gateway, store: Store) -> None:
-    error = await refused(gw, store, CREATE_TRIP, {"id": "x" * 100_000, "title": "Long"})
+    (error,) = await refused(gw, store, CREATE_TRIP, {"id": "x" * 100_000, "title": "Long"}, U)
     assert (error["field"], error["code"]) == ("id", "BAD_USER_INPUT")
     assert "at most 200 characters (this one has 100,000)" in error["message"]
     assert len(error["message"]) < 200  # the id itself is not echoed
@@ -103,11 +82,11 @@ async def test_a_100000_character_client_id(gw: Gateway, store: Store) -> None:
 
 @pytest.mark.parametrize("bad", ["a:b", "tab\there", f"nul{NUL}", f"half{SURROGATE}", "x" * 201])
 async def test_client_ids_outside_the_id_rule(gw: Gateway, store: Store, bad: str) -> None:
-    error = await refused(gw, store, CREATE_TRIP, {"id": bad, "title": "Odd"})
+    (error,) = await refused(gw, store, CREATE_TRIP, {"id": bad, "title": "Odd"}, U)
     assert (error["field"], error["code"]) == ("id", "BAD_USER_INPUT")
 
 
 @pytest.mark.parametrize("good", ["x" * 200, "trip_lisbon-2025.v2", "viagem-à-praia-🙂"])
 async def test_client_ids_inside_the_id_rule(gw: Gateway, store: Store, good: str) -> None:
-    assert await created(gw, CREATE_TRIP, {"id": good, "title": "Fine"}) == good
+    assert (await done(gw, CREATE_TRIP, {"id": good, "title": "Fine"}, U))["id"] == good
     assert (await store.get(f"trip:{good}"))["title"] == "Fine"
