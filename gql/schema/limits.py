@@ -156,42 +156,37 @@ class _Walk:
         return selection.selection_set
 
 
-def depth_rule(max_depth: int) -> type[ASTValidationRule]:
-    """A validation rule refusing operations nested deeper than `max_depth` fields."""
+def _operation_rule(
+    limit: str, maximum: int, measure: Callable[[_Walk, SelectionSetNode], int], said: str
+) -> type[ASTValidationRule]:
+    """A validation rule refusing each operation whose `measure` exceeds `maximum`.
 
-    class MaxDepthRule(ValidationRule):
+    `said` words the measure, e.g. "is nested {} fields deep" (the count goes in the braces).
+    """
+
+    class OperationRule(ValidationRule):
         def enter_document(self, node: DocumentNode, *_: Any) -> object:
             walk = _Walk(node)
             for operation in _operations(node):
-                depth = walk.depth(operation.selection_set)
-                if depth > max_depth:
+                found = measure(walk, operation.selection_set)
+                if found > maximum:
                     message = (
-                        f"{_name(operation)} is nested {depth} fields deep; "
-                        f"the limit is {max_depth}."
+                        f"{_name(operation)} {said.format(_shown(found))}; the limit is {maximum}."
                     )
-                    self.report_error(refusal(message, "depth", max_depth, operation))
+                    self.report_error(refusal(message, limit, maximum, operation))
             return BREAK
 
-    return MaxDepthRule
+    return OperationRule
+
+
+def depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    """A validation rule refusing operations nested deeper than `max_depth` fields."""
+    return _operation_rule("depth", max_depth, _Walk.depth, "is nested {} fields deep")
 
 
 def alias_rule(max_aliases: int) -> type[ASTValidationRule]:
     """A validation rule refusing operations with more than `max_aliases` aliases."""
-
-    class MaxAliasesRule(ValidationRule):
-        def enter_document(self, node: DocumentNode, *_: Any) -> object:
-            walk = _Walk(node)
-            for operation in _operations(node):
-                count = walk.aliases(operation.selection_set)
-                if count > max_aliases:
-                    message = (
-                        f"{_name(operation)} uses {_shown(count)} aliases; "
-                        f"the limit is {max_aliases}."
-                    )
-                    self.report_error(refusal(message, "aliases", max_aliases, operation))
-            return BREAK
-
-    return MaxAliasesRule
+    return _operation_rule("aliases", max_aliases, _Walk.aliases, "uses {} aliases")
 
 
 class NodeCount:
