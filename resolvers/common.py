@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
@@ -15,8 +15,6 @@ from resolvers import access
 from resolvers.context import Context
 from resolvers.errors import unauthenticated
 from resolvers.paging import Page, PageArgs, paginate
-
-K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(slots=True)
@@ -108,15 +106,6 @@ async def pages_of_index(
     lists: the indexes of all parents in one batch, then all pages' records in one."""
     ids = await asyncio.gather(*(ctx.loaders.index(index.key(key_of(p))) for p in parents))
     return list(await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in ids)))
-
-
-async def per_key(
-    parents: Sequence[Any], key: Callable[[Any], K | None], fetch: Callable[[K], Awaitable[Any]]
-) -> list[Any]:
-    """Fetch once per distinct key of the parents (concurrently) and hand each its result."""
-    wanted = list(dict.fromkeys(k for k in map(key, parents) if k is not None))
-    found = dict(zip(wanted, await asyncio.gather(*(fetch(k) for k in wanted)), strict=True))
-    return [found.get(k) if (k := key(p)) is not None else None for p in parents]
 
 
 def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> str | Problem | None:

@@ -49,11 +49,6 @@ def kind_of(obj: Any) -> NodeKind:
     return _BY_MODEL[type(obj)]
 
 
-def kind_named(type_name: str) -> NodeKind | None:
-    """The node kind of a GraphQL type name, if it is one."""
-    return _BY_NAME.get(type_name)
-
-
 def type_name_of(model: type) -> str:
     """The GraphQL type name of a record class."""
     return _BY_MODEL[model].type_name

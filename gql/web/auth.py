@@ -51,6 +51,15 @@ KEYS_UNAVAILABLE = "token signing keys are unavailable"
 MISSING_CLAIM = "token lacks a required claim"
 BAD_SUB = "token has no usable sub"
 INVALID = "invalid token"
+# PyJWT's refusals in words of our own (the first class that matches wins).
+_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, EXPIRED),
+    (jwt.ImmatureSignatureError, NOT_YET),
+    (jwt.InvalidSignatureError, BAD_SIGNATURE),
+    (jwt.InvalidAlgorithmError, BAD_ALGORITHM),
+    (jwt.MissingRequiredClaimError, MISSING_CLAIM),
+    (jwt.DecodeError, MALFORMED),
+)
 
 
 class AuthError(Exception):
@@ -227,20 +236,10 @@ def verified_claims(token: str, key: jwt.PyJWK | str, algorithms: list[str]) -> 
             algorithms=algorithms,
             options={"require": ["exp"], "verify_aud": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise AuthError(EXPIRED) from None
-    except jwt.ImmatureSignatureError:
-        raise AuthError(NOT_YET) from None
-    except jwt.InvalidSignatureError:
-        raise AuthError(BAD_SIGNATURE) from None
-    except jwt.InvalidAlgorithmError:
-        raise AuthError(BAD_ALGORITHM) from None
-    except jwt.MissingRequiredClaimError:
-        raise AuthError(MISSING_CLAIM) from None
-    except jwt.DecodeError:
-        raise AuthError(MALFORMED) from None
-    except jwt.PyJWTError:
-        raise AuthError(INVALID) from None
+    except jwt.PyJWTError as exc:
+        # The first matching class words it; PyJWT's own text never reaches the client.
+        reason = next((why for kind, why in _REASONS if isinstance(exc, kind)), INVALID)
+        raise AuthError(reason) from None
     return claims
 
 
