@@ -7,19 +7,26 @@ owner and collaborators; items, budgets and a trip's other children through thei
 conversations, suggestions and other per-user records by their owner; messages and context
 through their conversation; places (the public catalog) by everyone. Anything a viewer may
 not see looks exactly like "not found".
+
+An invalid record is reported (`INVALID_RECORD`, with its key) only where the viewer may know
+it exists: listed in an index the viewer reads, or of a kind whose rule goes by the key alone
+(a readable trip's `budget:{tripId}`, the viewer's `preferences:{userId}`, the catalog). Read
+by id, a record whose rule needs its contents (a trip's owner) shows as not found, unreported,
+so a report never names what the viewer may not read.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import models as m
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
-from resolvers.context import Context, shown, usable
+from resolvers.context import SERVICE_ROLE, Context, shown
 
 WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip and its items
 # Collaborator roles that may edit a trip: `editor`, and `owner` as apps write it for a
@@ -27,12 +34,20 @@ WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip an
 # kvgraph or not, reads only.
 EDITING_ROLES = frozenset({"editor", "owner"})
 
-Rule = Callable[[Context, Sequence[str], Sequence[Any]], Awaitable[list[bool]]]
+Check = Callable[[Context, Sequence[str], Sequence[Any]], Awaitable[list[bool]]]
 """Whether the viewer may read each record (given with the ids it was read by)."""
 
 
-async def _load(ctx: Context, spec: EntitySpec, ids: Sequence[str]) -> list[Any]:
-    return [usable(ctx, loaded) for loaded in await ctx.loaders.entities(spec, ids)]
+@dataclass(frozen=True)
+class Rule:
+    """The read rule of one kind of record."""
+
+    check: Check
+    by_key: bool = False  # decided by the ids alone (the records may be None)
+
+
+def _trip_key(trip_id: str) -> str:
+    return e.TRIP.pattern.literal_prefix + trip_id
 
 
 async def trip_roles(ctx: Context, trips: Sequence[m.Trip]) -> list[str | None]:
@@ -40,21 +55,30 @@ async def trip_roles(ctx: Context, trips: Sequence[m.Trip]) -> list[str | None]:
 
     Collaborator entries are read (in one batch) only for trips the viewer does not own; an
     entry's role makes its holder an editor when it is one of EDITING_ROLES, else a viewer.
+    Roles are remembered by the trip's key (a record's `id` always equals its key's: the
+    loaders refuse one that disagrees).
     """
     viewer, known = ctx.viewer_id, ctx.trip_roles  # known: roles met earlier this request
     if viewer is None:
         return [None] * len(trips)
-    shared = [t for t in trips if t.user_id != viewer and t.id not in known]
+    keys = [_trip_key(t.id) for t in trips]
+    shared = [
+        (t, key)
+        for t, key in zip(trips, keys, strict=True)
+        if t.user_id != viewer and key not in known
+    ]
     if shared:
         entries = await asyncio.gather(
-            *(ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t in shared)
+            *(ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t, _ in shared)
         )
-        for t, c in zip(shared, entries, strict=True):
-            known[t.id] = _trip_role_of(usable(ctx, c))
-    for t in trips:
+        for (_, key), c in zip(shared, entries, strict=True):
+            # An invalid entry grants nothing and is not reported: it names a trip the
+            # viewer may not read.
+            known[key] = _trip_role_of(c if isinstance(c, m.Collaborator) else None)
+    for t, key in zip(trips, keys, strict=True):
         if t.user_id == viewer:
-            known[t.id] = "owner"
-    return [known[t.id] for t in trips]
+            known[key] = "owner"
+    return [known[key] for key in keys]
 
 
 def _trip_role_of(collaborator: m.Collaborator | None) -> str | None:
@@ -70,13 +94,14 @@ async def _trips(ctx: Context, ids: Sequence[str], trips: Sequence[Any]) -> list
 async def readable_trip_ids(ctx: Context, trip_ids: Sequence[str | None]) -> list[bool]:
     """Whether the viewer may read the trip of each id (each distinct trip read once)."""
     roles = ctx.trip_roles
-    wanted = list(dict.fromkeys(i for i in trip_ids if i and i not in roles and is_id(i)))
+    keys = {i: _trip_key(i) for i in trip_ids if i and is_id(i)}
+    wanted = [i for i, key in keys.items() if key not in roles]
     if wanted:
-        found = await readable(ctx, e.TRIP, wanted, await _load(ctx, e.TRIP, wanted))
+        found = await readable(ctx, e.TRIP, wanted, await ctx.loaders.entities(e.TRIP, wanted))
         for i, trip in zip(wanted, found, strict=True):
             if trip is None:
-                roles[i] = None  # missing, invalid or not the viewer's
-    return [i is not None and roles.get(i) is not None for i in trip_ids]
+                roles[keys[i]] = None  # missing, invalid or not the viewer's
+    return [i in keys and roles.get(keys[i]) is not None for i in trip_ids]
 
 
 async def _child_of_trip(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:
@@ -94,7 +119,9 @@ async def _owner(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> li
 async def owned_conversation_ids(ctx: Context, ids: Sequence[str | None]) -> list[bool]:
     """Whether the viewer owns the conversation of each id."""
     wanted = list(dict.fromkeys(i for i in ids if i and is_id(i)))
-    found = await readable(ctx, e.CONVERSATION, wanted, await _load(ctx, e.CONVERSATION, wanted))
+    found = await readable(
+        ctx, e.CONVERSATION, wanted, await ctx.loaders.entities(e.CONVERSATION, wanted)
+    )
     ok = {i for i, conv in zip(wanted, found, strict=True) if conv is not None}
     return [i in ok for i in ids]
 
@@ -114,55 +141,106 @@ async def _keyed_by_viewer(ctx: Context, ids: Sequence[str], records: Sequence[A
 
 
 async def _public(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:
-    return [True] * len(records)
+    return [True] * len(ids)
+
+
+async def _service(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:
+    return [ctx.role == SERVICE_ROLE] * len(ids)  # jobs and their logs: server-side work
+
+
+async def _nobody(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:
+    return [False] * len(ids)
 
 
 RULES: dict[str, Rule] = {
-    e.TRIP.name: _trips,
-    e.ITEM.name: _child_of_trip,
-    e.CONFLICT.name: _child_of_trip,
-    e.BUDGET.name: _keyed_by_trip,
-    e.CONVERSATION.name: _owner,
-    e.MESSAGE.name: _in_conversation,
-    e.CONTEXT.name: _keyed_by_conversation,
-    e.SUGGESTION.name: _owner,
-    e.AI_RUN.name: _owner,
-    e.WORKFLOW.name: _owner,
-    e.COLLECTION.name: _owner,
-    e.EVENT.name: _public,
-    e.RESTAURANT.name: _public,
-    e.RENTAL.name: _public,
+    e.TRIP.name: Rule(_trips),
+    e.ITEM.name: Rule(_child_of_trip),
+    e.CONFLICT.name: Rule(_child_of_trip),
+    e.COLLABORATOR.name: Rule(_child_of_trip),
+    e.BUDGET.name: Rule(_keyed_by_trip, by_key=True),
+    e.CONVERSATION.name: Rule(_owner),
+    e.MESSAGE.name: Rule(_in_conversation),
+    e.CONTEXT.name: Rule(_keyed_by_conversation, by_key=True),
+    e.SUGGESTION.name: Rule(_owner),
+    e.AI_RUN.name: Rule(_owner),
+    e.WORKFLOW.name: Rule(_owner),
+    e.COLLECTION.name: Rule(_owner),
+    e.AUTOMATION.name: Rule(_owner),
+    e.EVENT.name: Rule(_public, by_key=True),
+    e.RESTAURANT.name: Rule(_public, by_key=True),
+    e.RENTAL.name: Rule(_public, by_key=True),
     # A profile's public fields (display name, avatar) show on a trip's owner; which fields
     # of a user other than the viewer may show is decided field by field (`viewer_only`).
-    e.PROFILE.name: _public,
-    e.PREFERENCES.name: _keyed_by_viewer,
+    e.PROFILE.name: Rule(_public, by_key=True),
+    e.PREFERENCES.name: Rule(_keyed_by_viewer, by_key=True),
+    e.APIKEY.name: Rule(_keyed_by_viewer, by_key=True),
+    e.JOB.name: Rule(_service, by_key=True),
+    e.LOG.name: Rule(_service, by_key=True),
+    e.WEBSOURCE.name: Rule(_service, by_key=True),
 }
+_UNREADABLE = Rule(_nobody, by_key=True)  # a kind without a rule: nobody reads it
+if missing := sorted(set(e.SPECS) - set(RULES)):
+    raise RuntimeError(f"entity kinds without a read rule: {', '.join(missing)}")
 
 
 async def readable(
-    ctx: Context, spec: EntitySpec, ids: Sequence[str], records: Sequence[Any]
+    ctx: Context,
+    spec: EntitySpec,
+    ids: Sequence[str],
+    loaded: Sequence[Any],
+    *,
+    listed: bool = False,
 ) -> list[Any]:
-    """`records` (read by `ids`) with None where the viewer may not read them."""
-    present = [(i, r) for i, r in zip(ids, records, strict=True) if r is not None]
-    if not present:
-        return list(records)
-    allowed = iter(await RULES[spec.name](ctx, [i for i, _ in present], [r for _, r in present]))
-    out: list[Any] = []
-    for i, r in zip(ids, records, strict=True):
-        if r is None or not next(allowed):
-            out.append(None)
-            continue
-        if r.dropped_fields:
-            shown(ctx, spec.pattern.literal_prefix + i, r)
-        out.append(r)
+    """The records `loaded` by `ids`, with None where the viewer may not read them.
+
+    Invalid ones are None too, and reported where the viewer may know they exist: when
+    `listed` (the ids come from an index the viewer reads) or the rule goes by the key.
+    """
+    rule = RULES.get(spec.name, _UNREADABLE)
+    valid = [
+        (n, i, r)
+        for n, (i, r) in enumerate(zip(ids, loaded, strict=True))
+        if isinstance(r, m.Record)
+    ]
+    out: list[Any] = [None] * len(ids)
+    if valid:
+        allowed = await rule.check(ctx, [i for _, i, _ in valid], [r for _, _, r in valid])
+        for (n, i, r), ok in zip(valid, allowed, strict=True):
+            if ok:
+                out[n] = shown(ctx, spec.pattern.literal_prefix + i, r) if r.dropped_fields else r
+    invalid = [(i, r) for i, r in zip(ids, loaded, strict=True) if isinstance(r, m.InvalidRecord)]
+    if invalid:
+        await _report(ctx, rule, invalid, listed)
     return out
 
 
-def records(ctx: Context, spec: EntitySpec) -> Callable[[Sequence[str]], Awaitable[list[Any]]]:
-    """Read the records of `spec` the viewer may read, by id (None for any other)."""
+async def _report(
+    ctx: Context, rule: Rule, invalid: Sequence[tuple[str, m.InvalidRecord]], listed: bool
+) -> None:
+    """Report the invalid records the viewer may know of."""
+    if not (listed or rule.by_key):
+        return
+    allowed = (
+        [True] * len(invalid)
+        if listed
+        else await rule.check(ctx, [i for i, _ in invalid], [None] * len(invalid))
+    )
+    for (_, found), ok in zip(invalid, allowed, strict=True):
+        if ok:
+            ctx.report(found)
+
+
+def records(
+    ctx: Context, spec: EntitySpec, *, listed: bool = False
+) -> Callable[[Sequence[str]], Awaitable[list[Any]]]:
+    """Read the records of `spec` the viewer may read, by id (None for any other).
+
+    `listed`: the ids come from an index the viewer may read (its invalid records are
+    reported).
+    """
 
     async def load(ids: Sequence[str]) -> list[Any]:
-        return await readable(ctx, spec, ids, await _load(ctx, spec, ids))
+        return await readable(ctx, spec, ids, await ctx.loaders.entities(spec, ids), listed=listed)
 
     return load
 

@@ -90,7 +90,7 @@ async def page_of(
         def prefetch(page_ids: Sequence[str]) -> None:
             ctx.loaders.prefetch(prefix + i for i in page_ids if is_id(i))
 
-    return await paginate(ids, args, access.records(ctx, spec), prefetch)
+    return await paginate(ids, args, access.records(ctx, spec, listed=True), prefetch)
 
 
 async def pages_of_index(

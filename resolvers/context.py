@@ -14,6 +14,7 @@ from gql.kv.repo import Repository
 from resolvers.loaders import Loaders
 
 log = logging.getLogger("kvgraph.records")
+SERVICE_ROLE = "service_role"  # the token role of server-side code (Supabase's service key)
 
 
 @dataclass
@@ -33,7 +34,8 @@ class Context:
     problems: dict[str, str] = field(default_factory=dict)
     # Records shown with optional fields left empty (unreadable values): key -> {field: why}.
     dropped: dict[str, Mapping[str, str]] = field(default_factory=dict)
-    # The viewer's role on each trip met so far (`resolvers/access.py`), until the next write.
+    # The viewer's role on each trip met so far, by the trip's key (`resolvers/access.py`),
+    # until the next write.
     trip_roles: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

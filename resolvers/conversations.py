@@ -58,13 +58,9 @@ async def message(ctx: Context, message_id: str) -> m.Message | None:
 async def contexts(ctx: Context, convs: Sequence[m.Conversation]) -> list[m.AIContext | None]:
     """Each conversation's current AI context (`context:{conversationId}`).
 
-    The seed's context value need not carry its conversation id: it is filled in from the key.
+    The seed's context value need not carry its conversation id: its key gives it.
     """
-    found = await records(ctx, e.CONTEXT)([c.id for c in convs])
-    return [
-        f.model_copy(update={"conversation_id": c.id}) if f and f.conversation_id is None else f
-        for c, f in zip(convs, found, strict=True)
-    ]
+    return await records(ctx, e.CONTEXT)([c.id for c in convs])
 
 
 async def context_of(ctx: Context, conversation_id: str) -> m.AIContext | None:

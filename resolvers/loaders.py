@@ -21,7 +21,7 @@ from gql.kv.base import Raw, Store
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.mapping import IDENTITY, AppMapping
-from gql.kv.models import InvalidRecord, Record, validate_raw
+from gql.kv.models import Identity, InvalidRecord, Record, validate_raw
 
 Loaded = Record | InvalidRecord | None
 Fetch = Callable[[Sequence[str]], Awaitable[list[Raw | None]]]
@@ -135,7 +135,7 @@ class Loaders:
         key = spec.pattern.key(*key_args)
         if key in self._records:
             return self._records[key]
-        return self._validated(spec, key, await self._raw.load(key))
+        return self._validated(spec, key, spec.identity(*key_args), await self._raw.load(key))
 
     async def entities(self, spec: EntitySpec, ids: Sequence[str]) -> list[Loaded]:
         """Validated records of `spec` for each id, in order, in one batch."""
@@ -149,14 +149,17 @@ class Loaders:
         keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
         values = iter(await self._raw.load_many([key for key in keys if key]))
         return [
-            self._validated(spec, key, next(values)) if key else None
-            for (spec, _), key in zip(refs, keys, strict=True)
+            self._validated(spec, key, ((spec.key_fields[0], i),), next(values)) if key else None
+            for (spec, i), key in zip(refs, keys, strict=True)
         ]
 
-    def _validated(self, spec: EntitySpec, key: str, raw: Raw | None) -> Loaded:
+    def _validated(self, spec: EntitySpec, key: str, identity: Identity, raw: Raw | None) -> Loaded:
+        """The record at `key` (validated once per request); its key gives its identity."""
         found = self._records.get(key, self)
         if found is self:
-            found = None if raw is None else validate_raw(spec.model, key, raw, self.mapping)
+            found = (
+                None if raw is None else validate_raw(spec.model, key, raw, self.mapping, identity)
+            )
             self._records[key] = found
         return found  # type: ignore[return-value]
 

@@ -43,7 +43,8 @@ async def user_suggestions(
 async def _page(ctx: Context, ids: list[str], args: SuggestionArgs) -> Page:
     if args.status is None:
         return await page_of(ctx, e.SUGGESTION, ids, args)
-    kept = {s.id: s for s in await records(ctx, e.SUGGESTION)(ids) if s and _has(s, args.status)}
+    listed = await records(ctx, e.SUGGESTION, listed=True)(ids)
+    kept = {s.id: s for s in listed if s and _has(s, args.status)}
 
     async def load(chunk: Sequence[str]) -> list[Any]:
         return [kept[i] for i in chunk]

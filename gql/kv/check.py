@@ -131,16 +131,7 @@ def valid_record(
     spec: EntitySpec, key: str, value: Any, mapping: AppMapping = IDENTITY
 ) -> m.Record | m.InvalidRecord:
     """The record stored at `key`, or why it is invalid (its key fields must match its key)."""
-    record = m.validate(spec.model, key, value, mapping)
-    if isinstance(record, m.InvalidRecord):
-        return record
-    parsed = k.parse(key)
-    params = list(parsed.params.values()) if parsed else []
-    for name, param in zip(spec.key_fields, params, strict=False):
-        stored = getattr(record, name, None)
-        if stored is not None and stored != param:
-            return m.InvalidRecord(key, f"{name} {stored!r} does not match its key")
-    return record
+    return spec.validate(key, value, mapping)
 
 
 def index_keys_of(spec: EntitySpec, key: str, record: m.Record) -> list[str] | m.InvalidRecord:

@@ -71,6 +71,20 @@ class EntitySpec:
         """The key `record` is stored under."""
         return self.pattern.key(*(getattr(record, f) for f in self.key_fields))
 
+    def identity(self, *key_args: str) -> m.Identity:
+        """The key fields' values a key with these parameters gives: the record's identity."""
+        return tuple(zip(self.key_fields, key_args, strict=True))
+
+    def identity_of(self, key: str) -> m.Identity:
+        """The identity the key `key` gives (none if it is not one of this entity's keys)."""
+        found = self.pattern.regex.match(key)
+        return self.identity(*found.groups()) if found else ()
+
+    def validate(self, key: str, value: Any, mapping: Any = None) -> m.Record | m.InvalidRecord:
+        """The record stored at `key` (decoded JSON), or why it is invalid (a record whose
+        key fields disagree with its key is invalid: the key is the identity)."""
+        return m.validate(self.model, key, value, mapping, self.identity_of(key))
+
     def index_keys(self, record: Any) -> list[str]:
         """Every index key that should list `record`."""
         return [link.key_for(record) for link in self.indexes if link.wants(record)]

@@ -597,26 +597,65 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
+# A record's identity: the key fields' values its key names, e.g. (("id", "t1"),) for
+# `trip:t1`. The key is the identity: a record without those fields takes them from its key,
+# and one whose fields disagree with its key is invalid (it would otherwise claim, and be
+# granted, another record's identity).
+Identity = tuple[tuple[str, str], ...]
+
+
 @functools.lru_cache(maxsize=PARSED_CACHE)
-def _parse(model: type[Record], raw: str | bytes, mapping: Translation | None) -> Record | str:
+def _parse(
+    model: type[Record], raw: str | bytes, mapping: Translation | None, identity: Identity
+) -> Record | str:
     """Decode and validate stored JSON text; a string is the reason it is invalid."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return "not valid JSON"
-    return _checked(model, value, mapping)
+    return _checked(model, value, mapping, identity)
 
 
-def _checked(model: type[Record], value: Any, mapping: Translation | None) -> Record | str:
-    """Validate decoded JSON as `model`; a string is the reason it is invalid."""
+def _checked(
+    model: type[Record], value: Any, mapping: Translation | None, identity: Identity = ()
+) -> Record | str:
+    """Validate decoded JSON as `model` stored under `identity`; a string says why not."""
     if not isinstance(value, dict):
         return f"expected a JSON object, found {type(value).__name__}"
     if mapping is not None:
         value = mapping.incoming(model, value)
+    if identity:
+        value = _with_identity(model, value, identity)
     try:
-        return model.model_validate(value)
+        record: Record | str = model.model_validate(value)
     except ValidationError as exc:
-        return _without_unreadable(model, value, exc)
+        record = _without_unreadable(model, value, exc)
+    return _identity_problem(model, record, identity) or record
+
+
+def _with_identity(
+    model: type[Record], value: dict[str, Any], identity: Identity
+) -> dict[str, Any]:
+    """`value` with the key fields it leaves out taken from its key."""
+    filled = value
+    for name, expected in identity:
+        alias = model.model_fields[name].alias or name
+        if value.get(alias) is None and value.get(name) is None:
+            filled = dict(value) if filled is value else filled
+            filled[alias] = expected
+    return filled
+
+
+def _identity_problem(model: type[Record], record: Record | str, identity: Identity) -> str | None:
+    """Why a validated record does not have the identity its key gives (None: it does)."""
+    if isinstance(record, str):
+        return None
+    for name, expected in identity:
+        stored = getattr(record, name, None)
+        if stored != expected:
+            alias = model.model_fields[name].alias or name
+            return f"{alias} {stored!r} does not match its key"
+    return None
 
 
 def _without_unreadable(
@@ -643,20 +682,29 @@ def _without_unreadable(
 
 
 def validate_raw(
-    model: type[Record], key: str, raw: str | bytes, mapping: Translation | None = None
+    model: type[Record],
+    key: str,
+    raw: str | bytes,
+    mapping: Translation | None = None,
+    identity: Identity = (),
 ) -> Record | InvalidRecord:
     """Validate a stored value given as JSON text, reusing the result for identical text.
 
-    Equal bytes (read through the same mapping) always give an equal (immutable) record, so
-    a record unchanged since an earlier request is neither decoded nor validated again.
+    Equal bytes (read through the same mapping, under the same identity) always give an
+    equal (immutable) record, so a record unchanged since an earlier request is neither
+    decoded nor validated again.
     """
-    result = _parse(model, raw, mapping)
+    result = _parse(model, raw, mapping, identity)
     return InvalidRecord(key, result) if isinstance(result, str) else result
 
 
 def validate(
-    model: type[Record], key: str, value: Any, mapping: Translation | None = None
+    model: type[Record],
+    key: str,
+    value: Any,
+    mapping: Translation | None = None,
+    identity: Identity = (),
 ) -> Record | InvalidRecord:
     """Validate a stored value as `model`; an invalid value comes back as InvalidRecord."""
-    result = _checked(model, value, mapping)
+    result = _checked(model, value, mapping, identity)
     return InvalidRecord(key, result) if isinstance(result, str) else result

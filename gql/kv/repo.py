@@ -143,20 +143,17 @@ async def require_parent(
 
 
 def _validated(spec: EntitySpec, key: str, value: Any, mapping: AppMapping) -> m.Record:
-    record = m.validate(spec.model, key, value, mapping)
+    """The record to write at `key` (a new one: "(new)"); InvalidData if it is not valid."""
+    record = spec.validate(key, value, mapping)
     if isinstance(record, m.InvalidRecord):
         raise InvalidData(f"invalid {spec.name}: {record.message}")
     return record
 
 
-def _key_changed(spec: EntitySpec, record: m.Record, key_args: Sequence[str]) -> bool:
-    """Whether `record` sets a key field to something other than its key says.
-
-    A key field the record leaves out is fine: the seed's `context:{conversationId}` value
-    holds only the context, not its conversation id.
-    """
+def _key_changed(spec: EntitySpec, patch: Mapping[str, Any], key_args: Sequence[str]) -> bool:
+    """Whether a (camelCase) patch sets a key field to something other than its key says."""
     pairs = zip(spec.key_fields, key_args, strict=True)
-    return any(getattr(record, name, None) not in (None, arg) for name, arg in pairs)
+    return any(patch.get(to_camel(name), arg) not in (None, arg) for name, arg in pairs)
 
 
 def _stamp(
@@ -239,7 +236,7 @@ class Repository:
         """Read and validate one record; None when missing."""
         key = spec.pattern.key(*key_args)
         value = await self.store.get(key)
-        return None if value is None else m.validate(spec.model, key, value, self.mapping)
+        return None if value is None else spec.validate(key, value, self.mapping)
 
     async def create(
         self, spec: EntitySpec, data: Mapping[str, Any], *, position: int | None = None
@@ -296,6 +293,8 @@ class Repository:
         """
         key = spec.pattern.key(*key_args)
         check_text(patch)
+        if _key_changed(spec, patch, key_args):
+            raise InvalidData(f"the key fields of a {spec.name} cannot change")
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
@@ -304,8 +303,6 @@ class Repository:
             before = _validated(spec, key, stored, self.mapping)
             merged = self._merged(spec, stored, patch)
             after = _validated(spec, key, merged, self.mapping)
-            if _key_changed(spec, after, key_args):
-                raise InvalidData(f"the key fields of a {spec.name} cannot change")
             if check is not None:
                 check(after)
             write: dict[str, Any] = {key: merged}
@@ -361,7 +358,7 @@ class Repository:
             stored = await tx.get(key)
             if stored is None:
                 raise NotFound(f"{spec.name} not found", "id")
-            record = m.validate(spec.model, key, stored, self.mapping)
+            record = spec.validate(key, stored, self.mapping)
             doomed = [key]
             if isinstance(record, m.Record):
                 await self._unlist(tx, spec, record)
