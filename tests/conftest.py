@@ -8,19 +8,27 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from gql.kv import Store, open_store
-from tests.support import PG_SKIP, PG_URL, Gateway, drop_table
+from tests.support import PG_SKIP, PG_URL, Gateway, admin, drop_table
 
 
 @pytest.fixture
-def store_url(request: pytest.FixtureRequest, tmp_path: object) -> tuple[str, str]:
-    """(url, table) of a fresh, empty store for the backend in `request.param`."""
+async def store_url(
+    request: pytest.FixtureRequest, tmp_path: object
+) -> AsyncIterator[tuple[str, str]]:
+    """(url, table) of a fresh, empty store for the backend in `request.param`
+    ("postgres-text": a Postgres table whose value column is text, made before kvgraph
+    opens it, as an app may have made its own)."""
     backend = getattr(request, "param", "sqlite")
     table = f"kv_test_{uuid.uuid4().hex[:10]}"
-    if backend == "postgres":
+    if backend.startswith("postgres"):
         if not PG_URL:
             pytest.skip(PG_SKIP)
-        return PG_URL, table
-    return f"sqlite:///{tmp_path}/kv.db", table
+        if backend == "postgres-text":
+            await admin(f'CREATE TABLE "{table}" (key text PRIMARY KEY, value text NOT NULL)')
+        yield PG_URL, table
+        await drop_table(PG_URL, table)
+        return
+    yield f"sqlite:///{tmp_path}/kv.db", table
 
 
 @pytest.fixture

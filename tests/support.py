@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,10 @@ NODE_DIR = Path(__file__).parent / "node"
 PG_URL = os.environ.get("KVGRAPH_TEST_POSTGRES_URL", "")
 PG_SKIP = "KVGRAPH_TEST_POSTGRES_URL is not set: Postgres backend not tested"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# Stores whose value column holds any text (not JSON, lone surrogate escapes): SQLite, and a
+# Postgres table an app made with `value text`.
+TEXT_BACKENDS = ["sqlite", pytest.param("postgres-text", marks=pytest.mark.postgres)]
+EVERY_BACKEND = [*BACKENDS, TEXT_BACKENDS[1]]
 
 
 def node_packages() -> Path:
@@ -276,6 +281,70 @@ APP_RECORDS: dict[str, Any] = {
         "status": "pending",
     },
 }
+
+
+async def write_raw(store_url: tuple[str, str], rows: dict[str, str]) -> None:
+    """Write stored text as it is, behind kvgraph's back, as another app may have written it
+    (into a jsonb column, as jsonb)."""
+    url, table = store_url
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            sql = f'INSERT OR REPLACE INTO "{table}" (key, value) VALUES (?, ?)'
+            conn.executemany(sql, list(rows.items()))
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        cast = "::jsonb" if await _value_type(conn, table) == "jsonb" else ""
+        await conn.executemany(
+            f'INSERT INTO "{table}" (key, value) VALUES ($1, $2{cast}) '
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            list(rows.items()),
+        )
+    finally:
+        await conn.close()
+
+
+async def _value_type(conn: Any, table: str) -> str:
+    found: str = await conn.fetchval(
+        "SELECT format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = to_regclass($1) AND attname = 'value'",
+        f'"{table}"',
+    )
+    return found
+
+
+async def holds_any_text(store_url: tuple[str, str]) -> bool:
+    """Whether the store's value column holds text that is not JSON (SQLite; Postgres text)."""
+    url, table = store_url
+    if url.startswith("sqlite"):
+        return True
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return await _value_type(conn, table) == "text"
+    finally:
+        await conn.close()
+
+
+async def read_raw(store_url: tuple[str, str], keys: list[str]) -> list[str | None]:
+    """The stored text of `keys`, read behind kvgraph's back."""
+    url, table = store_url
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            found = dict(conn.execute(f'SELECT key, value FROM "{table}"').fetchall())
+        return [found.get(key) for key in keys]
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(f'SELECT key, value::text FROM "{table}" WHERE key = ANY($1)', keys)
+    finally:
+        await conn.close()
+    got = {row[0]: row[1] for row in rows}
+    return [got.get(key) for key in keys]
 
 
 async def admin(sql: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from gql.kv.base import Store, StoreError, TableProblem, blocking, open_and_inspect
+from gql.kv.base import Fault, Store, StoreError, TableProblem, blocking, open_and_inspect
 from gql.kv.check import Change, Kind, Report, repair, scan
 from gql.kv.mapping import AppMapping
 from gql.web.server import explain
@@ -89,6 +89,31 @@ def table_lines(problems: Sequence[TableProblem]) -> list[str]:
     return [f"  {explain(problem)}" for problem in problems]
 
 
+def rls_warning(found: Sequence[TableProblem], allow_rls: bool, what: str) -> list[str]:
+    """The one-line warning a command gives when it runs under row-level security it was
+    allowed to ignore: the rows the policies hide are not `what` (checked, exported, ...)."""
+    if not allow_rls:
+        return []
+    return [
+        f"warning: {p.message.split(':', 1)[0]} is allowed (KVGRAPH_ALLOW_RLS): rows its "
+        f"policies hide are not {what}"
+        for p in found
+        if p.code is Fault.RLS
+    ]
+
+
+async def usable(store: Store, settings: Settings, *, writes: bool, what: str) -> bool:
+    """Open the store (`writes`: for a command that writes; otherwise SELECT is enough and
+    nothing is created) and print what stops the command, or the allowed-RLS warning."""
+    found = await open_and_inspect(store, writes=writes)
+    if problems := blocking(found, allow_rls=settings.allow_rls):
+        print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
+        return False
+    for line in rls_warning(found, settings.allow_rls, what):
+        print(line, file=sys.stderr)
+    return True
+
+
 def _progress(scanned: int) -> None:
     print(f"scanned {scanned:,} keys…", file=sys.stderr, flush=True)
 
@@ -106,11 +131,12 @@ async def _run(
 
 
 async def check_command(settings: Settings, options: Options) -> int:
-    """Run `check` (exit 1 if anything is found) or `repair` (exit 0) against the store."""
+    """Run `check` (exit 1 if anything is found) or `repair` (exit 1 if it left invalid
+    records, which need a human; else 0) against the store."""
     store = settings.make_store()
+    what = "repaired" if options.repair else "checked"
     try:
-        if problems := blocking(await open_and_inspect(store), allow_rls=settings.allow_rls):
-            print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
+        if not await usable(store, settings, writes=options.repair, what=what):
             return 2
         report, changes = await _run(store, options, settings.mapping())
     except StoreError as exc:
@@ -125,4 +151,6 @@ async def check_command(settings: Settings, options: Options) -> int:
         if changes is not None:
             lines += repair_lines(report, changes, options)
         print("\n".join(lines))
-    return 0 if options.repair or report.clean else 1
+    if options.repair:
+        return 1 if report.of(Kind.INVALID) else 0
+    return 0 if report.clean else 1

@@ -6,8 +6,8 @@ import json
 import sys
 from collections import Counter
 
-from gql.commands.check import table_lines
-from gql.kv.base import StoreError, blocking, open_and_inspect
+from gql.commands.check import examples, usable
+from gql.kv.base import StoreError
 from gql.kv.mapping import AppMapping
 from gql.kv.shapes import EntityShape, Shapes, expectations, missing_required, reading, scan_shapes
 from gql.web.settings import Settings
@@ -103,6 +103,9 @@ def shape_lines(shapes: Shapes) -> list[str]:
             lines.append(f"  {pattern}  {index.keys:,} keys: {_counts(index.values, 4)}{elements}")
     if shapes.unknown:
         lines += ["", f"keys kvgraph does not know (left alone): {_counts(shapes.unknown, 8)}"]
+    if shapes.unreadable:
+        lines += ["", f"values kvgraph cannot read ({len(shapes.unreadable):,}; kept as they are):"]
+        lines += examples([f"{key}: {why}" for key, why in shapes.unreadable])
     lines.append("")
     new = sum(map(len, proposal.names.values()))
     new += sum(len(t) for fields in proposal.values.values() for t in fields.values())
@@ -122,12 +125,11 @@ def _progress(scanned: int) -> None:
 
 
 async def shapes_command(settings: Settings, *, as_json: bool) -> int:
-    """Scan the store once and print its shapes (exit 2 if the table cannot be read, as
-    `check` says why)."""
+    """Scan the store once and print its shapes (exit 1 if it holds values kvgraph cannot
+    read, 2 if the table cannot be read, as `check` says why)."""
     store = settings.make_store()
     try:
-        if problems := blocking(await open_and_inspect(store), allow_rls=settings.allow_rls):
-            print("\n".join(["the table cannot be used as it is:", *table_lines(problems)]))
+        if not await usable(store, settings, writes=False, what="described"):
             return 2
         shapes = await scan_shapes(store, settings.mapping(), _progress)
     except StoreError as exc:
@@ -139,4 +141,4 @@ async def shapes_command(settings: Settings, *, as_json: bool) -> int:
         print(json.dumps(shapes.to_json(), indent=2, ensure_ascii=False))
     else:
         print("\n".join(shape_lines(shapes)))
-    return 0
+    return 1 if shapes.unreadable else 0

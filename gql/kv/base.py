@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import orjson
+from gql.kv import jsontext
+from gql.kv.jsontext import Unreadable
 
 JSON = Any
-Raw = str | bytes  # a stored value as the database returns it: JSON text
+Raw = str | bytes  # a stored value as the database returns it: JSON text (usually)
 SCAN_PAGE = 500
 _TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -100,13 +101,14 @@ def quote_table(name: str) -> str:
 
 
 def dumps(value: JSON) -> str:
-    """Encode a value as compact JSON text."""
-    return orjson.dumps(value).decode()
+    """Encode a value as compact JSON text (numbers and kept members as they were read)."""
+    return jsontext.encode(value)
 
 
-def loads(raw: Raw | None) -> JSON:
-    """Decode stored JSON text; None stays None."""
-    return None if raw is None else orjson.loads(raw)
+def loads(raw: Raw | None) -> JSON | Unreadable:
+    """Decode stored JSON text exactly (`jsontext`); None stays None, and a value that cannot
+    be decoded comes back as Unreadable (with its text and why), never as an exception."""
+    return None if raw is None else jsontext.read(raw)
 
 
 def unique(keys: Iterable[str]) -> list[str]:
@@ -140,6 +142,11 @@ class Transaction(abc.ABC):
         await self.set_many({key: value})
 
     @abc.abstractmethod
+    async def set_many_raw(self, items: Mapping[str, str]) -> None:
+        """Write stored text as it is (import's raw rows), as far as the column can hold it:
+        a Postgres jsonb column refuses text that is not JSON (RefusedError)."""
+
+    @abc.abstractmethod
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Delete several keys (missing keys are ignored)."""
 
@@ -158,8 +165,9 @@ class Store(abc.ABC):
         self.stats = Stats()
 
     @abc.abstractmethod
-    async def open(self) -> None:
-        """Connect; create the table only if it is missing (no DDL when it exists)."""
+    async def open(self, *, create: bool = True) -> None:
+        """Connect; create the table only if it is missing (no DDL when it exists), and not
+        at all without `create` (a command that only reads: the table is reported missing)."""
 
     @abc.abstractmethod
     async def close(self) -> None:
@@ -170,11 +178,13 @@ class Store(abc.ABC):
         """Raise StoreError unless the table can be read."""
 
     @abc.abstractmethod
-    async def inspect(self) -> list[TableProblem]:
+    async def inspect(self, *, writes: bool = True) -> list[TableProblem]:
         """What is wrong with the table: existence, shape, privileges, RLS, writability.
 
-        Cheap enough to poll (a couple of catalog queries); raises StoreError when the store
-        cannot be reached at all.
+        `writes=False` for a command that only reads (`check`, `export`): then only what
+        reading needs is checked (SELECT; a read-only file or session is fine). Cheap enough
+        to poll (a couple of catalog queries); raises StoreError when the store cannot be
+        reached at all.
         """
 
     @abc.abstractmethod
@@ -182,7 +192,8 @@ class Store(abc.ABC):
         """Read keys in one batch as JSON text; order-preserving, None for missing."""
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
-        """Read keys in one batch; order-preserving, None for missing, duplicates allowed."""
+        """Read keys in one batch; order-preserving, None for missing, duplicates allowed
+        (a value that cannot be decoded: Unreadable)."""
         return [loads(raw) for raw in await self.get_many_raw(keys)]
 
     async def get(self, key: str) -> JSON | None:
@@ -190,10 +201,18 @@ class Store(abc.ABC):
         return (await self.get_many([key]))[0]
 
     @abc.abstractmethod
+    async def scan_prefix_raw(
+        self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
+    ) -> list[tuple[str, Raw]]:
+        """Return up to `limit` (key, stored text) pairs whose key starts with `prefix`, by key."""
+
     async def scan_prefix(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
     ) -> list[tuple[str, JSON]]:
-        """Return up to `limit` (key, value) pairs whose key starts with `prefix`, by key."""
+        """Return up to `limit` (key, value) pairs whose key starts with `prefix`, by key (a
+        value that cannot be decoded: Unreadable)."""
+        rows = await self.scan_prefix_raw(prefix, after=after, limit=limit)
+        return [(key, loads(raw)) for key, raw in rows]
 
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
@@ -208,6 +227,11 @@ class Store(abc.ABC):
         """Write one key."""
         await self.set_many({key: value})
 
+    async def set_many_raw(self, items: Mapping[str, str]) -> None:
+        """Write stored text as it is, atomically (see `Transaction.set_many_raw`)."""
+        async with self.transaction() as tx:
+            await tx.set_many_raw(items)
+
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Delete several keys atomically."""
         async with self.transaction() as tx:
@@ -220,10 +244,18 @@ class Store(abc.ABC):
     async def iter_prefix(
         self, prefix: str, *, page: int = SCAN_PAGE
     ) -> AsyncIterator[tuple[str, JSON]]:
-        """Yield every (key, value) under `prefix`, one page per round trip."""
+        """Yield every (key, value) under `prefix`, one page per round trip (a value that
+        cannot be decoded: Unreadable)."""
+        async for key, raw in self.iter_prefix_raw(prefix, page=page):
+            yield key, loads(raw)
+
+    async def iter_prefix_raw(
+        self, prefix: str, *, page: int = SCAN_PAGE
+    ) -> AsyncIterator[tuple[str, Raw]]:
+        """Yield every (key, stored text) under `prefix`, one page per round trip."""
         after: str | None = None
         while True:
-            rows = await self.scan_prefix(prefix, after=after, limit=page)
+            rows = await self.scan_prefix_raw(prefix, after=after, limit=page)
             for row in rows:
                 yield row
             if len(rows) < page:
@@ -231,23 +263,26 @@ class Store(abc.ABC):
             after = rows[-1][0]
 
 
-async def table_problems(store: Store) -> list[TableProblem]:
+async def table_problems(store: Store, *, writes: bool = True) -> list[TableProblem]:
     """`store.inspect()`, with a store that cannot be reached reported as one problem."""
     try:
-        return await store.inspect()
+        return await store.inspect(writes=writes)
     except StoreError as exc:
         return [TableProblem(Fault.UNREACHABLE, str(exc))]
 
 
-async def open_and_inspect(store: Store) -> list[TableProblem]:
-    """Open the store and inspect its table; a failed open is reported as its problem."""
+async def open_and_inspect(store: Store, *, writes: bool = True) -> list[TableProblem]:
+    """Open the store and inspect its table; a failed open is reported as its problem.
+
+    `writes=False` (a command that only reads) creates nothing and needs only SELECT.
+    """
     try:
-        await store.open()
+        await store.open(create=writes)
     except TableError as exc:
         return [exc.problem]
     except StoreError as exc:
         return [TableProblem(Fault.UNREACHABLE, str(exc))]
-    return await table_problems(store)
+    return await table_problems(store, writes=writes)
 
 
 def blocking(problems: Iterable[TableProblem], *, allow_rls: bool) -> list[TableProblem]:

@@ -9,8 +9,11 @@ index, orphans (children whose parent is missing: an item whose trip is gone, a 
 `items:index:` after the trip was deleted), and invalid records, including index values or
 elements kvgraph cannot read (an index with one bad element is still checked element by
 element). What the app uses on purpose is kept and at most noted: a trip shared with a
-collaborator in their `trips:index:`, and saved place ids the catalog does not know
-(external ids such as Google's `ChIJ...`).
+collaborator in their `trips:index:`, saved place ids the catalog does not know (external
+ids such as Google's `ChIJ...`), and a record whose status kvgraph does not know in a filtered
+index (`pending` in `suggestions:active:`). A stored value that cannot be decoded (not JSON,
+not text) or that has members kept as stored text (nested too deep, a lone surrogate: see
+`jsontext`) is reported as invalid with its key; the rest of the scan goes on.
 
 `repair` rewrites each index it fixes in one transaction that re-reads the index and the
 entities concerned, so concurrent writers lose nothing; it keeps the elements of an index it
@@ -27,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
 
-from gql.kv import indexes
+from gql.kv import indexes, jsontext
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import Store, Transaction
@@ -134,20 +137,18 @@ def valid_record(
     return spec.validate(key, value, mapping)
 
 
+def kept_detail(kept: dict[str, jsontext.Kept]) -> str:
+    """What a value's members kept as stored text are, in one line."""
+    parts = [f"{name} {part.reason}" for name, part in kept.items()]
+    return f"{'; '.join(parts)}: kept as stored (never rewritten), not read"
+
+
 def index_keys_of(spec: EntitySpec, key: str, record: m.Record) -> list[str] | m.InvalidRecord:
     """The index keys that should list a record, or why they cannot be built."""
     try:
         return spec.index_keys(record)
     except (ValueError, TypeError) as exc:
         return m.InvalidRecord(key, f"cannot build its index keys: {exc}")
-
-
-def memberships(
-    spec: EntitySpec, key: str, value: Any, mapping: AppMapping = IDENTITY
-) -> list[str] | m.InvalidRecord:
-    """The index keys that should list the entity stored at `key`, or why it is invalid."""
-    record = valid_record(spec, key, value, mapping)
-    return record if isinstance(record, m.InvalidRecord) else index_keys_of(spec, key, record)
 
 
 def target_keys(index_pattern: k.KeyPattern, id_: str) -> list[str]:
@@ -183,6 +184,7 @@ class _Scan:
         self.indexes: dict[str, tuple[k.ParsedKey, IndexValue]] = {}
         self.unreadable: set[str] = set()
         self.expected: dict[str, list[str]] = defaultdict(list)
+        self.unsure: dict[str, set[str]] = defaultdict(set)  # filtered index -> ids it may keep
         self.present: set[str] = set()
         self.invalid: set[str] = set()
         self.parents: dict[str, str] = {}  # a child's key -> its parent's key
@@ -201,8 +203,12 @@ class _Scan:
             self.parents[key] = parent
         if parsed.role is k.Role.INDEX:
             self._index(parsed, key, value)
+        elif isinstance(value, jsontext.Unreadable):
+            self._invalid(key, value.reason)
         elif not isinstance(value, list):
             self._invalid(key, f"expected a JSON array, found {type(value).__name__}")
+        elif kept := jsontext.kept(value):
+            self._invalid(key, kept_detail(kept))
 
     def _invalid(self, key: str, message: str) -> None:
         self.report.problems.append(Problem(key, Kind.INVALID, detail=message))
@@ -219,8 +225,12 @@ class _Scan:
             self.invalid.add(key)
             self._invalid(key, found.message)
             return
+        if kept := jsontext.kept(value):  # readable, but not all of it: reported, kept
+            self._invalid(key, kept_detail(kept))
         for index_key in found:
             self.expected[index_key].append(params["id"])
+        for index_key in spec.unsure_index_keys(record):
+            self.unsure[index_key].add(params["id"])
         parent = spec.parent.key_for(record, params) if spec.parent else None
         if parent is not None:
             self.parents[key] = parent
@@ -262,6 +272,10 @@ class _Scan:
                 detail = f"listed {count} times"
                 self.report.problems.append(Problem(key, Kind.DUPLICATE, id_, detail))
             if id_ in expected:
+                continue
+            if id_ in self.unsure.get(key, ()):
+                detail = "its status is not one kvgraph knows: kept (not added, not removed)"
+                self._note(key, id_, detail)
                 continue
             saved = parsed.pattern.name == k.SAVED.name
             judged = self._place(id_) if saved else self._dangling(parsed, id_)
@@ -409,11 +423,16 @@ def verdict(
     value = values.get(targets[0])
     if value is None:
         return Verdict.DROP
-    found = memberships(spec, targets[0], value, mapping)
+    record = valid_record(spec, targets[0], value, mapping)
+    if isinstance(record, m.InvalidRecord):
+        return Verdict.LEAVE
+    found = index_keys_of(spec, targets[0], record)
     if isinstance(found, m.InvalidRecord):
         return Verdict.LEAVE
     if index_key in found:
         return Verdict.LIST
+    if index_key in spec.unsure_index_keys(record):  # a status kvgraph does not know
+        return Verdict.LEAVE
     share = share_key(parsed, id_)
     return Verdict.LIST if share is not None and values.get(share) is not None else Verdict.DROP
 

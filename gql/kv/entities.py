@@ -24,7 +24,10 @@ class IndexLink:
 
     pattern: k.KeyPattern
     field: str | None = None  # None for a global index (`events:index`)
-    when: Callable[[Any], bool] | None = None  # a filtered index lists only matching records
+    # A filtered index lists only matching records. `when` answers None for a record whose
+    # value kvgraph does not know (`status: "pending"`): such a record is neither added to the
+    # index nor taken out of it (the app may list it on purpose).
+    when: Callable[[Any], bool | None] | None = None
 
     def key_for(self, record: Any) -> str:
         """The index key that should list `record`."""
@@ -33,6 +36,11 @@ class IndexLink:
     def wants(self, record: Any) -> bool:
         """Whether this index should list `record`."""
         return self.when is None or bool(self.when(record))
+
+    def unsure(self, record: Any) -> bool:
+        """Whether this filtered index cannot tell if it should list `record` (a value
+        kvgraph does not know): it keeps listing it if it does, and does not add it."""
+        return self.when is not None and self.when(record) is None
 
 
 @dataclass(frozen=True)
@@ -89,9 +97,16 @@ class EntitySpec:
         """Every index key that should list `record`."""
         return [link.key_for(record) for link in self.indexes if link.wants(record)]
 
+    def unsure_index_keys(self, record: Any) -> list[str]:
+        """The filtered index keys that may list `record` or not (see `IndexLink.unsure`)."""
+        return [link.key_for(record) for link in self.indexes if link.unsure(record)]
 
-def _active(record: Any) -> bool:
-    return getattr(record, "status", None) == "active"
+
+def _active(record: Any) -> bool | None:
+    """Whether a suggestion is active; None for a status kvgraph does not know (a mapped
+    app value is known: records are read through the mapping)."""
+    status = getattr(record, "status", None)
+    return status == "active" if status in m.SUGGESTION_STATUSES else None
 
 
 def _s(pattern: k.KeyPattern, model: type[m.Record], **kw: Any) -> EntitySpec:

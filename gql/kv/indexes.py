@@ -22,8 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from gql.kv import jsontext
 from gql.kv.base import Raw
 
 _MISSING = object()
@@ -80,6 +79,14 @@ class IndexValue:
         return f"IndexValue({list(self.elements)!r}, encoded={self.encoded}, {self.unreadable!r})"
 
     @property
+    def numbers(self) -> bool:
+        """Whether some element is a number that is not an integer (a double may have
+        rounded its digits)."""
+        if self._elements is None:
+            return False
+        return any(type(e.raw) is float for e in self._elements)
+
+    @property
     def unknown(self) -> list[tuple[int, Any]]:
         """(position, stored element) of every element kvgraph does not understand."""
         if self._elements is None:
@@ -127,7 +134,7 @@ class IndexValue:
     def stored(self) -> Any:
         """The value to store: the elements in their stored form, encoded again if they were."""
         value = [e.raw for e in self.elements]
-        return orjson.dumps(value).decode() if self.encoded else value
+        return jsontext.encode(value) if self.encoded else value
 
 
 def element_id(element: Any) -> str | None:
@@ -137,7 +144,7 @@ def element_id(element: Any) -> str | None:
     if isinstance(element, bool):  # a bool is an int to Python, never an id
         return None
     if isinstance(element, int | float):
-        return orjson.dumps(element).decode()
+        return jsontext.encode(element)
     if isinstance(element, dict):
         found = element.get("id", _MISSING)
         if found is _MISSING:
@@ -153,11 +160,13 @@ def read(value: Any) -> IndexValue:
         return IndexValue()
     if type(value) is list and all(type(v) is str for v in value):
         return IndexValue(plain=value)  # the common case, fast
+    if isinstance(value, jsontext.Unreadable):
+        return IndexValue(unreadable=value.reason)
     encoded = False
     if isinstance(value, str):
         try:
-            value, encoded = orjson.loads(value), True
-        except orjson.JSONDecodeError:
+            value, encoded = jsontext.decode(value), True
+        except jsontext.Undecodable:
             return IndexValue(unreadable="a string that is not a JSON array of ids")
     if not isinstance(value, list):
         what = "a JSON string holding " if encoded else ""
@@ -166,20 +175,22 @@ def read(value: Any) -> IndexValue:
 
 
 def read_raw(raw: Raw | None) -> IndexValue:
-    """Read an index value given as stored JSON text (None: missing)."""
+    """Read an index value given as stored JSON text (None: missing), as the read path does:
+    orjson alone, unless a number element needs its exact digits as an id."""
     if raw is None:
         return IndexValue()
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return IndexValue(unreadable="not valid JSON")
-    return read(value)
+    found = read(jsontext.read(raw, exact=False))
+    if found.numbers:
+        return read(jsontext.read(raw))
+    return found
 
 
 def _describe_element(value: Any) -> str:
     """Why an element is not understood, in a few words."""
     if isinstance(value, dict):
         return "an object without `id` or exactly one `...Id` field"
+    if isinstance(value, jsontext.Kept):
+        return f"{value.reason}, kept as stored"
     return _describe(value)
 
 

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
-import orjson
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -35,6 +34,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from gql.kv.jsontext import Kept, Partial, Undecodable, Unreadable, decode
 
 PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
 SKIP_SYNONYMS = "kvgraph.skip_synonyms"  # validation context: fields not to fill from synonyms
@@ -610,9 +611,9 @@ def _parse(
 ) -> Record | str:
     """Decode and validate stored JSON text; a string is the reason it is invalid."""
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return "not valid JSON"
+        value = decode(raw, exact=False)
+    except Undecodable as exc:
+        return str(exc)
     return _checked(model, value, mapping, identity)
 
 
@@ -621,16 +622,55 @@ def _checked(
 ) -> Record | str:
     """Validate decoded JSON as `model` stored under `identity`; a string says why not."""
     if not isinstance(value, dict):
+        if isinstance(value, Unreadable):
+            return value.reason
         return f"expected a JSON object, found {type(value).__name__}"
+    partial = type(value) is Partial  # members kept as stored text: read without them
     if mapping is not None:
         value = mapping.incoming(model, value)
+    unread: Mapping[str, str] = _NOTHING_DROPPED
+    if partial:
+        value, found = _without_kept(model, value)
+        if isinstance(found, str):
+            return found
+        unread = found
     if identity:
         value = _with_identity(model, value, identity)
     try:
-        record: Record | str = model.model_validate(value)
+        if unread:
+            record: Record | str = model.model_validate(value, context=_skip(unread))
+        else:
+            record = model.model_validate(value)
     except ValidationError as exc:
-        record = _without_unreadable(model, value, exc)
+        record = _without_unreadable(model, value, exc, unread)
+    if unread and not isinstance(record, str):
+        _drop(record, {**unread, **record.dropped_fields})
     return _identity_problem(model, record, identity) or record
+
+
+def _without_kept(
+    model: type[Record], value: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str] | str]:
+    """`value` without the members kept as stored text (nested too deep, lone surrogates:
+    see `jsontext`), and why each was not read; why the record is invalid if one of them is
+    a required field."""
+    unread = {name: part.reason for name, part in value.items() if type(part) is Kept}
+    names = field_names(model)
+    for name, why in unread.items():
+        python = names.get(name)
+        if python is not None and model.model_fields[python].is_required():
+            return value, f"{name}: {why}"
+    return {name: v for name, v in value.items() if name not in unread}, unread
+
+
+def _skip(unread: Mapping[str, str]) -> dict[str, Any] | None:
+    """The validation context that keeps synonyms from filling fields that were not read."""
+    return {SKIP_SYNONYMS: frozenset(unread)} if unread else None
+
+
+def _drop(record: Record, dropped: Mapping[str, str]) -> None:
+    """Name the fields `record` could not read (see `Record.dropped_fields`)."""
+    object.__setattr__(record, "__pydantic_private__", {DROPPED: MappingProxyType(dict(dropped))})
 
 
 def _with_identity(
@@ -659,9 +699,13 @@ def _identity_problem(model: type[Record], record: Record | str, identity: Ident
 
 
 def _without_unreadable(
-    model: type[Record], value: dict[str, Any], error: ValidationError
+    model: type[Record],
+    value: dict[str, Any],
+    error: ValidationError,
+    unread: Mapping[str, str] = _NOTHING_DROPPED,
 ) -> Record | str:
-    """Validate again without the optional fields that failed; why not, if a required one did."""
+    """Validate again without the optional fields that failed; why not, if a required one did
+    (`unread`: fields already left out, which synonyms must not fill either)."""
     names = field_names(model)
     dropped: dict[str, str] = {}
     for err in error.errors():
@@ -674,10 +718,10 @@ def _without_unreadable(
     }
     kept = {key: v for key, v in value.items() if key not in gone}
     try:
-        record = model.model_validate(kept, context={SKIP_SYNONYMS: frozenset(dropped)})
+        record = model.model_validate(kept, context=_skip({**unread, **dropped}))
     except ValidationError as exc:
         return describe(exc)
-    object.__setattr__(record, "__pydantic_private__", {DROPPED: MappingProxyType(dropped)})
+    _drop(record, dropped)
     return record
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from gql.kv.base import Fault, TableProblem, quote_table
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+READ_PRIVILEGES = ("SELECT",)  # what `check`, `check --shapes` and `export` need
 KEY_TYPES = {"text", "character varying"}
 VALUE_TYPES = {"jsonb", "json", "text", "character varying"}
 
@@ -56,15 +57,35 @@ WHERE c.oid = $1
 """
 
 
+# The search path's schemas in order ("$user" is the role's own), each that holds a relation
+# of that name and that the role may not use.
+_HIDDEN = """
+SELECT n.nspname
+FROM unnest(string_to_array(current_setting('search_path'), ',')) WITH ORDINALITY AS p(entry, pos)
+JOIN pg_namespace n ON n.nspname = CASE
+  WHEN btrim(p.entry) IN ('$user', '"$user"') THEN current_user::text
+  ELSE btrim(btrim(p.entry), '"') END
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = $1
+WHERE NOT has_schema_privilege(n.oid, 'USAGE')
+ORDER BY p.pos
+LIMIT 1
+"""
+
+_VALUE_TYPE = """
+SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
+WHERE a.attrelid = to_regclass($1) AND a.attname = 'value' AND NOT a.attisdropped
+"""
+
+
 def _ident(name: str) -> str:
     """A role or schema name as SQL would need it written."""
     simple = name.isidentifier() and name == name.lower() and name.isascii()
     return name if simple else '"' + name.replace('"', '""') + '"'
 
 
-def grant_hint(table: str, role: str) -> str:
+def grant_hint(table: str, role: str, needed: tuple[str, ...] = PRIVILEGES) -> str:
     """The GRANT that gives `role` what kvgraph needs on `table`."""
-    return f"GRANT {', '.join(PRIVILEGES)} ON {table} TO {_ident(role)}"
+    return f"GRANT {', '.join(needed)} ON {table} TO {_ident(role)}"
 
 
 def schema_denied(schema: str, role: str) -> TableProblem:
@@ -85,18 +106,37 @@ def missing_table(table: str, reason: str) -> TableProblem:
     )
 
 
-async def inspect_table(conn: Any, table: str) -> list[TableProblem]:
-    """Every problem the catalog shows for `table` and the connected role."""
+async def inspect_table(conn: Any, table: str, *, writes: bool = True) -> list[TableProblem]:
+    """Every problem the catalog shows for `table` and the connected role (`writes=False`:
+    for a command that only reads, which needs SELECT only)."""
     oid = await conn.fetchval("SELECT to_regclass($1)::oid", quote_table(table))
     if oid is None:
+        if (schema := await hidden_schema(conn, table)) is not None:
+            return [schema_denied(schema, await conn.fetchval("SELECT current_user"))]
         return [TableProblem(Fault.MISSING_TABLE, f"table {table} does not exist")]
     facts = await conn.fetchrow(_FACTS, oid)
     return [
         *_shape(table, facts),
-        *_privileges(table, facts),
+        *_privileges(table, facts, PRIVILEGES if writes else READ_PRIVILEGES),
         *_row_security(table, facts),
-        *_read_only(facts),
+        *(_read_only(facts) if writes else []),
     ]
+
+
+async def hidden_schema(conn: Any, table: str) -> str | None:
+    """The schema of the search path holding a relation named `table` (unqualified) that the
+    role may not use (no USAGE), so `to_regclass` does not see it; None if there is none."""
+    if "." in table:
+        return None  # a qualified name: to_regclass itself refuses an unusable schema
+    found: str | None = await conn.fetchval(_HIDDEN, table)
+    return found
+
+
+async def value_cast(conn: Any, table: str) -> str:
+    """The cast that makes text a value of the table's value column: `::jsonb`, `::json`, or
+    none for a text column."""
+    found = await conn.fetchval(_VALUE_TYPE, table)
+    return {"jsonb": "::jsonb", "json": "::json"}.get(found or "jsonb", "")
 
 
 def _shape(table: str, facts: Any) -> list[TableProblem]:
@@ -123,20 +163,17 @@ def _shape(table: str, facts: Any) -> list[TableProblem]:
     return [TableProblem(Fault.SHAPE, message) for message in found]
 
 
-def _privileges(table: str, facts: Any) -> list[TableProblem]:
+def _privileges(table: str, facts: Any, needed: tuple[str, ...]) -> list[TableProblem]:
     role = facts["role"]
     if not facts["schema_usage"]:
         return [schema_denied(facts["schema"], role)]
-    lacking = [name for name in PRIVILEGES if not facts[name]]
+    lacking = [name for name in needed if not facts[name]]
     if not lacking:
         return []
     code = Fault.NO_READ if "SELECT" in lacking else Fault.NO_WRITE
-    return [
-        TableProblem(
-            code,
-            f"role {_ident(role)} lacks {', '.join(lacking)} on {table}: {grant_hint(table, role)}",
-        )
-    ]
+    hint = grant_hint(table, role, needed)
+    message = f"role {_ident(role)} lacks {', '.join(lacking)} on {table}: {hint}"
+    return [TableProblem(code, message)]
 
 
 def _row_security(table: str, facts: Any) -> list[TableProblem]:

@@ -38,7 +38,7 @@ from gql.kv.base import (
     unavailable,
     unique,
 )
-from gql.kv.pgtable import inspect_table, missing_table, schema_denied
+from gql.kv.pgtable import hidden_schema, inspect_table, missing_table, schema_denied, value_cast
 
 CHUNK = 5_000  # keys per statement; one array parameter, so this bounds statement size only
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
@@ -72,8 +72,8 @@ async def _select(
 class PostgresTransaction(Transaction):
     """A transaction on one pooled connection."""
 
-    def __init__(self, conn: Any, table: str, stats: Stats) -> None:
-        self._conn, self._table, self._stats = conn, table, stats
+    def __init__(self, conn: Any, table: str, stats: Stats, store: PostgresStore) -> None:
+        self._conn, self._table, self._stats, self._store = conn, table, stats, store
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
         # One global lock order (no deadlock within a call); the table name salts the lock,
@@ -88,16 +88,29 @@ class PostgresTransaction(Transaction):
         return [loads(raw) for raw in raws]
 
     async def set_many(self, items: Mapping[str, JSON]) -> None:
-        if not items:
+        try:
+            texts = [dumps(v) for v in items.values()]
+        except orjson.JSONEncodeError as exc:
+            raise RefusedError(f"Postgres refused the value: {one_line(exc)}") from exc
+        await self._upsert(list(items), texts, "::jsonb")
+
+    async def set_many_raw(self, items: Mapping[str, str]) -> None:
+        # Cast to the column's own type: a text column keeps the text as it is, a json column
+        # checks it is JSON and keeps it, a jsonb column normalizes it (or refuses it).
+        cast = await self._store.value_cast(self._conn)
+        await self._upsert(list(items), list(items.values()), cast)
+
+    async def _upsert(self, keys: list[str], texts: list[str], cast: str) -> None:
+        if not keys:
             return
         sql = (
             f"INSERT INTO {self._table} (key, value) "
-            "SELECT k, v::jsonb FROM unnest($1::text[], $2::text[]) AS u(k, v) "
+            f"SELECT k, v{cast} FROM unnest($1::text[], $2::text[]) AS u(k, v) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
         )
         try:
-            await self._conn.execute(sql, list(items), [dumps(v) for v in items.values()])
-        except (*_REFUSED, orjson.JSONEncodeError) as exc:
+            await self._conn.execute(sql, keys, texts)
+        except _REFUSED as exc:
             raise RefusedError(f"Postgres refused the value: {one_line(exc)}") from exc
         self._stats.count()
 
@@ -130,8 +143,15 @@ class PostgresStore(Store):
         if not statement_cache:
             self._pool_args["statement_cache_size"] = 0
         self._pool: Any = None
+        self._cast: str | None = None
 
-    async def open(self) -> None:
+    async def value_cast(self, conn: Any) -> str:
+        """The cast that writes text into the value column as that column's type."""
+        if self._cast is None:
+            self._cast = await value_cast(conn, self._table)
+        return self._cast
+
+    async def open(self, *, create: bool = True) -> None:
         try:
             self._pool = await asyncpg.create_pool(self.url, **self._pool_args)
         except _UNREACHABLE as exc:
@@ -139,13 +159,13 @@ class PostgresStore(Store):
         except ValueError as exc:  # asyncpg's parsing of the URL
             raise StoreError(f"invalid Postgres URL: {one_line(exc)}") from exc
         try:
-            await self._create_if_missing()
+            await self._create_if_missing(create)
         except BaseException:
             await self.close()
             raise
 
-    async def _create_if_missing(self) -> None:
-        """Create the table only when `to_regclass` does not find it."""
+    async def _create_if_missing(self, create: bool) -> None:
+        """Create the table only when `to_regclass` does not find it (and `create`)."""
         try:
             async with self._pool.acquire() as conn:
                 try:
@@ -154,7 +174,10 @@ class PostgresStore(Store):
                     role = await conn.fetchval("SELECT current_user")
                     schema = self.table.rpartition(".")[0]
                     raise TableError(schema_denied(schema, role)) from exc
-                if not found:
+                if not found and (hidden := await hidden_schema(conn, self.table)) is not None:
+                    role = await conn.fetchval("SELECT current_user")
+                    raise TableError(schema_denied(hidden, role))
+                if not found and create:
                     await conn.execute(
                         f"CREATE TABLE IF NOT EXISTS {self._table} "
                         "(key TEXT PRIMARY KEY, value JSONB NOT NULL)"
@@ -180,11 +203,11 @@ class PostgresStore(Store):
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"Postgres store not readable: {exc}") from exc
 
-    async def inspect(self) -> list[TableProblem]:
+    async def inspect(self, *, writes: bool = True) -> list[TableProblem]:
         try:
             async with self._require_pool().acquire() as conn:
                 try:
-                    return await inspect_table(conn, self.table)
+                    return await inspect_table(conn, self.table, writes=writes)
                 except asyncpg.InsufficientPrivilegeError:  # no USAGE on the named schema
                     role = await conn.fetchval("SELECT current_user")
                     return [schema_denied(self.table.rpartition(".")[0], role)]
@@ -197,9 +220,9 @@ class PostgresStore(Store):
         with unavailable(_UNREACHABLE, "Postgres read failed"):
             return await _select(self._require_pool(), self._table, keys, self.stats)
 
-    async def scan_prefix(
+    async def scan_prefix_raw(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
-    ) -> list[tuple[str, JSON]]:
+    ) -> list[tuple[str, Raw]]:
         sql = (
             f"SELECT key, value::text FROM {self._table} "
             "WHERE key LIKE $1 ESCAPE '\\' AND ($2::text IS NULL OR key > $2) "
@@ -208,7 +231,7 @@ class PostgresStore(Store):
         with unavailable(_UNREACHABLE, "Postgres scan failed"):
             rows = await self._require_pool().fetch(sql, _escape_like(prefix) + "%", after, limit)
         self.stats.count(len(rows))
-        return [(row[0], loads(row[1])) for row in rows]
+        return [(row[0], row[1]) for row in rows]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -216,7 +239,7 @@ class PostgresStore(Store):
             async with self._require_pool().acquire() as conn:
                 try:
                     async with conn.transaction():
-                        yield PostgresTransaction(conn, self._table, self.stats)
+                        yield PostgresTransaction(conn, self._table, self.stats, self)
                 except _RETRYABLE as exc:
                     raise ConflictError(str(exc)) from exc
                 self.stats.count()

@@ -317,14 +317,19 @@ class Repository:
     def _merged(
         self, spec: EntitySpec, stored: dict[str, Any], patch: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """`stored` with kvgraph-named `patch` merged in under the names the record uses."""
-        merged = {**stored, **self.mapping.outgoing(spec.model, patch, stored)}
+        """`stored` with kvgraph-named `patch` merged in under the names the record uses.
+
+        What the patch does not name stays as it was read: exact numbers (`jsontext.Number`)
+        and members kept as stored text are written back with their stored digits and bytes.
+        """
+        merged = type(stored)(stored)  # a Partial stays one (see jsontext.Partial)
+        merged.update(self.mapping.outgoing(spec.model, patch, stored))
         _stamp(spec, self.mapping, merged, stored)
         return merged
 
     def _touched(self, spec: EntitySpec, stored: dict[str, Any]) -> dict[str, Any]:
         """`stored` with a new `updatedAt` (its name and format kept)."""
-        touched = dict(stored)
+        touched = type(stored)(stored)
         _stamp(spec, self.mapping, touched, stored)
         return touched
 

@@ -23,6 +23,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import Store
 from gql.kv.entities import SPECS, EntitySpec
+from gql.kv.jsontext import Kept, Number, Unreadable, kept
 from gql.kv.mapping import IDENTITY, AppMapping, EntityMapping, Names, Values, toml_text
 
 PROGRESS_EVERY = 10_000
@@ -132,9 +133,14 @@ def expectations(model: type[m.Record]) -> dict[str, Expect]:
 
 # ---------------------------------------------------------------- what the table holds
 def json_type(value: Any) -> str:
-    """The JSON type of a decoded value (integer and number told apart)."""
+    """The JSON type of a decoded value (integer and number told apart; `unreadable`: a part
+    kept as stored text, see `jsontext`)."""
     if value is None:
         return "null"
+    if isinstance(value, Kept | Unreadable):
+        return "unreadable"
+    if isinstance(value, Number):
+        return "integer" if value.text.lstrip("-").isdigit() else "number"
     for python, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
         if isinstance(value, python):
             return name
@@ -236,6 +242,9 @@ class EntityShape:
     def add(self, key: str, value: Any, mapping: AppMapping) -> None:
         """Count one stored record."""
         self.records += 1
+        if isinstance(value, Unreadable):
+            self.invalid[value.reason] += 1
+            return
         if not isinstance(value, dict):
             self.not_objects += 1
             self.invalid[f"not a JSON object ({json_type(value)})"] += 1
@@ -260,7 +269,7 @@ class EntityShape:
         if isinstance(record, m.InvalidRecord):
             self.invalid[record.message] += 1
         else:
-            self.dropped.update(record.dropped_fields)
+            self.dropped.update(list(record.dropped_fields))
 
 
 @dataclass
@@ -312,6 +321,8 @@ class Shapes:
     entities: dict[str, EntityShape] = field(default_factory=dict)
     indexes: dict[str, IndexShape] = field(default_factory=dict)
     unknown: Counter[str] = field(default_factory=Counter)  # key prefix -> keys
+    # Values (of keys kvgraph knows) it cannot read completely: (key, why), in key order.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, key: str, value: Any) -> None:
         """Count one stored key."""
@@ -319,7 +330,13 @@ class Shapes:
         parsed = k.parse(key)
         if parsed is None or (parsed.role is k.Role.ENTITY and parsed.pattern.name not in SPECS):
             self.unknown[key.split(":", 1)[0] + ":" if ":" in key else key] += 1
-        elif parsed.role is k.Role.ENTITY:
+            return
+        if isinstance(value, Unreadable):
+            self.unreadable.append((key, value.reason))
+        elif parts := kept(value):
+            why = "; ".join(f"{name} {part.reason}" for name, part in parts.items())
+            self.unreadable.append((key, f"{why}: kept as stored, not read"))
+        if parsed.role is k.Role.ENTITY:
             spec = SPECS[parsed.pattern.name]
             shape = self.entities.setdefault(spec.name, EntityShape(spec))
             shape.add(key, value, self.mapping)
@@ -354,6 +371,7 @@ class Shapes:
                 for pattern, s in self.indexes.items()
             },
             "unknownKeys": dict(self.unknown),
+            "unreadable": [{"key": key, "reason": why} for key, why in self.unreadable],
             "proposal": {
                 "fields": proposal.names,
                 "values": proposal.values,

@@ -37,7 +37,7 @@ from gql.kv.base import (
     unavailable,
     unique,
 )
-from gql.kv.sqlitetable import Column, file_problems, shape_problems
+from gql.kv.sqlitetable import Column, file_problems, missing_file, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
 BUSY_TIMEOUT_MS = 10_000
@@ -129,16 +129,25 @@ class SQLiteTransaction(Transaction):
         return [loads(raw) for raw in await _select(self._conn, self._table, keys, self._stats)]
 
     async def set_many(self, items: Mapping[str, JSON]) -> None:
-        if not items:
+        try:
+            rows = [(k, dumps(v)) for k, v in items.items()]
+        except orjson.JSONEncodeError as exc:
+            raise RefusedError(f"SQLite cannot hold the value: {exc}") from exc
+        await self._upsert(rows)
+
+    async def set_many_raw(self, items: Mapping[str, str]) -> None:
+        await self._upsert(list(items.items()))
+
+    async def _upsert(self, rows: list[tuple[str, str]]) -> None:
+        if not rows:
             return
         sql = (
             f"INSERT INTO {self._table} (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         )
         try:
-            rows = [(k, dumps(v)) for k, v in items.items()]
             await self._conn.executemany(sql, rows)
-        except (orjson.JSONEncodeError, UnicodeEncodeError, sqlite3.DataError) as exc:
+        except (UnicodeEncodeError, sqlite3.DataError) as exc:
             raise RefusedError(f"SQLite cannot hold the value: {exc}") from exc
         self._stats.count()
 
@@ -162,11 +171,14 @@ class SQLiteStore(Store):
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
-    async def open(self) -> None:
+    async def open(self, *, create: bool = True) -> None:
+        if not create and (missing := missing_file(self.path)) is not None:
+            raise TableError(missing)
         try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = await _connect(self.path)
-            if not await self._columns(self._writer):
+            if create and not await self._columns(self._writer):
                 await self._writer.execute(
                     f"CREATE TABLE IF NOT EXISTS {self._table} "
                     "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -200,13 +212,14 @@ class SQLiteStore(Store):
         except (aiosqlite.Error, ValueError) as exc:
             raise StoreError(f"SQLite store not readable: {exc}") from exc
 
-    async def inspect(self) -> list[TableProblem]:
+    async def inspect(self, *, writes: bool = True) -> list[TableProblem]:
         try:
             columns = await self._columns(self._conn(self._reader))
             if not columns:
                 return [TableProblem(Fault.MISSING_TABLE, f"table {self.table} does not exist")]
             problems = shape_problems(self.table, columns, await self._unique_indexes())
-            problems += file_problems(self.path) or await self._write_problems()
+            if writes:
+                problems += file_problems(self.path) or await self._write_problems()
         except (aiosqlite.Error, ValueError) as exc:
             raise StoreError(f"SQLite store not readable: {exc}") from exc
         return problems
@@ -264,9 +277,9 @@ class SQLiteStore(Store):
         with unavailable(_FAULTS, "SQLite read failed"):
             return await _select(self._conn(self._reader), self._table, keys, self.stats)
 
-    async def scan_prefix(
+    async def scan_prefix_raw(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
-    ) -> list[tuple[str, JSON]]:
+    ) -> list[tuple[str, Raw]]:
         # A key range instead of LIKE: no wildcards to escape, case-sensitive, uses the index.
         upper = prefix + "\U0010ffff"
         lower_op, lower = (">", after) if after is not None and after >= prefix else (">=", prefix)
@@ -276,7 +289,7 @@ class SQLiteStore(Store):
         )
         with unavailable(_FAULTS, "SQLite scan failed"):
             rows = await self._conn(self._reader).execute_fetchall(sql, (lower, upper, limit))
-        found = [(key, loads(value)) for key, value in rows]
+        found: list[tuple[str, Raw]] = [(key, value) for key, value in rows]
         self.stats.count(len(found))
         return found
 

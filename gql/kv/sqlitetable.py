@@ -76,3 +76,10 @@ def file_problems(path: str) -> list[TableProblem]:
             )
         ]
     return []
+
+
+def missing_file(path: str) -> TableProblem | None:
+    """The SQLite file does not exist (a command that only reads does not create it)."""
+    if os.path.exists(path):
+        return None
+    return TableProblem(Fault.MISSING_TABLE, f"SQLite file {path} does not exist")

@@ -13,24 +13,31 @@ CRLF between records and none after the last, a field quoted only when it holds 
 quote, a line break, a BOM or a leading or trailing space, objects and arrays as JSON text.
 The dashboard writes a string value bare (`dark`, not `"dark"`) and null as an empty field;
 kvgraph writes every value as JSON and reads both.
+
+A stored value kvgraph cannot read as JSON (text that is not JSON, a lone surrogate, nesting
+deeper than a decoder goes: see `jsontext`) is exported as its stored text, flagged: a
+`{"key": ..., "raw": "<stored text>"}` line, or a CSV record `key,<stored text>,raw` (a third
+field `raw`). Import writes such a row's text back as it is, as far as the store can hold it
+(SQLite and a text column keep it; a jsonb column refuses text that is not JSON), so the same
+bytes come back. Numbers keep their exact digits both ways (`jsontext.Number`).
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar
 
 import orjson
 
-from gql.kv.base import JSON, SCAN_PAGE, RefusedError, Store, loads
+from gql.kv import jsontext
+from gql.kv.base import JSON, SCAN_PAGE, Raw, RefusedError, Store, loads
 
 FORMATS = ("jsonl", "csv")
 BATCH = 500
 CSV_HEADER = ("key", "value")
+RAW = "raw"  # the JSON-lines member, and the CSV record's third field, of a raw row
 CSV_NEWLINE = b"\r\n"
 _CSV_QUOTE_IF = ("\r", "\n", '"', "\ufeff", ",")
 _BOM = b"\xef\xbb\xbf"
@@ -42,8 +49,8 @@ class TransferError(Exception):
 
 
 def canonical(value: JSON) -> bytes:
-    """The one encoding of a value: sorted object keys, no whitespace, UTF-8."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    """The one encoding of a value: sorted object keys, no whitespace, UTF-8, exact numbers."""
+    return jsontext.canonical(value)
 
 
 def format_of(path: str, given: str | None = None) -> str:
@@ -54,29 +61,12 @@ def format_of(path: str, given: str | None = None) -> str:
 
 
 def parse_json(text: bytes | str) -> JSON:
-    """Parse JSON text, keeping lone surrogates (the store says it cannot hold them).
+    """Parse JSON text exactly (numbers keep their digits, a value nested too deep is kept as
+    its text), keeping lone surrogates (the store then says it cannot hold them).
 
-    NaN, Infinity and numbers beyond a double are refused (ValueError), never turned into
-    something else.
+    NaN and Infinity are refused (ValueError), never turned into something else.
     """
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        try:  # the standard parser accepts "\ud800"; orjson does not
-            return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-        except ValueError:
-            raise ValueError(str(exc)) from None
-
-
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is beyond a double")
-    return number
+    return jsontext.decode(text, lone_surrogates=True)
 
 
 # ------------------------------------------------------------------------------ export
@@ -97,20 +87,77 @@ def encode_row(key: str, value: JSON, fmt: str) -> bytes:
     return canonical({"key": key, "value": value}) + b"\n"
 
 
+def encode_raw_row(key: str, raw: str, fmt: str) -> bytes:
+    """A raw row (a value kvgraph cannot read, as its stored text), flagged `raw`."""
+    if fmt == "csv":
+        return f"{csv_field(key)},{csv_field(raw)},{RAW}".encode()
+    return canonical({"key": key, RAW: raw}) + b"\n"
+
+
+@dataclass(frozen=True)
+class RawValue:
+    """A value exported as its stored text (or, when even that cannot be written, skipped)."""
+
+    key: str
+    reason: str
+
+
+@dataclass
+class ExportReport:
+    """How many rows an export wrote, and the values it could not write as JSON."""
+
+    rows: int = 0
+    raw: list[RawValue] = field(default_factory=list)  # written as stored text, flagged
+    skipped: list[RawValue] = field(default_factory=list)  # not text at all: not written
+
+    @property
+    def clean(self) -> bool:
+        """Every value was written as JSON."""
+        return not (self.raw or self.skipped)
+
+
+def unreadable_reason(value: JSON | jsontext.Unreadable) -> str | None:
+    """Why a decoded stored value cannot be written as JSON (None: it can)."""
+    if isinstance(value, jsontext.Unreadable):
+        return value.reason
+    kept = jsontext.kept(value)
+    if not kept:
+        return None
+    return "; ".join(f"{name} {part.reason}" for name, part in kept.items())
+
+
 async def export_table(
     store: Store, out: BinaryIO, fmt: str, progress: Callable[[int], None] | None = None
-) -> int:
-    """Write every row to `out` in key order, a page at a time; return how many."""
-    count = 0
+) -> ExportReport:
+    """Write every row to `out` in key order, a page at a time; values kvgraph cannot read
+    are written as their stored text, flagged, and listed in the report."""
+    report = ExportReport()
     if fmt == "csv":
         out.write(",".join(CSV_HEADER).encode())
-    async for key, value in store.iter_prefix(""):
-        row = encode_row(key, value, fmt)
+    async for key, raw in store.iter_prefix_raw(""):
+        row = _export_row(key, raw, fmt, report)
+        if row is None:
+            continue
         out.write(CSV_NEWLINE + row if fmt == "csv" else row)
-        count += 1
-        if progress is not None and count % SCAN_PAGE == 0:
-            progress(count)
-    return count
+        report.rows += 1
+        if progress is not None and report.rows % SCAN_PAGE == 0:
+            progress(report.rows)
+    return report
+
+
+def _export_row(key: str, raw: Raw, fmt: str, report: ExportReport) -> bytes | None:
+    value = loads(raw)
+    why = unreadable_reason(value)
+    if why is None:
+        return encode_row(key, value, fmt)
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode()
+        except UnicodeDecodeError:
+            report.skipped.append(RawValue(key, f"{why}: not written (not UTF-8 text)"))
+            return None
+    report.raw.append(RawValue(key, why))
+    return encode_raw_row(key, raw, fmt)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -118,11 +165,12 @@ async def export_table(
 
 @dataclass(frozen=True)
 class Row:
-    """A row of the file and the line it starts on."""
+    """A row of the file and the line it starts on: a value, or (`raw`) stored text."""
 
     line: int
     key: str
     value: JSON
+    raw: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,12 +208,7 @@ class Reader:
             except ValueError as exc:
                 yield BadLine(self.line, f"not JSON ({exc})")
                 continue
-            if not (isinstance(doc, dict) and set(doc) == {"key", "value"}) or not isinstance(
-                doc["key"], str
-            ):
-                yield BadLine(self.line, 'not a row: expected {"key": "...", "value": ...}')
-                continue
-            yield Row(self.line, doc["key"], doc["value"])
+            yield _jsonl_row(self.line, doc)
 
     def _text(self) -> Iterator[str]:
         for raw in self._lines():
@@ -199,6 +242,15 @@ class Reader:
             yield _csv_row(start, header, record)
 
 
+def _jsonl_row(line: int, doc: JSON) -> Row | BadLine:
+    if isinstance(doc, dict) and isinstance(doc.get("key"), str):
+        if set(doc) == {"key", "value"}:
+            return Row(line, doc["key"], doc["value"])
+        if set(doc) == {"key", RAW} and isinstance(doc[RAW], str):
+            return Row(line, doc["key"], None, doc[RAW])
+    return BadLine(line, 'not a row: expected {"key": "...", "value": ...} (or "raw": "...")')
+
+
 def _header(record: list[str]) -> list[str]:
     if sorted(record) != sorted(CSV_HEADER):
         raise TransferError(
@@ -208,6 +260,9 @@ def _header(record: list[str]) -> list[str]:
 
 
 def _csv_row(line: int, header: list[str], record: list[str]) -> Row | BadLine:
+    if len(record) == len(header) + 1 and record[-1] == RAW:
+        cells = dict(zip(header, record, strict=False))
+        return Row(line, cells["key"], None, cells["value"])
     if len(record) != len(header):
         return BadLine(line, f"{len(record)} fields where the header has {len(header)}")
     cells = dict(zip(header, record, strict=True))
@@ -334,7 +389,10 @@ def _accept(chunk: list[Row | BadLine], first: dict[str, int], report: ImportRep
             first[item.key] = item.line
             try:
                 item.key.encode()
-                canonical(item.value)
+                if item.raw is None:
+                    canonical(item.value)
+                else:
+                    item.raw.encode()
             except (UnicodeEncodeError, orjson.JSONEncodeError):
                 reason = "it holds a lone surrogate (not valid UTF-8), which no store can hold"
                 report.refused.append(Refused(item.line, item.key, reason))
@@ -361,15 +419,42 @@ async def _write(store: Store, rows: list[Row], report: ImportReport) -> None:
 
 async def _write_changed(store: Store, rows: list[Row]) -> int:
     """Write the rows whose stored value differs (or is missing); return how many."""
-    raws = await store.get_many_raw([row.key for row in rows])
-    changed = {
-        row.key: row.value
-        for row, raw in zip(rows, raws, strict=True)
-        if raw is None or canonical(loads(raw)) != canonical(row.value)
-    }
-    if changed:
-        await store.set_many(changed)
+    stored = await store.get_many_raw([row.key for row in rows])
+    changed = [row for row, raw in zip(rows, stored, strict=True) if not _holds(raw, row)]
+    values = {row.key: row.value for row in changed if row.raw is None}
+    raws = {row.key: row.raw for row in changed if row.raw is not None}
+    if values:
+        await store.set_many(values)
+    if raws:
+        await store.set_many_raw(raws)
     return len(changed)
+
+
+def _holds(stored: Raw | None, row: Row) -> bool:
+    """Whether the stored text already holds the row (its value, or its exact raw text)."""
+    if stored is None:
+        return False
+    if row.raw is not None:
+        return stored == row.raw
+    return _canonical(loads(stored)) == canonical(row.value)
+
+
+def _canonical(value: JSON) -> bytes | None:
+    """The canonical bytes of a stored value (None: it cannot be read)."""
+    try:
+        return canonical(value)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _normalized(stored: Raw, raw: str) -> bool:
+    """Whether a raw row's text was kept as the same JSON, normalized by the store (a
+    Postgres jsonb column respells a value nested too deep for a decoder)."""
+    try:
+        text = stored.decode() if isinstance(stored, bytes) else stored
+        return jsontext.canonical_text(text) == jsontext.canonical_text(raw)
+    except (jsontext.Undecodable, UnicodeDecodeError):
+        return False
 
 
 async def _verify(store: Store, rows: list[Row], report: ImportReport) -> None:
@@ -377,7 +462,7 @@ async def _verify(store: Store, rows: list[Row], report: ImportReport) -> None:
     for row, raw in zip(rows, raws, strict=True):
         if raw is None:
             report.mismatched.append(f"{row.key!r} (line {row.line}) is missing from the store")
-        elif canonical(loads(raw)) != canonical(row.value):
-            report.mismatched.append(f"{row.key!r} (line {row.line}) holds another value")
-        else:
+        elif _holds(raw, row) or (row.raw is not None and _normalized(raw, row.raw)):
             report.verified += 1
+        else:
+            report.mismatched.append(f"{row.key!r} (line {row.line}) holds another value")

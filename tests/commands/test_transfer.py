@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
+import threading
 import uuid
 from pathlib import Path
 
@@ -128,3 +131,80 @@ def test_nul_into_postgres_is_reported_by_key(
     assert out[1] == "verified: 1 of 1 keys in the store with equal values"
     assert out[2] == "1 key(s) the store refused:"
     assert out[3].startswith("  line 1, key 'a': Postgres refused the value: unsupported Unicode")
+
+
+def test_export_into_a_named_pipe_writes_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    pipe = tmp_path / "kv.fifo"
+    os.mkfifo(pipe)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        code = main(["export", "--store-url", source, "-o", str(pipe)])
+    finally:
+        reader.join(timeout=30)
+    assert code == 0 and not reader.is_alive()
+    assert got[0].count(b"\n") == len(ROWS) and got[0].startswith(b'{"key":"theme"')
+    assert stat.S_ISFIFO(pipe.stat().st_mode)  # still the pipe, not a file put in its place
+    assert sorted(os.listdir(tmp_path)) == ["kv.fifo", "source.db"]  # no .partial left
+    assert f"exported 3 keys to {pipe} (jsonl)" in capsys.readouterr().out
+
+
+def test_export_into_a_device_writes_into_it_and_leaves_it_a_device(
+    tmp_path: Path, source: str
+) -> None:
+    # As root, a device node of our own (like /dev/null: major 1, minor 3), so that nothing
+    # else on the machine can be hurt if this ever regresses; otherwise the real /dev/null,
+    # which a user who is not root cannot replace anyway.
+    if os.geteuid() == 0:
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    else:
+        device = Path("/dev/null")
+    before = device.stat()
+    assert stat.S_ISCHR(before.st_mode)
+    assert main(["export", "--store-url", source, "-o", str(device), "--format", "csv"]) == 0
+    after = device.stat()
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert (after.st_ino, after.st_dev) == (before.st_ino, before.st_dev)  # the same node
+    assert not Path(f"{device}.partial").exists()
+
+
+def test_export_follows_a_link_to_a_file_and_keeps_the_link(tmp_path: Path, source: str) -> None:
+    real = tmp_path / "real.jsonl"
+    real.write_text("old")
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(real)
+    assert main(["export", "--store-url", source, "-o", str(link)]) == 0
+    assert link.is_symlink() and real.read_bytes().count(b"\n") == len(ROWS)
+
+
+def test_values_kvgraph_cannot_read_are_listed_exit_1_and_come_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/source.db"
+    seed(url)
+    with sqlite3.connect(tmp_path / "source.db") as conn:
+        conn.execute(
+            "INSERT INTO kv_store VALUES ('trip:bad', 'not json'), ('trip:sur', ?)",
+            ['{"id":"sur","title":"x\\ud800"}'],
+        )
+    path = tmp_path / "kv.jsonl"
+    assert main(["export", "--store-url", url, "-o", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"exported 5 keys to {path} (jsonl)",
+        '2 value(s) kvgraph cannot read, written as their stored text (flagged "raw"; import '
+        "puts them back as they are):",
+        "  trip:bad: not valid JSON (Expecting value)",
+        "  trip:sur: title contains a lone surrogate (U+D800), which is not valid Unicode",
+    ]
+    target = f"sqlite:///{tmp_path}/target.db"
+    assert main(["import", str(path), "--store-url", target]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "verified: 5 of 5 keys in the store with equal values"
+    )
+    with sqlite3.connect(tmp_path / "target.db") as conn:
+        rows = dict(conn.execute("SELECT key, value FROM kv_store WHERE key LIKE 'trip:%'"))
+    assert rows["trip:bad"] == "not json" and rows["trip:sur"] == '{"id":"sur","title":"x\\ud800"}'

@@ -11,6 +11,7 @@ from gql.commands import cli
 from gql.commands.check import summary
 from gql.kv import Store
 from gql.kv.check import Kind, Report, repair, scan
+from gql.kv.mapping import parse_mapping
 from tests.support import BACKENDS
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
@@ -203,22 +204,25 @@ async def test_cli_check_and_repair(
     assert f"dangling   trips:index:{U} t-gone: trip:t-gone is missing" in out
     assert "notes: 1 (kept as they are)" in out
 
-    assert await asyncio.to_thread(cli.main, ["repair", *flags]) == 0
+    # repair exits 1 while it leaves invalid records alone (they need a human)
+    assert await asyncio.to_thread(cli.main, ["repair", *flags]) == 1
     out = capsys.readouterr().out
     assert "dry run: nothing written; run with --apply" in out
     assert await store.get(f"trips:index:{U}") == CORRUPT[f"trips:index:{U}"]
 
-    assert await asyncio.to_thread(cli.main, ["repair", "--apply", *flags]) == 0
+    assert await asyncio.to_thread(cli.main, ["repair", "--apply", *flags]) == 1
     out = capsys.readouterr().out
     assert "repaired: " in out
     assert "4 invalid record(s) left alone: they need a human" in out
     assert "dry run" not in out
 
-    assert await asyncio.to_thread(cli.main, ["repair", "--apply", *flags]) == 0
+    assert await asyncio.to_thread(cli.main, ["repair", "--apply", *flags]) == 1
     assert "repair: nothing to fix" in capsys.readouterr().out
 
     await store.delete_many(["trip:t-bad", "trips:index:user-2", "context:history:c-1"])
     await store.set(f"items:index:{T1}", ["i-1", "i-2"])
+    assert await asyncio.to_thread(cli.main, ["repair", "--apply", *flags]) == 0
+    assert "repair: nothing to fix" in capsys.readouterr().out
     assert await asyncio.to_thread(cli.main, ["check", *flags]) == 0
     assert "no problems found" in capsys.readouterr().out
 
@@ -381,3 +385,43 @@ async def test_orphans_whose_parent_came_back_are_kept(store: Store) -> None:
     assert deleted == {"messages:index:c-gone", "context:c-gone", "context:history:c-gone"}
     assert await store.get("item:i-1") == LEFTOVERS["item:i-1"]
     assert await store.get("message:m-1") is not None
+
+
+async def test_a_filtered_index_keeps_ids_whose_status_kvgraph_does_not_know(
+    store: Store, store_url: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `pending` and `snoozed` are the app's; a mapping can name one of them (counts as known).
+    await store.set_many(
+        {
+            "suggestion:s-p": suggestion("s-p", "pending"),
+            "suggestion:s-z": suggestion("s-z", "snoozed"),
+            "suggestion:s-d": suggestion("s-d", "dismissed"),
+            "suggestion:s-a": suggestion("s-a", "active"),
+            f"suggestions:index:{U}": ["s-p", "s-z", "s-d", "s-a"],
+            f"suggestions:active:{U}": ["s-p", "s-z", "s-d", "s-a"],
+        }
+    )
+    report = await scan(store)
+    assert found(report, Kind.DANGLING) == {(f"suggestions:active:{U}", "s-d")}
+    assert found(report, Kind.NOTE) == {
+        (f"suggestions:active:{U}", "s-p"),
+        (f"suggestions:active:{U}", "s-z"),
+    }
+    assert report.of(Kind.UNLISTED) == []  # nor is an unknown status ever added
+    url, table = store_url
+    flags = ["--store-url", url, "--kv-table", table]
+    assert await asyncio.to_thread(cli.main, ["repair", "--apply", *flags]) == 0
+    assert await store.get(f"suggestions:active:{U}") == ["s-p", "s-z", "s-a"]
+    assert "1 change(s) written" in capsys.readouterr().out
+
+    # Mapped, `pending` means active (so it belongs in the index) and `snoozed` dismissed
+    # (known, and not active: it goes).
+    await store.set(f"suggestions:active:{U}", ["s-a"])
+    mapping = parse_mapping('[suggestion.values.status]\nsnoozed = "dismissed"\npending = "active"')
+    report = await scan(store, mapping=mapping)
+    assert found(report, Kind.UNLISTED) == {(f"suggestions:active:{U}", "s-p")}
+    await store.set(f"suggestions:active:{U}", ["s-p", "s-z", "s-a"])
+    report = await scan(store, mapping=mapping)
+    assert found(report, Kind.DANGLING) == {(f"suggestions:active:{U}", "s-z")}
+    await repair(store, report, apply=True, mapping=mapping)
+    assert await store.get(f"suggestions:active:{U}") == ["s-p", "s-a"]

@@ -59,7 +59,7 @@ def test_values_that_are_not_lists_are_unreadable(value: Any, why: str) -> None:
 
 
 def test_raw_text_that_is_not_json_is_unreadable() -> None:
-    assert ix.read_raw(b"[1,").unreadable == "not valid JSON"
+    assert (ix.read_raw(b"[1,").unreadable or "").startswith("not valid JSON")
     assert ix.read_raw(None).ids == []
     assert ix.read_raw(b'["a",3]').ids == ["a", "3"]
 

@@ -226,3 +226,59 @@ def test_validated_once_per_text_and_mapping() -> None:
     mapped = m.validate_raw(m.Trip, "trip:t1", text, mapping)
     assert mapped.user_id == "u"  # type: ignore[union-attr]
     assert m.validate_raw(m.Trip, "trip:t1", text, mapping) is mapped
+
+
+# ---------------------------------------------------------------- values kvgraph cannot read
+DEEP = "[" * 5_000 + "]" * 5_000
+
+
+@pytest.mark.parametrize("name", ["notes", "coverColor"])  # a declared field, an unknown one
+def test_a_field_nested_too_deep_is_unreadable_and_the_record_reads(name: str) -> None:
+    raw = f'{{"id":"i","tripId":"t","title":"Lunch","{name}":{DEEP},"cost":12.5}}'
+    record = m.validate_raw(m.Item, "item:i", raw)
+    assert isinstance(record, m.Item), record
+    assert (record.title, record.cost, record.notes) == ("Lunch", 12.5, None)
+    assert record.dropped_fields == {name: "nested too deep to read (1,000+ levels)"}
+    assert name not in record.to_json()  # never shown (not even in `data`)
+
+
+def test_a_required_field_that_cannot_be_read_makes_the_record_invalid() -> None:
+    invalid = m.validate_raw(m.Trip, "trip:t", '{"id":"t","userId":"u","title":' + DEEP + "}")
+    assert isinstance(invalid, m.InvalidRecord)
+    assert invalid.message == "title: nested too deep to read (1,000+ levels)"
+    # and a synonym does not stand in for it (`name` is a trip title's synonym)
+    raw = '{"id":"t","userId":"u","title":"x\\ud800","name":"Porto"}'
+    invalid = m.validate_raw(m.Trip, "trip:t", raw)
+    assert isinstance(invalid, m.InvalidRecord)
+    assert invalid.message == (
+        "title: contains a lone surrogate (U+D800), which is not valid Unicode"
+    )
+
+
+def test_a_lone_surrogate_in_an_optional_field_leaves_it_empty() -> None:
+    raw = '{"id":"i","tripId":"t","title":"Lunch","notes":"x\\udfff","tags":["\\ud800"]}'
+    record = m.validate_raw(m.Item, "item:i", raw)
+    assert isinstance(record, m.Item), record
+    assert record.notes is None and record.model_extra == {}
+    assert set(record.dropped_fields) == {"notes", "tags"}
+    assert "lone surrogate (U+DFFF)" in record.dropped_fields["notes"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("this is not json", "not valid JSON (Expecting value)"),
+        ('{"\\ud800":1,"id":"t"}', "a field name contains a lone surrogate (U+D800)"),
+        ('"\\ud800"', "a string that contains a lone surrogate (U+D800)"),
+    ],
+)
+def test_a_value_that_cannot_be_decoded_is_an_invalid_record(raw: str, reason: str) -> None:
+    invalid = m.validate_raw(m.Trip, "trip:t", raw)
+    assert isinstance(invalid, m.InvalidRecord) and invalid.key == "trip:t"
+    assert invalid.message.startswith(reason)
+
+
+def test_numbers_no_double_holds_read_as_doubles() -> None:
+    raw = '{"id":"i","tripId":"t","title":"x","cost":123456789012345678901234567890}'
+    record = m.validate_raw(m.Item, "item:i", raw)
+    assert isinstance(record, m.Item) and record.cost == 1.2345678901234568e29

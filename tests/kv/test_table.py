@@ -364,3 +364,115 @@ async def test_pg_refuses_nul_and_lone_surrogates(pg_table: str) -> None:
         assert await store.get("k") is None
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_pg_unqualified_table_in_a_schema_without_usage(pg_table: str) -> None:
+    # to_regclass finds nothing in a schema the role may not use: the table would look
+    # missing (and `open` would try to create it) without the USAGE line.
+    schema = f"kv_schema_{uuid.uuid4().hex[:10]}"
+    await admin(f"CREATE SCHEMA {schema}")
+    try:
+        await admin(f"CREATE TABLE {schema}.kv (key text PRIMARY KEY, value jsonb NOT NULL)")
+        async with pg_role(pg_table) as url:
+            role = url.split("//")[1].split("@")[0]
+            await admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.kv TO {role}")
+            await admin(f"ALTER ROLE {role} SET search_path = {schema}, public")
+            for writes in (True, False):
+                store = open_store(url, "kv")
+                try:
+                    problems = await open_and_inspect(store, writes=writes)
+                    assert codes(problems) == [Fault.NO_READ], problems
+                    assert problems[0].message.endswith(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+                finally:
+                    await store.close()
+            await admin(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+            assert await inspect_url(url, "kv") == []
+    finally:
+        await admin(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.mark.postgres
+async def test_pg_select_only_role_is_enough_to_read(pg_table: str) -> None:
+    async with pg_role(pg_table, "SELECT") as url:
+        store = open_store(url, pg_table)
+        try:
+            assert await open_and_inspect(store, writes=False) == []
+            problems = await store.inspect()
+            assert codes(problems) == [Fault.NO_WRITE]
+            assert f"lacks INSERT, UPDATE, DELETE on {pg_table}" in problems[0].message
+        finally:
+            await store.close()
+    async with pg_role(pg_table, "INSERT") as url:
+        store = open_store(url, pg_table)
+        try:
+            problems = await open_and_inspect(store, writes=False)
+            assert codes(problems) == [Fault.NO_READ]
+            assert problems[0].message.endswith(f"GRANT SELECT ON {pg_table} TO {role_of(url)}")
+        finally:
+            await store.close()
+
+
+@pytest.mark.postgres
+async def test_pg_read_only_session_is_fine_for_reading(pg_table: str) -> None:
+    async with pg_role(pg_table, *DML) as url:
+        await admin(f"ALTER ROLE {role_of(url)} SET default_transaction_read_only = on")
+        store = open_store(url, pg_table)
+        try:
+            assert await open_and_inspect(store, writes=False) == []
+            assert codes(await store.inspect()) == [Fault.READ_ONLY]
+        finally:
+            await store.close()
+
+
+@pytest.mark.postgres
+async def test_pg_reading_creates_no_table() -> None:
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    table = f"kv_test_{uuid.uuid4().hex[:10]}"
+    store = open_store(PG_URL, table)
+    try:
+        problems = await open_and_inspect(store, writes=False)
+        assert codes(problems) == [Fault.MISSING_TABLE]
+        assert await inspect_url(PG_URL, table) == []  # a command that writes creates it
+    finally:
+        await store.close()
+        await drop_table(PG_URL, table)
+
+
+async def test_sqlite_reading_creates_no_file_and_no_table(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/sub/kv.db"
+    problems = await inspect_url_reading(url, "kv")
+    assert codes(problems) == [Fault.MISSING_TABLE]
+    assert "kv.db does not exist" in problems[0].message
+    assert not (tmp_path / "sub").exists()
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE unrelated (x)")
+    assert codes(await inspect_url_reading(f"sqlite:///{tmp_path}/other.db", "kv")) == [
+        Fault.MISSING_TABLE
+    ]
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert tables == [("unrelated",)]
+
+
+async def test_sqlite_read_only_file_is_fine_for_reading(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/kv.db"
+    assert await inspect_url(url, "kv") == []
+    with read_only(tmp_path / "kv.db"):
+        assert await inspect_url_reading(url, "kv") == []
+        assert codes(await inspect_url(url, "kv")) == [Fault.READ_ONLY]
+
+
+async def inspect_url_reading(url: str, table: str) -> list[TableProblem]:
+    """Open a store for a command that only reads, inspect it, close it."""
+    store = open_store(url, table)
+    try:
+        return await open_and_inspect(store, writes=False)
+    finally:
+        await store.close()
+
+
+def role_of(url: str) -> str:
+    """The role a `pg_role` URL signs in as."""
+    return url.split("//")[1].split("@")[0]

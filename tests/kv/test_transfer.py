@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from gql.kv import Store, open_store
@@ -21,8 +22,9 @@ from gql.kv.transfer import (
     csv_field,
     export_table,
     import_file,
+    parse_json,
 )
-from tests.support import PG_SKIP, PG_URL, drop_table
+from tests.support import PG_SKIP, PG_URL, admin, drop_table
 
 FORMATS = ["jsonl", "csv"]
 
@@ -55,9 +57,11 @@ async def new_store(tmp_path: Path) -> AsyncIterator[Any]:
 
     async def make(backend: str) -> Store:
         table = f"kv_test_{uuid.uuid4().hex[:10]}"
-        if backend == "postgres":
+        if backend.startswith("postgres"):
             if not PG_URL:
                 pytest.skip(PG_SKIP)
+            if backend == "postgres-text":  # an app's own table, its values as text
+                await admin(f"CREATE TABLE {table} (key text PRIMARY KEY, value text NOT NULL)")
             store = open_store(PG_URL, table)
         else:
             store = open_store(f"sqlite:///{tmp_path}/{table}.db", table)
@@ -137,8 +141,8 @@ async def test_export_streams_page_by_page(new_store: Any) -> None:
     await store.set_many({f"k:{i:05d}": {"i": i} for i in range(1_234)})
     seen: list[int] = []
     out = io.BytesIO()
-    count = await export_table(store, out, "jsonl", seen.append)
-    assert count == 1_234 and seen == [500, 1_000]
+    report = await export_table(store, out, "jsonl", seen.append)
+    assert report.rows == 1_234 and report.clean and seen == [500, 1_000]
     lines = out.getvalue().splitlines()
     assert lines == sorted(lines) and len(lines) == 1_234
 
@@ -224,17 +228,18 @@ async def test_bad_jsonl_lines_are_reported_and_the_rest_imported(new_store: Any
             b'{"key":5,"value":3}',  # 5: key not text
             b'{"key":"a","value":2}',  # 6: duplicate
             b'{"key":"nan","value":NaN}',  # 7: not JSON
-            b'{"key":"huge","value":1e400}',  # 8: beyond a double
+            b'{"key":"huge","value":1e400}',  # 8: beyond a double, imported exactly
             b'{"key":"bad-utf8","value":"\xff"}',  # 9
             b'{"key":"d","value":{"ok":true}}',
         ]
     )
     store = await new_store("sqlite")
     report = await import_bytes(store, data, "jsonl")
-    assert [bad.line for bad in report.bad_lines] == [2, 4, 5, 6, 7, 8, 9]
+    assert [bad.line for bad in report.bad_lines] == [2, 4, 5, 6, 7, 9]
     assert "duplicate key 'a' (first on line 1)" in report.bad_lines[3].reason
-    assert not report.clean and report.verified == report.keys == 2
+    assert not report.clean and report.verified == report.keys == 3
     assert await store.get_many(["a", "d", "c"]) == [1, {"ok": True}, None]
+    assert await store.get_many_raw(["huge"]) == ["1e400"]
 
 
 async def test_bad_csv_records_are_reported_with_their_line(new_store: Any) -> None:
@@ -328,3 +333,150 @@ async def test_one_transaction_per_batch_and_progress(
         ("verify", 7),
     ]
     assert steps[2].done == steps[2].total == len(data) == steps[-1].done
+
+
+# ------------------------------------------------------------- values kvgraph cannot read
+
+DEEP = "[" * 5_000 + "]" * 5_000
+RAW_ROWS = {  # stored text only SQLite and a text column hold, exactly as another app wrote it
+    "trip:bad": "this is not json, {not even close",
+    "trip:sur": '{"id": "sur", "title": "x\\ud800"}',
+    "trip:deep": '{ "id" : "deep", "notes" : ' + DEEP + " }",
+    "note:crlf": 'line one\r\nline "two", with a comma',
+}
+TEXT_PAIRS = [
+    ("sqlite", "sqlite"),
+    pytest.param("sqlite", "postgres-text", marks=pytest.mark.postgres),
+    pytest.param("postgres-text", "sqlite", marks=pytest.mark.postgres),
+]
+
+
+async def raw_values(store: Store, keys: list[str]) -> list[Any]:
+    return list(await store.get_many_raw(keys))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("source", "target"), TEXT_PAIRS)
+async def test_values_kvgraph_cannot_read_go_out_raw_and_come_back_byte_for_byte(
+    new_store: Any, source: str, target: str, fmt: str
+) -> None:
+    first = await new_store(source)
+    await first.set_many_raw(RAW_ROWS)
+    await first.set_many({"trip:ok": {"id": "ok", "n": 123456789012345678901234567890}})
+    out = io.BytesIO()
+    report = await export_table(first, out, fmt)
+    exported = out.getvalue()
+    assert report.rows == 5 and not report.clean
+    assert {item.key: item.reason for item in report.raw} == {
+        "note:crlf": "not valid JSON (Expecting value)",
+        "trip:bad": "not valid JSON (Expecting value)",
+        "trip:deep": "notes nested too deep to read (1,000+ levels)",
+        "trip:sur": "title contains a lone surrogate (U+D800), which is not valid Unicode",
+    }
+    if fmt == "jsonl":
+        assert b'{"key":"trip:bad","raw":"this is not json, {not even close"}\n' in exported
+        assert (
+            b'{"key":"trip:sur","raw":"{\\"id\\": \\"sur\\", \\"title\\": \\"x\\\\ud800\\"}"}'
+            in exported
+        )
+    else:
+        assert b'\r\ntrip:bad,"this is not json, {not even close",raw\r\n' in exported
+        assert b'\r\nnote:crlf,"line one\r\nline ""two"", with a comma",raw\r\n' in exported
+    assert b"123456789012345678901234567890" in exported
+
+    second = await new_store(target)
+    imported = await import_bytes(second, exported, fmt)
+    assert imported.clean, imported
+    assert (imported.written, imported.verified) == (5, 5)
+    keys = sorted(RAW_ROWS)
+    assert await raw_values(second, keys) == [RAW_ROWS[k] for k in keys]
+    assert await export_bytes(second, fmt) == exported
+    again = await import_bytes(second, exported, fmt)
+    assert (again.written, again.unchanged, again.verified) == (0, 5, 5)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_a_jsonb_column_takes_what_it_can_and_refuses_the_rest_by_key(
+    new_store: Any, fmt: str
+) -> None:
+    source = await new_store("sqlite")
+    await source.set_many_raw(RAW_ROWS)
+    target = await new_store("postgres")
+    report = await import_bytes(target, await export_bytes(source, fmt), fmt)
+    assert sorted(r.key for r in report.refused) == ["note:crlf", "trip:bad", "trip:sur"]
+    assert all("Postgres refused the value" in r.reason for r in report.refused)
+    # The deep value is JSON: jsonb holds it in its own spelling, the same value.
+    assert (report.written, report.verified, report.keys) == (1, 1, 1)
+    (stored,) = await raw_values(target, ["trip:deep"])
+    assert stored == '{"id": "deep", "notes": ' + DEEP + "}"
+
+
+NUMBERS = {
+    "n:big": 123456789012345678901234567890,
+    "n:u64+1": 18446744073709551616,
+    "n:neg": -9223372036854775809,
+    "n:list": [1, 10**40 + 7, {"deep": -(10**25) - 3}, 10**40],
+}
+NUMBER_TEXTS = {"n:pi": "3.14159265358979323846", "n:huge": "1e400", "n:tiny": "1.5e-400"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("source", "target"), PAIRS)
+async def test_numbers_keep_their_digits_through_export_and_import(
+    new_store: Any, source: str, target: str, fmt: str
+) -> None:
+    first = await new_store(source)
+    await first.set_many(NUMBERS)
+    await first.set_many_raw({key: f"[{text}]" for key, text in NUMBER_TEXTS.items()})
+    exported = await export_bytes(first, fmt)
+    for digits in ("123456789012345678901234567890", "18446744073709551616", "1" + "0" * 39 + "7"):
+        assert digits.encode() in exported
+    for text in (b"3.14159265358979323846", b"1e400", b"1.5e-400"):
+        assert text in exported
+    second = await new_store(target)
+    report = await import_bytes(second, exported, fmt)
+    assert report.clean and report.verified == len(NUMBERS) + len(NUMBER_TEXTS), report
+    assert await export_bytes(second, fmt) == exported
+    values = await second.get_many(list(NUMBERS))
+    assert [canonical(v) for v in values] == [canonical(v) for v in NUMBERS.values()]
+
+
+async def test_verification_catches_a_store_that_rounds_numbers(
+    new_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await new_store("sqlite")
+    real = store.set_many
+
+    async def rounding(items: Mapping[str, JSON]) -> None:  # stores what orjson alone reads
+        await real({key: orjson.loads(canonical(value)) for key, value in items.items()})
+
+    monkeypatch.setattr(store, "set_many", rounding)
+    data = b'{"key":"a","value":123456789012345678901234567890}\n{"key":"b","value":2}\n'
+    report = await import_bytes(store, data, "jsonl")
+    assert report.mismatched == ["'a' (line 1) holds another value"]
+    assert canonical(orjson.loads(b"123456789012345678901234567890")) == canonical(
+        orjson.loads(b"123456789012345678901234567891")
+    )  # why canonical compares exact values: orjson alone cannot tell these apart
+    assert canonical(parse_json("123456789012345678901234567890")) != canonical(
+        parse_json("123456789012345678901234567891")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "reason"),
+    [
+        (b'{"key":"a","raw":17}\n', "jsonl", 'not a row: expected {"key": "...", "value": ...}'),
+        (b'{"key":"a","raw":"x","value":1}\n', "jsonl", "not a row"),
+        (b"key,value\r\na,x,rare", "csv", "3 fields where the header has 2"),
+        (b"key,value\r\na,x,raw,raw", "csv", "4 fields where the header has 2"),
+    ],
+)
+async def test_a_raw_row_must_be_flagged_exactly(
+    new_store: Any, data: bytes, fmt: str, reason: str
+) -> None:
+    good = b'{"key":"ok","raw":"{ not json"}\n' if fmt == "jsonl" else b'\r\nok,{ not json,raw'
+    store = await new_store("sqlite")
+    report = await import_bytes(store, data + good, fmt)
+    assert [bad.reason.startswith(reason) for bad in report.bad_lines] == [True]
+    assert report.verified == 1 and await store.get_many_raw(["ok", "a"]) == ["{ not json", None]
