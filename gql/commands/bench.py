@@ -308,17 +308,23 @@ def _place_key(item: JSON) -> str:
 
 
 async def floor_board(store: Store, user_id: str, counter: Counter) -> bytes:
-    """Fetch the board with one `get_many` per level (peers' `kv_board`)."""
+    """Fetch the board with one `get_many` per level (peers' `kv_board`), decoded by orjson."""
+
+    async def get_many(keys: list[str]) -> list[JSON]:
+        return [
+            None if raw is None else orjson.loads(raw) for raw in await store.get_many_raw(keys)
+        ]
+
     counter.batches = 4
-    trip_ids = (await store.get_many([k.TRIPS_INDEX.key(user_id)]))[0] or []
-    level2 = await store.get_many(
+    trip_ids = (await get_many([k.TRIPS_INDEX.key(user_id)]))[0] or []
+    level2 = await get_many(
         [k.TRIP.key(t) for t in trip_ids] + [k.ITEMS_INDEX.key(t) for t in trip_ids]
     )
     trips, indexes = level2[: len(trip_ids)], level2[len(trip_ids) :]
     item_keys = [k.ITEM.key(i) for index in indexes for i in index or []]
-    items = dict(zip(item_keys, await store.get_many(item_keys), strict=True))
+    items = dict(zip(item_keys, await get_many(item_keys), strict=True))
     place_keys = list(dict.fromkeys(_place_key(item) for item in items.values() if item))
-    places = dict(zip(place_keys, await store.get_many(place_keys), strict=True))
+    places = dict(zip(place_keys, await get_many(place_keys), strict=True))
     board = []
     for trip, index in zip(trips, indexes, strict=True):
         records = [items[k.ITEM.key(i)] for i in index or []]

@@ -130,7 +130,7 @@ async def import_command(
     store = settings.make_store()
     bar = Bar()
     try:
-        if not await _usable(store, settings, set(Fault), what="imported over"):
+        if not await _usable(store, settings, set(Fault), what="checked by the verification"):
             return None
         return await import_file(
             store,

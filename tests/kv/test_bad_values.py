@@ -31,6 +31,8 @@ JSON_ROWS = {
     "trip:big": f'{{"id":"big","userId":"u1","title":"Big","budget":{BIG},"rate":{PI}}}',
     "items:index:deep": '["i1","i1",' + DEEP + "]",  # a duplicate beside an element kept as is
     "item:i1": '{"id":"i1","tripId":"deep","title":"Lunch"}',
+    "conversation:c1": '{"id":"c1","userId":"u1"}',
+    "context:history:c1": '[{"role":"user"},' + DEEP + "]",  # a list kvgraph keeps, not reads
 }
 # What only a text column (and SQLite) holds.
 TEXT_ROWS = {
@@ -61,6 +63,7 @@ async def test_check_reports_each_value_with_its_key_and_goes_on(
         "not read"
     )
     assert invalid["items:index:deep"].startswith("element(s) 2 (nested too deep to read")
+    assert invalid["context:history:c1"].startswith("1 nested too deep to read (1,000+ levels)")
     assert "trip:big" not in invalid  # readable: its numbers read as doubles
     if "trip:bad" in rows:
         assert invalid["trip:bad"] == "not valid JSON (Expecting value)"
@@ -78,7 +81,7 @@ async def test_check_reports_each_value_with_its_key_and_goes_on(
         await asyncio.to_thread(cli.main, ["check", "--store-url", url, "--kv-table", table]) == 1
     )
     out = capsys.readouterr().out
-    for key in ("trip:deep", "items:index:deep", *(k for k in TEXT_ROWS if k in rows)):
+    for key in ("trip:deep", "context:history:c1", *(k for k in TEXT_ROWS if k in rows)):
         assert f"invalid    {key}: " in out
 
 
@@ -115,7 +118,8 @@ async def test_shapes_list_them_by_key(
     rows = await seed(store, store_url)
     shapes = await scan_shapes(store)
     unreadable = dict(shapes.unreadable)
-    assert set(unreadable) == {"trip:deep", "items:index:deep"} | (TEXT_ROWS.keys() & rows)
+    expected = {"trip:deep", "items:index:deep", "context:history:c1"}
+    assert set(unreadable) == expected | (TEXT_ROWS.keys() & rows)
     assert shapes.entities["trip"].dropped["coverNotes"] == 1
     url, table = store_url
     flags = ["check", "--shapes", "--store-url", url, "--kv-table", table]

@@ -475,7 +475,7 @@ async def test_verification_catches_a_store_that_rounds_numbers(
 async def test_a_raw_row_must_be_flagged_exactly(
     new_store: Any, data: bytes, fmt: str, reason: str
 ) -> None:
-    good = b'{"key":"ok","raw":"{ not json"}\n' if fmt == "jsonl" else b'\r\nok,{ not json,raw'
+    good = b'{"key":"ok","raw":"{ not json"}\n' if fmt == "jsonl" else b"\r\nok,{ not json,raw"
     store = await new_store("sqlite")
     report = await import_bytes(store, data + good, fmt)
     assert [bad.reason.startswith(reason) for bad in report.bad_lines] == [True]
