@@ -14,6 +14,7 @@ from gql.kv.text import text_problem
 from resolvers import access
 from resolvers.context import Context
 from resolvers.errors import unauthenticated
+from resolvers.loaders import Listing
 from resolvers.paging import Page, PageArgs, paginate
 
 
@@ -73,7 +74,7 @@ def viewer_id(ctx: Context) -> str:
 async def page_of(
     ctx: Context,
     spec: EntitySpec,
-    ids: Sequence[str],
+    ids: Listing | Sequence[str],
     args: PageArgs,
     children: KeyPattern | None = None,
 ) -> Page:
@@ -90,7 +91,8 @@ async def page_of(
         def prefetch(page_ids: Sequence[str]) -> None:
             ctx.loaders.prefetch(prefix + i for i in page_ids if is_id(i))
 
-    return await paginate(ids, args, access.records(ctx, spec, listed=True), prefetch)
+    load = access.records(ctx, spec, listed=True)
+    return await paginate(ids, args, load, prefetch, kind=spec.name)
 
 
 async def pages_of_index(
@@ -103,9 +105,13 @@ async def pages_of_index(
     children: KeyPattern | None = None,
 ) -> list[Page]:
     """For each parent, a page of the records its index (`index` keyed by `key_of(parent)`)
-    lists: the indexes of all parents in one batch, then all pages' records in one."""
-    ids = await asyncio.gather(*(ctx.loaders.index(index.key(key_of(p))) for p in parents))
-    return list(await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in ids)))
+    lists: the indexes of all parents in one batch, then all pages' records in one. Parents
+    naming the same index (a trip met again through its items) share one page."""
+    keys = list(dict.fromkeys(index.key(key_of(p)) for p in parents))
+    found = await asyncio.gather(*(ctx.loaders.index(key) for key in keys))
+    pages = await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in found))
+    by_key = dict(zip(keys, pages, strict=True))
+    return [by_key[index.key(key_of(p))] for p in parents]
 
 
 def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> str | Problem | None:

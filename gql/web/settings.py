@@ -36,6 +36,7 @@ from gql.kv.mapping import IDENTITY, AppMapping, load_mapping
 from gql.schema.limits import Limits
 from gql.web.auth import ASYMMETRIC, HMAC
 from gql.web.persisted import Mode, load_manifest
+from resolvers.meter import ReadLimits
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
@@ -120,6 +121,12 @@ class Settings(BaseSettings):
         50_000, ge=1, description="objects a response may hold (from first/last and nesting)"
     )
     execution_timeout: float = Field(10.0, gt=0, description="seconds a /graphql request gets")
+    max_records: int = Field(
+        50_000, ge=1, description="records a request may decode (pages, totalCount, lookups)"
+    )
+    max_bytes: int = Field(
+        16 << 20, ge=1, description="characters of stored values a request may read"
+    )
     rate_limit: int = Field(
         1_000_000, ge=0, description="nodes per viewer per rate window (0: no limit)"
     )
@@ -178,6 +185,10 @@ class Settings(BaseSettings):
     def limits(self) -> Limits:
         """The per-operation limits these settings ask for."""
         return Limits(self.max_depth, self.max_aliases, self.max_tokens, self.max_nodes)
+
+    def read_limits(self) -> ReadLimits:
+        """What one request may read while it runs."""
+        return ReadLimits(self.max_records, self.max_bytes)
 
     @model_validator(mode="after")
     def _load_registry(self) -> Settings:

@@ -157,6 +157,7 @@ class GatewayView(GraphQLView[Context, None]):
             request=request,
             response=response,
             debug_stats=settings.debug_stats,
+            read_limits=settings.read_limits(),
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
