@@ -38,8 +38,9 @@ from pydantic.alias_generators import to_camel
 
 PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
 SKIP_SYNONYMS = "kvgraph.skip_synonyms"  # validation context: fields not to fill from synonyms
-_NOTHING_DROPPED: Mapping[str, str] = MappingProxyType({})
+_NOTHING: Mapping[str, str] = MappingProxyType({})
 DROPPED = "dropped"  # where a record keeps the names of the fields it could not read
+STORED = "stored"  # where it keeps the stored values a mapping read as other values
 
 # ---------------------------------------------------------------- enum-like fields
 # The values kvgraph knows. A stored value outside them is kept as is (the GraphQL layer
@@ -170,8 +171,11 @@ def earlier(a: dt.datetime, b: dt.datetime) -> bool:
 class Translation(Protocol):
     """A team's names for fields and enum values (`gql/kv/mapping.py`), applied on read."""
 
-    def incoming(self, model: type[Record], value: dict[str, Any]) -> dict[str, Any]:
-        """The stored object with the app's names and values turned into kvgraph's."""
+    def incoming(
+        self, model: type[Record], value: dict[str, Any]
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """The stored object with the app's names and values turned into kvgraph's, and the
+        stored values of the enum-like fields it turned (camelCase name -> value as stored)."""
         ...
 
     def __hash__(self) -> int:
@@ -227,9 +231,16 @@ class Record(BaseModel):
         """Optional fields whose stored value could not be read: camelCase name -> why."""
         # Kept beside the fields, not as a declared private attribute: those cost every
         # validation a per-instance initialisation, and only records with dropped fields
-        # carry one.
+        # (or values a mapping read as others, `stored_values`) carry one.
         private = self.__pydantic_private__
-        return private[DROPPED] if private else _NOTHING_DROPPED
+        return private.get(DROPPED, _NOTHING) if private else _NOTHING
+
+    @property
+    def stored_values(self) -> Mapping[str, str]:
+        """Enum-like fields a mapping read as another value: camelCase name -> the value as
+        stored (`...Raw` shows it). A field not named here holds its stored value."""
+        private = self.__pydantic_private__
+        return private.get(STORED, _NOTHING) if private else _NOTHING
 
     def to_json(self) -> dict[str, Any]:
         """Return the camelCase JSON object to store (unset fields stay absent)."""
@@ -622,15 +633,28 @@ def _checked(
     """Validate decoded JSON as `model` stored under `identity`; a string says why not."""
     if not isinstance(value, dict):
         return f"expected a JSON object, found {type(value).__name__}"
+    stored = _NOTHING
     if mapping is not None:
-        value = mapping.incoming(model, value)
+        value, stored = mapping.incoming(model, value)
     if identity:
         value = _with_identity(model, value, identity)
     try:
         record: Record | str = model.model_validate(value)
     except ValidationError as exc:
         record = _without_unreadable(model, value, exc)
-    return _identity_problem(model, record, identity) or record
+    problem = _identity_problem(model, record, identity)
+    if problem is not None:
+        return problem
+    if stored and isinstance(record, Record):
+        _keep(record, STORED, stored)
+    return record
+
+
+def _keep(record: Record, name: str, table: Mapping[str, str]) -> None:
+    """Keep `table` beside a record's fields (see `Record.dropped_fields`)."""
+    private = dict(record.__pydantic_private__ or {})
+    private[name] = MappingProxyType(dict(table))
+    object.__setattr__(record, "__pydantic_private__", private)
 
 
 def _with_identity(
@@ -651,10 +675,10 @@ def _identity_problem(model: type[Record], record: Record | str, identity: Ident
     if isinstance(record, str):
         return None
     for name, expected in identity:
-        stored = getattr(record, name, None)
-        if stored != expected:
+        found = getattr(record, name, None)
+        if found != expected:
             alias = model.model_fields[name].alias or name
-            return f"{alias} {stored!r} does not match its key"
+            return f"{alias} {found!r} does not match its key"
     return None
 
 
@@ -677,7 +701,7 @@ def _without_unreadable(
         record = model.model_validate(kept, context={SKIP_SYNONYMS: frozenset(dropped)})
     except ValidationError as exc:
         return describe(exc)
-    object.__setattr__(record, "__pydantic_private__", {DROPPED: MappingProxyType(dropped)})
+    _keep(record, DROPPED, dropped)
     return record
 
 

@@ -75,7 +75,8 @@ def from_model(model: type[BaseModel], *, hide: Iterable[str] = ()) -> Callable[
 
     An enum-like field (`Annotated[<Literal>, Open]` in the model) shows its value as the
     GraphQL enum, `OTHER` for a value kvgraph does not know, and the stored value as written
-    beside it (`kind` and `kindRaw`), so no app value hides a record.
+    beside it (`kind` and `kindRaw`; under a mapping, the app's value the mapping read), so no
+    app value hides a record.
     """
 
     def add(cls: type) -> type:
@@ -89,14 +90,19 @@ def from_model(model: type[BaseModel], *, hide: Iterable[str] = ()) -> Callable[
             if any(meta is m.Open for meta in info.metadata) or _is_open(info.annotation):
                 fields[f"{name}_raw"] = str | None if _is_nullable(shown) else str
                 setattr(cls, name, relation(_enum_values(name, _known(info.annotation))))
-                setattr(cls, f"{name}_raw", relation(_raw_values(name), description=RAW))
+                raw = relation(_raw_values(name, info.alias or name), description=RAW)
+                setattr(cls, f"{name}_raw", raw)
         cls.__annotations__ = {**fields, **inspect.get_annotations(cls)}
         return cls
 
     return add
 
 
-RAW = "The value as stored, also one kvgraph does not know (shown as OTHER)."
+RAW = (
+    "The value exactly as stored in the record, before any mapping file reads it: also a "
+    "value kvgraph does not know (shown as OTHER) or an app's value the mapping reads as the "
+    "one shown (`flight` beside TRANSPORT)."
+)
 
 
 def _is_open(annotation: Any) -> bool:
@@ -126,9 +132,11 @@ def _enum_values(name: str, known: frozenset[str]) -> Callable[..., Awaitable[li
     return values
 
 
-def _raw_values(name: str) -> Callable[..., Awaitable[list[Any]]]:
-    async def raw(ctx: Any, records: Sequence[Any]) -> list[Any]:
-        return [getattr(r, name) for r in records]
+def _raw_values(name: str, stored_as: str) -> Callable[..., Awaitable[list[Any]]]:
+    """The stored value of field `name` (camelCase `stored_as`), before any mapping."""
+
+    async def raw(ctx: Any, records: Sequence[m.Record]) -> list[Any]:
+        return [r.stored_values.get(stored_as, getattr(r, name)) for r in records]
 
     raw.__name__ = f"{name}_raw"
     return raw
