@@ -15,7 +15,7 @@ from aiohttp.typedefs import Middleware
 from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
@@ -119,12 +119,16 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_auth_ctx)
     app.cleanup_ctx.append(task_scopes)
+    app[LIMITER] = limiter = RateLimiter.of(settings)
     schema = build_schema(
-        limits=settings.limits(),
-        admit=RateLimiter.of(settings).admit,
-        introspection=settings.introspection_on(),
+        limits=settings.limits(), rate=limiter, introspection=settings.introspection_on()
     )
-    view = GatewayView(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
+    view = GatewayView(
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=(),  # no WebSocket (nor SSE) until subscriptions exist
+        multipart_uploads_enabled=False,
+    )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
