@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -259,6 +260,42 @@ async def test_healthz_answers_while_a_large_query_runs(
         assert len(body["data"]["viewer"]["trips"]["nodes"]) == 50
     finally:
         await admin.close()
+
+
+# --- a held SQLite lock: the store gives up before the deadline ------------------------
+
+CREATE = 'mutation { createTrip(input: {title: "x"}) { trip { id } } }'
+
+
+async def test_a_held_sqlite_lock_is_503_before_the_deadline(
+    aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    """Another connection holds `BEGIN IMMEDIATE`: every mutation (the first waiting for the
+    file, the others for this process's writer) answers 503 STORE_UNAVAILABLE, not 504."""
+    config = settings(tmp_path, execution_timeout=2.0)  # busy timeout 0.8 s: 0.4 x 2 s
+    client = await aiohttp_client(create_app(config))
+    holder = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        writes = [post(client, CREATE, bearer()) for _ in range(3)]
+        for resp in await asyncio.gather(*writes):
+            assert resp.status == 503
+            body = await resp.json()
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
+            assert body["data"] is None  # createTrip's payload is non-null
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    done = await (await post(client, CREATE, bearer())).json()
+    assert done["data"]["createTrip"]["trip"]["id"]
+
+
+def test_the_busy_timeout_follows_the_execution_timeout() -> None:
+    assert Settings().busy_timeout() == 4.0
+    assert Settings(execution_timeout=30).busy_timeout() == 12.0
+    assert Settings(execution_timeout=30, sqlite_busy_timeout=14.9).busy_timeout() == 14.9
+    with pytest.raises(ValidationError, match="less than half of execution_timeout"):
+        Settings(execution_timeout=10, sqlite_busy_timeout=5)
 
 
 # --- rate limits ------------------------------------------------------------------------
