@@ -10,10 +10,12 @@ import strawberry
 from graphql import GraphQLError, parse
 from strawberry.extensions import QueryDepthLimiter, ValidationCache
 from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gql.kv import Store
 from gql.schema.build import Query, build_schema
 from gql.schema.limits import BoundedValidation, Limits, node_count
+from resolvers.context import Context
 from tests.support import BOARD, Gateway, U, board_data
 
 TRIP = "t0"
@@ -294,3 +296,12 @@ async def test_a_rate_limited_operation_is_not_charged_again(board: Store) -> No
     result = await gw.run("{ viewer { id } }", viewer=U)
     assert result.errors[0].extensions["code"] == "RATE_LIMITED"
     assert len(gate.admitted) == 1 and gate.charged == []
+
+
+async def test_an_unknown_operation_name_is_charged_too(board: Store) -> None:
+    gate = Gate()
+    schema = build_schema(limits=Limits(max_nodes=500, max_tokens=100), rate=gate)
+    context = Context(store=board, viewer_id=U)
+    with pytest.raises(CannotGetOperationTypeError):
+        await schema.execute("query A { viewer { id } }", context_value=context, operation_name="B")
+    assert gate.admitted == [] and gate.charged == [5 * 8]

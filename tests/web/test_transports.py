@@ -151,7 +151,7 @@ LIMITS = {
     ),
     "merging": (
         "{ viewer { " + "id " * 1_990 + "} }",
-        {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "merging", "max": 10_000},
+        {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "merging", "max": 20_000},
     ),
 }
 
