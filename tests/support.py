@@ -332,3 +332,31 @@ async def refused(
             assert value is None, f"{name} should be null when refused: {value}"
     assert await dump(store) == before, "a refused mutation wrote to the store"
     return out["userErrors"]  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ HTTP transports of /graphql
+TRANSPORTS = ["GET", "POST"]  # every way /graphql takes an operation (WebSocket is refused)
+
+
+async def over(
+    client: Any,
+    transport: str,
+    query: str | None = None,
+    *,
+    variables: dict[str, Any] | None = None,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """Send one operation to /graphql as GET parameters or a POST JSON body; the response."""
+    import json
+
+    fields = {"query": query, "variables": variables, "extensions": extensions}
+    if transport == "GET":
+        params = {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in fields.items()
+            if value is not None
+        }
+        return await client.get("/graphql", params=params, headers=headers or {})
+    body = {name: value for name, value in fields.items() if value is not None}
+    return await client.post("/graphql", json=body, headers=headers or {})
