@@ -13,7 +13,7 @@ from gql.kv.repo import RepoError
 from gql.kv.text import text_problem
 from resolvers import access
 from resolvers.context import Context
-from resolvers.errors import unauthenticated
+from resolvers.errors import FORBIDDEN, NOT_FOUND, unauthenticated
 from resolvers.loaders import Listing
 from resolvers.paging import Page, PageArgs, paginate
 
@@ -50,6 +50,14 @@ class Outcome:
     def from_error(cls, error: RepoError) -> Outcome:
         """An outcome from an expected repository failure."""
         return cls.fail(error.message, error.field, error.code)
+
+
+def denied(code: str | None, what: str, field_: str, action: str) -> Outcome:
+    """The userError of a record the viewer cannot read (NOT_FOUND: it looks missing) or may
+    read but not `action` (FORBIDDEN: its role does not allow it)."""
+    if code == FORBIDDEN:
+        return Outcome.fail(f"your role on this trip does not allow you to {action}", field_, code)
+    return Outcome.fail(f"{what} not found", field_, NOT_FOUND)
 
 
 async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any = None) -> Outcome:

@@ -53,6 +53,11 @@ class Context:
         self.trip_roles.clear()
 
     @property
+    def records_read(self) -> int:
+        """How many records the request has decoded so far (what it pays for)."""
+        return self.loaders.meter.records
+
+    @property
     def aborted(self) -> Abort | None:
         """What stopped the operation (it read past its limits), if anything did."""
         return self.loaders.meter.exceeded

@@ -486,13 +486,16 @@ class NodeBudget(SchemaExtension):
     was validated for this request (not from the cache), at its tokens times
     `Limits.token_cost` if that is more. A document refused before it ran (it did not parse
     or validate, broke a limit, had bad variables) is charged its tokens times the token cost
-    (`rate.charge`), whatever the client has left.
+    (`rate.charge`), whatever the client has left. Once an admitted operation has run, the
+    records it read beyond what it was admitted for (a `totalCount`, a page filled past
+    unreadable ids) are charged too: a query pays for what it reads.
     """
 
     def __init__(self, limits: Limits, rate: RateGate | None = None) -> None:
         super().__init__()
         self.limits, self.rate = limits, rate
         self.asked = False  # whether the rate limiter was asked to admit the operation
+        self.admitted = 0  # what the admitted operation was charged before it ran
 
     def on_operation(self) -> Iterator[None]:
         try:
@@ -508,6 +511,9 @@ class NodeBudget(SchemaExtension):
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield
+        read = getattr(context.context, "records_read", 0)
+        if self.rate is not None and self.admitted and read > self.admitted:
+            self.rate.charge(context.context, read - self.admitted)
 
     def _tokens(self) -> int:
         context = self.execution_context
@@ -536,4 +542,6 @@ class NodeBudget(SchemaExtension):
         cost = nodes
         if getattr(context, VALIDATED_NOW, True):
             cost = max(nodes, self.limits.token_cost * self._tokens())
-        return self.rate.admit(context.context, cost)
+        refused = self.rate.admit(context.context, cost)
+        self.admitted = 0 if refused else max(cost, 1)
+        return refused

@@ -40,6 +40,9 @@ ADD_ITEM = """mutation($input: AddItineraryItemInput!) {
 UPDATE_TRIP = """mutation($input: UpdateTripInput!) {
   updateTrip(input: $input) { trip { id } userErrors { field code } }
 }"""
+DELETE_TRIP = """mutation($input: DeleteTripInput!) {
+  deleteTrip(input: $input) { trip { id } userErrors { field code } }
+}"""
 ITEM_TIMES = (
     "query($id: ID!) { trip(id: $id) { items(first: 50) { nodes { id startTime endTime } } } }"
 )
@@ -242,11 +245,15 @@ async def test_collaborator_roles_grant_what_they_say(
         ADD_ITEM, {"input": {"tripId": "trip-2", "title": "Port cellar"}}, viewer=APP_USER
     )
     codes = [e["code"] for e in added["addItineraryItem"]["userErrors"]]
-    assert codes == ([] if can_edit else ["NOT_FOUND"])
+    assert codes == ([] if can_edit else ["FORBIDDEN"])  # it can read the trip: not NOT_FOUND
     renamed = await app.ok(
         UPDATE_TRIP, {"input": {"id": "trip-2", "title": "Mine"}}, viewer=APP_USER
     )
-    assert [e["code"] for e in renamed["updateTrip"]["userErrors"]] == ["NOT_FOUND"]  # owners only
+    codes = [e["code"] for e in renamed["updateTrip"]["userErrors"]]
+    assert codes == ([] if can_edit else ["FORBIDDEN"])
+    deleted = await app.ok(DELETE_TRIP, {"input": {"id": "trip-2"}}, viewer=APP_USER)
+    codes = [e["code"] for e in deleted["deleteTrip"]["userErrors"]]
+    assert codes == ["FORBIDDEN"]  # the trip owner's own right, even for an app's "owner"
 
 
 async def test_update_keeps_a_numeric_updated_at(app: Gateway, store: Store) -> None:

@@ -305,3 +305,17 @@ async def test_an_unknown_operation_name_is_charged_too(board: Store) -> None:
     with pytest.raises(CannotGetOperationTypeError):
         await schema.execute("query A { viewer { id } }", context_value=context, operation_name="B")
     assert gate.admitted == [] and gate.charged == [5 * 8]
+
+
+async def test_records_read_past_the_admitted_cost_are_charged_after(board: Store) -> None:
+    """A query pays for what it reads: `totalCount` of a 2,000-item list is charged its
+    records, though it returns one number."""
+    await board_data(board, trips=50, items=40)
+    gate = Gate()
+    gw = Gateway(build_schema(limits=Limits(max_nodes=50_000, max_tokens=2_000), rate=gate), board)
+    query = "{ viewer { trips(first: 50) { nodes { items(first: 0) { totalCount } } } } }"
+    await gw.ok(query, viewer=U)
+    await gw.ok(query, viewer=U)  # from the validation cache: admitted at its nodes
+    admitted = gate.admitted[-1]
+    assert admitted == 1 + 1 + 50 * 2  # viewer, the connection, 50 trips with their items
+    assert gate.charged[-1] == 50 + 2_000 - admitted  # the trips and every item counted
