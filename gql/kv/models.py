@@ -67,6 +67,17 @@ def _any_text(value: Any) -> str:
     raise ValueError("expected a string")
 
 
+class _Secret:
+    """The marker of a secret field (`Annotated[str | None, Secret]`): kept in the store,
+    never shown. The GraphQL layer refuses to derive a field, input or `data` from it."""
+
+    def __repr__(self) -> str:
+        return "Secret"
+
+
+Secret = _Secret()
+
+
 # Marks an enum-like field, `Annotated[ItemKind, Open]`: its Literal names the values kvgraph
 # knows (and the GraphQL enum that shows them), yet any string reads, kept as written.
 Open = PlainValidator(_any_text)
@@ -245,6 +256,11 @@ class Record(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """Return the camelCase JSON object to store (unset fields stay absent)."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def public_json(self) -> dict[str, Any]:
+        """The record as a client may see it: `to_json()` without its secret fields."""
+        secret = secret_fields(type(self))
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=set(secret))
 
 
 class Profile(Record):
@@ -483,7 +499,7 @@ class ApiKey(Record):
     user_id: str
     provider: str | None = None
     hint: str | None = None
-    ciphertext: str | None = None
+    ciphertext: Annotated[str | None, Secret] = None
     created_at: DateTime | None = None
 
 
@@ -567,6 +583,14 @@ def enum_fields(model: type[Record]) -> dict[str, tuple[str, ...]]:
         for name, info in model.model_fields.items()
     }
     return {name: values for name, values in found.items() if values}
+
+
+@functools.cache
+def secret_fields(model: type[Record]) -> frozenset[str]:
+    """The Python names of a model's secret fields (`Annotated[..., Secret]`)."""
+    return frozenset(
+        name for name, info in model.model_fields.items() if any(x is Secret for x in info.metadata)
+    )
 
 
 @functools.cache
