@@ -10,7 +10,7 @@ import aiosqlite
 import pytest
 
 from gql.kv import Store, open_store
-from tests.support import PG_SKIP, PG_URL, Gateway, drop_table
+from tests.support import PG_SKIP, PG_URL, Gateway, drop_table, executors
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +80,18 @@ def schema() -> object:
     from gql.schema.build import build_schema
 
     return build_schema()
+
+
+@pytest.fixture(scope="session")
+def both_executors() -> dict[str, object]:
+    """The schema with the level executor and with graphql-core's alone (built once)."""
+    return executors()
+
+
+@pytest.fixture(params=["level", "graphql-core"])
+def gateway(request: pytest.FixtureRequest, both_executors: dict, store: Store) -> Gateway:
+    """A gateway over a fresh store, run by each executor in turn."""
+    return Gateway(both_executors[request.param], store)
 
 
 @pytest.fixture

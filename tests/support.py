@@ -360,3 +360,24 @@ async def over(
         return await client.get("/graphql", params=params, headers=headers or {})
     body = {name: value for name, value in fields.items() if value is not None}
     return await client.post("/graphql", json=body, headers=headers or {})
+
+
+# ------------------------------------------------------------------ the app over HTTP
+SECRET = "test-secret-0123456789-0123456789-abcdef"  # the tests' HS256 secret
+
+
+async def app_client(aiohttp_client: Any, tmp_path: Path, **settings: Any) -> Any:
+    """A test client of the whole app on a SQLite file in `tmp_path`, signed with SECRET."""
+    from gql.web.app import create_app
+    from gql.web.settings import Settings
+
+    config = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, **settings)
+    return await aiohttp_client(create_app(config))
+
+
+# ------------------------------------------------------------------ both executors
+def executors() -> dict[str, Any]:
+    """The schema with the level executor and with graphql-core's alone."""
+    from gql.schema.build import build_schema
+
+    return {"level": build_schema(fast=True), "graphql-core": build_schema(fast=False)}

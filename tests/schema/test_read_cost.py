@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
-from gql.schema.build import build_schema
 from resolvers.context import Context
 from resolvers.meter import ReadLimits
-from tests.support import BACKENDS
+from tests.support import BACKENDS, executors
 
 U = "user-1"
-EXECUTORS = {"level": build_schema(fast=True), "graphql-core": build_schema(fast=False)}
+EXECUTORS = executors()
 # The 124-byte query: 30,302 nodes, under the node budget; each of its 10,000
 # last-level parents pages through the same index and counts it.
 CYCLE = (

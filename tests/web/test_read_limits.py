@@ -11,12 +11,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from gql.kv import Store
-from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
-from gql.web.settings import Settings
+from tests.support import SECRET, app_client
 
-SECRET = "test-secret-0123456789-0123456789-abcdef"
 U = "user-1"
 Client = TestClient  # type: ignore[type-arg]
 MakeClient = Callable[..., Awaitable[Any]]
@@ -31,10 +29,7 @@ HEADERS = {"Authorization": f"Bearer {mint_token(SECRET, U)}"}
 
 
 async def client_with(aiohttp_client: MakeClient, tmp_path: Path, **settings: Any) -> Client:
-    app = create_app(
-        Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, **settings)
-    )
-    client = await aiohttp_client(app)
+    client = await app_client(aiohttp_client, tmp_path, **settings)
     store: Store = client.app[STORE]
     ids = [f"i{n}" for n in range(300)]
     rows: dict[str, Any] = {"trip:BIG": {"id": "BIG", "userId": U, "title": "Big"}}

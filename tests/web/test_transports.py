@@ -18,14 +18,11 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
-from gql.web.settings import Settings
-from tests.support import TRANSPORTS, dump, over
+from tests.support import SECRET, TRANSPORTS, app_client, dump, over
 
-SECRET = "test-secret-0123456789-0123456789-abcdef"
 Client = TestClient  # type: ignore[type-arg]
 MakeClient = Callable[..., Awaitable[Any]]
 VIEWER = "query Viewer { viewer { id } }"
@@ -41,21 +38,16 @@ def apq(document: str) -> dict[str, Any]:
     return {"persistedQuery": {"version": 1, "sha256Hash": document_hash(document)}}
 
 
-async def make_client(aiohttp_client: MakeClient, tmp_path: Path, **settings: Any) -> Client:
-    config = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, **settings)
-    return await aiohttp_client(create_app(config))
-
-
 @pytest.fixture
 async def client(aiohttp_client: MakeClient, tmp_path: Path) -> Client:
-    return await make_client(aiohttp_client, tmp_path)
+    return await app_client(aiohttp_client, tmp_path)
 
 
 async def allowlist_client(aiohttp_client: MakeClient, tmp_path: Path) -> Client:
     """A server in allow-list mode whose registry holds VIEWER only."""
     path = tmp_path / "persisted-queries.json"
     path.write_bytes(manifest([Operation(document_hash(VIEWER), "Viewer", "query", VIEWER)]))
-    return await make_client(
+    return await app_client(
         aiohttp_client, tmp_path, persisted_queries="allowlist", persisted_queries_file=str(path)
     )
 
@@ -172,7 +164,7 @@ async def test_limits(client: Client, transport: str, limit: str) -> None:
 
 @pytest.fixture
 async def limited(aiohttp_client: MakeClient, tmp_path: Path) -> Client:
-    return await make_client(
+    return await app_client(
         aiohttp_client, tmp_path, max_nodes=100, rate_limit=100, rate_window=3600.0
     )
 
@@ -254,7 +246,7 @@ async def any_mode(
     request: pytest.FixtureRequest, aiohttp_client: MakeClient, tmp_path: Path
 ) -> Client:
     if request.param == "default":
-        return await make_client(aiohttp_client, tmp_path)
+        return await app_client(aiohttp_client, tmp_path)
     return await allowlist_client(aiohttp_client, tmp_path)
 
 
