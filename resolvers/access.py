@@ -27,8 +27,10 @@ from gql.kv import models as m
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from resolvers.context import SERVICE_ROLE, Context, shown
+from resolvers.errors import FORBIDDEN, NOT_FOUND
 
 WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip and its items
+OWNER = frozenset({"owner"})  # the trip owner's own rights: deleting the trip
 # Collaborator roles that may edit a trip: `editor`, and `owner` as apps write it for a
 # co-owner (it grants editing, never the trip owner's own rights). Any other role, known to
 # kvgraph or not, reads only.
@@ -258,21 +260,20 @@ async def trip_role(ctx: Context, trip_id: str) -> tuple[m.Trip | None, str | No
     return trip, (await trip_roles(ctx, [trip]))[0]
 
 
+async def trip_for(
+    ctx: Context, trip_id: str, roles: frozenset[str]
+) -> tuple[m.Trip | None, str | None]:
+    """The trip if the viewer's role on it is one of `roles`; else (None, why): NOT_FOUND
+    when the viewer cannot read it, FORBIDDEN when it can but may not do this."""
+    trip, role = await trip_role(ctx, trip_id)
+    if trip is None:
+        return None, NOT_FOUND
+    return (trip, None) if role in roles else (None, FORBIDDEN)
+
+
 async def readable_trip(ctx: Context, trip_id: str) -> m.Trip | None:
     """The trip if the viewer owns it or collaborates on it."""
     return await record(ctx, e.TRIP, trip_id)
-
-
-async def writable_trip(ctx: Context, trip_id: str) -> m.Trip | None:
-    """The trip if the viewer owns it or is an editor on it."""
-    trip, role = await trip_role(ctx, trip_id)
-    return trip if role in WRITERS else None
-
-
-async def owned_trip(ctx: Context, trip_id: str) -> m.Trip | None:
-    """The trip if the viewer owns it."""
-    trip, role = await trip_role(ctx, trip_id)
-    return trip if role == "owner" else None
 
 
 async def readable_item(ctx: Context, item_id: str) -> m.Item | None:

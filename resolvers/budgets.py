@@ -29,8 +29,10 @@ async def spent(ctx: Context, budgets: Sequence[m.Budget]) -> list[float]:
     An item's cost is in its own currency or else its trip's (`items.item_costs`); costs in
     another currency than the budget's are left out (kvgraph converts no currencies).
     """
-    ids = await asyncio.gather(*(ctx.loaders.index(k.ITEMS_INDEX.key(b.trip_id)) for b in budgets))
-    found = await asyncio.gather(*(records(ctx, e.ITEM, listed=True)(i) for i in ids))
+    lists = await asyncio.gather(
+        *(ctx.loaders.index(k.ITEMS_INDEX.key(b.trip_id)) for b in budgets)
+    )
+    found = await asyncio.gather(*(records(ctx, e.ITEM, listed=True)(i.ids) for i in lists))
     costs = await asyncio.gather(*(items.item_costs(ctx, [i for i in f if i]) for f in found))
     return [
         sum(c.amount for c in trip_costs if c and (b.currency is None or c.currency == b.currency))

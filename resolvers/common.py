@@ -13,7 +13,8 @@ from gql.kv.repo import RepoError
 from gql.kv.text import text_problem
 from resolvers import access
 from resolvers.context import Context
-from resolvers.errors import unauthenticated
+from resolvers.errors import FORBIDDEN, NOT_FOUND, unauthenticated
+from resolvers.loaders import Listing
 from resolvers.paging import Page, PageArgs, paginate
 
 
@@ -51,6 +52,14 @@ class Outcome:
         return cls.fail(error.message, error.field, error.code)
 
 
+def denied(code: str | None, what: str, field_: str, action: str) -> Outcome:
+    """The userError of a record the viewer cannot read (NOT_FOUND: it looks missing) or may
+    read but not `action` (FORBIDDEN: its role does not allow it)."""
+    if code == FORBIDDEN:
+        return Outcome.fail(f"your role on this trip does not allow you to {action}", field_, code)
+    return Outcome.fail(f"{what} not found", field_, NOT_FOUND)
+
+
 async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any = None) -> Outcome:
     """Await a repository write: an expected failure becomes a userError, and on success the
     request's loaders forget the `forget` keys. The payload shows `shown`, or what was written.
@@ -73,7 +82,7 @@ def viewer_id(ctx: Context) -> str:
 async def page_of(
     ctx: Context,
     spec: EntitySpec,
-    ids: Sequence[str],
+    ids: Listing | Sequence[str],
     args: PageArgs,
     children: KeyPattern | None = None,
 ) -> Page:
@@ -90,7 +99,8 @@ async def page_of(
         def prefetch(page_ids: Sequence[str]) -> None:
             ctx.loaders.prefetch(prefix + i for i in page_ids if is_id(i))
 
-    return await paginate(ids, args, access.records(ctx, spec, listed=True), prefetch)
+    load = access.records(ctx, spec, listed=True)
+    return await paginate(ids, args, load, prefetch, kind=spec.name)
 
 
 async def pages_of_index(
@@ -103,9 +113,13 @@ async def pages_of_index(
     children: KeyPattern | None = None,
 ) -> list[Page]:
     """For each parent, a page of the records its index (`index` keyed by `key_of(parent)`)
-    lists: the indexes of all parents in one batch, then all pages' records in one."""
-    ids = await asyncio.gather(*(ctx.loaders.index(index.key(key_of(p))) for p in parents))
-    return list(await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in ids)))
+    lists: the indexes of all parents in one batch, then all pages' records in one. Parents
+    naming the same index (a trip met again through its items) share one page."""
+    keys = list(dict.fromkeys(index.key(key_of(p)) for p in parents))
+    found = await asyncio.gather(*(ctx.loaders.index(key) for key in keys))
+    pages = await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in found))
+    by_key = dict(zip(keys, pages, strict=True))
+    return [by_key[index.key(key_of(p))] for p in parents]
 
 
 def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> str | Problem | None:

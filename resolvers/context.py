@@ -11,7 +11,9 @@ from gql.kv.base import Store
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import Repository
+from resolvers.errors import Abort
 from resolvers.loaders import Loaders
+from resolvers.meter import Meter, ReadLimits
 
 log = logging.getLogger("kvgraph.records")
 SERVICE_ROLE = "service_role"  # the token role of server-side code (Supabase's service key)
@@ -29,6 +31,7 @@ class Context:
     debug_stats: bool = False
     executor: str = "graphql-core"  # which executor answered ("level" for the fast path)
     mapping: AppMapping = IDENTITY  # the app's names for fields and enum values
+    read_limits: ReadLimits = field(default_factory=ReadLimits)
     loaders: Loaders = field(init=False)
     repo: Repository = field(init=False)
     problems: dict[str, str] = field(default_factory=dict)
@@ -39,13 +42,31 @@ class Context:
     trip_roles: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.store, self.mapping, report=self.report)
+        self.loaders = Loaders(
+            self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
+        )
         self.repo = Repository(self.store, self.mapping)
 
     def forget(self, *keys: str) -> None:
         """After a write: the rest of the request reads these keys and every role afresh."""
         self.loaders.forget(*keys)
         self.trip_roles.clear()
+
+    @property
+    def records_read(self) -> int:
+        """How many records the request has decoded so far (what it pays for)."""
+        return self.loaders.meter.records
+
+    @property
+    def aborted(self) -> Abort | None:
+        """What stopped the operation (it read past its limits), if anything did."""
+        return self.loaders.meter.exceeded
+
+    def restart(self) -> None:
+        """Before the operation runs again from the start (the level executor gave it
+        back): what it reports is reported afresh, so nothing of the first attempt remains."""
+        self.problems.clear()
+        self.dropped.clear()
 
     def report(self, invalid: InvalidRecord) -> None:
         """Remember an invalid record for the response's `errors` (logged once per request)."""

@@ -28,3 +28,11 @@ def bad_input(message: str) -> ClientError:
 def unauthenticated() -> ClientError:
     """The operation needs a signed-in viewer."""
     return ClientError("sign in first: send Authorization: Bearer <token>", UNAUTHENTICATED)
+
+
+class Abort(ClientError):
+    """The whole operation stops: its response carries this error and no data."""
+
+    def __init__(self, message: str, code: str, **extensions: object) -> None:
+        super().__init__(message, code)
+        self.extensions = extensions  # shown beside the code

@@ -13,9 +13,10 @@ from gql.kv import models as m
 from gql.kv.repo import InvalidData
 from resolvers import trips
 from resolvers import validate as v
-from resolvers.access import readable_item, writable_trip
-from resolvers.common import Outcome, Problem, pages_of_index, viewer_id, written
+from resolvers.access import WRITERS, readable_item, trip_for
+from resolvers.common import Outcome, Problem, denied, pages_of_index, viewer_id, written
 from resolvers.context import Context
+from resolvers.errors import NOT_FOUND
 from resolvers.locations import find_place, find_places, kind_of, place
 from resolvers.paging import Page, PageArgs
 
@@ -126,8 +127,9 @@ async def add_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Add an item to a trip the viewer may edit, at `position` (default: the end)."""
     viewer_id(ctx)
     trip_id, position = data.pop("tripId"), data.pop("position", None)
-    if await writable_trip(ctx, trip_id) is None:
-        return Outcome.fail("trip not found", "tripId", "NOT_FOUND")
+    trip, why = await trip_for(ctx, trip_id, WRITERS)
+    if trip is None:
+        return denied(why, "trip", "tripId", "change its itinerary")
     problems = _check(data, creating=True) + v.position(position)
     problems += await _check_location(ctx, data)
     if problems:
@@ -139,19 +141,22 @@ async def add_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     )
 
 
-async def _editable(ctx: Context, item_id: str) -> m.Item | None:
+async def _editable(ctx: Context, item_id: str) -> m.Item | Outcome:
+    """The item if the viewer may edit its trip, else the userError refusing it."""
     it = await readable_item(ctx, item_id)
-    if it is None or await writable_trip(ctx, it.trip_id) is None:
-        return None
-    return it
+    if it is None:
+        return denied(NOT_FOUND, "item", "id", "")
+    trip, why = await trip_for(ctx, it.trip_id, WRITERS)
+    return it if trip is not None else denied(why, "item", "id", "change it")
 
 
 async def update_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change an item's fields; fields the input leaves out stay as they are."""
     viewer_id(ctx)
     item_id = data.pop("id")
-    if await _editable(ctx, item_id) is None:
-        return Outcome.fail("item not found", "id", "NOT_FOUND")
+    it = await _editable(ctx, item_id)
+    if isinstance(it, Outcome):
+        return it
     problems = _check(data, creating=False)
     if "locationId" in data or "locationType" in data:
         problems += await _check_location(ctx, data)
@@ -169,8 +174,8 @@ async def remove_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     viewer_id(ctx)
     item_id = data["id"]
     it = await _editable(ctx, item_id)
-    if it is None:
-        return Outcome.fail("item not found", "id", "NOT_FOUND")
+    if isinstance(it, Outcome):
+        return it
     return await written(
         ctx,
         ctx.repo.delete(e.ITEM, item_id),
@@ -186,7 +191,7 @@ async def move_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     if problems := v.position(position):
         return Outcome(None, problems)
     it = await _editable(ctx, item_id)
-    if it is None:
-        return Outcome.fail("item not found", "id", "NOT_FOUND")
+    if isinstance(it, Outcome):
+        return it
     index_key = k.ITEMS_INDEX.key(it.trip_id)
     return await written(ctx, ctx.repo.move(index_key, item_id, position), index_key, shown=it)

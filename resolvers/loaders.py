@@ -22,6 +22,7 @@ from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import Identity, InvalidRecord, Record, validate_raw
+from resolvers.meter import Meter
 
 Loaded = Record | InvalidRecord | None
 Fetch = Callable[[Sequence[str]], Awaitable[list[Raw | None]]]
@@ -31,8 +32,8 @@ Report = Callable[[InvalidRecord], None]
 class KeyBatcher:
     """Collects the keys asked for in one tick and fetches them with one call."""
 
-    def __init__(self, fetch: Fetch) -> None:
-        self._fetch = fetch
+    def __init__(self, fetch: Fetch, meter: Meter | None = None) -> None:
+        self._fetch, self._meter = fetch, meter or Meter()
         self._cache: dict[str, Raw | None] = {}
         self._loading: dict[str, asyncio.Future[None]] = {}
         self._pending: dict[str, None] = {}
@@ -41,14 +42,25 @@ class KeyBatcher:
 
     async def load_many(self, keys: Iterable[str]) -> list[Raw | None]:
         """The stored JSON text of `keys` (None for missing), in order."""
+        self._meter.check()
         keys = list(keys)
         waits = {self._wait(key) for key in keys if key not in self._cache}
         waits.discard(None)
         for future in waits:
             # Shielded: a cancelled reader must not cancel a batch that others wait for.
             await asyncio.shield(future)  # type: ignore[arg-type]
+        if waits:
+            self._meter.check()
+        else:
+            await self.pace()
         cache = self._cache
         return [cache[key] for key in keys]
+
+    async def pace(self) -> None:
+        """Let other tasks run if the request has kept the loop for a while (`Meter.pace`),
+        but never while keys wait for the next batch: others may still join it."""
+        if self._next is None:
+            await self._meter.pace()
 
     def prefetch(self, keys: Iterable[str]) -> None:
         """Add keys to the next batch without waiting for them."""
@@ -92,6 +104,7 @@ class KeyBatcher:
         else:
             self._cache.update(zip(keys, values, strict=True))
             future.set_result(None)
+            self._meter.count(stored_bytes=sum(len(v) for v in values if v is not None))
         finally:
             for key in keys:
                 self._loading.pop(key, None)
@@ -101,18 +114,47 @@ class KeyBatcher:
         self._cache.pop(key, None)
 
 
+class Listing:
+    """What an index lists: its distinct ids in first-occurrence order, read, de-duplicated
+    and counted once per request and shared by every parent that pages through it."""
+
+    __slots__ = ("_at", "counts", "ids", "problem")
+
+    def __init__(self, ids: Iterable[str], problem: str | None = None) -> None:
+        self.ids: tuple[str, ...] = tuple(dict.fromkeys(ids))
+        self.problem = problem  # why the stored value could not be read completely
+        # The number of readable records per kind, counted (or being counted) once.
+        self.counts: dict[str, asyncio.Future[int]] = {}
+        self._at: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def position(self, ref: str) -> int | None:
+        """Where `ref` stands in the list (None: not listed)."""
+        if self._at is None:
+            self._at = {ref: i for i, ref in enumerate(self.ids)}
+        return self._at.get(ref)
+
+
 class Loaders:
-    """The loaders of one request, with its batch counters."""
+    """The loaders of one request, with its batch counters and its meter."""
 
     def __init__(
-        self, store: Store, mapping: AppMapping = IDENTITY, report: Report | None = None
+        self,
+        store: Store,
+        mapping: AppMapping = IDENTITY,
+        report: Report | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.store, self.mapping = store, mapping
         self.report = report  # told about each index value that cannot be read completely
+        self.meter = meter or Meter()
         self.batches = 0
         self.keys = 0
-        self._raw = KeyBatcher(self._load_batch)
+        self._raw = KeyBatcher(self._load_batch, self.meter)
         self._records: dict[str, Loaded] = {}
+        self._listings: dict[str, Listing] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
@@ -123,12 +165,22 @@ class Loaders:
         """Fetch keys with the next batch (a later load of them costs no round trip)."""
         self._raw.prefetch(keys)
 
-    async def index(self, key: str) -> list[str]:
-        """The ids an index key lists (missing: empty); what cannot be read is reported."""
-        found = indexes.read_raw(await self._raw.load(key))
-        if self.report is not None and (problem := found.problem()) is not None:
-            self.report(InvalidRecord(key, problem))
-        return found.ids
+    async def index(self, key: str) -> Listing:
+        """What an index key lists (missing: nothing), read once per request (its stored text
+        is charged to the meter like any value); what cannot be read is reported each time."""
+        listing = self._listings.get(key)
+        if listing is None:
+            raw = await self._raw.load(key)  # parents asking together share one batch
+            listing = self._listings.get(key)  # and the first of them builds the listing
+            if listing is None:
+                found = indexes.read_raw(raw)
+                listing = self._listings[key] = Listing(found.ids, found.problem())
+        else:
+            self.meter.check()
+            await self._raw.pace()
+        if self.report is not None and listing.problem is not None:
+            self.report(InvalidRecord(key, listing.problem))
+        return listing
 
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""
@@ -157,9 +209,10 @@ class Loaders:
         """The record at `key` (validated once per request); its key gives its identity."""
         found = self._records.get(key, self)
         if found is self:
-            found = (
-                None if raw is None else validate_raw(spec.model, key, raw, self.mapping, identity)
-            )
+            found = None
+            if raw is not None:
+                self.meter.read(records=1)
+                found = validate_raw(spec.model, key, raw, self.mapping, identity)
             self._records[key] = found
         return found  # type: ignore[return-value]
 
@@ -168,3 +221,6 @@ class Loaders:
         for key in keys:
             self._raw.forget(key)
             self._records.pop(key, None)
+            self._listings.pop(key, None)
+        for listing in self._listings.values():
+            listing.counts.clear()  # what the viewer may read may have changed

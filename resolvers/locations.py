@@ -18,6 +18,7 @@ from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
 
 KINDS: tuple[str, ...] = k.LOCATION_KINDS
+PLACE = "place"  # what place pages read (any kind), for their totalCount
 _KIND_OF_MODEL = {spec.model: kind for kind, spec in e.LOCATIONS.items()}
 
 
@@ -91,9 +92,11 @@ async def catalog(ctx: Context, args: CatalogArgs) -> Page:
     """`locations(...)`: a page of the public catalog, one kind or all, by city and text."""
     kinds = [args.kind] if args.kind else list(KINDS)
     indexes = await asyncio.gather(*(ctx.loaders.index(k.LOCATION_INDEX[kd].key()) for kd in kinds))
-    refs = [f"{kind}:{id_}" for kind, ids in zip(kinds, indexes, strict=True) for id_ in ids]
+    refs = [
+        f"{kind}:{id_}" for kind, found in zip(kinds, indexes, strict=True) for id_ in found.ids
+    ]
     if not (args.city or args.search):
-        return await paginate(refs, args, lambda chunk: find_places(ctx, chunk))
+        return await paginate(refs, args, lambda chunk: find_places(ctx, chunk), kind=PLACE)
     places = await find_places(ctx, refs)
     kept = {
         r: p for r, p in zip(refs, places, strict=True) if p and _matches(p, args.city, args.search)
@@ -102,7 +105,7 @@ async def catalog(ctx: Context, args: CatalogArgs) -> Page:
     async def load(chunk: Sequence[str]) -> list[Any]:
         return [kept[r] for r in chunk]
 
-    return await paginate(list(kept), args, load)
+    return await paginate(list(kept), args, load, kind=PLACE)
 
 
 @viewer_only(empty=Page.empty)
@@ -111,7 +114,7 @@ async def saved_places(ctx: Context, users: Sequence[UserRef], args: PageArgs) -
     refs = await asyncio.gather(*(ctx.loaders.index(k.SAVED.key(u.id)) for u in users))
     return list(
         await asyncio.gather(
-            *(paginate(r, args, lambda chunk: find_places(ctx, chunk)) for r in refs)
+            *(paginate(r, args, lambda chunk: find_places(ctx, chunk), kind=PLACE) for r in refs)
         )
     )
 
@@ -129,7 +132,7 @@ async def save_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     if found is None:
         return Outcome.fail("place not found", "placeId", "NOT_FOUND")
     key = k.SAVED.key(user)
-    if any(_refers_to(ref, found.id) for ref in await ctx.loaders.index(key)):
+    if any(_refers_to(ref, found.id) for ref in (await ctx.loaders.index(key)).ids):
         return Outcome(found)  # saved already, perhaps as `kind:id`
     return await written(ctx, ctx.repo.add_to_list(key, found.id), key, shown=found)
 
@@ -138,7 +141,8 @@ async def unsave_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Remove a place from the viewer's saved places."""
     user = viewer_id(ctx)
     key = k.SAVED.key(user)
-    entry = next((r for r in await ctx.loaders.index(key) if _refers_to(r, data["placeId"])), None)
+    saved = (await ctx.loaders.index(key)).ids
+    entry = next((r for r in saved if _refers_to(r, data["placeId"])), None)
     if entry is None:
         return Outcome.fail("place is not saved", "placeId", "NOT_FOUND")
     return await written(

@@ -1,12 +1,14 @@
 """Relay paging over an ordered list of references (an index array), in one function.
 
 Real indexes hold duplicates, ids whose record is gone and records that fail validation.
-A list is read as its distinct references in first-occurrence order; a page is filled with
+A list is read as its distinct references in first-occurrence order (a `Listing`, built once
+per request for each index and shared by every parent paging through it); a page is filled with
 readable records only (reading further when some are skipped), so a page is never empty
 while readable records remain in its direction, and walking forward or backward visits
 every readable record exactly once. A cursor names its reference and offset: the reference
 keeps a page boundary in place when records are inserted before it; the offset is used
-once the reference has left the list.
+once the reference has left the list. `totalCount` reads every record of the list once per
+request and kind, whatever the number of parents asking.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from resolvers.errors import bad_input
 from resolvers.ids import cursor, parse_cursor
+from resolvers.loaders import Listing
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -56,20 +59,22 @@ class Page:
     """A resolved connection: its nodes; edges and page info built when asked; the count on
     demand."""
 
-    __slots__ = ("_found", "_has", "_load", "_refs", "nodes")
+    __slots__ = ("_found", "_has", "_kind", "_listing", "_load", "nodes")
 
     def __init__(
         self,
-        refs: Sequence[str],
+        listing: Listing,
         load: Load,
         found: list[tuple[int, Any]],
         has: tuple[bool, bool],
+        kind: str,
     ) -> None:
-        self._refs, self._load, self._found, self._has = refs, load, found, has
+        self._listing, self._load, self._found, self._has = listing, load, found, has
+        self._kind = kind
         self.nodes = [record for _, record in found]
 
     def _cursor(self, at: int) -> str:
-        return cursor(at, self._refs[at])
+        return cursor(at, self._listing.ids[at])
 
     @property
     def edges(self) -> list[Edge]:
@@ -85,16 +90,37 @@ class Page:
     @classmethod
     def empty(cls) -> Page:
         """A page of an empty list."""
-        return cls([], _nothing, [], (False, False))
+        return cls(Listing(()), _nothing, [], (False, False), "")
 
     async def count(self) -> int:
-        """How many readable records the whole list holds (reads them all, once)."""
-        return sum(record is not None for record in await self._load(self._refs))
+        """How many readable records the whole list holds (read once per list and kind:
+        parents asking at the same time share one count)."""
+        counts, kind = self._listing.counts, self._kind
+        counting = counts.get(kind)
+        if counting is None:
+            counting = counts[kind] = asyncio.ensure_future(self._count())
+            counting.add_done_callback(lambda done: _forget_failed(counts, kind, done))
+        # Shielded: one cancelled reader must not cancel a count others wait for.
+        return await asyncio.shield(counting)
+
+    async def _count(self) -> int:
+        return sum(record is not None for record in await self._load(self._listing.ids))
 
     @staticmethod
     async def counts(pages: Sequence[Page]) -> list[int]:
-        """`count()` of several pages, read together."""
-        return list(await asyncio.gather(*(page.count() for page in pages)))
+        """`count()` of several pages, read together (a page shared by parents counted once)."""
+        distinct = list({id(page): page for page in pages}.values())
+        counted = await asyncio.gather(*(page.count() for page in distinct))
+        found = {id(page): n for page, n in zip(distinct, counted, strict=True)}
+        return [found[id(page)] for page in pages]
+
+
+def _forget_failed(
+    counts: dict[str, asyncio.Future[int]], kind: str, done: asyncio.Future[int]
+) -> None:
+    """A count that failed is not kept (the next one tries again)."""
+    if (done.cancelled() or done.exception() is not None) and counts.get(kind) is done:
+        del counts[kind]
 
 
 async def _nothing(refs: Sequence[str]) -> list[Any]:
@@ -106,11 +132,11 @@ def _size(name: str, value: int | None) -> None:
         raise bad_input(f"`{name}` must be between 0 and {MAX_PAGE}")
 
 
-def _position(refs: Sequence[str], at: dict[str, int], token: str) -> tuple[int, bool]:
+def _position(listing: Listing, token: str) -> tuple[int, bool]:
     """Where a cursor points: (offset, whether its reference is still in the list)."""
     offset, ref = parse_cursor(token)
-    found = at.get(ref)
-    return (found, True) if found is not None else (min(offset, len(refs)), False)
+    found = listing.position(ref)
+    return (found, True) if found is not None else (min(offset, len(listing)), False)
 
 
 async def _walk(
@@ -118,42 +144,48 @@ async def _walk(
 ) -> list[tuple[int, Any]]:
     """Read `order`'s references chunk by chunk until `want` readable records are found."""
     found: list[tuple[int, Any]] = []
-    positions = list(order)
-    start = 0
-    while start < len(positions) and len(found) < want:
-        chunk = positions[start : start + want - len(found)]
+    start, stop, step = order.start, order.stop, order.step
+    while (start < stop if step > 0 else start > stop) and len(found) < want:
+        chunk = range(start, stop, step)[: want - len(found)]
         wanted = [refs[i] for i in chunk]
         if prefetch is not None:
             prefetch(wanted)
         records = await load(wanted)
         found += [(i, r) for i, r in zip(chunk, records, strict=True) if r is not None]
-        start += len(chunk)
+        start = chunk.stop
     return found
 
 
 async def paginate(
-    refs: Sequence[str], args: PageArgs, load: Load, prefetch: Prefetch | None = None
+    refs: Listing | Sequence[str],
+    args: PageArgs,
+    load: Load,
+    prefetch: Prefetch | None = None,
+    kind: str = "",
 ) -> Page:
-    """One page of `refs` (duplicates read once) by Relay arguments; default 20, max 100."""
+    """One page of `refs` (duplicates read once) by Relay arguments; default 20, max 100.
+
+    `kind` names what `load` reads (its `totalCount` is counted once per list and kind).
+    """
     _size("first", args.first)
     _size("last", args.last)
     if args.first is not None and args.last is not None:
         raise bad_input("pass `first` or `last`, not both")
-    refs = list(dict.fromkeys(refs))
-    at = {ref: i for i, ref in enumerate(refs)}
-    low, high = 0, len(refs)
+    listing = refs if isinstance(refs, Listing) else Listing(refs)
+    ids = listing.ids
+    low, high = 0, len(ids)
     if args.after:
-        offset, kept = _position(refs, at, args.after)
+        offset, kept = _position(listing, args.after)
         low = offset + 1 if kept else offset
     if args.before:
-        high = max(low, _position(refs, at, args.before)[0])
+        high = max(low, _position(listing, args.before)[0])
     if args.last is not None:
-        found = await _walk(refs, range(high - 1, low - 1, -1), args.last + 1, load, prefetch)
+        found = await _walk(ids, range(high - 1, low - 1, -1), args.last + 1, load, prefetch)
         more, found = len(found) > args.last, found[: args.last][::-1]
-        has = (high < len(refs), more)
+        has = (high < len(ids), more)
     else:
         size = DEFAULT_PAGE if args.first is None else args.first
-        found = await _walk(refs, range(low, high), size + 1, load, prefetch)
+        found = await _walk(ids, range(low, high), size + 1, load, prefetch)
         more, found = len(found) > size, found[:size]
         has = (more, low > 0)
-    return Page(refs, load, found, has)
+    return Page(listing, load, found, has, kind)

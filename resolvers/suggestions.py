@@ -14,6 +14,7 @@ from resolvers import trips
 from resolvers.access import own_suggestion, records, viewer_only
 from resolvers.common import Outcome, page_of, viewer_id, written
 from resolvers.context import Context
+from resolvers.loaders import Listing
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
 
@@ -40,16 +41,16 @@ async def user_suggestions(
     return list(await asyncio.gather(*(_page(ctx, ids, args) for ids in indexes)))
 
 
-async def _page(ctx: Context, ids: list[str], args: SuggestionArgs) -> Page:
+async def _page(ctx: Context, listing: Listing, args: SuggestionArgs) -> Page:
     if args.status is None:
-        return await page_of(ctx, e.SUGGESTION, ids, args)
-    listed = await records(ctx, e.SUGGESTION, listed=True)(ids)
+        return await page_of(ctx, e.SUGGESTION, listing, args)
+    listed = await records(ctx, e.SUGGESTION, listed=True)(listing.ids)
     kept = {s.id: s for s in listed if s and _has(s, args.status)}
 
     async def load(chunk: Sequence[str]) -> list[Any]:
         return [kept[i] for i in chunk]
 
-    return await paginate(list(kept), args, load)
+    return await paginate(list(kept), args, load, kind=e.SUGGESTION.name)
 
 
 def _has(found: m.Suggestion, status: str) -> bool:

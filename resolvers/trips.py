@@ -11,8 +11,16 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.repo import InvalidData
 from resolvers import validate as v
-from resolvers.access import owned_trip, readable_trip, records, viewer_only
-from resolvers.common import IdArgs, Outcome, Problem, pages_of_index, viewer_id, written
+from resolvers.access import OWNER, WRITERS, readable_trip, records, trip_for, viewer_only
+from resolvers.common import (
+    IdArgs,
+    Outcome,
+    Problem,
+    denied,
+    pages_of_index,
+    viewer_id,
+    written,
+)
 from resolvers.context import Context
 from resolvers.paging import Page, PageArgs
 from resolvers.users import UserRef
@@ -82,8 +90,9 @@ async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change a trip's fields; fields the input leaves out stay as they are."""
     viewer_id(ctx)
     trip_id = data.pop("id")
-    if await owned_trip(ctx, trip_id) is None:
-        return Outcome.fail("trip not found", "id", "NOT_FOUND")
+    found, why = await trip_for(ctx, trip_id, WRITERS)
+    if found is None:
+        return denied(why, "trip", "id", "change it")
     if problems := _check(data, creating=False):
         return Outcome(None, problems)
     return await written(
@@ -97,8 +106,9 @@ async def delete_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a trip with its items, conflicts, budget and collaborators."""
     user = viewer_id(ctx)
     trip_id = data["id"]
-    if await owned_trip(ctx, trip_id) is None:
-        return Outcome.fail("trip not found", "id", "NOT_FOUND")
+    found, why = await trip_for(ctx, trip_id, OWNER)
+    if found is None:
+        return denied(why, "trip", "id", "delete it (only its owner may)")
     return await written(
         ctx, ctx.repo.delete(e.TRIP, trip_id), k.TRIPS_INDEX.key(user), e.TRIP.pattern.key(trip_id)
     )

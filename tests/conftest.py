@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
+import aiosqlite
 import pytest
 
 from gql.kv import Store, open_store
-from tests.support import PG_SKIP, PG_URL, Gateway, admin, drop_table
+from tests.support import PG_SKIP, PG_URL, Gateway, admin, drop_table, executors
+
+
+@pytest.fixture(autouse=True)
+def sqlite_connections_are_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every SQLite connection a test opens is closed by its end.
+
+    An aiosqlite connection runs a thread that is not a daemon: a store left open keeps
+    pytest from exiting once the tests are done. A leftover is stopped here and fails the test.
+    """
+    opened: list[aiosqlite.Connection] = []
+    real = aiosqlite.connect
+
+    def connect(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+        conn = real(*args, **kwargs)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(aiosqlite, "connect", connect)
+    yield
+    left = [conn for conn in opened if conn._connection is not None]
+    for conn in left:
+        conn.stop()
+    assert not left, f"{len(left)} SQLite connection(s) left open: close the store"
 
 
 @pytest.fixture
@@ -63,6 +88,18 @@ def schema() -> object:
     from gql.schema.build import build_schema
 
     return build_schema()
+
+
+@pytest.fixture(scope="session")
+def both_executors() -> dict[str, object]:
+    """The schema with the level executor and with graphql-core's alone (built once)."""
+    return executors()
+
+
+@pytest.fixture(params=["level", "graphql-core"])
+def gateway(request: pytest.FixtureRequest, both_executors: dict, store: Store) -> Gateway:
+    """A gateway over a fresh store, run by each executor in turn."""
+    return Gateway(both_executors[request.param], store)
 
 
 @pytest.fixture

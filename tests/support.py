@@ -401,3 +401,52 @@ async def refused(
             assert value is None, f"{name} should be null when refused: {value}"
     assert await dump(store) == before, "a refused mutation wrote to the store"
     return out["userErrors"]  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ HTTP transports of /graphql
+TRANSPORTS = ["GET", "POST"]  # every way /graphql takes an operation (WebSocket is refused)
+
+
+async def over(
+    client: Any,
+    transport: str,
+    query: str | None = None,
+    *,
+    variables: dict[str, Any] | None = None,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """Send one operation to /graphql as GET parameters or a POST JSON body; the response."""
+    import json
+
+    fields = {"query": query, "variables": variables, "extensions": extensions}
+    if transport == "GET":
+        params = {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in fields.items()
+            if value is not None
+        }
+        return await client.get("/graphql", params=params, headers=headers or {})
+    body = {name: value for name, value in fields.items() if value is not None}
+    return await client.post("/graphql", json=body, headers=headers or {})
+
+
+# ------------------------------------------------------------------ the app over HTTP
+SECRET = "test-secret-0123456789-0123456789-abcdef"  # the tests' HS256 secret
+
+
+async def app_client(aiohttp_client: Any, tmp_path: Path, **settings: Any) -> Any:
+    """A test client of the whole app on a SQLite file in `tmp_path`, signed with SECRET."""
+    from gql.web.app import create_app
+    from gql.web.settings import Settings
+
+    config = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, **settings)
+    return await aiohttp_client(create_app(config))
+
+
+# ------------------------------------------------------------------ both executors
+def executors() -> dict[str, Any]:
+    """The schema with the level executor and with graphql-core's alone."""
+    from gql.schema.build import build_schema
+
+    return {"level": build_schema(fast=True), "graphql-core": build_schema(fast=False)}

@@ -8,7 +8,7 @@ from collections import Counter
 
 from gql.commands.check import examples, usable
 from gql.kv.base import StoreError
-from gql.kv.mapping import AppMapping
+from gql.kv.mapping import AppMapping, Entry
 from gql.kv.shapes import EntityShape, Shapes, expectations, missing_required, reading, scan_shapes
 from gql.web.settings import Settings
 
@@ -25,7 +25,9 @@ def _records(n: int) -> str:
     return f"{n:,} record" if n == 1 else f"{n:,} records"
 
 
-def _reads_as(shape: EntityShape, name: str, mapping: AppMapping, proposed: dict[str, str]) -> str:
+def _reads_as(
+    shape: EntityShape, name: str, mapping: AppMapping, proposed: dict[str, Entry]
+) -> str:
     """The last column: how kvgraph reads a stored field name."""
     model = shape.spec.model
     read = reading(model, mapping.entities.get(model), name)
@@ -38,7 +40,8 @@ def _reads_as(shape: EntityShape, name: str, mapping: AppMapping, proposed: dict
         want = expectations(model)[read.target].text()
         text = want if read.status == "field" else f"-> {read.target} ({read.status}), {want}"
     if name in proposed:
-        text += f'; propose {name} = "{proposed[name]}"'
+        entry = proposed[name]
+        text += f'; propose {name} = "{entry.means}"' + ("" if entry.write else " (read-only)")
     return text
 
 
@@ -62,7 +65,7 @@ def _details(shape: EntityShape, name: str, mapping: AppMapping) -> str:
     return f"  [{_counts(stats.formats)}]" if stats.formats else ""
 
 
-def entity_lines(shape: EntityShape, mapping: AppMapping, proposed: dict[str, str]) -> list[str]:
+def entity_lines(shape: EntityShape, mapping: AppMapping, proposed: dict[str, Entry]) -> list[str]:
     """The block of one entity key pattern: a row per stored field name, then problems."""
     head = f"{shape.spec.pattern.template}  {_records(shape.records)}"
     bad = sum(shape.invalid.values())
@@ -76,7 +79,7 @@ def entity_lines(shape: EntityShape, mapping: AppMapping, proposed: dict[str, st
         lines.append(
             row + _reads_as(shape, name, mapping, proposed) + _details(shape, name, mapping)
         )
-    for name in missing_required(shape, mapping):
+    for name in missing_required(shape):
         lines.append(f"  missing: {name} (required) is absent or null in some records")
     for reason, n in shape.invalid.most_common(3):
         lines.append(f"  invalid: {_records(n)}: {reason}")

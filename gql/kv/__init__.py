@@ -7,13 +7,19 @@ from gql.kv.base import JSON, ConflictError, Stats, Store, StoreError, Transacti
 __all__ = ["JSON", "ConflictError", "Stats", "Store", "StoreError", "Transaction", "open_store"]
 
 
-def open_store(url: str, table: str = "kv_store", *, pg_statement_cache: bool = True) -> Store:
+def open_store(
+    url: str,
+    table: str = "kv_store",
+    *,
+    pg_statement_cache: bool = True,
+    sqlite_busy_timeout: float | None = None,
+) -> Store:
     """Return an unopened store for `url` (`sqlite:///...` or `postgresql://...`)."""
     scheme = url.partition("://")[0]
     if scheme == "sqlite":
-        from gql.kv.sqlite import SQLiteStore
+        from gql.kv.sqlite import BUSY_TIMEOUT, SQLiteStore
 
-        return SQLiteStore(url, table)
+        return SQLiteStore(url, table, busy_timeout=sqlite_busy_timeout or BUSY_TIMEOUT)
     if scheme in {"postgres", "postgresql"}:
         from gql.kv.postgres import PostgresStore
 

@@ -39,8 +39,9 @@ from gql.kv.jsontext import Kept, Partial, Undecodable, Unreadable, decode
 
 PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
 SKIP_SYNONYMS = "kvgraph.skip_synonyms"  # validation context: fields not to fill from synonyms
-_NOTHING_DROPPED: Mapping[str, str] = MappingProxyType({})
+_NOTHING: Mapping[str, str] = MappingProxyType({})
 DROPPED = "dropped"  # where a record keeps the names of the fields it could not read
+STORED = "stored"  # where it keeps the stored values a mapping read as other values
 
 # ---------------------------------------------------------------- enum-like fields
 # The values kvgraph knows. A stored value outside them is kept as is (the GraphQL layer
@@ -65,6 +66,17 @@ def _any_text(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise ValueError("expected a string")
+
+
+class _Secret:
+    """The marker of a secret field (`Annotated[str | None, Secret]`): kept in the store,
+    never shown. The GraphQL layer refuses to derive a field, input or `data` from it."""
+
+    def __repr__(self) -> str:
+        return "Secret"
+
+
+Secret = _Secret()
 
 
 # Marks an enum-like field, `Annotated[ItemKind, Open]`: its Literal names the values kvgraph
@@ -171,8 +183,11 @@ def earlier(a: dt.datetime, b: dt.datetime) -> bool:
 class Translation(Protocol):
     """A team's names for fields and enum values (`gql/kv/mapping.py`), applied on read."""
 
-    def incoming(self, model: type[Record], value: dict[str, Any]) -> dict[str, Any]:
-        """The stored object with the app's names and values turned into kvgraph's."""
+    def incoming(
+        self, model: type[Record], value: dict[str, Any]
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """The stored object with the app's names and values turned into kvgraph's, and the
+        stored values of the enum-like fields it turned (camelCase name -> value as stored)."""
         ...
 
     def __hash__(self) -> int:
@@ -228,13 +243,25 @@ class Record(BaseModel):
         """Optional fields whose stored value could not be read: camelCase name -> why."""
         # Kept beside the fields, not as a declared private attribute: those cost every
         # validation a per-instance initialisation, and only records with dropped fields
-        # carry one.
+        # (or values a mapping read as others, `stored_values`) carry one.
         private = self.__pydantic_private__
-        return private[DROPPED] if private else _NOTHING_DROPPED
+        return private.get(DROPPED, _NOTHING) if private else _NOTHING
+
+    @property
+    def stored_values(self) -> Mapping[str, str]:
+        """Enum-like fields a mapping read as another value: camelCase name -> the value as
+        stored (`...Raw` shows it). A field not named here holds its stored value."""
+        private = self.__pydantic_private__
+        return private.get(STORED, _NOTHING) if private else _NOTHING
 
     def to_json(self) -> dict[str, Any]:
         """Return the camelCase JSON object to store (unset fields stay absent)."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def public_json(self) -> dict[str, Any]:
+        """The record as a client may see it: `to_json()` without its secret fields."""
+        secret = secret_fields(type(self))
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=set(secret))
 
 
 class Profile(Record):
@@ -473,7 +500,7 @@ class ApiKey(Record):
     user_id: str
     provider: str | None = None
     hint: str | None = None
-    ciphertext: str | None = None
+    ciphertext: Annotated[str | None, Secret] = None
     created_at: DateTime | None = None
 
 
@@ -560,6 +587,14 @@ def enum_fields(model: type[Record]) -> dict[str, tuple[str, ...]]:
 
 
 @functools.cache
+def secret_fields(model: type[Record]) -> frozenset[str]:
+    """The Python names of a model's secret fields (`Annotated[..., Secret]`)."""
+    return frozenset(
+        name for name, info in model.model_fields.items() if any(x is Secret for x in info.metadata)
+    )
+
+
+@functools.cache
 def field_names(model: type[Record]) -> dict[str, str]:
     """Every name a field is stored under (camelCase and Python) -> its Python name."""
     names = {name: name for name in model.model_fields}
@@ -626,9 +661,10 @@ def _checked(
             return value.reason
         return f"expected a JSON object, found {type(value).__name__}"
     partial = type(value) is Partial  # members kept as stored text: read without them
+    stored = _NOTHING
     if mapping is not None:
-        value = mapping.incoming(model, value)
-    unread: Mapping[str, str] = _NOTHING_DROPPED
+        value, stored = mapping.incoming(model, value)
+    unread: Mapping[str, str] = _NOTHING
     if partial:
         value, found = _without_kept(model, value)
         if isinstance(found, str):
@@ -643,9 +679,21 @@ def _checked(
             record = model.model_validate(value)
     except ValidationError as exc:
         record = _without_unreadable(model, value, exc, unread)
-    if unread and not isinstance(record, str):
-        _drop(record, {**unread, **record.dropped_fields})
-    return _identity_problem(model, record, identity) or record
+    problem = _identity_problem(model, record, identity)
+    if problem is not None:
+        return problem
+    if unread and isinstance(record, Record):
+        _keep(record, DROPPED, {**unread, **record.dropped_fields})
+    if stored and isinstance(record, Record):
+        _keep(record, STORED, stored)
+    return record
+
+
+def _keep(record: Record, name: str, table: Mapping[str, str]) -> None:
+    """Keep `table` beside a record's fields (see `Record.dropped_fields`)."""
+    private = dict(record.__pydantic_private__ or {})
+    private[name] = MappingProxyType(dict(table))
+    object.__setattr__(record, "__pydantic_private__", private)
 
 
 def _without_kept(
@@ -668,11 +716,6 @@ def _skip(unread: Mapping[str, str]) -> dict[str, Any] | None:
     return {SKIP_SYNONYMS: frozenset(unread)} if unread else None
 
 
-def _drop(record: Record, dropped: Mapping[str, str]) -> None:
-    """Name the fields `record` could not read (see `Record.dropped_fields`)."""
-    object.__setattr__(record, "__pydantic_private__", {DROPPED: MappingProxyType(dict(dropped))})
-
-
 def _with_identity(
     model: type[Record], value: dict[str, Any], identity: Identity
 ) -> dict[str, Any]:
@@ -691,10 +734,10 @@ def _identity_problem(model: type[Record], record: Record | str, identity: Ident
     if isinstance(record, str):
         return None
     for name, expected in identity:
-        stored = getattr(record, name, None)
-        if stored != expected:
+        found = getattr(record, name, None)
+        if found != expected:
             alias = model.model_fields[name].alias or name
-            return f"{alias} {stored!r} does not match its key"
+            return f"{alias} {found!r} does not match its key"
     return None
 
 
@@ -702,7 +745,7 @@ def _without_unreadable(
     model: type[Record],
     value: dict[str, Any],
     error: ValidationError,
-    unread: Mapping[str, str] = _NOTHING_DROPPED,
+    unread: Mapping[str, str] = _NOTHING,
 ) -> Record | str:
     """Validate again without the optional fields that failed; why not, if a required one did
     (`unread`: fields already left out, which synonyms must not fill either)."""
@@ -721,7 +764,7 @@ def _without_unreadable(
         record = model.model_validate(kept, context=_skip({**unread, **dropped}))
     except ValidationError as exc:
         return describe(exc)
-    _drop(record, dropped)
+    _keep(record, DROPPED, dropped)
     return record
 
 

@@ -24,7 +24,7 @@ from gql.kv import models as m
 from gql.kv.base import Store
 from gql.kv.entities import SPECS, EntitySpec
 from gql.kv.jsontext import Kept, Number, Unreadable, kept
-from gql.kv.mapping import IDENTITY, AppMapping, EntityMapping, Names, Values, toml_text
+from gql.kv.mapping import IDENTITY, AppMapping, EntityMapping, Entry, Names, Values, toml_text
 
 PROGRESS_EVERY = 10_000
 VALUES_KEPT = 30  # distinct values counted per enum-like field; the rest count as "…"
@@ -57,23 +57,46 @@ NAME_PROPOSALS: dict[str, tuple[str, ...]] = {
     "notes": ("note",),
     "cost": ("price", "amount"),
 }
-# App values for kvgraph's enum values, per (entity, field): proposals only.
-VALUE_PROPOSALS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+
+
+@dataclass(frozen=True)
+class Hints:
+    """App values for one kvgraph value: exact synonyms (proposed written) and values that
+    are narrower, broader or only related (proposed read only, so kvgraph never writes them
+    for another meaning: a train is no `flight`)."""
+
+    same: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+
+
+# App values for kvgraph's enum values, per (entity, field): proposals only. A value differing
+# from kvgraph's only in case (`Meal`) is an exact synonym too.
+VALUE_PROPOSALS: dict[tuple[str, str], dict[str, Hints]] = {
     ("item", "kind"): {
-        "transport": ("flight", "train", "bus", "car", "ferry", "transfer", "taxi", "travel"),
-        "stay": ("hotel", "lodging", "accommodation", "check-in", "checkin"),
-        "meal": ("restaurant", "food", "dining", "dinner", "lunch", "breakfast", "brunch"),
-        "activity": ("sightseeing", "tour", "event", "attraction", "museum", "excursion"),
+        "transport": Hints(
+            ("transportation",),
+            ("flight", "train", "bus", "car", "ferry", "transfer", "taxi", "travel"),
+        ),
+        "stay": Hints(("accommodation",), ("hotel", "lodging", "check-in", "checkin")),
+        "meal": Hints(
+            (), ("restaurant", "food", "dining", "dinner", "lunch", "breakfast", "brunch")
+        ),
+        "activity": Hints(
+            (), ("sightseeing", "tour", "event", "attraction", "museum", "excursion")
+        ),
     },
-    ("message", "role"): {"assistant": ("model", "ai", "bot", "agent"), "user": ("human",)},
+    ("message", "role"): {
+        "assistant": Hints(("model", "ai", "bot"), ("agent",)),
+        "user": Hints(("human",)),
+    },
     ("suggestion", "status"): {
-        "active": ("pending", "new", "open", "shown"),
-        "accepted": ("done", "applied", "approved"),
-        "dismissed": ("rejected", "declined", "ignored"),
+        "active": Hints((), ("pending", "new", "open", "shown")),
+        "accepted": Hints((), ("done", "applied", "approved")),
+        "dismissed": Hints((), ("rejected", "declined", "ignored")),
     },
     ("collaborator", "role"): {
-        "editor": ("owner", "admin", "write", "writer", "edit"),
-        "viewer": ("read", "reader", "view", "guest"),
+        "editor": Hints(("edit", "write", "writer"), ("owner", "admin")),
+        "viewer": Hints(("read", "reader", "view"), ("guest",)),
     },
 }
 
@@ -179,7 +202,8 @@ class FieldStats:
 class Reading:
     """How kvgraph reads one stored field name: as which field, and why."""
 
-    status: str  # field | snake_case | mapped | synonym | embedded | property | not read
+    status: str  # field | snake_case | mapped | mapped read-only | synonym | embedded |
+    # property | not read
     target: str | None = None  # the kvgraph field it fills
     note: str = ""  # embedded, property: the fields or model property it feeds
 
@@ -217,7 +241,8 @@ def _readings(model: type[m.Record]) -> dict[str, Reading]:
 def reading(model: type[m.Record], entity: EntityMapping | None, name: str) -> Reading:
     """How kvgraph (with this entity mapping) reads a stored field name."""
     if entity is not None and name in entity.fields:
-        return Reading("mapped", entity.fields[name])
+        written = name in entity.renames
+        return Reading("mapped" if written else "mapped read-only", entity.fields[name])
     return _readings(model).get(name, NOT_READ)
 
 
@@ -231,6 +256,7 @@ class EntityShape:
     invalid: Counter[str] = field(default_factory=Counter)  # reason -> records
     dropped: Counter[str] = field(default_factory=Counter)  # unreadable field -> records
     fields: dict[str, FieldStats] = field(default_factory=dict)
+    filled: Counter[str] = field(default_factory=Counter)  # kvgraph field -> records with a value
 
     def _stats(self, name: str) -> FieldStats:
         """The counters of one stored field name; past FIELDS_KEPT names (records keyed by
@@ -251,11 +277,14 @@ class EntityShape:
             return
         model = self.spec.model
         expect, entity = expectations(model), mapping.entities.get(model)
+        targets: set[str] = set()
         for name, item in value.items():
             stats = self._stats(name)
             stats.records += 1
             stats.types[json_type(item)] += 1
             target = reading(model, entity, name).target
+            if target is not None and item is not None:
+                targets.add(target)
             wanted = expect.get(target) if target else None
             if wanted is not None and wanted.values:
                 label = item if isinstance(item, str) else json_type(item)
@@ -265,6 +294,7 @@ class EntityShape:
                     stats.values["…"] += 1
             elif wanted is not None and wanted.type in {"date", "date-time"}:
                 stats.formats[time_format(item)] += 1
+        self.filled.update(targets)
         record = m.validate(model, key, value, mapping)
         if isinstance(record, m.InvalidRecord):
             self.invalid[record.message] += 1
@@ -373,12 +403,19 @@ class Shapes:
             "unknownKeys": dict(self.unknown),
             "unreadable": [{"key": key, "reason": why} for key, why in self.unreadable],
             "proposal": {
-                "fields": proposal.names,
-                "values": proposal.values,
+                "fields": {e: _entries_json(t) for e, t in proposal.names.items()},
+                "values": {
+                    e: {f: _entries_json(t) for f, t in fields.items()}
+                    for e, fields in proposal.values.items()
+                },
                 "notes": proposal.notes,
                 "toml": proposal.toml(self.mapping),
             },
         }
+
+
+def _entries_json(entries: dict[str, Entry]) -> dict[str, Any]:
+    return {app: {"means": e.means, "write": e.write, "why": e.why} for app, e in entries.items()}
 
 
 def _entity_json(shape: EntityShape, mapping: AppMapping) -> dict[str, Any]:
@@ -402,28 +439,17 @@ def _entity_json(shape: EntityShape, mapping: AppMapping) -> dict[str, Any]:
         "invalid": dict(shape.invalid),
         "dropped": dict(shape.dropped),
         "fields": fields,
-        "missing": missing_required(shape, mapping),
+        "missing": missing_required(shape),
     }
 
 
-def filled(shape: EntityShape, mapping: AppMapping) -> Counter[str]:
-    """How many records fill each kvgraph field (camelCase), through any name."""
-    model, entity = shape.spec.model, mapping.entities.get(shape.spec.model)
-    counts: Counter[str] = Counter()
-    for name, stats in shape.fields.items():
-        target = reading(model, entity, name).target
-        if target is not None:
-            counts[target] = max(counts[target], stats.records)
-    return counts
-
-
-def missing_required(shape: EntityShape, mapping: AppMapping) -> list[str]:
-    """Required kvgraph fields some records fill under no name kvgraph reads."""
-    counts = filled(shape, mapping)
+def missing_required(shape: EntityShape) -> list[str]:
+    """Required kvgraph fields some records leave empty under every name kvgraph reads (with
+    the mapping the scan used)."""
     return [
         name
         for name, want in expectations(shape.spec.model).items()
-        if want.required and counts[name] < shape.records - shape.not_objects
+        if want.required and shape.filled[name] < shape.records - shape.not_objects
     ]
 
 
@@ -431,27 +457,50 @@ def _norm(name: str) -> str:
     return name.replace("_", "").replace("-", "").casefold()
 
 
-def _propose_names(shape: EntityShape, entity: EntityMapping | None) -> dict[str, str]:
-    """App name -> kvgraph name, for names kvgraph should also write (or cannot read)."""
+def _share(count: int, total: int, entity: str) -> str:
+    """`1 of 8 trips`."""
+    return f"{count:,} of {total:,} {entity}{'' if entity.endswith('s') else 's'}"
+
+
+def _use(count: int, name: str) -> str:
+    """`7 use userId`, `1 uses userId`."""
+    return f"{count:,} use{'s' if count == 1 else ''} {name}"
+
+
+def _propose_names(shape: EntityShape, entity: EntityMapping | None) -> dict[str, Entry]:
+    """App name -> entry, for names kvgraph should also write or cannot read yet.
+
+    The name most records use for a field is proposed written (kvgraph then writes it too);
+    a spelling kvgraph cannot read that fewer records use than the written name (kvgraph's
+    own or the app's) is proposed read only, with its count: it fills the field only where
+    that name is empty, so it never hides the others' value, and records kvgraph creates
+    keep the majority's name.
+    """
     model = shape.spec.model
     fields = {name: stats.records for name, stats in shape.fields.items()}
-    taken = set(entity.app_names) if entity else set()
-    out: dict[str, str] = {}
+    total = shape.records - shape.not_objects
+    writes = dict(entity.app_names) if entity else {}  # kvgraph name -> written app name
+    out: dict[str, Entry] = {}
     # Most used names first, so the name most records use wins a contested field.
     for name in sorted(fields, key=lambda n: (-fields[n], n)):
         read = reading(model, entity, name)
         if read.status in {"snake_case", "synonym"}:
-            target = read.target
+            target, readable = read.target, True
         elif read.status == "not read":
-            target = _guess(model, name)
+            target, readable = _guess(model, name), False
         else:
             continue
-        if target is None or target in taken:
+        if target is None:
             continue
-        if fields.get(target, 0) >= fields[name]:
-            continue  # kvgraph's own name is at least as common: nothing to map
-        out[name] = target
-        taken.add(target)
+        count, own = fields[name], fields.get(target, 0)
+        share = _share(count, total, shape.spec.name)
+        if target not in writes and own < count:
+            out[name] = Entry(target, True, f"{share}; {_use(own, target)}" if own else "")
+            writes[target] = name
+        elif not readable:  # read only: kvgraph keeps writing the majority's name
+            writer = writes.get(target, target)
+            why = f"{share}; {_use(fields.get(writer, 0), writer)}, which kvgraph writes"
+            out[name] = Entry(target, False, why)
     return out
 
 
@@ -467,13 +516,35 @@ def _guess(model: type[m.Record], name: str) -> str | None:
     return None
 
 
+def _records(count: int) -> str:
+    return "1 record" if count == 1 else f"{count:,} records"
+
+
+def _value_guess(value: str, known: tuple[str, ...], hints: dict[str, Hints]) -> tuple[str, bool]:
+    """The kvgraph value an app value probably means ("" if none), and whether exactly."""
+    folded = value.casefold()
+    for kvgraph in known:
+        if kvgraph.casefold() == folded:
+            return kvgraph, True
+    for kvgraph, hint in hints.items():
+        if folded in hint.same or folded in hint.other:
+            return kvgraph, folded in hint.same
+    return "", False
+
+
 def _propose_values(
     shape: EntityShape, entity: EntityMapping | None
-) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """App value -> kvgraph value per enum-like field, and notes on values left unknown."""
+) -> tuple[dict[str, dict[str, Entry]], list[str]]:
+    """App value -> entry per enum-like field, and notes on values left unknown.
+
+    A value that is not exactly kvgraph's (narrower, broader, related) is proposed read only,
+    so kvgraph never writes it for another meaning; an exact synonym is proposed written
+    when more records use it than kvgraph's own value and no other spelling is written.
+    """
     model, name = shape.spec.model, shape.spec.name
     mapped = entity.values if entity else {}
-    proposals: dict[str, dict[str, str]] = {}
+    writers: dict[str, dict[str, str]] = {}  # field -> kvgraph value -> written app value
+    proposals: dict[str, dict[str, Entry]] = {}
     notes: list[str] = []
     for stored, stats in sorted(shape.fields.items()):
         target = reading(model, entity, stored).target
@@ -481,21 +552,31 @@ def _propose_values(
         if not known or target is None:
             continue
         hints = VALUE_PROPOSALS.get((name, target), {})
+        written = writers.setdefault(
+            target, dict(entity.app_values.get(target, {}) if entity else {})
+        )
         for value, count in stats.values.most_common():
             if value in known or value in mapped.get(target, {}) or value == "…":
                 continue
-            guess = next((v for v in known if v.casefold() == value.casefold()), None)
-            guess = guess or next(
-                (v for v, apps in hints.items() if value.casefold() in apps), None
-            )
-            if guess is None:
-                records = "1 record" if count == 1 else f"{count} records"
+            guess, exact = _value_guess(value, known, hints)
+            if not guess:
                 notes.append(
-                    f"{target}: {value!r} ({records}) is not one of {', '.join(known)}: kept "
-                    f"as is (map it under [{name}.values.{target}] if it means one of them)"
+                    f"{target}: {value!r} ({_records(count)}) is not one of {', '.join(known)}: "
+                    f"kept as is (map it under [{name}.values.{target}] if it means one of them)"
                 )
-            else:
-                proposals.setdefault(target, {})[value] = guess
+                continue
+            own, records = stats.values.get(guess, 0), _records(count)
+            if not exact:
+                why = f"read-only: may not mean exactly {guess}, so kvgraph writes {guess}"
+                entry = Entry(guess, False, f"{why} ({records})")
+            elif guess not in written and own < count:
+                written[guess] = value
+                entry = Entry(guess, True, f"same as {guess}: kvgraph writes {value} ({records})")
+            else:  # one spelling per value is written: the mapping's, or the most used
+                writer = written.get(guess, guess)
+                why = f"more records use {guess}" if writer == guess else f"kvgraph writes {writer}"
+                entry = Entry(guess, False, f"read-only: same as {guess}, but {why} ({records})")
+            proposals.setdefault(target, {})[value] = entry
     return proposals, notes
 
 

@@ -40,7 +40,10 @@ from gql.kv.base import (
 from gql.kv.sqlitetable import Column, file_problems, missing_file, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
-BUSY_TIMEOUT_MS = 10_000
+# Seconds a statement waits for another process's lock on the file (and a write for this
+# process's writer), then fails: StoreError, a 503. The server passes its own, shorter than
+# its execution timeout (`KVGRAPH_SQLITE_BUSY_TIMEOUT`).
+BUSY_TIMEOUT = 10.0
 # The file is locked past the busy timeout, read-only, gone or damaged: the store is unavailable.
 _FAULTS = (sqlite3.Error,)
 WAL_ATTEMPTS = 40
@@ -59,10 +62,10 @@ def path_from_url(url: str) -> str:
     return path
 
 
-async def _connect(path: str) -> aiosqlite.Connection:
+async def _connect(path: str, busy_timeout: float = BUSY_TIMEOUT) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
         await _wal(conn)
         await conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
@@ -161,9 +164,12 @@ class SQLiteTransaction(Transaction):
 class SQLiteStore(Store):
     """A KV table in a SQLite file."""
 
-    def __init__(self, url: str, table: str = "kv_store") -> None:
+    def __init__(
+        self, url: str, table: str = "kv_store", *, busy_timeout: float = BUSY_TIMEOUT
+    ) -> None:
         super().__init__()
         self.url, self.path, self.table = url, path_from_url(url), table
+        self.busy_timeout = busy_timeout
         self._table = quote_table(table)
         schema, _, name = table.rpartition(".")
         self._names = (name, schema or "main")  # the arguments of pragma_table_info & co.
@@ -177,13 +183,13 @@ class SQLiteStore(Store):
         try:
             if create:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._writer = await _connect(self.path)
+            self._writer = await _connect(self.path, self.busy_timeout)
             if create and not await self._columns(self._writer):
                 await self._writer.execute(
                     f"CREATE TABLE IF NOT EXISTS {self._table} "
                     "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
                 )
-            self._reader = await _connect(self.path)
+            self._reader = await _connect(self.path, self.busy_timeout)
         except (OSError, sqlite3.Error) as exc:
             await self.close()
             message = f"cannot open SQLite file {self.path}: {exc}"
@@ -261,7 +267,7 @@ class SQLiteStore(Store):
         """Run a write that changes nothing; return its error message, if any."""
         try:
             if self._writer is None:  # a reopen failed: try again
-                self._writer = await _connect(self.path)
+                self._writer = await _connect(self.path, self.busy_timeout)
             await self._writer.execute(f"DELETE FROM {self._table} WHERE 0")
         except sqlite3.OperationalError as exc:
             return str(exc)
@@ -271,7 +277,7 @@ class SQLiteStore(Store):
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.close()
-        self._writer = await _connect(self.path)
+        self._writer = await _connect(self.path, self.busy_timeout)
 
     async def get_many_raw(self, keys: Sequence[str]) -> list[Raw | None]:
         with unavailable(_FAULTS, "SQLite read failed"):
@@ -294,8 +300,21 @@ class SQLiteStore(Store):
         return found
 
     @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """This process's writer, waited for at most the busy timeout (then StoreError)."""
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise StoreError(f"SQLite writer busy for {self.busy_timeout:g} s") from None
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._write_lock:
+        async with self._writer_turn():
             conn = self._conn(self._writer)
             with unavailable(_FAULTS, "SQLite write failed"):
                 try:

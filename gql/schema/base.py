@@ -209,9 +209,9 @@ class UserError:
 
 
 def record_data_field(**options: Any) -> Any:
-    """`data: JSON!`, the whole stored record."""
+    """`data: JSON!`, the whole stored record but its secret fields."""
     return relation(_record_data, description="The whole stored record.", **options)
 
 
 async def _record_data(ctx: Context, roots: Sequence[Any]) -> list[Any]:
-    return [root.to_json() for root in roots]
+    return [root.public_json() for root in roots]

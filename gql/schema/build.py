@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from graphql import (
@@ -13,7 +14,7 @@ from graphql import (
     lexicographic_sort_schema,
     print_schema,
 )
-from strawberry.extensions import AddValidationRules, ValidationCache
+from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -24,7 +25,7 @@ from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
 from gql.schema.extensions import FiniteNumbers, GatewayErrors, KVStats, RecordReports
 from gql.schema.items import ItemMutations
-from gql.schema.limits import Admit, Limits
+from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
 from gql.schema.locations import Event, LocationMutations, LocationQuery, Rental, Restaurant
 from gql.schema.suggestions import SuggestionMutations
@@ -53,7 +54,19 @@ Mutation = merge_types(
 
 
 class GatewaySchema(strawberry.Schema):
-    """Logs only unexpected errors (once, with traceback); expected ones are the client's."""
+    """Logs only unexpected errors (once, with traceback); expected ones are the client's.
+
+    With `hide_suggestions`, execution leaves "Did you mean ...?" out of its errors too (enum
+    values and input fields of variables); validation's are left out by `BoundedValidation`.
+    """
+
+    hide_suggestions = False
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        return {**kwargs, "hide_suggestions": self.hide_suggestions}
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -70,32 +83,34 @@ def build_schema(
     *,
     fast: bool = True,
     limits: Limits | None = None,
-    admit: Admit | None = None,
+    rate: RateGate | None = None,
     introspection: bool = True,
 ) -> strawberry.Schema:
     """Build the schema; `fast=False` leaves every operation to graphql-core's executor.
 
-    `limits` (default: `Limits()`) are checked before execution; `admit` (the rate
-    limiter) is asked last; `introspection=False` refuses `__schema`/`__type` in validation
-    (`__typename` stays).
+    `limits` (default: `Limits()`) are checked before execution; `rate` (the rate limiter)
+    is asked last, and charged for documents refused before they run; `introspection=False`
+    (production) refuses `__schema`/`__type` in validation (`__typename` stays) and leaves
+    "Did you mean ...?" out of every error, which would name what introspection hides.
     """
     rules = [] if introspection else [NO_INTROSPECTION]
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[AIContext, Event, Restaurant, Rental],
         extensions=[
-            ValidationCache,
             FiniteNumbers,
             *rules,
-            *limit_extensions(limits or Limits(), admit),
+            *limit_extensions(limits or Limits(), rate, suggestions=introspection),
             GatewayErrors,
             RecordReports,
             KVStats,
         ],
-        config=StrawberryConfig(disable_field_suggestions=True),
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
         execution_context_class=LevelExecutionContext if fast else None,
     )
+    schema.hide_suggestions = not introspection
+    return schema
 
 
 def sdl(schema: strawberry.Schema | None = None) -> str:

@@ -6,6 +6,10 @@ declares only its relations and overrides; `create_input`/`update_input` give it
 `mutation` gives a mutation field and its payload in one line. The nullability rules: a field
 the model requires is non-null in types and create inputs; in update inputs every field but
 `id` is optional (left out = unchanged).
+
+A field the model marks secret (`Annotated[..., models.Secret]`, an API key's ciphertext) is
+never derived into a type or an input, and a type that declares one by hand is refused when
+the schema is built, so a secret cannot reach the schema by default or by accident.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 import strawberry
 from pydantic import BaseModel
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
@@ -75,28 +79,47 @@ def from_model(model: type[BaseModel], *, hide: Iterable[str] = ()) -> Callable[
 
     An enum-like field (`Annotated[<Literal>, Open]` in the model) shows its value as the
     GraphQL enum, `OTHER` for a value kvgraph does not know, and the stored value as written
-    beside it (`kind` and `kindRaw`), so no app value hides a record.
+    beside it (`kind` and `kindRaw`; under a mapping, the app's value the mapping read), so no
+    app value hides a record.
     """
 
     def add(cls: type) -> type:
+        if "__strawberry_definition__" in vars(cls):  # its own, not an interface's
+            raise TypeError(
+                f"{cls.__name__}: @from_model must come below @strawberry.type (it adds the "
+                "fields Strawberry then reads); above it, the type gets none of them"
+            )
         declared, hidden = _own_and_inherited(cls), set(hide)
+        _refuse_secrets(model, declared, cls.__name__)
         fields: dict[str, Any] = {}
         for name, info in model.model_fields.items():
-            if name in declared or name in hidden:
+            if name in declared or name in hidden or name in m.secret_fields(model):
                 continue
             shown = graphql_type(info.annotation, name, optional=_defaults_to_none(info))
             fields[name] = shown
             if any(meta is m.Open for meta in info.metadata) or _is_open(info.annotation):
                 fields[f"{name}_raw"] = str | None if _is_nullable(shown) else str
                 setattr(cls, name, relation(_enum_values(name, _known(info.annotation))))
-                setattr(cls, f"{name}_raw", relation(_raw_values(name), description=RAW))
+                raw = relation(_raw_values(name, info.alias or name), description=RAW)
+                setattr(cls, f"{name}_raw", raw)
         cls.__annotations__ = {**fields, **inspect.get_annotations(cls)}
         return cls
 
     return add
 
 
-RAW = "The value as stored, also one kvgraph does not know (shown as OTHER)."
+def _refuse_secrets(model: type[BaseModel], names: Iterable[str], where: str) -> None:
+    """Refuse to expose a secret field of `model` under one of `names`."""
+    exposed = m.secret_fields(model) & {to_snake(n) for n in names}
+    if exposed:
+        raise TypeError(f"{where}: {', '.join(sorted(exposed))} is secret and never exposed")
+
+
+RAW = (
+    "The value exactly as stored in the record, before any mapping file reads it: also a "
+    "value kvgraph does not know (shown as OTHER) or an app's value the mapping reads as the "
+    "one shown (`flight` beside TRANSPORT)."
+)
 
 
 def _is_open(annotation: Any) -> bool:
@@ -126,9 +149,11 @@ def _enum_values(name: str, known: frozenset[str]) -> Callable[..., Awaitable[li
     return values
 
 
-def _raw_values(name: str) -> Callable[..., Awaitable[list[Any]]]:
-    async def raw(ctx: Any, records: Sequence[Any]) -> list[Any]:
-        return [getattr(r, name) for r in records]
+def _raw_values(name: str, stored_as: str) -> Callable[..., Awaitable[list[Any]]]:
+    """The stored value of field `name` (camelCase `stored_as`), before any mapping."""
+
+    async def raw(ctx: Any, records: Sequence[m.Record]) -> list[Any]:
+        return [r.stored_values.get(stored_as, getattr(r, name)) for r in records]
 
     raw.__name__ = f"{name}_raw"
     return raw
@@ -154,7 +179,8 @@ def create_input(
     are required, `id` is optional (a client-chosen id makes a retried create harmless).
     `extra` adds fields: {name: (annotation, default or strawberry.field(...))}.
     """
-    hidden = set(hide) | SERVER_OWNED
+    hidden = set(hide) | SERVER_OWNED | m.secret_fields(model)
+    _refuse_secrets(model, extra or {}, name)
     fields: dict[str, tuple[Any, Any]] = {}
     for field_name, info in model.model_fields.items():
         if field_name in hidden:
@@ -179,7 +205,7 @@ def update_input(
     optional (left out = unchanged). Fields the server owns, `hide` and the ids naming the
     record's parent or owner (`...Id`, unless in `keep`) cannot be changed and are left out.
     """
-    hidden = set(hide) | SERVER_OWNED | {"id"}
+    hidden = set(hide) | SERVER_OWNED | {"id"} | m.secret_fields(model)
     fields: dict[str, tuple[Any, Any]] = {"id": (strawberry.ID, dataclasses.MISSING)}
     for field_name, info in model.model_fields.items():
         if field_name in hidden or (field_name.endswith("_id") and field_name not in set(keep)):

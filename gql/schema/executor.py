@@ -12,13 +12,13 @@ It is generic over the schema: leaves use the GraphQL type's own output coercion
 types their `resolve_type`, objects their `is_type_of`. Anything it does not handle — a field
 without a batch resolver, a null for a non-null field, an error, @defer/@stream, mutations —
 makes it give the operation back to graphql-core, which executes it from scratch (reads are
-side-effect free; the loaders' cache carries over), so results and errors are always
-graphql-core's own.
+side-effect free; the loaders' cache carries over; the context forgets what the first attempt
+reported), so results and errors are always graphql-core's own. An `Abort` (the request read
+past its limits) stops the operation in both executors: its response is that one error.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +39,10 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
+from graphql.pyutils import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from resolvers.errors import Abort
 
 DEFINITION = "strawberry-definition"
 log = logging.getLogger("kvgraph.executor")
@@ -50,6 +53,12 @@ def _mark(context: Any, executor: str) -> None:
     """Note on the context which executor answered (for tests and debug stats)."""
     if hasattr(context, "executor"):
         context.executor = executor
+
+
+def _restart(context: Any) -> None:
+    """Tell the context the operation runs again from the start (it forgets its reports)."""
+    if hasattr(context, "restart"):
+        context.restart()
 
 
 class Unsupported(Exception):
@@ -95,8 +104,12 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             data = (await self._objects(root_type, [root_value], grouped_field_set))[0]
         except Exception as exc:
+            if isinstance(exc, Abort):
+                _mark(self.context_value, "level")
+                return None  # the operation stops: its error is the response (extensions)
             log.debug("level executor gave the operation back: %r", exc)
             _mark(self.context_value, "graphql-core")
+            _restart(self.context_value)
         else:
             _mark(self.context_value, "level")
             return data
@@ -117,13 +130,13 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> list[dict[str, Any]]:
         """Complete one level: every field of `fields` for every source."""
         names = list(fields)
-        # A TaskGroup, not gather: when one field gives up, its siblings stop too.
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(self._column(type_, sources, fields[name], name))
-                for name in names
-            ]
-        columns = [task.result() for task in tasks]
+        # When one field gives up, its siblings stop too. Not a TaskGroup: on Python 3.11 one
+        # whose child fails while it waits leaves a cancellation request on the request's
+        # task, and the execution timeout then ends as CancelledError (a dropped connection),
+        # not as its 504.
+        columns = await gather_with_cancel(
+            *(self._column(type_, sources, fields[name], name) for name in names)
+        )
         if not names:
             return [{} for _ in sources]
         # Columns all have one value per source (checked where they are built).

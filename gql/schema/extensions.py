@@ -29,7 +29,7 @@ from gql.schema.errors import (
     masked,
     should_mask,
 )
-from resolvers.errors import ClientError
+from resolvers.errors import Abort, ClientError
 
 log = logging.getLogger("kvgraph")
 MULTIPLE_OPERATIONS = "Must provide operation name if query contains multiple operations."
@@ -124,19 +124,31 @@ class FiniteNumbers(AddValidationRules):
 
 
 class RecordReports(SchemaExtension):
-    """Add one `INVALID_RECORD` error per bad record a request met (its data still returns)."""
+    """Add one `INVALID_RECORD` error per bad record a request met (its data still returns),
+    in key order (the same whichever executor ran the operation, in whatever order).
+
+    An operation stopped by an `Abort` (it read past its limits) answers that one error and
+    no data instead, whichever executor ran it and however many fields met it.
+    """
 
     def on_execute(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
         result = self.execution_context.result
+        if result is None:
+            return
+        aborted: Abort | None = getattr(context, "aborted", None)
+        if aborted is not None:
+            result.data = None
+            result.errors = [coded(aborted.message, aborted.code, **aborted.extensions)]
+            return
         problems = getattr(context, "problems", None) or {}
         dropped = getattr(context, "dropped", None) or {}
-        if not (problems or dropped) or result is None:
+        if not (problems or dropped):
             return
         reports = [
-            coded(f"invalid record {key}: {message}", INVALID_RECORD, key=key)
-            for key, message in problems.items()
+            coded(f"invalid record {key}: {problems[key]}", INVALID_RECORD, key=key)
+            for key in sorted(problems)
         ]
         reports += [
             coded(
@@ -145,7 +157,7 @@ class RecordReports(SchemaExtension):
                 key=key,
                 fields=sorted(fields),
             )
-            for key, fields in dropped.items()
+            for key, fields in sorted(dropped.items())
         ]
         result.errors = [*(result.errors or []), *reports]
 

@@ -1,27 +1,37 @@
-"""Query limits, checked before execution: tokens, depth, aliases and a node budget.
+"""Query limits, checked before execution: tokens, depth, aliases, a node budget, and what
+validation itself may cost.
 
 One 213-byte query (`Trip.items -> ItineraryItem.trip -> Trip.items`, four deep, `first: 60`)
 asks for millions of objects; without limits it took the server past 3 GB. So every operation
 is measured before anything runs:
 
 - tokens: graphql-core's parser stops lexing past the limit (Strawberry's `MaxTokensLimiter`);
-- depth and aliases: validation rules, built once per schema and registered once, so
-  Strawberry's `ValidationCache` keeps hitting (a limiter built per request is a new rule
-  class each time, and the cache, keyed on the rules, misses: strawberry#4635). Strawberry's
+- depth and aliases: validation rules, built once per schema and registered once, so the
+  validation cache keeps hitting (a limiter built per request is a new rule class each time,
+  and the cache, keyed on the rules, misses: strawberry#4635). Strawberry's
   `QueryDepthLimiter` and `MaxAliasesLimiter` walk a fragment again at every spread, so 20
   fragments spreading the next one twice take seconds to validate; these rules measure each
   fragment once;
 - nodes: how many objects the response can hold, from `first`/`last` (their runtime values,
   so `first: $n` counts) and list nesting. It needs the variables, so an extension checks it
-  just before execution; the same count is what the rate limiter (`admit`) is charged.
+  just before execution; the same count is what the rate limiter (`RateGate.admit`) is charged.
+
+Validation runs on the event loop before any of that can refuse, so its own cost is bounded
+too (`BoundedValidation`): graphql-core's field-merging rule compares fields sharing a response
+name pairwise (2,000 `id`s, or 150 fragments spread on one selection, took 0.3-0.7 s), so it
+gets a budget of comparisons; a literal reports its first error only (each error prints the
+whole literal: an input object with 650 unknown fields took 1.2 s). What remains is linear in
+the document's tokens. A document refused before it runs still costs its client its tokens
+times `Limits.token_cost` (`RateGate.charge`), so invalid documents cannot be sent for free.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, Protocol
 
 from graphql import (
     ASTValidationRule,
@@ -30,15 +40,20 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
+    Source,
     ValidationRule,
+    ValuesOfCorrectTypeRule,
     get_named_type,
     get_nullable_type,
     get_operation_ast,
@@ -46,17 +61,37 @@ from graphql import (
 )
 from graphql.execution import ExecutionResult
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from graphql.language import BREAK
+from graphql.language import BREAK, SKIP, Lexer, TokenKind, ValueNode, VisitorAction
+from graphql.utilities import validate_input_literal
+from graphql.validation import ValidationContext, validate
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from gql.schema.errors import VALIDATION_FAILED
 from resolvers.paging import DEFAULT_PAGE
 
 SHOWN_MAX = 10**15  # counts above this are reported as "more than"
+# graphql-core's units of field-merging work (a comparison of two fields costs 2; its default,
+# 500,000, took 0.3 s): 60 fragments of three shared fields (`id __typename title`) spread on
+# one selection use 19,770, 140 fields of one response name 19,460; an app's query a few.
+MERGE_BUDGET = 20_000
+VALIDATION_CACHE = 128  # documents whose validation is remembered
+# Set on Strawberry's ExecutionContext when the document was validated for this request
+# (not served from the cache): that work is charged to the rate limit.
+VALIDATED_NOW = "_kvgraph_validated_now"
+CACHED_CHARS = 64_000  # longer documents are validated each time (the cache holds their text)
 
-# Asked with the request's context and the operation's node count before it runs: an error
-# refuses the operation (the rate limiter), None lets it run.
-Admit = Callable[[Any, int], GraphQLError | None]
+
+class RateGate(Protocol):
+    """The rate limiter as the schema sees it (the web layer's `RateLimiter`)."""
+
+    def admit(self, context: Any, cost: int) -> GraphQLError | None:
+        """None if an operation costing `cost` may run; else its refusal."""
+
+    def charge(self, context: Any, cost: int) -> None:
+        """Charge a document refused before it ran (it may leave the client in debt)."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +103,20 @@ class Limits:
     max_tokens: int = 2_000
     max_nodes: int = 50_000
 
+    @property
+    def token_cost(self) -> int:
+        """Nodes charged per lexical token of a document that is validated or refused: one
+        at the token limit costs what the largest query allowed does (25 by default)."""
+        return max(1, self.max_nodes // self.max_tokens)
 
-def extensions(limits: Limits, admit: Admit | None = None) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories enforcing `limits` (rules built here, once, for every request)."""
+
+def extensions(
+    limits: Limits, rate: RateGate | None = None, *, suggestions: bool = True
+) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories enforcing `limits` (rules built here, once, for every request).
+
+    `suggestions=False` leaves every "Did you mean ...?" out of validation errors.
+    """
     rules: list[type[ASTValidationRule]] = [
         depth_rule(limits.max_depth),
         alias_rule(limits.max_aliases),
@@ -78,16 +124,15 @@ def extensions(limits: Limits, admit: Admit | None = None) -> list[Callable[[], 
     return [
         partial(MaxTokensLimiter, limits.max_tokens),
         partial(AddValidationRules, rules),
-        partial(NodeBudget, limits.max_nodes, admit),
+        partial(BoundedValidation, hide_suggestions=not suggestions),
+        partial(NodeBudget, limits, rate),
     ]
 
 
-def refusal(
-    message: str, limit: str, maximum: int, operation: OperationDefinitionNode
-) -> GraphQLError:
+def refusal(message: str, limit: str, maximum: int, node: Any = None) -> GraphQLError:
     """A refused operation: `GRAPHQL_VALIDATION_FAILED`, naming the limit and its value."""
     extensions = {"code": VALIDATION_FAILED, "limit": limit, "max": maximum}
-    return GraphQLError(message, operation, extensions=extensions)
+    return GraphQLError(message, node, extensions=extensions)
 
 
 def _shown(count: int) -> str:
@@ -187,6 +232,144 @@ def depth_rule(max_depth: int) -> type[ASTValidationRule]:
 def alias_rule(max_aliases: int) -> type[ASTValidationRule]:
     """A validation rule refusing operations with more than `max_aliases` aliases."""
     return _operation_rule("aliases", max_aliases, _Walk.aliases, "uses {} aliases")
+
+
+class BoundedMerging(OverlappingFieldsCanBeMergedRule):
+    """graphql-core's field-merging rule with a budget of `MERGE_BUDGET` units of work.
+
+    The rule compares every pair of fields (and fragments) that share a response name, so its
+    cost grows with the square of the repeats; past the budget the document is refused.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.rule_context.remaining_complexity_budget = MERGE_BUDGET
+
+    def enter_selection_set(self, *args: Any) -> None:
+        try:
+            super().enter_selection_set(*args)
+        except ValidationAbortedError:
+            if self.rule_context.remaining_complexity_budget >= 0:
+                raise  # the error limit, not the budget
+            message = (
+                "The document repeats fields or fragments too often to check that they merge "
+                f"(more than {MERGE_BUDGET:,} units of work); remove duplicates."
+            )
+            raise ValidationAbortedError(
+                message,
+                extensions={"code": VALIDATION_FAILED, "limit": "merging", "max": MERGE_BUDGET},
+            ) from None
+
+
+class _FirstError(Exception):
+    """Stops checking a literal after its first error."""
+
+
+class FirstValueError(ValuesOfCorrectTypeRule):
+    """graphql-core's literal check, reporting the first error of each literal only.
+
+    Each error prints the literal it is found in, so an object of n unknown fields cost n
+    prints of n fields; the first error says what is wrong.
+    """
+
+    def is_valid_value_node(
+        self, node: ValueNode, input_type: GraphQLInputType | None
+    ) -> VisitorAction:
+        if input_type:
+
+            def on_error(error: GraphQLError, _path: Any) -> None:
+                self.report_error(error)
+                raise _FirstError
+
+            with contextlib.suppress(_FirstError):
+                validate_input_literal(
+                    node, input_type, on_error, None, None, self.context.hide_suggestions
+                )
+        return SKIP
+
+
+_BOUNDED: dict[type[ASTValidationRule], type[ASTValidationRule]] = {
+    OverlappingFieldsCanBeMergedRule: BoundedMerging,
+    ValuesOfCorrectTypeRule: FirstValueError,
+}
+# Strawberry's own rules, which its default validation adds to every rule set.
+_STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+
+
+def bounded_rules(
+    rules: tuple[type[ASTValidationRule], ...],
+) -> tuple[type[ASTValidationRule], ...]:
+    """`rules` with the costly graphql-core rules swapped for their bounded versions."""
+    return tuple(_BOUNDED.get(rule, rule) for rule in rules) + _STRAWBERRY_RULES
+
+
+def _validate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    return validate(schema, document, rules, hide_suggestions=hide_suggestions)
+
+
+_cached_validate = lru_cache(maxsize=VALIDATION_CACHE)(_validate)
+
+
+class BoundedValidation(SchemaExtension):
+    """Validate with the bounded rules (in place of Strawberry's), cached per document.
+
+    `hide_suggestions` leaves "Did you mean ...?" out of every validation error (names of
+    fields, arguments, types, enum values and input fields the client did not know).
+    """
+
+    cache = _cached_validate
+
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        super().__init__()
+        self.hide_suggestions = hide_suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            rules = bounded_rules(tuple(context.validation_rules))
+            schema = context.schema._schema
+            if document.loc is not None and len(document.loc.source.body) > CACHED_CHARS:
+                validated_now = True
+                errors = _validate(schema, document, rules, self.hide_suggestions)
+            else:
+                hits = _cached_validate.cache_info().hits
+                errors = _cached_validate(schema, document, rules, self.hide_suggestions)
+                validated_now = _cached_validate.cache_info().hits == hits
+            context.pre_execution_errors = errors
+            setattr(context, VALIDATED_NOW, validated_now)
+        yield
+
+
+def document_tokens(
+    query: str | None,
+    document: DocumentNode | None,
+    max_tokens: int,
+    errors: list[GraphQLError] | None = None,
+) -> int:
+    """The lexical tokens a request's document cost to parse (comments count, at most the
+    limit): counted by the parser, or lexed again up to where a syntax error stopped it."""
+    if document is not None:
+        return min(document.token_count, max_tokens)
+    stop = min(
+        (p for e in errors or () if isinstance(e, GraphQLSyntaxError) for p in e.positions or ()),
+        default=None,
+    )
+    lexer, count = Lexer(Source(query or "")), 0
+    try:
+        while count < max_tokens:
+            token = lexer.advance()
+            if token.kind is TokenKind.EOF or (stop is not None and token.start >= stop):
+                break
+            count += 1
+    except GraphQLSyntaxError:
+        pass  # a lexical error: where parsing stopped too
+    return count
 
 
 class NodeCount:
@@ -296,14 +479,31 @@ def node_count(
 
 
 class NodeBudget(SchemaExtension):
-    """Refuse an operation that could return more than `max_nodes` objects, before it runs.
+    """Refuse an operation that could return more than `max_nodes` objects, before it runs;
+    charge the rate limiter (`rate`) for what each document cost.
 
-    An admitted count is then offered to `admit` (the rate limiter), which may refuse too.
+    An admitted operation is offered to `rate.admit` at its node count, or, when its document
+    was validated for this request (not from the cache), at its tokens times
+    `Limits.token_cost` if that is more. A document refused before it ran (it did not parse
+    or validate, broke a limit, had bad variables) is charged its tokens times the token cost
+    (`rate.charge`), whatever the client has left. Once an admitted operation has run, the
+    records it read beyond what it was admitted for (a `totalCount`, a page filled past
+    unreadable ids) are charged too: a query pays for what it reads.
     """
 
-    def __init__(self, max_nodes: int, admit: Admit | None = None) -> None:
+    def __init__(self, limits: Limits, rate: RateGate | None = None) -> None:
         super().__init__()
-        self.max_nodes, self.admit = max_nodes, admit
+        self.limits, self.rate = limits, rate
+        self.asked = False  # whether the rate limiter was asked to admit the operation
+        self.admitted = 0  # what the admitted operation was charged before it ran
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if self.rate is not None and not self.asked:
+                cost = self.limits.token_cost * self._tokens()
+                self.rate.charge(self.execution_context.context, cost)
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -311,6 +511,14 @@ class NodeBudget(SchemaExtension):
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield
+        read = getattr(context.context, "records_read", 0)
+        if self.rate is not None and self.admitted and read > self.admitted:
+            self.rate.charge(context.context, read - self.admitted)
+
+    def _tokens(self) -> int:
+        context = self.execution_context
+        document, errors = context.graphql_document, context.pre_execution_errors
+        return max(document_tokens(context.query, document, self.limits.max_tokens, errors), 1)
 
     def _refusal(self) -> GraphQLError | None:
         context = self.execution_context
@@ -321,10 +529,19 @@ class NodeBudget(SchemaExtension):
         if not measured:
             return None
         operation, nodes = measured
-        if nodes > self.max_nodes:
+        maximum = self.limits.max_nodes
+        if nodes > maximum:
             message = (
                 f"The query could return {_shown(nodes)} objects; the limit is "
-                f"{self.max_nodes:,}. Ask for smaller pages (first/last) or nest fewer lists."
+                f"{maximum:,}. Ask for smaller pages (first/last) or nest fewer lists."
             )
-            return refusal(message, "nodes", self.max_nodes, operation)
-        return self.admit(context.context, nodes) if self.admit else None
+            return refusal(message, "nodes", maximum, operation)
+        if self.rate is None:
+            return None
+        self.asked = True
+        cost = nodes
+        if getattr(context, VALIDATED_NOW, True):
+            cost = max(nodes, self.limits.token_cost * self._tokens())
+        refused = self.rate.admit(context.context, cost)
+        self.admitted = 0 if refused else max(cost, 1)
+        return refused

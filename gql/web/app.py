@@ -3,10 +3,12 @@ lifetime, CORS for browser clients."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,7 +17,7 @@ from aiohttp.typedefs import Middleware
 from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
@@ -24,6 +26,7 @@ from gql.web.view import GatewayView
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EXPOSED_HEADERS = "WWW-Authenticate, Retry-After"  # readable by browser clients
+READY_TIMEOUT = "timeout"  # the /readyz problem of a store that did not answer in time
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -59,13 +62,27 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the table exists, has the right shape, and this role can read and write it."""
-    found = await table_problems(request.app[STORE])
-    problems = blocking(found, allow_rls=request.app[SETTINGS].allow_rls)
+    """Readiness: the table exists, has the right shape, and this role can read and write it.
+
+    Answered within `KVGRAPH_READY_TIMEOUT` whatever the store does (a lock held on the
+    table, an exhausted pool, a locked SQLite file): past it, 503 with a `timeout` problem.
+    """
+    settings = request.app[SETTINGS]
+    try:
+        async with asyncio.timeout(settings.ready_timeout):
+            found = await table_problems(request.app[STORE])
+    except TimeoutError:
+        message = f"the store did not answer within {settings.ready_timeout:g} s"
+        return unready([{"code": READY_TIMEOUT, "message": message}])
+    problems = blocking(found, allow_rls=settings.allow_rls)
     if problems:
-        body = {"status": "unavailable", "problems": [asdict(p) for p in problems]}
-        return web.json_response(body, status=503)
+        return unready([asdict(p) for p in problems])
     return web.json_response({"status": "ok"})
+
+
+def unready(problems: list[dict[str, Any]]) -> web.Response:
+    """The 503 of /readyz, listing what is wrong."""
+    return web.json_response({"status": "unavailable", "problems": problems}, status=503)
 
 
 def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
@@ -119,12 +136,16 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_auth_ctx)
     app.cleanup_ctx.append(task_scopes)
+    app[LIMITER] = limiter = RateLimiter.of(settings)
     schema = build_schema(
-        limits=settings.limits(),
-        admit=RateLimiter.of(settings).admit,
-        introspection=settings.introspection_on(),
+        limits=settings.limits(), rate=limiter, introspection=settings.introspection_on()
     )
-    view = GatewayView(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
+    view = GatewayView(
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=(),  # no WebSocket (nor SSE) until subscriptions exist
+        multipart_uploads_enabled=False,
+    )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -6,8 +6,10 @@ from aiohttp import web
 
 from gql.kv.base import Store
 from gql.web.auth import Authenticator
+from gql.web.ratelimit import RateLimiter
 from gql.web.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 AUTH = web.AppKey("auth", Authenticator)
+LIMITER = web.AppKey("limiter", RateLimiter)

@@ -118,6 +118,24 @@ def parse_jwks(document: Any) -> dict[str, jwt.PyJWK]:
     return keys
 
 
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, however it is chunked; ValueError past `limit` bytes (never held).
+
+    `StreamReader.read(n)` returns what has arrived so far, so one call may see only the first
+    TCP piece: read until EOF. A declared `Content-Length` over the limit is refused before
+    reading; a body that runs past it (chunked, or no length) is refused at the limit.
+    """
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise ValueError(f"JWKS document too large ({declared} bytes; the limit is {limit})")
+    body = bytearray()
+    while chunk := await response.content.read(limit + 1 - len(body)):
+        body += chunk
+        if len(body) > limit:
+            raise ValueError(f"JWKS document too large (over {limit} bytes)")
+    return bytes(body)
+
+
 class JwksCache:
     """A JWKS endpoint's keys, fetched asynchronously and kept `ttl` seconds."""
 
@@ -173,9 +191,7 @@ class JwksCache:
             timeout = aiohttp.ClientTimeout(total=JWKS_TIMEOUT)
             async with self.session.get(self.url, timeout=timeout) as response:
                 response.raise_for_status()
-                body = await response.content.read(JWKS_MAX_BYTES + 1)
-            if len(body) > JWKS_MAX_BYTES:
-                raise ValueError("JWKS document too large")
+                body = await read_capped(response, JWKS_MAX_BYTES)
             keys = parse_jwks(orjson.loads(body))
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             log.warning("cannot fetch the JWKS from %s: %s", self.url, exc)

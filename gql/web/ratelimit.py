@@ -1,10 +1,14 @@
 """Rate limits: per viewer and, for anonymous requests, per client address, charged in nodes.
 
-A query is charged its node count (`gql.schema.limits.NodeCount`, at least 1), so one trip
-board costs what a hundred small queries cost. Each key has a token bucket holding up to one
+A query is charged its node count (`gql.schema.limits.NodeCount`) or its lexical tokens,
+whichever is more (at least 1), so one trip board costs what a hundred small queries cost and
+a long document pays for its parsing and validation. A document refused before it runs (it
+does not parse or validate, breaks a limit, has bad variables) is charged its tokens all the
+same, even into debt: validating it was work. Each key has a token bucket holding up to one
 window's allowance and refilling at allowance/window per second; a query the bucket cannot
 pay is refused before it runs with 429, `Retry-After` (whole seconds until the bucket holds
-its cost) and `extensions.code = RATE_LIMITED`.
+its cost) and `extensions.code = RATE_LIMITED`, and a client whose bucket is empty or in debt
+is refused so before its request is even read.
 
 The buckets live in this process's memory: with several workers (`KVGRAPH_WORKERS`) or hosts,
 each process counts on its own. Anonymous clients are keyed by their address as the socket
@@ -53,16 +57,33 @@ class Buckets:
         An amount over the allowance costs the whole allowance (it needs a full bucket).
         """
         amount = min(amount, self.allowance)
+        tokens = self._tokens(key)
+        wait = 0.0 if tokens >= amount else (amount - tokens) / self.rate
+        self._keep(key, tokens - amount if not wait else tokens)
+        return wait
+
+    def charge(self, key: str, amount: int) -> None:
+        """Take `amount` tokens (at most the allowance) whatever the bucket holds: it may go
+        into debt, refilled like any other shortfall."""
+        self._keep(key, self._tokens(key) - min(amount, self.allowance))
+
+    def wait(self, key: str) -> float:
+        """Seconds until the bucket holds at least one token (0.0: it does now)."""
+        tokens = self._tokens(key)
+        self._keep(key, tokens)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def _tokens(self, key: str) -> float:
+        """What the bucket holds now (a new key: a full bucket); the key is taken out."""
         now = self.clock()
         tokens, since = self._buckets.pop(key, (float(self.allowance), now))
-        tokens = min(float(self.allowance), tokens + (now - since) * self.rate)
-        wait = 0.0 if tokens >= amount else (amount - tokens) / self.rate
-        if not wait:
-            tokens -= amount
-        self._buckets[key] = (tokens, now)
+        return min(float(self.allowance), tokens + (now - since) * self.rate)
+
+    def _keep(self, key: str, tokens: float) -> None:
+        """Put the key back as the most recently used, dropping the least recently used."""
+        self._buckets[key] = (tokens, self.clock())
         if len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
-        return wait
 
 
 def client_key(request: web.Request) -> str:
@@ -93,28 +114,63 @@ class RateLimiter:
             anonymous = Buckets(settings.rate_limit_anonymous, window)
         return cls(viewers, anonymous)
 
-    def admit(self, context: Context, nodes: int) -> GraphQLError | None:
+    def _bucket(self, viewer_id: str | None, request: web.Request) -> tuple[Buckets | None, str]:
+        if viewer_id is not None:
+            return self.viewers, f"viewer:{viewer_id}"
+        return self.anonymous, client_key(request)
+
+    def admit(self, context: Context, cost: int) -> GraphQLError | None:
         """None if the operation may run; else its RATE_LIMITED error (and a 429 to come)."""
         request = context.request
         if not isinstance(request, web.Request):
             return None
-        if context.viewer_id is not None:
-            buckets, key = self.viewers, f"viewer:{context.viewer_id}"
-        else:
-            buckets, key = self.anonymous, client_key(request)
+        buckets, key = self._bucket(context.viewer_id, request)
         if buckets is None:
             return None
-        wait = buckets.take(key, max(nodes, 1))
+        wait = buckets.take(key, max(cost, 1))
         if not wait:
             return None
         retry = math.ceil(wait)
         request[RETRY_AFTER] = max(retry, request.get(RETRY_AFTER, 0))
         message = (
-            f"Rate limit exceeded: this query costs {nodes:,} nodes and the allowance is "
+            f"Rate limit exceeded: this query costs {cost:,} nodes and the allowance is "
             f"{buckets.allowance:,} per {buckets.window:g} s. "
             f"Try again in {retry} s."
         )
-        return GraphQLError(message, extensions={"code": RATE_LIMITED, "retryAfter": retry})
+        return rate_limited(message, retry)
+
+    def charge(self, context: Context, cost: int) -> None:
+        """Charge a document refused before it ran: its client may go into debt."""
+        request = context.request
+        if isinstance(request, web.Request):
+            buckets, key = self._bucket(context.viewer_id, request)
+            if buckets is not None:
+                buckets.charge(key, max(cost, 1))
+
+    def check(self, viewer_id: str | None, request: web.Request) -> None:
+        """Raise RateLimitedError if the client has nothing left (before its request is read)."""
+        buckets, key = self._bucket(viewer_id, request)
+        wait = buckets.wait(key) if buckets is not None else 0.0
+        if buckets is not None and wait:
+            retry = math.ceil(wait)
+            message = (
+                f"Rate limit exceeded: the allowance of {buckets.allowance:,} per "
+                f"{buckets.window:g} s is spent. Try again in {retry} s."
+            )
+            raise RateLimitedError(message, retry)
+
+
+class RateLimitedError(Exception):
+    """A client with nothing left in its bucket: a 429 before its request is read."""
+
+    def __init__(self, message: str, retry: int) -> None:
+        super().__init__(message)
+        self.message, self.retry = message, retry
+
+
+def rate_limited(message: str, retry: int) -> GraphQLError:
+    """A RATE_LIMITED error saying when to try again."""
+    return GraphQLError(message, extensions={"code": RATE_LIMITED, "retryAfter": retry})
 
 
 @web.middleware

@@ -36,10 +36,12 @@ from gql.kv.mapping import IDENTITY, AppMapping, load_mapping
 from gql.schema.limits import Limits
 from gql.web.auth import ASYMMETRIC, HMAC
 from gql.web.persisted import Mode, load_manifest
+from resolvers.meter import ReadLimits
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
 MIN_SECRET_BYTES = 32
+BUSY_SHARE = 0.4  # of the execution timeout a SQLite lock is waited for (twice, at most)
 CLI_ONLY = frozenset({"dev", "insecure_no_auth"})  # never read from the environment
 DEFAULT_CORS_HEADERS = [
     "Authorization",
@@ -120,6 +122,19 @@ class Settings(BaseSettings):
         50_000, ge=1, description="objects a response may hold (from first/last and nesting)"
     )
     execution_timeout: float = Field(10.0, gt=0, description="seconds a /graphql request gets")
+    max_records: int = Field(
+        50_000, ge=1, description="records a request may decode (pages, totalCount, lookups)"
+    )
+    max_bytes: int = Field(
+        16 << 20, ge=1, description="characters of stored values a request may read"
+    )
+    sqlite_busy_timeout: float | None = Field(
+        None,
+        gt=0,
+        description="seconds a SQLite statement waits for a lock (default: 0.4 x the "
+        "execution timeout); less than half the execution timeout",
+    )
+    ready_timeout: float = Field(5.0, gt=0, description="seconds /readyz waits for the store")
     rate_limit: int = Field(
         1_000_000, ge=0, description="nodes per viewer per rate window (0: no limit)"
     )
@@ -175,9 +190,28 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _locks_give_up_in_time(self) -> Settings:
+        busy = self.sqlite_busy_timeout
+        if busy is not None and 2 * busy >= self.execution_timeout:
+            raise ValueError(
+                f"sqlite_busy_timeout ({busy:g}) must be less than half of execution_timeout "
+                f"({self.execution_timeout:g}): a write waits for this process's writer and "
+                "then for the file, and must give up (503) before the request's deadline (504)"
+            )
+        return self
+
+    def busy_timeout(self) -> float:
+        """Seconds a SQLite statement waits for a lock: a write waits at most twice that."""
+        return self.sqlite_busy_timeout or BUSY_SHARE * self.execution_timeout
+
     def limits(self) -> Limits:
         """The per-operation limits these settings ask for."""
         return Limits(self.max_depth, self.max_aliases, self.max_tokens, self.max_nodes)
+
+    def read_limits(self) -> ReadLimits:
+        """What one request may read while it runs."""
+        return ReadLimits(self.max_records, self.max_bytes)
 
     @model_validator(mode="after")
     def _load_registry(self) -> Settings:
@@ -275,7 +309,12 @@ class Settings(BaseSettings):
 
     def make_store(self) -> Store:
         """An unopened store for these settings."""
-        return open_store(self.store_url, self.kv_table, pg_statement_cache=self.pg_statement_cache)
+        return open_store(
+            self.store_url,
+            self.kv_table,
+            pg_statement_cache=self.pg_statement_cache,
+            sqlite_busy_timeout=self.busy_timeout(),
+        )
 
     def secret(self) -> str | None:
         """The HS256 secret in clear, for signing and verifying only: the dev one with --dev."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from aiohttp import web
@@ -28,15 +28,18 @@ from gql.schema.errors import (
     BAD_REQUEST,
     BAD_USER_INPUT,
     INTERNAL_SERVER_ERROR,
+    RATE_LIMITED,
     STORE_UNAVAILABLE,
     UNAUTHENTICATED,
     code_of,
 )
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
 from gql.web.auth import AuthError, KeysUnavailable, Viewer
+from gql.web.body import BodyError, decode
 from gql.web.media import GRAPHQL_RESPONSE, negotiate
 from gql.web.persisted import PersistedQueries, PersistedQueryError
+from gql.web.ratelimit import RateLimitedError
 from resolvers.context import Context
 
 RETRY_KEYS = 5  # seconds a client waits when the JWKS has not answered yet
@@ -44,6 +47,10 @@ VIEWER = web.RequestKey("viewer", Viewer)
 MEDIA = web.RequestKey("media_type", str)
 SUB_RESPONSE = web.RequestKey("sub_response", web.Response)
 NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
+NO_WEBSOCKET = (
+    "WebSocket is not supported on /graphql (no subscriptions yet): "
+    "send queries and mutations with HTTP GET or POST."
+)
 
 
 def _encode(data: object) -> bytes:
@@ -54,15 +61,21 @@ def _encode(data: object) -> bytes:
         return json.dumps(data, ensure_ascii=False).encode("utf-8", "replace")
 
 
+def asks_websocket(request: web.Request) -> bool:
+    """Whether the request asks to upgrade to a WebSocket (whatever its subprotocol)."""
+    return "websocket" in request.headers.get("Upgrade", "").lower()
+
+
 def error_response(
     request: web.Request,
     message: str,
     code: str,
     status: int,
     headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> web.Response:
     """A response with a GraphQL-shaped body: one error with its code, no `data`."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     response = web.Response(status=status, body=_encode(body), headers=headers)
     response.content_type = request.get(MEDIA) or negotiate(request.headers.get("Accept"))
     response.charset = "utf-8"
@@ -110,6 +123,8 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
+        if asks_websocket(request):  # refused before anything else: no transport around HTTP
+            return error_response(request, NO_WEBSOCKET, BAD_REQUEST, 400)
         try:
             viewer = await request.app[AUTH].viewer(request.headers.get("Authorization"))
         except KeysUnavailable as exc:  # not the client's fault: try again shortly
@@ -122,6 +137,11 @@ class GatewayView(GraphQLView[Context, None]):
         # `run`, not `super().__call__`: that one turns refusals into plain-text bodies.
         try:
             return await self.run(request=request)
+        except RateLimitedError as exc:
+            headers = {"Retry-After": str(exc.retry)}
+            return error_response(
+                request, exc.message, RATE_LIMITED, 429, headers, retryAfter=exc.retry
+            )
         except PersistedQueryError as exc:
             return error_response(request, exc.message, exc.code, exc.status, NO_CACHE)
         except HTTPException as exc:
@@ -157,6 +177,7 @@ class GatewayView(GraphQLView[Context, None]):
             request=request,
             response=response,
             debug_stats=settings.debug_stats,
+            read_limits=settings.read_limits(),
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -165,19 +186,26 @@ class GatewayView(GraphQLView[Context, None]):
             "extensions" not in request.query_params
         )
 
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        return False  # `__call__` refuses upgrades; Strawberry's WebSocket path never runs
+
     def decode_json(self, data: str | bytes) -> object:
         try:
-            value = json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise HTTPException(400, "The request body is not valid UTF-8.") from exc
+            value = decode(data)
+        except BodyError as exc:
+            raise HTTPException(400, str(exc)) from exc
         if not isinstance(value, dict):
             raise HTTPException(400, "Expected a JSON object (batched operations are refused).")
         return value
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        web_request = request.request
+        viewer = web_request.get(VIEWER)
+        # A client in debt is refused before its body is even read.
+        web_request.app[LIMITER].check(viewer.user_id if viewer else None, web_request)
         data = await super().parse_http_body(request)
         assert isinstance(data, GraphQLRequestData)  # decode_json refuses JSON arrays
-        data.query = self.persisted(request.request).resolve(data.query, data.extensions)
+        data.query = self.persisted(web_request).resolve(data.query, data.extensions)
         return data
 
     async def process_result(

@@ -33,7 +33,14 @@ async def test_shapes_walk_through(
     assert "-> coordinates (embedded object)" in out
     assert "proposed mapping file (8 new entries;" in out
     proposed = out.split("KVGRAPH_MAPPING_FILE=kvgraph.toml):\n", 1)[1]
-    assert '[message.values.role]\nmodel = "assistant"' in proposed
+    assert (
+        '[message.values.role]\nmodel = { means = "assistant", write = true }  '
+        "# same as assistant: kvgraph writes model (1 record)"
+    ) in proposed
+    assert (
+        '[item.values.kind]\nflight = { means = "transport", write = false }  '
+        "# read-only: may not mean exactly transport, so kvgraph writes transport (1 record)"
+    ) in proposed
     assert max(len(line) for line in out.splitlines()) < 160
 
     path = tmp_path / "kvgraph.toml"
@@ -76,3 +83,35 @@ async def test_a_table_kvgraph_cannot_use_is_not_scanned(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "the table cannot be used as it is:"
     assert "is not a primary key or unique" in lines[1]
+
+
+@on_both_stores
+async def test_a_minority_spelling_is_proposed_and_then_read(
+    store: Store, store_url: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, table = store_url
+    flags = ["check", "--shapes", "--store-url", url, "--kv-table", table]
+    owners = {f"t{i}": {"userId": "u1"} for i in range(7)} | {"t7": {"ownerId": "u1"}}
+    await store.set_many({f"trip:{i}": {"id": i, "title": i, **o} for i, o in owners.items()})
+
+    assert await asyncio.to_thread(cli.main, flags) == 0
+    out = capsys.readouterr().out
+    assert "trip:{id}  8 records, 1 invalid" in out
+    assert "missing: userId (required) is absent or null in some records" in out
+    assert (
+        'ownerId        1  string              not read (kept as is); propose ownerId = "userId" (read-only)'
+        in out
+    )
+    proposed = out.split("KVGRAPH_MAPPING_FILE=kvgraph.toml):\n", 1)[1]
+    assert (
+        '[trip.fields]\nownerId = { means = "userId", write = false }  '
+        "# 1 of 8 trips; 7 use userId, which kvgraph writes"
+    ) in proposed
+
+    path = tmp_path / "kvgraph.toml"
+    path.write_text(proposed, encoding="utf-8")
+    assert await asyncio.to_thread(cli.main, [*flags, "--mapping-file", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "trip:{id}  8 records\n" in out and "missing:" not in out
+    assert "-> userId (mapped read-only), string, required" in out
+    assert "nothing (more) to map" in out

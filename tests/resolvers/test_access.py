@@ -42,8 +42,13 @@ async def test_trip_roles(
     ctx = Context(store=store, viewer_id=who)
     assert (await access.trip_role(ctx, trip))[1] == role
     assert (await access.readable_trip(ctx, trip) is not None) is read
-    assert (await access.writable_trip(ctx, trip) is not None) is write
-    assert (await access.owned_trip(ctx, trip) is not None) is own
+    refused = None if read else "NOT_FOUND"
+    writable = await access.trip_for(ctx, trip, access.WRITERS)
+    assert writable[1] == (None if write else refused or "FORBIDDEN")
+    assert (writable[0] is not None) is write
+    owned = await access.trip_for(ctx, trip, access.OWNER)
+    assert owned[1] == (None if own else refused or "FORBIDDEN")
+    assert (owned[0] is not None) is own
     assert (await access.readable_item(ctx, "i1") is not None) is read
 
 

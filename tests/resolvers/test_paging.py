@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from resolvers.errors import ClientError
+from resolvers.loaders import Listing
 from resolvers.paging import DEFAULT_PAGE, MAX_PAGE, Page, PageArgs, paginate
 
 # An index as apps leave it: duplicates ("a", "c"), a dangling id ("gone"), invalid records.
@@ -157,3 +159,30 @@ async def test_every_mix_of_readable_and_unreadable_walks_cleanly(mask: tuple[bo
     for size in (1, 2, 4):
         assert await walk_forward(refs * 2, size, Records(unreadable)) == expected
         assert await walk_backward(refs * 2, size, Records(unreadable)) == expected
+
+
+async def test_parents_sharing_a_listing_count_it_once() -> None:
+    """A listing (one index, read once per request) is counted once for any number of pages
+    and parents, also when they all ask at the same time."""
+    load = Records()
+    listing = Listing(SLOPPY)
+    pages = [await paginate(listing, PageArgs(first=1), load, kind="x") for _ in range(50)]
+    load.reads.clear()
+    assert await Page.counts(pages) == [len(READABLE)] * 50
+    assert await asyncio.gather(*(page.count() for page in pages)) == [len(READABLE)] * 50
+    assert load.reads == [list(listing.ids)]  # one read of the whole list, duplicates once
+
+
+async def test_a_failed_count_is_not_kept() -> None:
+    load = Records()
+    page = await paginate(Listing(["a", "b"]), PageArgs(first=1), load, kind="x")
+    failing = Records()
+
+    async def broken(refs: Sequence[str]) -> list[Any]:
+        raise RuntimeError("store down")
+
+    page._load = broken  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        await page.count()
+    page._load = failing  # type: ignore[assignment]
+    assert await page.count() == 2

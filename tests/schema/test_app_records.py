@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
-from gql.kv.mapping import parse_mapping
+from gql.kv.mapping import IDENTITY, parse_mapping
 from tests.support import APP_RECORDS, APP_USER, BACKENDS, Gateway
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
@@ -39,6 +39,9 @@ ADD_ITEM = """mutation($input: AddItineraryItemInput!) {
 }"""
 UPDATE_TRIP = """mutation($input: UpdateTripInput!) {
   updateTrip(input: $input) { trip { id } userErrors { field code } }
+}"""
+DELETE_TRIP = """mutation($input: DeleteTripInput!) {
+  deleteTrip(input: $input) { trip { id } userErrors { field code } }
 }"""
 ITEM_TIMES = (
     "query($id: ID!) { trip(id: $id) { items(first: 50) { nodes { id startTime endTime } } } }"
@@ -103,6 +106,120 @@ async def test_a_mapping_makes_app_values_kvgraphs(store: Store, schema: object)
     assert (await store.get("suggestion:sug-1"))["status"] == "dismissed"
 
 
+MAPPED = """
+[item.values.kind]
+flight = "transport"
+
+[item.values.locationType]
+hotel = "rental"
+
+[message.values.role]
+model = "assistant"
+human = { means = "user", write = true }
+
+[suggestion.values.status]
+pending = "active"
+rejected = { means = "dismissed", write = true }
+"""
+RAW = """{ viewer {
+  trips(first: 1) { nodes { items { nodes { kind kindRaw } } } }
+  conversations { nodes { messages { nodes { role roleRaw } } } }
+  suggestions { nodes { status statusRaw } }
+} }"""
+ITEM = "item { id kind kindRaw } userErrors { field code }"
+ADD = f"mutation($input: AddItineraryItemInput!) {{ addItineraryItem(input: $input) {{ {ITEM} }} }}"
+EDIT = (
+    "mutation($input: UpdateItineraryItemInput!) "
+    f"{{ updateItineraryItem(input: $input) {{ {ITEM} }} }}"
+)
+
+
+async def test_raw_fields_show_the_stored_value_under_a_mapping(
+    store: Store, schema: object
+) -> None:
+    await store.set_many(APP_RECORDS)
+    for mapping, shown in ((IDENTITY, "OTHER"), (parse_mapping(MAPPED), None)):
+        viewer = (await Gateway(schema, store, mapping).ok(RAW, viewer=APP_USER))["viewer"]
+        items = viewer["trips"]["nodes"][0]["items"]["nodes"]
+        assert items == [
+            {"kind": shown or "TRANSPORT", "kindRaw": "flight"},
+            {"kind": "STAY", "kindRaw": "stay"},
+            {"kind": "MEAL", "kindRaw": "meal"},
+        ]
+        messages = viewer["conversations"]["nodes"][0]["messages"]["nodes"]
+        assert messages == [
+            {"role": "USER", "roleRaw": "user"},
+            {"role": shown or "ASSISTANT", "roleRaw": "model"},
+        ]
+        assert viewer["suggestions"]["nodes"] == [
+            {"status": shown or "ACTIVE", "statusRaw": "pending"}
+        ]
+
+
+async def test_api_writes_never_produce_a_read_only_value(store: Store, schema: object) -> None:
+    await store.set_many(APP_RECORDS)
+    gw = Gateway(schema, store, parse_mapping(MAPPED))
+    train = {"tripId": "trip-1", "title": "IC to Porto", "kind": "TRANSPORT"}
+    added = (await gw.ok(ADD, {"input": train}, viewer=APP_USER))["addItineraryItem"]
+    assert (added["item"]["kind"], added["item"]["kindRaw"]) == ("TRANSPORT", "transport")
+    assert (await store.get(f"item:{added['item']['id']}"))["kind"] == "transport"
+    # A rental linked to an item is stored as a rental, never as the app's `hotel`.
+    stay = {"tripId": "trip-1", "title": "Loft", "kind": "STAY", "locationId": "rental-1"}
+    added = (await gw.ok(ADD, {"input": stay}, viewer=APP_USER))["addItineraryItem"]
+    assert (await store.get(f"item:{added['item']['id']}"))["locationType"] == "rental"
+    # Updated without the field: the stored value stays, and kindRaw says so.
+    renamed = {"id": "item-flight", "title": "TP 1353"}
+    out = (await gw.ok(EDIT, {"input": renamed}, viewer=APP_USER))["updateItineraryItem"]
+    assert out["item"] == {"id": "item-flight", "kind": "TRANSPORT", "kindRaw": "flight"}
+    assert (await store.get("item:item-flight"))["kind"] == "flight"
+    # Updated with it: kvgraph's own value (it may be a train now).
+    retyped = {"id": "item-flight", "kind": "TRANSPORT"}
+    out = (await gw.ok(EDIT, {"input": retyped}, viewer=APP_USER))["updateItineraryItem"]
+    assert out["item"] == {"id": "item-flight", "kind": "TRANSPORT", "kindRaw": "transport"}
+    assert (await store.get("item:item-flight"))["kind"] == "transport"
+    relinked = {"id": "item-hotel", "locationId": "rental-1"}
+    await gw.ok(EDIT, {"input": relinked}, viewer=APP_USER)
+    assert (await store.get("item:item-hotel"))["locationType"] == "rental"
+
+
+async def test_values_marked_written_are_written(store: Store, schema: object) -> None:
+    await store.set_many(APP_RECORDS)
+    gw = Gateway(schema, store, parse_mapping(MAPPED))
+    dismiss = (
+        'mutation { dismissSuggestion(input: {id: "sug-1"}) { suggestion { status statusRaw } } }'
+    )
+    out = await gw.ok(dismiss, viewer=APP_USER)
+    assert out["dismissSuggestion"]["suggestion"] == {
+        "status": "DISMISSED",
+        "statusRaw": "rejected",
+    }
+    assert (await store.get("suggestion:sug-1"))["status"] == "rejected"
+    post = 'mutation { postMessage(input: {conversationId: "conv-1", content: "Thanks"}) { message { id role roleRaw } } }'
+    message = (await gw.ok(post, viewer=APP_USER))["postMessage"]["message"]
+    assert (message["role"], message["roleRaw"]) == ("USER", "human")
+    assert (await store.get(f"message:{message['id']}"))["role"] == "human"
+
+
+async def test_a_minority_spelling_hides_no_trip(store: Store, schema: object) -> None:
+    owners = {f"t{i}": {"userId": APP_USER} for i in range(7)} | {"t7": {"ownerId": APP_USER}}
+    await store.set_many(
+        {f"trip:{i}": {"id": i, "title": i, **o} for i, o in owners.items()}
+        | {f"trips:index:{APP_USER}": list(owners)}
+    )
+    query = "{ viewer { trips(first: 20) { totalCount nodes { id owner { id } } } } }"
+    hidden = await Gateway(schema, store).run(query, viewer=APP_USER)
+    assert hidden.data["viewer"]["trips"]["totalCount"] == 7  # type: ignore[attr-defined]
+    mapping = parse_mapping('[trip.fields]\nownerId = { means = "userId", write = false }\n')
+    gw = Gateway(schema, store, mapping)
+    trips = (await gw.ok(query, viewer=APP_USER))["viewer"]["trips"]
+    assert trips["totalCount"] == 8
+    assert trips["nodes"] == [{"id": i, "owner": {"id": APP_USER}} for i in owners]
+    create = 'mutation { createTrip(input: {id: "t8", title: "New"}) { trip { id } } }'
+    await gw.ok(create, viewer=APP_USER)
+    stored = await store.get("trip:t8")
+    assert stored["userId"] == APP_USER and "ownerId" not in stored  # the majority's name
+
+
 async def test_an_unknown_status_is_not_active(app: Gateway, store: Store) -> None:
     dismiss = 'mutation { dismissSuggestion(input: {id: "sug-1"}) { suggestion { id } userErrors { message code } } }'
     out = (await app.ok(dismiss, viewer=APP_USER))["dismissSuggestion"]
@@ -128,11 +245,15 @@ async def test_collaborator_roles_grant_what_they_say(
         ADD_ITEM, {"input": {"tripId": "trip-2", "title": "Port cellar"}}, viewer=APP_USER
     )
     codes = [e["code"] for e in added["addItineraryItem"]["userErrors"]]
-    assert codes == ([] if can_edit else ["NOT_FOUND"])
+    assert codes == ([] if can_edit else ["FORBIDDEN"])  # it can read the trip: not NOT_FOUND
     renamed = await app.ok(
         UPDATE_TRIP, {"input": {"id": "trip-2", "title": "Mine"}}, viewer=APP_USER
     )
-    assert [e["code"] for e in renamed["updateTrip"]["userErrors"]] == ["NOT_FOUND"]  # owners only
+    codes = [e["code"] for e in renamed["updateTrip"]["userErrors"]]
+    assert codes == ([] if can_edit else ["FORBIDDEN"])
+    deleted = await app.ok(DELETE_TRIP, {"input": {"id": "trip-2"}}, viewer=APP_USER)
+    codes = [e["code"] for e in deleted["deleteTrip"]["userErrors"]]
+    assert codes == ["FORBIDDEN"]  # the trip owner's own right, even for an app's "owner"
 
 
 async def test_update_keeps_a_numeric_updated_at(app: Gateway, store: Store) -> None:

@@ -6,18 +6,11 @@ from __future__ import annotations
 import pytest
 
 from gql.kv import Store
-from gql.schema.build import build_schema
 from resolvers.ids import node_id
 from tests.support import BACKENDS, Gateway
 
 OWNER, READER, MALLORY = "owner-1", "reader-2", "mallory-3"
-EXECUTORS = {"level": build_schema(fast=True), "graphql-core": build_schema(fast=False)}
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
-
-
-@pytest.fixture(params=list(EXECUTORS))
-def gateway(request: pytest.FixtureRequest, store: Store) -> Gateway:
-    return Gateway(EXECUTORS[request.param], store)
 
 
 @pytest.fixture

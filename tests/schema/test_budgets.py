@@ -76,3 +76,11 @@ async def test_budget_costs_a_level_not_a_batch_per_trip(gw: Gateway, store: Sto
     assert totals == [0.0, 1.0, 2.0, 3.0, 4.0]
     # index, trips (+ item indexes prefetched), budgets, item records: by depth, not by trip
     assert result.extensions["kv"]["batches"] <= 4
+
+
+async def test_an_item_listed_twice_is_spent_once(gw: Gateway, store: Store) -> None:
+    """Apps append ids twice; the items index is read as its distinct ids, as `items` lists."""
+    await seed(store, budget={"tripId": "t1", "total": 1000, "currency": "EUR"})
+    await store.set("items:index:t1", ["i1", "i2", "i1", "i3", "i2", "i4"])
+    data = await gw.ok(BUDGET, {"id": "t1"}, viewer=U)
+    assert data["trip"]["budget"]["spent"] == 345.5

@@ -8,19 +8,12 @@ import json
 import pytest
 
 from gql.kv import Store
-from gql.schema.build import build_schema
 from resolvers.ids import node_id
 from tests.support import BACKENDS, Gateway, dump
 
 OWNER, STRANGER = "owner-1", "stranger-2"
 SECRET = "CANARY-owner-notes"
-EXECUTORS = {"level": build_schema(fast=True), "graphql-core": build_schema(fast=False)}
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
-
-
-@pytest.fixture(params=list(EXECUTORS))
-def gateway(request: pytest.FixtureRequest, store: Store) -> Gateway:
-    return Gateway(EXECUTORS[request.param], store)
 
 
 @pytest.fixture

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import parse
+from graphql import GraphQLError, parse
 from strawberry.extensions import QueryDepthLimiter, ValidationCache
 from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gql.kv import Store
 from gql.schema.build import Query, build_schema
-from gql.schema.limits import Limits, node_count
+from gql.schema.limits import BoundedValidation, Limits, node_count
+from resolvers.context import Context
 from tests.support import BOARD, Gateway, U, board_data
 
 TRIP = "t0"
@@ -214,7 +216,7 @@ async def test_the_213_byte_cycle_is_refused_without_memory_growth(
 
 
 async def test_the_validation_cache_still_hits(gw: Gateway, board: Store) -> None:
-    cache = _get_validate_cache(DEFAULT_MAXSIZE)
+    cache = BoundedValidation.cache
     query = "{ viewer { trips(first: 3) { nodes { id } } } }  # cache probe"
     await gw.ok(query, viewer=U)
     before = cache.cache_info()
@@ -235,3 +237,85 @@ async def test_a_limiter_built_per_request_misses_the_cache(board: Store) -> Non
     before = cache.cache_info()
     await gw.ok(query, viewer=U)
     assert cache.cache_info().hits == before.hits
+
+
+# --- what a document costs the rate limiter ---------------------------------------------
+
+
+class Gate:
+    """A rate gate that admits everything and records what it was asked and charged."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.admitted: list[int] = []
+        self.charged: list[int] = []
+        self.refuse = refuse
+
+    def admit(self, context: Any, cost: int) -> Any:
+        self.admitted.append(cost)
+        return GraphQLError("no", extensions={"code": "RATE_LIMITED"}) if self.refuse else None
+
+    def charge(self, context: Any, cost: int) -> None:
+        self.charged.append(cost)
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "tokens"),
+    [
+        ("{ viewer { trips(first: 1) { nodes { id } } }", None, 16),  # does not parse
+        ("{ viewer { trips(first: 1) { nodes { nope } } } }", None, 17),  # does not validate
+        ("{ viewer { trips(first: 600) { nodes { id } } } }", None, 17),  # over max_nodes
+        ("query($n: Int!) { viewer { trips(first: $n) { nodes { id } } } }", {"n": "x"}, 26),
+        ("{ viewer { " + "id " * 200 + "} }", None, 100),  # over max_tokens: the limit
+    ],
+)
+async def test_a_refused_document_is_charged_its_tokens(
+    board: Store, document: str, variables: dict | None, tokens: int
+) -> None:
+    gate = Gate()
+    gw = Gateway(build_schema(limits=Limits(max_nodes=500, max_tokens=100), rate=gate), board)
+    result = await gw.run(document, variables, viewer=U)
+    assert result.data is None and result.errors
+    assert gate.admitted == []
+    assert gate.charged == [5 * tokens]  # the token cost is 500 // 100
+
+
+async def test_an_admitted_document_costs_its_tokens_once_then_its_nodes(board: Store) -> None:
+    gate = Gate()
+    gw = Gateway(build_schema(limits=Limits(max_nodes=50_000, max_tokens=2_000), rate=gate), board)
+    query = "{ viewer { id } }  # first seen by this test"  # 6 tokens, a comment, 1 node
+    await gw.ok(query, viewer=U)
+    await gw.ok(query, viewer=U)  # validated from the cache: its node count only
+    assert gate.admitted == [25 * 7, 1] and gate.charged == []
+    await gw.ok(BOARD, viewer=U)  # the node count is more than its tokens
+    assert gate.admitted[-1] == 20_202
+
+
+async def test_a_rate_limited_operation_is_not_charged_again(board: Store) -> None:
+    gate = Gate(refuse=True)
+    gw = Gateway(build_schema(rate=gate), board)
+    result = await gw.run("{ viewer { id } }", viewer=U)
+    assert result.errors[0].extensions["code"] == "RATE_LIMITED"
+    assert len(gate.admitted) == 1 and gate.charged == []
+
+
+async def test_an_unknown_operation_name_is_charged_too(board: Store) -> None:
+    gate = Gate()
+    schema = build_schema(limits=Limits(max_nodes=500, max_tokens=100), rate=gate)
+    context = Context(store=board, viewer_id=U)
+    with pytest.raises(CannotGetOperationTypeError):
+        await schema.execute("query A { viewer { id } }", context_value=context, operation_name="B")
+    assert gate.admitted == [] and gate.charged == [5 * 8]
+
+
+async def test_records_read_past_the_admitted_cost_are_charged_after(board: Store) -> None:
+    """A query pays for what it reads: `totalCount` of a 2,000-item list is charged its
+    records, though it returns one number."""
+    await board_data(board, trips=50, items=40)
+    gate = Gate()
+    gw = Gateway(build_schema(limits=Limits(max_nodes=50_000, max_tokens=2_000), rate=gate), board)
+    query = "{ viewer { trips(first: 50) { nodes { items(first: 0) { totalCount } } } } }"
+    await gw.ok(query, viewer=U)
+    await gw.ok(query, viewer=U)  # from the validation cache: admitted at its nodes
+    admitted = gate.admitted[-1]
+    assert admitted == 1 + 1 + 50 * 2  # viewer, the connection, 50 trips with their items
+    assert gate.charged[-1] == 50 + 2_000 - admitted  # the trips and every item counted

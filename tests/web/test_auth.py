@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,14 @@ def hmac_token(secret: bytes, kid: str | None = None) -> str:
     parts = [base64url_encode(json.dumps(p).encode()) for p in (header, claims())]
     signing_input = b".".join(parts)
     signature = base64url_encode(hmac.new(secret, signing_input, hashlib.sha256).digest())
+    return (signing_input + b"." + signature).decode()
+
+
+def raw_header(value: str) -> str:
+    """A token whose header carries `value` (JSON text) beside `alg`, signed with SECRET."""
+    header = base64url_encode(('{"alg":"HS256","x":' + value + "}").encode())
+    signing_input = header + b"." + base64url_encode(json.dumps(claims()).encode())
+    signature = base64url_encode(hmac.new(SECRET.encode(), signing_input, hashlib.sha256).digest())
     return (signing_input + b"." + signature).decode()
 
 
@@ -239,6 +248,141 @@ async def test_garbage_documents_yield_no_keys(jwks: Jwks, session: aiohttp.Clie
         a.parse_jwks({"keys": "nope"})
 
 
+# --- the JWKS body, however it arrives -------------------------------------------------------
+
+JWKS_BODY = json.dumps({"keys": [public_jwk(EC_KEY, "ec1", "ES256")]}).encode()
+
+
+async def pieces(response: web.StreamResponse, body: bytes, parts: int = 4) -> None:
+    """Write `body` in `parts` TCP pieces with pauses, so the client sees them one by one."""
+    size = -(-len(body) // parts)
+    for start in range(0, len(body), size):
+        await response.write(body[start : start + size])  # returns once the piece is sent
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def slow_jwks(aiohttp_server: MakeServer) -> dict[str, Any]:
+    """JWKS endpoints that send their body in pieces, or more than the cap, on 127.0.0.1."""
+    sent: dict[str, Any] = {"bytes": 0, "release": asyncio.Event()}
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await pieces(response, JWKS_BODY)
+        await response.write_eof()
+        return response
+
+    async def with_length(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(JWKS_BODY)
+        await response.prepare(request)
+        await pieces(response, JWKS_BODY)
+        await response.write_eof()
+        return response
+
+    async def declared_too_large(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = a.JWKS_MAX_BYTES + 1
+        await response.prepare(request)
+        await sent["release"].wait()  # the body never comes: only the header can refuse it
+        return response
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk = b" " * 65_536  # whitespace: valid JSON padding, so only the cap can stop it
+        try:
+            while sent["bytes"] < 64 * a.JWKS_MAX_BYTES:
+                await response.write(chunk)
+                sent["bytes"] += len(chunk)
+        except (ConnectionError, RuntimeError):
+            pass  # the client hung up
+        return response
+
+    app = web.Application()
+    for name, handler in [
+        ("chunked", chunked),
+        ("length", with_length),
+        ("declared", declared_too_large),
+        ("endless", endless),
+    ]:
+        app.router.add_get(f"/{name}", handler)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    sent["url"] = str(server.make_url("/"))
+    yield sent
+    sent["release"].set()
+
+
+@pytest.mark.parametrize("path", ["chunked", "length"])
+async def test_a_jwks_sent_in_pieces_is_read_whole(
+    slow_jwks: dict[str, Any], session: aiohttp.ClientSession, path: str
+) -> None:
+    cache = JwksCache(slow_jwks["url"] + path, session)
+    auth = Authenticator(secret=None, audience="authenticated", algorithms=["ES256"], jwks=cache)
+    assert (await auth.decode(signed(EC_KEY, "ES256", "ec1"))) == a.Viewer("u1", "authenticated")
+
+
+async def test_a_declared_length_over_the_cap_is_refused_without_reading(
+    slow_jwks: dict[str, Any], session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    auth = Authenticator(
+        secret=None,
+        audience="authenticated",
+        algorithms=["ES256"],
+        jwks=JwksCache(slow_jwks["url"] + "declared", session),
+    )
+    with pytest.raises(a.KeysUnavailable):
+        await auth.decode(signed(EC_KEY, "ES256", "ec1"))
+    # Refused from the header: not a read timeout waiting for the body that never comes.
+    assert any(f"too large ({a.JWKS_MAX_BYTES + 1} bytes" in r.message for r in caplog.records)
+
+
+async def test_a_chunked_jwks_past_the_cap_is_refused_at_the_cap(
+    slow_jwks: dict[str, Any], session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = JwksCache(slow_jwks["url"] + "endless", session)
+    tracemalloc.start()
+    try:
+        with pytest.raises(a.KeysUnavailable):
+            await cache.key("ec1")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any("too large (over" in r.message for r in caplog.records)
+    assert peak < 4 * a.JWKS_MAX_BYTES, peak  # the body is dropped at the cap, never held whole
+    assert slow_jwks["bytes"] < 16 * a.JWKS_MAX_BYTES  # the client hung up; the server stopped
+
+
+async def test_a_content_length_that_lies_reads_only_what_it_declares(
+    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A raw server declares 20 bytes and sends 2 MB: the client reads 20 and refuses them."""
+
+    async def lying(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n"
+        try:
+            writer.write(head + JWKS_BODY[:20] + b" " * (2 * a.JWKS_MAX_BYTES))
+            await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(lying, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        cache = JwksCache(f"http://127.0.0.1:{port}/jwks.json", session)
+        with pytest.raises(a.KeysUnavailable):
+            await cache.key("ec1")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert any("cannot fetch the JWKS" in r.message for r in caplog.records)
+
+
 # --- refused, over HTTP ---------------------------------------------------------------------
 
 
@@ -267,6 +411,8 @@ BAD_TOKENS: dict[str, tuple[Callable[[], str], str]] = {
     "malformed": (lambda: "not.a.jwt", a.MALFORMED),
     "malformed header": (lambda: "eyJhbGciOi.eyJzdWIiOiJ1In0.c2ln", a.MALFORMED),
     "one segment": (lambda: "abc", a.MALFORMED),
+    "header nested 2,000 deep": (lambda: raw_header("[" * 2000 + "]" * 2000), a.MALFORMED),
+    "header with a 5,000-digit number": (lambda: raw_header("1" * 5000), a.MALFORMED),
     "missing sub": (lambda: signed(SECRET, "HS256", sub=None), a.BAD_SUB),
     "sub with a colon": (lambda: mint_token(SECRET, "trip:evil"), a.BAD_SUB),
     "missing exp": (lambda: signed(SECRET, "HS256", exp=None), a.MISSING_CLAIM),

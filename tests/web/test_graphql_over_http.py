@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-import gql.kv.sqlite
 from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
@@ -197,10 +196,11 @@ async def test_store_outage_is_503(any_client: Client, accept: str) -> None:
 
 
 async def test_a_lock_held_past_the_busy_timeout_is_503(
-    aiohttp_client: MakeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(gql.kv.sqlite, "BUSY_TIMEOUT_MS", 200)
-    settings = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET)
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, sqlite_busy_timeout=0.2
+    )
     client = await aiohttp_client(create_app(settings))
     other = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,15 +16,17 @@ from unittest.mock import Mock
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, make_mocked_request
+from graphql import GraphQLSyntaxError, parse
 from pydantic import ValidationError
 
 from gql.kv import Store
+from gql.schema.limits import document_tokens
 from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.ratelimit import Buckets, client_key
 from gql.web.settings import Settings
-from tests.support import BOARD, PG_SKIP, PG_URL, U, board_data, drop_table
+from tests.support import BOARD, PG_SKIP, PG_URL, TRANSPORTS, U, board_data, drop_table, over
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
 Client = TestClient  # type: ignore[type-arg]
@@ -37,6 +40,14 @@ THOUSAND_ALIASES = (
     + " ".join(f"alias{i}: viewer {{ trips(first: 100) {{ totalCount }} }}" for i in range(1000))
     + " }"
 )
+
+
+def parse_tokens(document: str) -> int:
+    """Lexical tokens of a document (up to a syntax error): what a refusal costs."""
+    try:
+        return parse(document).token_count
+    except GraphQLSyntaxError as error:
+        return document_tokens(document, None, 2_000, [error])
 
 
 def bearer(user: str = U) -> dict[str, str]:
@@ -193,8 +204,9 @@ async def one_blocked(admin: Any, holder: int) -> int:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_timeout_cancels_the_blocked_read_and_frees_its_connection(
-    aiohttp_client: MakeClient, pg_settings: Settings
+    aiohttp_client: MakeClient, pg_settings: Settings, transport: str
 ) -> None:
     client = await aiohttp_client(create_app(pg_settings))
     await store_of(client).set(f"trips:index:{U}", [])
@@ -202,7 +214,7 @@ async def test_timeout_cancels_the_blocked_read_and_frees_its_connection(
     admin = await asyncpg.connect(PG_URL)
     try:
         async with locked(pg_settings.kv_table) as holder:
-            request = asyncio.ensure_future(post(client, query, bearer()))
+            request = asyncio.ensure_future(over(client, transport, query, headers=bearer()))
             reader = await one_blocked(admin, holder)
             resp = await request
             assert resp.status == 504
@@ -248,6 +260,42 @@ async def test_healthz_answers_while_a_large_query_runs(
         assert len(body["data"]["viewer"]["trips"]["nodes"]) == 50
     finally:
         await admin.close()
+
+
+# --- a held SQLite lock: the store gives up before the deadline ------------------------
+
+CREATE = 'mutation { createTrip(input: {title: "x"}) { trip { id } } }'
+
+
+async def test_a_held_sqlite_lock_is_503_before_the_deadline(
+    aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    """Another connection holds `BEGIN IMMEDIATE`: every mutation (the first waiting for the
+    file, the others for this process's writer) answers 503 STORE_UNAVAILABLE, not 504."""
+    config = settings(tmp_path, execution_timeout=2.0)  # busy timeout 0.8 s: 0.4 x 2 s
+    client = await aiohttp_client(create_app(config))
+    holder = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        writes = [post(client, CREATE, bearer()) for _ in range(3)]
+        for resp in await asyncio.gather(*writes):
+            assert resp.status == 503
+            body = await resp.json()
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
+            assert body["data"] is None  # createTrip's payload is non-null
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    done = await (await post(client, CREATE, bearer())).json()
+    assert done["data"]["createTrip"]["trip"]["id"]
+
+
+def test_the_busy_timeout_follows_the_execution_timeout() -> None:
+    assert Settings().busy_timeout() == 4.0
+    assert Settings(execution_timeout=30).busy_timeout() == 12.0
+    assert Settings(execution_timeout=30, sqlite_busy_timeout=14.9).busy_timeout() == 14.9
+    with pytest.raises(ValidationError, match="less than half of execution_timeout"):
+        Settings(execution_timeout=10, sqlite_busy_timeout=5)
 
 
 # --- rate limits ------------------------------------------------------------------------
@@ -301,10 +349,61 @@ async def test_rates_of_zero_mean_no_limit(aiohttp_client: MakeClient, tmp_path:
         assert (await post(client, PLACES)).status == 200
 
 
-async def test_refused_queries_cost_nothing(limited: Client) -> None:
-    for _ in range(5):
-        await post(limited, "{ viewer { trips(first: 101) { nodes { id } } } }", bearer())
-    assert (await post(limited, SIXTY, bearer())).status == 200
+@pytest.fixture
+async def charged(aiohttp_client: MakeClient, tmp_path: Path) -> Client:
+    """An allowance of 100 that refills over an hour: nothing comes back during a test."""
+    config = settings(tmp_path, max_nodes=100, rate_limit=100, rate_window=3600.0)
+    return await aiohttp_client(create_app(config))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ viewer { trips(first: 101) { nodes { id } } } }",  # over the node limit
+        "{ viewer { trips(first: 1) { nodes { id } } }",  # does not parse
+        "{ viewer { trips(first: 1) { nodes { nope } } } }",  # does not validate
+        "query($n: Int!) { viewer { trips(first: $n) { nodes { id } } } }",  # no variable
+    ],
+)
+async def test_refused_documents_cost_their_tokens(
+    charged: Client, transport: str, document: str
+) -> None:
+    tokens = parse_tokens(document)
+    read = 99 // tokens + 1  # documents read until less than one token is left
+    statuses = []
+    for _ in range(read + 1):
+        resp = await over(charged, transport, document, headers=bearer())
+        statuses.append(resp.status)
+        if resp.status == 200:
+            assert (await resp.json())["data"] is None
+    assert statuses == [200] * read + [429], (tokens, statuses)
+    resp = await over(charged, transport, "{ viewer { id } }", headers=bearer())
+    assert resp.status == 429  # even a small valid query: the viewer is in debt
+    ok = await over(charged, transport, "{ viewer { id } }", headers=bearer("u2"))
+    assert ok.status == 200  # another viewer's bucket
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_client_in_debt_is_refused_before_its_request_is_read(
+    charged: Client, transport: str
+) -> None:
+    store = store_of(charged)
+    while (await over(charged, transport, "{ viewer {", headers=bearer())).status == 200:
+        pass
+    reads = store.stats.round_trips
+    resp = await charged.post(
+        "/graphql", data=b"not JSON", headers={**bearer(), "Content-Type": "application/json"}
+    )
+    assert resp.status == 429  # not 400: the body was never read
+    body = await resp.json()
+    [error] = body["errors"]
+    retry = int(resp.headers["Retry-After"])
+    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": retry}
+    assert error["message"] == (
+        f"Rate limit exceeded: the allowance of 100 per 3600 s is spent. Try again in {retry} s."
+    )
+    assert 36 <= retry <= 3600 and store.stats.round_trips == reads
 
 
 class Clock:

@@ -12,7 +12,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import ValidationError
 
-from gql.web.app import create_app
 from gql.web.auth import mint_token
 from gql.web.persisted import (
     DocumentCache,
@@ -24,8 +23,8 @@ from gql.web.persisted import (
     manifest,
 )
 from gql.web.settings import Settings
+from tests.support import SECRET, app_client
 
-SECRET = "test-secret-0123456789-0123456789-abcdef"
 GR = "application/graphql-response+json"
 Client = TestClient  # type: ignore[type-arg]
 MakeClient = Callable[..., Awaitable[Any]]
@@ -38,14 +37,9 @@ def apq(document: str, version: int = 1) -> dict[str, Any]:
     return {"persistedQuery": {"version": version, "sha256Hash": document_hash(document)}}
 
 
-async def make_client(aiohttp_client: MakeClient, tmp_path: Path, **settings: Any) -> Client:
-    config = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET, **settings)
-    return await aiohttp_client(create_app(config))
-
-
 @pytest.fixture
 async def client(aiohttp_client: MakeClient, tmp_path: Path) -> Client:
-    return await make_client(aiohttp_client, tmp_path)
+    return await app_client(aiohttp_client, tmp_path)
 
 
 async def post(client: Client, body: dict[str, Any], accept: str = "*/*") -> Any:
@@ -125,7 +119,7 @@ async def test_other_extensions_are_ignored(client: Client) -> None:
 
 
 async def test_apq_can_be_switched_off(aiohttp_client: MakeClient, tmp_path: Path) -> None:
-    client = await make_client(aiohttp_client, tmp_path, persisted_queries="off")
+    client = await app_client(aiohttp_client, tmp_path, persisted_queries="off")
     resp, body = await post(client, {"query": QUERY, "extensions": apq(QUERY)})
     assert resp.status == 200
     assert error(body) == ("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED")
@@ -167,7 +161,7 @@ async def test_allowlist_runs_only_registered_documents(
     aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
     path = registry(tmp_path, QUERY)
-    client = await make_client(
+    client = await app_client(
         aiohttp_client, tmp_path, persisted_queries="allowlist", persisted_queries_file=str(path)
     )
     ok = {"data": {"viewer": {"id": "u1"}}}

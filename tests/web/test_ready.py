@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from gql.kv import open_store
@@ -137,3 +139,105 @@ async def test_row_level_security_is_503_unless_allowed(
         else:
             assert status == 503 and problem_codes(body) == ["rls"]
         await client.close()
+
+
+# ------------------------------------------------------------------ answered in bounded time
+
+
+async def test_a_locked_sqlite_file_is_503_within_the_ready_timeout(
+    aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "kv.db"
+    client = await client_on(
+        aiohttp_client,
+        f"sqlite:///{path}",
+        "kv",
+        execution_timeout=10,
+        sqlite_busy_timeout=4,
+        ready_timeout=0.3,
+    )
+    assert await ready(client) == (200, {"status": "ok"})
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer holds the file
+        for _ in range(2):  # the second waits behind the first's probe: bounded all the same
+            status, body = await ready(client)
+            assert (status, body) == (
+                503,
+                {
+                    "status": "unavailable",
+                    "problems": [
+                        {"code": "timeout", "message": "the store did not answer within 0.3 s"}
+                    ],
+                },
+            )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    await until_ready(client)
+
+
+async def test_a_busy_timeout_shorter_than_the_ready_timeout_says_locked(
+    aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "kv.db"
+    client = await client_on(
+        aiohttp_client, f"sqlite:///{path}", "kv", execution_timeout=2, ready_timeout=5
+    )
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        status, body = await ready(client)  # the busy timeout (0.8 s) answers first
+        assert status == 503 and problem_codes(body) == ["unreachable"]
+        assert "database is locked" in body["problems"][0]["message"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    await until_ready(client)
+
+
+@pytest.mark.postgres
+async def test_an_exhausted_pool_is_503_within_the_ready_timeout(
+    aiohttp_client: MakeClient, pg_table: str
+) -> None:
+    """Requests blocked by a lock on the table hold every pooled connection: /readyz still
+    answers, at its own timeout, before those requests time out and free the pool."""
+    client = await client_on(
+        aiohttp_client, PG_URL, pg_table, execution_timeout=4, ready_timeout=0.5
+    )
+    holder, watcher = await asyncpg.connect(PG_URL), await asyncpg.connect(PG_URL)
+    try:
+        async with holder.transaction():
+            await holder.execute(f'LOCK TABLE "{pg_table}" IN ACCESS EXCLUSIVE MODE')
+            query = {"query": "{ locations { totalCount } }"}
+            blocked = [
+                asyncio.ensure_future(client.post("/graphql", json=query)) for _ in range(12)
+            ]
+            await until_blocked(watcher, holder.get_server_pid(), 10)  # the whole pool
+            status, body = await ready(client)
+            assert status == 503 and problem_codes(body) == ["timeout"]
+        for response in await asyncio.gather(*blocked):
+            response.release()
+    finally:
+        await holder.close()
+        await watcher.close()
+    await until_ready(client)
+
+
+async def until_blocked(watcher: Any, holder: int, count: int) -> None:
+    """Wait until `count` backends wait for a lock the backend `holder` holds."""
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))"
+    for _ in range(200):
+        if await watcher.fetchval(sql, holder) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never {count} blocked backends")
+
+
+async def until_ready(client: Any) -> None:
+    """/readyz says ok again (a lock's waiter may still be finishing its statement)."""
+    for _ in range(100):
+        if (await ready(client))[0] == 200:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("never ready again")

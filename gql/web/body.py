@@ -1,0 +1,62 @@
+"""Request JSON (a POST body, the `variables` and `extensions` of a GET), decoded with bounds.
+
+Python's `json` recurses once per nesting level and refuses integers of more than 4,300
+digits, so a body nested 2,000 deep or a 5,000-digit number ended as a plain-text 500. Both
+are the client's request: they are refused here as `BodyError` (a 400 `BAD_REQUEST` with a
+GraphQL-shaped body), with fixed bounds no real request comes near: GraphQL variables are a
+few levels deep and a double has 17 significant digits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+MAX_DEPTH = 100  # arrays and objects nested in one another
+MAX_NUMBER_CHARS = 1_000  # characters of one number literal
+
+
+class BodyError(ValueError):
+    """Request JSON kvgraph refuses (the message is safe to show)."""
+
+
+def _bounded(parse: Callable[[str], object]) -> Callable[[str], object]:
+    def number(text: str) -> object:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise BodyError(
+                f"A number in the request JSON has more than {MAX_NUMBER_CHARS:,} characters."
+            )
+        return parse(text)
+
+    return number
+
+
+_INT, _FLOAT = _bounded(int), _bounded(float)
+TOO_DEEP = f"The request JSON is nested more than {MAX_DEPTH} levels deep."
+
+
+def too_deep(value: dict[str, Any] | list[Any], limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest more than `limit` levels (without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def decode(data: str | bytes) -> object:
+    """The JSON value of `data`; BodyError when it is too deep, has too long a number or is not
+    UTF-8 (a syntax error stays `json.JSONDecodeError`)."""
+    try:
+        value = json.loads(data, parse_int=_INT, parse_float=_FLOAT)
+    except RecursionError:
+        raise BodyError(TOO_DEEP) from None
+    except UnicodeDecodeError:
+        raise BodyError("The request body is not valid UTF-8.") from None
+    if isinstance(value, dict | list) and too_deep(value):
+        raise BodyError(TOO_DEEP)
+    return value

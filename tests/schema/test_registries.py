@@ -1,0 +1,103 @@
+"""Registries fail closed: every entity kind has a read rule, a stranger finds no private node,
+secret fields never reach the schema, and a type derived the wrong way round is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import strawberry
+
+from gql.kv import Store
+from gql.kv import entities as e
+from gql.kv import models as m
+from gql.schema.base import _record_data
+from gql.schema.build import build_schema, sdl
+from gql.schema.derive import create_input, from_model, update_input
+from resolvers import access, nodes
+from resolvers.context import Context
+from resolvers.ids import node_id
+from tests.support import BACKENDS, Gateway
+
+OWNER, STRANGER = "owner-1", "stranger-2"
+# One record of each node kind, owned by OWNER (the catalog kinds are public by design).
+RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "Trip": ("t1", "trip:t1", {"id": "t1", "userId": OWNER, "title": "T"}),
+    "ItineraryItem": ("i1", "item:i1", {"id": "i1", "tripId": "t1", "title": "I"}),
+    "Budget": ("t1", "budget:t1", {"tripId": "t1", "total": 10}),
+    "Conversation": ("c1", "conversation:c1", {"id": "c1", "userId": OWNER}),
+    "Message": ("m1", "message:m1", {"id": "m1", "conversationId": "c1", "content": "hi"}),
+    "AIContext": ("c1", "context:c1", {"session": {"x": 1}}),
+    "Suggestion": ("s1", "suggestion:s1", {"id": "s1", "userId": OWNER, "content": "go"}),
+    "User": (OWNER, f"profile:{OWNER}", {"id": OWNER, "email": "o@example.com"}),
+}
+PUBLIC = {"Event", "Restaurant", "Rental"}
+
+
+def test_every_entity_kind_has_a_read_rule() -> None:
+    assert set(e.SPECS) <= set(access.RULES), set(e.SPECS) - set(access.RULES)
+
+
+async def test_a_kind_without_a_rule_is_read_by_nobody(store: Store) -> None:
+    """`readable` fails closed: an unknown kind reads as not found, it is no KeyError."""
+    stray = e.EntitySpec(e.k.KeyPattern("stray", "stray:{id}", e.k.Role.ENTITY), m.Trip)
+    record = m.Trip.model_validate({"id": "x", "userId": OWNER, "title": "T"})
+    context = Context(store=store, viewer_id=OWNER)
+    assert await access.readable(context, stray, ["x"], [record]) == [None]
+
+
+@pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
+@pytest.mark.parametrize("fast", [True, False])
+async def test_a_stranger_finds_no_private_node(store: Store, fast: bool) -> None:
+    build_schema()  # registers every node kind
+    assert set(RECORDS) | PUBLIC == set(nodes._BY_NAME), "give each new node kind a record here"
+    await store.set_many({key: value for _, key, value in RECORDS.values()})
+    gw = Gateway(build_schema(fast=fast), store)
+    query = "query($n: ID!) { node(nodeId: $n) { nodeId } }"
+    for type_name, (id_, _, _) in RECORDS.items():
+        variables = {"n": node_id(type_name, id_)}
+        mine = await gw.ok(query, variables, viewer=OWNER)
+        assert mine["node"] is not None, type_name
+        for viewer in (STRANGER, None):
+            found = await gw.ok(query, variables, viewer=viewer)
+            assert found == {"node": None}, (type_name, viewer)
+
+
+def test_secret_fields_are_left_out_of_types_and_inputs() -> None:
+    assert m.secret_fields(m.ApiKey) == {"ciphertext"}
+
+    @strawberry.type
+    @from_model(m.ApiKey)
+    class Key:
+        pass
+
+    names = {f.name for f in Key.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    assert "hint" in names and "ciphertext" not in names
+    created = create_input(m.ApiKey, "CreateKeyInput").__strawberry_definition__
+    updated = update_input(m.ApiKey, "UpdateKeyInput").__strawberry_definition__
+    assert "ciphertext" not in {f.name for f in created.fields + updated.fields}
+    assert "ciphertext" not in sdl()
+
+
+def test_a_type_declaring_a_secret_field_is_refused() -> None:
+    with pytest.raises(TypeError, match="ciphertext is secret"):
+
+        @strawberry.type
+        @from_model(m.ApiKey)
+        class Key:
+            ciphertext: str | None
+
+
+async def test_data_never_carries_a_secret(store: Store) -> None:
+    record = m.ApiKey.model_validate({"userId": OWNER, "hint": "…1234", "ciphertext": "c2VjcmV0"})
+    (data,) = await _record_data(Context(store=store), [record])
+    assert data == {"userId": OWNER, "hint": "…1234"}
+
+
+def test_from_model_above_strawberry_type_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"must come below @strawberry\.type"):
+
+        @from_model(m.Trip)
+        @strawberry.type
+        class Wrong:
+            pass

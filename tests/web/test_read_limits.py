@@ -1,0 +1,70 @@
+"""Read limits over HTTP, and a large query that shares the event loop: the timeout fires and
+other requests are answered while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from gql.kv import Store
+from gql.web.appkeys import STORE
+from gql.web.auth import mint_token
+from tests.support import SECRET, app_client
+
+U = "user-1"
+Client = TestClient  # type: ignore[type-arg]
+MakeClient = Callable[..., Awaitable[Any]]
+COUNT = '{ trip(id: "BIG") { items(first: 1) { totalCount } } }'
+# The issue's cycle, with a malformed nodeId beside it: the level executor gives the
+# operation to graphql-core, which completes its ~30,000 fields one by one, for seconds.
+SLOW = (
+    '{ bad: node(nodeId: "!") { nodeId } trip(id:"BIG"){ items(first:100){ nodes{ trip{ '
+    "items(first:100){ nodes{ trip{ items(first:0){ totalCount } } } } } } } } }"
+)
+HEADERS = {"Authorization": f"Bearer {mint_token(SECRET, U)}"}
+
+
+async def client_with(aiohttp_client: MakeClient, tmp_path: Path, **settings: Any) -> Client:
+    client = await app_client(aiohttp_client, tmp_path, **settings)
+    store: Store = client.app[STORE]
+    ids = [f"i{n}" for n in range(300)]
+    rows: dict[str, Any] = {"trip:BIG": {"id": "BIG", "userId": U, "title": "Big"}}
+    rows["items:index:BIG"] = ids
+    rows.update({f"item:{i}": {"id": i, "tripId": "BIG", "title": i} for i in ids})
+    await store.set_many(rows)
+    return client
+
+
+async def test_a_request_past_its_read_limit_is_refused(
+    aiohttp_client: MakeClient, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("KVGRAPH_MAX_RECORDS", "100")
+    client = await client_with(aiohttp_client, tmp_path)
+    resp = await client.post("/graphql", json={"query": COUNT}, headers=HEADERS)
+    body = await resp.json()
+    assert resp.status == 200 and body["data"] is None
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "QUERY_TOO_LARGE", "limit": "records", "max": 100}
+    ]
+    strict = {**HEADERS, "Accept": "application/graphql-response+json"}
+    resp = await client.post("/graphql", json={"query": COUNT}, headers=strict)
+    assert resp.status == 400 and "data" not in await resp.json()
+
+
+async def test_a_long_query_shares_the_loop_and_is_stopped_at_its_deadline(
+    aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    client = await client_with(aiohttp_client, tmp_path, execution_timeout=1.5)
+    slow = asyncio.ensure_future(client.post("/graphql", json={"query": SLOW}, headers=HEADERS))
+    await asyncio.sleep(0.3)  # under way
+    small = await client.post("/graphql", json={"query": "{ viewer { id } }"}, headers=HEADERS)
+    assert (await small.json())["data"] == {"viewer": {"id": U}}
+    assert not slow.done(), "the small request was answered only after the large one"
+    resp = await slow
+    assert (
+        resp.status == 504 and (await resp.json())["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    )
