@@ -58,9 +58,12 @@ async def test_a_request_past_its_read_limit_is_refused(
 async def test_a_long_query_shares_the_loop_and_is_stopped_at_its_deadline(
     aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    client = await client_with(aiohttp_client, tmp_path, execution_timeout=1.5)
+    client = await client_with(aiohttp_client, tmp_path, execution_timeout=3)
+    store: Store = client.app[STORE]
+    before = store.stats.keys_read
     slow = asyncio.ensure_future(client.post("/graphql", json={"query": SLOW}, headers=HEADERS))
-    await asyncio.sleep(0.3)  # under way
+    while store.stats.keys_read < before + 100:  # the slow query has read its items
+        await asyncio.sleep(0.01)
     small = await client.post("/graphql", json={"query": "{ viewer { id } }"}, headers=HEADERS)
     assert (await small.json())["data"] == {"viewer": {"id": U}}
     assert not slow.done(), "the small request was answered only after the large one"
