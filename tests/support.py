@@ -431,6 +431,17 @@ async def over(
     return await client.post("/graphql", json=body, headers=headers or {})
 
 
+async def until(check: Any, what: str) -> None:
+    """Wait (up to 10 s) for the async `check()` to hold."""
+    import asyncio
+
+    for _ in range(200):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
 # ------------------------------------------------------------------ the app over HTTP
 SECRET = "test-secret-0123456789-0123456789-abcdef"  # the tests' HS256 secret
 

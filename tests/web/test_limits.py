@@ -26,7 +26,7 @@ from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.ratelimit import Buckets, client_key
 from gql.web.settings import Settings
-from tests.support import BOARD, PG_SKIP, PG_URL, TRANSPORTS, U, board_data, drop_table, over
+from tests.support import BOARD, PG_SKIP, PG_URL, TRANSPORTS, U, board_data, drop_table, over, until
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
 Client = TestClient  # type: ignore[type-arg]
@@ -76,15 +76,6 @@ async def refused(client: Client, query: str, headers: dict[str, str] | None = N
     assert body["data"] is None and body["errors"], body
     assert store.stats.round_trips == before
     return body["errors"][0]  # type: ignore[no-any-return]
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait (up to 10 s) for `check` to hold."""
-    for _ in range(200):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture

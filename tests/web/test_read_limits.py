@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from gql.kv import Store
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
-from tests.support import SECRET, app_client
+from tests.support import SECRET, app_client, until
 
 U = "user-1"
 Client = TestClient  # type: ignore[type-arg]
@@ -62,8 +62,11 @@ async def test_a_long_query_shares_the_loop_and_is_stopped_at_its_deadline(
     store: Store = client.app[STORE]
     before = store.stats.keys_read
     slow = asyncio.ensure_future(client.post("/graphql", json={"query": SLOW}, headers=HEADERS))
-    while store.stats.keys_read < before + 100:  # the slow query has read its items
-        await asyncio.sleep(0.01)
+
+    async def under_way() -> bool:
+        return store.stats.keys_read >= before + 100  # the slow query has read its items
+
+    await until(under_way, "the slow query reads")
     small = await client.post("/graphql", json={"query": "{ viewer { id } }"}, headers=HEADERS)
     assert (await small.json())["data"] == {"viewer": {"id": U}}
     assert not slow.done(), "the small request was answered only after the large one"
