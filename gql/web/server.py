@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
 import signal
 import socket
@@ -13,6 +12,7 @@ from multiprocessing.connection import wait
 from aiohttp import web
 
 from gql.kv.base import Fault, TableProblem, blocking, open_and_inspect
+from gql.web import logs
 from gql.web.app import create_app
 from gql.web.settings import Settings
 
@@ -47,9 +47,7 @@ def serve(settings: Settings, banner: str = "", *, table_checked: bool = False) 
     `banner` is printed once the settings and the table are accepted (default: where it
     serves); `table_checked` when the caller has already run `check_table`.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format)
     if reason := refuse_reason(settings):
         print(f"kvgraph: refusing to start: {reason}", file=sys.stderr)
         return 2
@@ -60,6 +58,8 @@ def serve(settings: Settings, banner: str = "", *, table_checked: bool = False) 
         where = settings.store_url.split("@")[-1]
         banner = f"kvgraph serving {url_of(settings)} (store {where}{workers})"
     print(banner)
+    for warning in settings.metrics_warnings():
+        print(f"kvgraph: warning: {warning}")
     if settings.workers == 1:
         _worker(settings, reuse_port=False)
         return 0
