@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -68,9 +68,9 @@ def _utc(created: float) -> str:
     return f"{seconds}.{int(created % 1 * 1000):03d}Z"
 
 
-def handler(log_format: str) -> logging.Handler:
-    """A stderr handler writing `log_format` (text or json), stamping request ids."""
-    out = logging.StreamHandler()
+def handler(log_format: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing `log_format` (text or json) to `stream` (stderr), with request ids."""
+    out = logging.StreamHandler(stream)
     out.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     out.addFilter(RequestIdFilter())
     return out

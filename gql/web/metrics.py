@@ -5,13 +5,20 @@ Operation names come from clients, so labels are bounded: an unnamed operation i
 `(anonymous)`, the names of registered documents (`KVGRAPH_PERSISTED_QUERIES_FILE`) always
 have their own label, and of the others only the first `KVGRAPH_METRICS_MAX_OPERATIONS`
 seen do; later ones count as `(other)`. Error codes and limit names are kvgraph's own, a
-fixed set. Each worker process (`KVGRAPH_WORKERS`) counts on its own.
+fixed set.
+
+Each worker process (`KVGRAPH_WORKERS`) counts on its own, and a scrape reaches one of them;
+with `PROMETHEUS_MULTIPROC_DIR` set (prometheus_client's multi-process mode, chosen when it is
+imported) every worker writes its counts there and /metrics answers their sum.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from threading import Lock
 
 from aiohttp import web
@@ -27,11 +34,14 @@ from prometheus_client import (
     ProcessCollector,
 )
 from prometheus_client.aiohttp import make_aiohttp_handler
+from prometheus_client.multiprocess import MultiProcessCollector
 
 ANONYMOUS = "(anonymous)"  # not a GraphQL name, so no operation can be called so
 OTHER = "(other)"
 BATCH_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64)
 KEY_BUCKETS = (0, 1, 10, 100, 1_000, 10_000, 100_000)
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_COUNT_FILE = re.compile(r"(counter|gauge_\w+|histogram|summary)_\d+\.db")
 UNAUTHORIZED = "/metrics needs Authorization: Bearer <KVGRAPH_METRICS_TOKEN>\n"
 
 
@@ -131,6 +141,7 @@ class Metrics:
             "kvgraph_active_subscriptions",
             "Subscriptions open now (0 until subscriptions exist).",
             registry=registry,
+            multiprocess_mode="livesum",
         )
 
     def record(
@@ -158,9 +169,28 @@ class Metrics:
             self.rejections.labels(limit).inc()
 
 
+def exposed(metrics: Metrics) -> CollectorRegistry:
+    """What /metrics shows: the app's registry, or in multi-process mode every worker's sum."""
+    path = os.environ.get(MULTIPROC_DIR)
+    if not path:
+        return metrics.registry
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path)
+    return registry
+
+
+def clear_counts() -> None:
+    """Remove the counts a previous run left in the multi-process directory (if one is set)."""
+    path = os.environ.get(MULTIPROC_DIR)
+    if path and Path(path).is_dir():
+        for file in Path(path).iterdir():
+            if _COUNT_FILE.fullmatch(file.name):
+                file.unlink()
+
+
 def metrics_handler(metrics: Metrics, token: str | None) -> Handler:
-    """GET /metrics: the registry in Prometheus' text format, behind `token` if one is set."""
-    expose = make_aiohttp_handler(metrics.registry)
+    """GET /metrics: the counts in Prometheus' text format, behind `token` if one is set."""
+    expose = make_aiohttp_handler(exposed(metrics))
     expected = f"Bearer {token}".encode() if token else None
 
     async def serve_metrics(request: web.Request) -> web.StreamResponse:

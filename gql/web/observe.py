@@ -45,7 +45,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 # graphql-core's parser refuses a document over the token limit with a syntax error that
 # carries no other mark than these words (tests/web/test_metrics.py pins them).
-TOKEN_LIMIT_WORDS = "Document contains more than"
+TOKEN_LIMIT_WORDS = "Syntax Error: Document contains more than"
 CLIENT_GONE = 499  # the client closed the connection before the answer (nginx's status)
 SHOWN_NAME = 100  # characters of an operation name on an access line
 BODY_LIMIT = {"limit": "body"}  # a 413: the body was over aiohttp's client_max_size

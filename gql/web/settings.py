@@ -7,6 +7,7 @@ environment variable can set: a stray `KVGRAPH_DEV=1` on a production host must 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -365,10 +366,11 @@ class Settings(BaseSettings):
                 "/metrics answers anyone who reaches this port: set KVGRAPH_METRICS_TOKEN "
                 "or keep the port private"
             )
-        if self.workers > 1:
+        if self.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             found.append(
                 f"each of the {self.workers} workers counts on its own and a scrape of "
-                "/metrics reaches one of them (see docs/observability.md)"
+                "/metrics reaches one of them: set PROMETHEUS_MULTIPROC_DIR to an empty "
+                "folder to add them up (docs/observability.md)"
             )
         return found
 
