@@ -137,12 +137,26 @@ class Metrics:
             ["limit"],
             registry=registry,
         )
+        # The labelled children, by label: at most the labels the cap allows (x statuses).
+        self._requests: dict[tuple[str, int], Counter] = {}
+        self._children: dict[str, tuple[Histogram, Counter, Counter]] = {}
         self.subscriptions = Gauge(
             "kvgraph_active_subscriptions",
             "Subscriptions open now (0 until subscriptions exist).",
             registry=registry,
             multiprocess_mode="livesum",
         )
+
+    def _per_operation(self, label: str) -> tuple[Histogram, Counter, Counter]:
+        """The labelled duration, batches and keys of an operation (looked up once)."""
+        found = self._children.get(label)
+        if found is None:
+            found = self._children[label] = (
+                self.duration.labels(label),
+                self.batches.labels(label),
+                self.keys.labels(label),
+            )
+        return found
 
     def record(
         self,
@@ -156,11 +170,15 @@ class Metrics:
     ) -> None:
         """Count one answered /graphql request."""
         label = self.labels.label(operation)
-        self.requests.labels(label, str(status)).inc()
-        self.duration.labels(label).observe(seconds)
+        requests = self._requests.get((label, status))
+        if requests is None:
+            requests = self._requests[label, status] = self.requests.labels(label, str(status))
+        requests.inc()
+        duration, batches_read, keys_read = self._per_operation(label)
+        duration.observe(seconds)
         if batches:
-            self.batches.labels(label).inc(batches)
-            self.keys.labels(label).inc(keys)
+            batches_read.inc(batches)
+            keys_read.inc(keys)
         self.batches_per_request.observe(batches)
         self.keys_per_request.observe(keys)
         for code in codes:
