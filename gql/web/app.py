@@ -1,5 +1,5 @@
 """The aiohttp application factory: routes, the store and the token checker for the app's
-lifetime, CORS for browser clients."""
+lifetime, CORS for browser clients, request ids, access lines and metrics."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from aiohttp.typedefs import Middleware
 from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, METRICS, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
+from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation_names
+from gql.web.observe import OperationName, observe_middleware
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
 from gql.web.timeout import task_scopes, timeout_middleware
@@ -125,9 +127,20 @@ def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
     return cors
 
 
+def metrics_of(settings: Settings) -> Metrics | None:
+    """The app's metrics, if these settings turn them on."""
+    if not settings.metrics:
+        return None
+    registered = operation_names(settings.persisted_registry().values())
+    return Metrics(OperationLabels(registered, settings.metrics_max_operations))
+
+
 def create_app(settings: Settings) -> web.Application:
-    """Build the gateway: /graphql (+ GraphiQL), /healthz, /readyz; the store opens on start."""
+    """Build the gateway: /graphql (+ GraphiQL), /healthz, /readyz, /metrics if asked for;
+    the store opens on start."""
     app = web.Application()
+    metrics = metrics_of(settings)
+    app.middlewares.append(observe_middleware(metrics, settings.access_log))
     if settings.cors_origins:
         app.middlewares.append(cors_middleware(settings.cors_origins, settings.cors_headers))
     app.middlewares.append(rate_limit_status)
@@ -140,6 +153,7 @@ def create_app(settings: Settings) -> web.Application:
     schema = build_schema(
         limits=settings.limits(), rate=limiter, introspection=settings.introspection_on()
     )
+    schema.extensions = (*schema.extensions, OperationName)  # the web layer's own
     view = GatewayView(
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
@@ -149,6 +163,10 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if metrics is not None:
+        app[METRICS] = metrics
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        app.router.add_get("/metrics", metrics_handler(metrics, token))
     folder = Path(settings.graphiql_assets) if settings.graphiql_assets else None
     graphiql.add_routes(app, folder)
     return app

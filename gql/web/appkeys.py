@@ -6,6 +6,7 @@ from aiohttp import web
 
 from gql.kv.base import Store
 from gql.web.auth import Authenticator
+from gql.web.metrics import Metrics
 from gql.web.ratelimit import RateLimiter
 from gql.web.settings import Settings
 
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 AUTH = web.AppKey("auth", Authenticator)
 LIMITER = web.AppKey("limiter", RateLimiter)
+METRICS = web.AppKey("metrics", Metrics)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 from multiprocessing.connection import wait
+from pathlib import Path
 
 from aiohttp import web
 
 from gql.kv.base import Fault, TableProblem, blocking, open_and_inspect
+from gql.web import logs
 from gql.web.app import create_app
+from gql.web.metrics import MULTIPROC_DIR, clear_counts
 from gql.web.settings import Settings
 
 SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get on SIGTERM/SIGINT
@@ -22,6 +25,9 @@ ALLOW_RLS_HINT = "KVGRAPH_ALLOW_RLS=true or --allow-rls"
 
 def refuse_reason(settings: Settings) -> str | None:
     """Why the server must not start with these settings, if it must not."""
+    counts = os.environ.get(MULTIPROC_DIR)
+    if settings.metrics and counts and not Path(counts).is_dir():
+        return f"{MULTIPROC_DIR} ({counts}) is not a folder: make it, empty, or unset it"
     if settings.workers > 1 and settings.port == 0:
         return "several workers need a fixed port (they share it): pass --port"
     if settings.dev and settings.insecure_no_auth:
@@ -47,9 +53,7 @@ def serve(settings: Settings, banner: str = "", *, table_checked: bool = False) 
     `banner` is printed once the settings and the table are accepted (default: where it
     serves); `table_checked` when the caller has already run `check_table`.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format)
     if reason := refuse_reason(settings):
         print(f"kvgraph: refusing to start: {reason}", file=sys.stderr)
         return 2
@@ -60,6 +64,10 @@ def serve(settings: Settings, banner: str = "", *, table_checked: bool = False) 
         where = settings.store_url.split("@")[-1]
         banner = f"kvgraph serving {url_of(settings)} (store {where}{workers})"
     print(banner)
+    for warning in settings.metrics_warnings():
+        print(f"kvgraph: warning: {warning}")
+    if settings.metrics:
+        clear_counts()  # in multi-process mode, a previous run's counts must not be added
     if settings.workers == 1:
         _worker(settings, reuse_port=False)
         return 0

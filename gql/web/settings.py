@@ -7,9 +7,10 @@ environment variable can set: a stray `KVGRAPH_DEV=1` on a production host must 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import orjson
@@ -60,6 +61,8 @@ DEFAULT_CORS_HEADERS = [
 ]
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 Names = Annotated[list[str], NoDecode]  # a JSON list or comma-separated names
+LogFormat = Literal["text", "json"]
+MIN_METRICS_TOKEN = 16  # characters of the /metrics bearer token
 
 
 class _Environment(EnvSettingsSource):
@@ -151,6 +154,20 @@ class Settings(BaseSettings):
     apq_cache_chars: int = Field(
         8_000_000, ge=0, description="APQ cache bound (total characters of cached documents)"
     )
+    log_format: LogFormat = Field(
+        "text", description="text (one short line per record) | json (one object per line)"
+    )
+    access_log: bool = Field(True, description="one line per /graphql request, at INFO")
+    metrics: bool = Field(False, description="serve Prometheus metrics on /metrics")
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token /metrics requires (at least 16 characters)"
+    )
+    metrics_max_operations: int = Field(
+        100,
+        ge=0,
+        description="operation names labelled in metrics besides the registered ones "
+        "(the first seen; later ones count as (other))",
+    )
     _registry: dict[str, str] = PrivateAttr(default_factory=dict)
     _mapping: AppMapping = PrivateAttr(default_factory=lambda: IDENTITY)
 
@@ -219,6 +236,19 @@ class Settings(BaseSettings):
             raise ValueError("persisted_queries=allowlist needs KVGRAPH_PERSISTED_QUERIES_FILE")
         if self.persisted_queries_file:
             self._registry = load_manifest(self.persisted_queries_file)
+        return self
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_token_needs_metrics(self) -> Settings:
+        if self.metrics_token is not None and not self.metrics:
+            raise ValueError("KVGRAPH_METRICS_TOKEN is set but KVGRAPH_METRICS is off")
         return self
 
     def persisted_registry(self) -> dict[str, str]:
@@ -325,6 +355,24 @@ class Settings(BaseSettings):
     def real_keys(self) -> bool:
         """Whether a production secret or JWKS is configured."""
         return self.jwt_secret is not None or self.jwks_url is not None
+
+    def metrics_warnings(self) -> list[str]:
+        """What an operator should know about /metrics as configured (printed at start)."""
+        if not self.metrics:
+            return []
+        found = []
+        if self.metrics_token is None and not _is_loopback(self.host):
+            found.append(
+                "/metrics answers anyone who reaches this port: set KVGRAPH_METRICS_TOKEN "
+                "or keep the port private"
+            )
+        if self.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            found.append(
+                f"each of the {self.workers} workers counts on its own and a scrape of "
+                "/metrics reaches one of them: set PROMETHEUS_MULTIPROC_DIR to an empty "
+                "folder to add them up (docs/observability.md)"
+            )
+        return found
 
     def introspection_on(self) -> bool:
         """Introspection: off in production unless configured, always on with --dev."""

@@ -26,6 +26,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from gql.schema.errors import TIMEOUT
+from gql.web.observe import note
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 T = TypeVar("T")
@@ -101,6 +102,7 @@ def timeout_middleware(seconds: float, path: str = "/graphql") -> Middleware:
             for task in started:
                 task.cancel()
             log.warning("request stopped after %g s (%d tasks cancelled)", seconds, len(started))
+            note(request, TIMEOUT)
             return timed_out(seconds)
         finally:
             _SCOPE.reset(token)

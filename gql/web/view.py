@@ -38,6 +38,7 @@ from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
 from gql.web.auth import AuthError, KeysUnavailable, Viewer
 from gql.web.body import BodyError, decode
 from gql.web.media import GRAPHQL_RESPONSE, negotiate
+from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from resolvers.context import Context
@@ -76,6 +77,7 @@ def error_response(
 ) -> web.Response:
     """A response with a GraphQL-shaped body: one error with its code, no `data`."""
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    note(request, code, BODY_LIMIT if status == 413 else extensions, message)
     response = web.Response(status=status, body=_encode(body), headers=headers)
     response.content_type = request.get(MEDIA) or negotiate(request.headers.get("Accept"))
     response.charset = "utf-8"
@@ -169,7 +171,7 @@ class GatewayView(GraphQLView[Context, None]):
     async def get_context(self, request: web.Request, response: Any) -> Context:
         viewer = request.get(VIEWER)
         settings = request.app[SETTINGS]
-        return Context(
+        context = Context(
             store=request.app[STORE],
             mapping=settings.mapping(),
             viewer_id=viewer.user_id if viewer else None,
@@ -179,6 +181,9 @@ class GatewayView(GraphQLView[Context, None]):
             debug_stats=settings.debug_stats,
             read_limits=settings.read_limits(),
         )
+        if outcome := outcome_of(request):
+            outcome.loaders = context.loaders
+        return context
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET carrying only a persisted-query hash is an operation, not a visit.
@@ -212,6 +217,7 @@ class GatewayView(GraphQLView[Context, None]):
         self, request: web.Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response_data = process_result(result)
+        note_errors(request, result.errors or ())
         media_type = request[MEDIA]
         if media_type == GRAPHQL_RESPONSE and _before_execution(result):
             response_data.pop("data", None)
@@ -229,6 +235,8 @@ class GatewayView(GraphQLView[Context, None]):
         return sub_response
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        if outcome := outcome_of(request):
+            outcome.page = True
         folder = request.app[SETTINGS].graphiql_assets
         html = graphiql.ide_html(Path(folder) if folder else None)
         return web.Response(text=html, content_type="text/html")

@@ -1,0 +1,81 @@
+"""Log output: short text lines for a person, or one JSON object per line for a log pipeline.
+
+Every record logged while a /graphql request runs carries that request's id (a context
+variable the tasks it starts inherit), so a warning about a bad record can be found next to
+the request that met it. Nothing here reads headers or variables: what a record holds is what
+its caller put in it, and the access line (`gql.web.observe`) puts no secret there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import IO, Any
+
+import orjson
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REQUEST_ID: ContextVar[str | None] = ContextVar("kvgraph_request_id", default=None)
+
+
+class Fields:
+    """A log message made of named fields: JSON output has them beside a brief message,
+    text output reads `text`, which holds them all."""
+
+    __slots__ = ("brief", "fields", "text")
+
+    def __init__(self, text: str, fields: Mapping[str, Any], brief: str) -> None:
+        self.text, self.fields, self.brief = text, fields, brief
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the id of the request it was logged in (if any)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC), level, logger, message, request_id, fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record.msg if isinstance(record.msg, Fields) else None
+        line: dict[str, Any] = {
+            "time": _utc(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": fields.brief if fields else record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id is not None:
+            line["request_id"] = request_id
+        if fields:
+            line.update(fields.fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def _utc(created: float) -> str:
+    """An RFC 3339 UTC timestamp with milliseconds."""
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+
+
+def handler(log_format: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing `log_format` (text or json) to `stream` (stderr), with request ids."""
+    out = logging.StreamHandler(stream)
+    out.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    out.addFilter(RequestIdFilter())
+    return out
+
+
+def configure(log_format: str) -> None:
+    """Log INFO and above to stderr in `log_format` (unless logging is configured already)."""
+    logging.basicConfig(level=logging.INFO, handlers=[handler(log_format)])

@@ -1,0 +1,239 @@
+"""Logs: the request id round trip, one access line per /graphql request (JSON or text), and
+no token, variable value or document in any line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import urllib.request
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import ValidationError
+
+from gql.web import logs
+from gql.web.appkeys import STORE
+from gql.web.auth import mint_token
+from gql.web.observe import REQUEST_ID_HEADER
+from gql.web.settings import Settings
+from tests.support import BOARD, SECRET, U, app_client, board_data, over
+from tests.web.test_serve import free_port, read_until, start, stop, wait_until_up
+
+Client = TestClient  # type: ignore[type-arg]
+MakeClient = Callable[..., Awaitable[Any]]
+TOKEN = mint_token(SECRET, U)
+SECRET_TITLE = "variable-value-nobody-may-log"
+CREATE = "mutation Create($title: String!) { createTrip(input: {title: $title}) { trip { id } } }"
+
+
+def captured(caplog: pytest.LogCaptureFixture, log_format: str) -> Iterator[io.StringIO]:
+    """What kvgraph logs at INFO and above, formatted as `log_format`."""
+    stream = io.StringIO()
+    out = logs.handler(log_format, stream)
+    logger = logging.getLogger("kvgraph")
+    logger.addHandler(out)
+    caplog.set_level(logging.INFO, logger="kvgraph")
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(out)
+
+
+@pytest.fixture
+def json_log(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
+    yield from captured(caplog, "json")
+
+
+@pytest.fixture
+def text_log(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
+    yield from captured(caplog, "text")
+
+
+def lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """Every line written, each parsed as JSON (a line that does not parse fails the test)."""
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [line for line in lines(stream) if line["logger"] == "kvgraph.access"]
+
+
+@pytest.fixture
+async def client(aiohttp_client: MakeClient, tmp_path: Path) -> Client:
+    return await app_client(aiohttp_client, tmp_path)
+
+
+async def test_a_sane_request_id_comes_back(client: Client, json_log: io.StringIO) -> None:
+    given = "req-7f3a.b9:01/x+y=@z"
+    resp = await over(client, "POST", "{ viewer { id } }", headers={REQUEST_ID_HEADER: given})
+    assert resp.headers[REQUEST_ID_HEADER] == given
+    [line] = access_lines(json_log)
+    assert line["request_id"] == given
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, "", "has space", "tab\there", "<script>", "x" * 129, 'quote"', "semi;colon", "é"],
+)
+async def test_other_request_ids_are_replaced(
+    client: Client, json_log: io.StringIO, given: str | None
+) -> None:
+    headers = {} if given is None else {REQUEST_ID_HEADER: given}
+    resp = await over(client, "GET", "{ viewer { id } }", headers=headers)
+    made = resp.headers[REQUEST_ID_HEADER]
+    assert made != given and str(uuid.UUID(made)) == made
+    [line] = access_lines(json_log)
+    assert line["request_id"] == made
+
+
+async def test_each_request_gets_its_own_id(client: Client) -> None:
+    first = await over(client, "POST", "{ viewer { id } }")
+    second = await over(client, "POST", "{ viewer { id } }")
+    assert first.headers[REQUEST_ID_HEADER] != second.headers[REQUEST_ID_HEADER]
+
+
+async def test_the_json_access_line(client: Client, json_log: io.StringIO) -> None:
+    await board_data(client.app[STORE], trips=2, items=3)
+    resp = await over(client, "POST", BOARD, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status == 200
+    [line] = access_lines(json_log)
+    assert line["request_id"] == resp.headers[REQUEST_ID_HEADER]
+    assert (line["level"], line["method"], line["path"]) == ("INFO", "POST", "/graphql")
+    assert (line["status"], line["operation"]) == (200, "Board")
+    assert line["batches"] > 0 and line["keys"] > 0 and line["duration_ms"] >= 0
+    assert "errors" not in line and line["time"].endswith("Z")
+
+
+async def test_error_codes_and_limits_are_on_the_line(
+    aiohttp_client: MakeClient, tmp_path: Path, json_log: io.StringIO
+) -> None:
+    client = await app_client(aiohttp_client, tmp_path, max_depth=2)
+    await over(client, "POST", "query Deep { viewer { trips { nodes { id } } } }")
+    await over(client, "POST", "{ viewer { id } }", headers={"Authorization": "Bearer nope"})
+    deep, unauthenticated = access_lines(json_log)
+    assert deep["operation"] == "Deep" and deep["limits"] == ["depth"]
+    assert deep["errors"] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert unauthenticated["status"] == 401 and unauthenticated["operation"] is None
+    assert unauthenticated["errors"] == ["UNAUTHENTICATED"]
+
+
+async def test_records_logged_during_a_request_carry_its_id(
+    client: Client, json_log: io.StringIO
+) -> None:
+    await board_data(client.app[STORE], trips=2, items=1)
+    await client.app[STORE].set_many_raw({"trip:t1": "not JSON"})
+    resp = await over(client, "POST", BOARD, headers={"Authorization": f"Bearer {TOKEN}"})
+    codes = {e["extensions"]["code"] for e in (await resp.json())["errors"]}
+    assert codes == {"INVALID_RECORD"}
+    [warning] = [line for line in lines(json_log) if line["level"] == "WARNING"]
+    assert "trip:t1" in warning["message"]
+    assert warning["request_id"] == resp.headers[REQUEST_ID_HEADER]
+    [line] = access_lines(json_log)
+    assert line["errors"] == ["INVALID_RECORD"]
+
+
+@pytest.mark.parametrize("transport", ["GET", "POST"])
+async def test_no_token_variable_or_document_is_logged(
+    client: Client, json_log: io.StringIO, transport: str
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    await over(client, transport, CREATE, variables={"title": SECRET_TITLE}, headers=auth)
+    query = "query Q($id: ID!) { trip(id: $id) { id } }"
+    await over(client, transport, query, variables={"id": SECRET_TITLE}, headers=auth)
+    await over(client, transport, "{ viewer { id } }", headers={"Authorization": "Bearer bad"})
+    written = json_log.getvalue()
+    assert len(access_lines(json_log)) == 3
+    for secret in (TOKEN, TOKEN.split(".")[1], "Bearer", SECRET_TITLE, "createTrip", "$id"):
+        assert secret not in written, secret
+
+
+async def test_the_text_access_line_is_short(client: Client, text_log: io.StringIO) -> None:
+    resp = await over(client, "POST", "query Me { viewer { id } }")
+    await over(client, "POST", "{ nope }")
+    me, nope = text_log.getvalue().splitlines()
+    rid = resp.headers[REQUEST_ID_HEADER]
+    assert " INFO kvgraph.access: POST /graphql 200 Me " in me and me.endswith(f" id={rid}")
+    assert "batches=0 keys=0" in me and "errors=" not in me
+    assert "/graphql 200 - " in nope and " errors=GRAPHQL_VALIDATION_FAILED " in nope
+    assert len(me) < 160
+
+
+async def test_access_lines_can_be_switched_off(
+    aiohttp_client: MakeClient, tmp_path: Path, json_log: io.StringIO
+) -> None:
+    client = await app_client(aiohttp_client, tmp_path, access_log=False)
+    resp = await over(client, "POST", "{ viewer { id } }")
+    assert resp.headers[REQUEST_ID_HEADER]  # ids are still given
+    assert access_lines(json_log) == []
+
+
+async def test_other_paths_have_no_access_line(client: Client, json_log: io.StringIO) -> None:
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/nowhere")).status == 404
+    assert access_lines(json_log) == []
+
+
+def test_an_exception_is_one_json_line() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("kvgraph.test_logs")
+    out = logs.handler("json", stream)
+    logger.addHandler(out)
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.error("it failed: %s", "badly", exc_info=True)
+    finally:
+        logger.removeHandler(out)
+    [line] = lines(stream)
+    assert line["message"] == "it failed: badly" and "request_id" not in line
+    assert "ValueError: boom" in line["exception"]
+
+
+def test_the_log_format_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(jwt_secret=SECRET).log_format == "text"
+    monkeypatch.setenv("KVGRAPH_LOG_FORMAT", "json")
+    assert Settings(jwt_secret=SECRET).log_format == "json"
+    monkeypatch.setenv("KVGRAPH_LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError, match="'text' or 'json'"):
+        Settings(jwt_secret=SECRET)
+
+
+@pytest.mark.slow
+def test_serve_writes_json_lines_and_serves_metrics(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start(
+        tmp_path,
+        "--insecure-no-auth",
+        "--port",
+        str(port),
+        KVGRAPH_LOG_FORMAT="json",
+        KVGRAPH_METRICS="true",
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        request = urllib.request.Request(
+            f"{url}/graphql",
+            json.dumps({"query": "query Me { viewer { id } }"}).encode(),
+            {"Content-Type": "application/json", REQUEST_ID_HEADER: "serve-test-1"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            assert resp.headers[REQUEST_ID_HEADER] == "serve-test-1"
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:
+            exposed = resp.read().decode()
+        assert 'kvgraph_requests_total{operation="Me",status="200"} 1.0' in exposed
+        *_, last = read_until(proc, '"logger":"kvgraph.access"')
+        line = json.loads(last)
+        assert (line["request_id"], line["operation"], line["status"]) == (
+            "serve-test-1",
+            "Me",
+            200,
+        )
+    finally:
+        assert stop(proc) == 0
