@@ -168,9 +168,7 @@ RULES: dict[str, Rule] = {
     e.WORKFLOW.name: Rule(_owner),
     e.COLLECTION.name: Rule(_owner),
     e.AUTOMATION.name: Rule(_owner),
-    e.EVENT.name: Rule(_public, by_key=True),
-    e.RESTAURANT.name: Rule(_public, by_key=True),
-    e.RENTAL.name: Rule(_public, by_key=True),
+    **{spec.name: Rule(_public, by_key=True) for spec in e.LOCATIONS.values()},  # the catalog
     # A profile's public fields (display name, avatar) show on a trip's owner; which fields
     # of a user other than the viewer may show is decided field by field (`viewer_only`).
     e.PROFILE.name: Rule(_public, by_key=True),

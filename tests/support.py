@@ -109,8 +109,8 @@ async def board_data(store: Store, trips: int, items: int, user: str = U) -> dic
             "name": f"Place {p}",
             "city": "Lisbon" if p < 3 else "Porto",
         }
-    for kind in kinds:
-        rows[f"{kind}s:index"] = [f"p{p}" for p in range(6) if kinds[p % 3] == kind]
+    for kind in kinds[:3]:
+        rows[k.LOCATION_INDEX[kind].key()] = [f"p{p}" for p in range(6) if kinds[p % 3] == kind]
     trip_ids = [f"t{t}" for t in range(trips)]
     rows[f"trips:index:{user}"] = trip_ids
     for t in trip_ids:

@@ -780,7 +780,7 @@ async def test_save_and_unsave_place(gw: Gateway, store: Store) -> None:
     assert await index(store, saved_key) == [eid]
     errors = await refused(gw, store, UNSAVE, {"placeId": rid})
     assert fields(errors) == [("placeId", "NOT_FOUND")]
-    assert await store.get(k.RESTAURANT.key(rid)) is not None
+    assert await store.get(k.LOCATION_ENTITY["restaurant"].key(rid)) is not None
 
 
 @pytest.mark.parametrize(
