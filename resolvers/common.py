@@ -79,6 +79,13 @@ def viewer_id(ctx: Context) -> str:
     return ctx.viewer_id
 
 
+def author(ctx: Context, spec: EntitySpec, action: access.Action = "create") -> str:
+    """The signed-in user who writes `spec` records, once its write rule admits them
+    (`access.may_write`: UNAUTHENTICATED, or FORBIDDEN for a kind users do not write)."""
+    access.may_write(ctx, spec, action)
+    return viewer_id(ctx)
+
+
 async def page_of(
     ctx: Context,
     spec: EntitySpec,

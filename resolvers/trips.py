@@ -16,9 +16,9 @@ from resolvers.common import (
     IdArgs,
     Outcome,
     Problem,
+    author,
     denied,
     pages_of_index,
-    viewer_id,
     written,
 )
 from resolvers.context import Context
@@ -78,7 +78,7 @@ def _order_check(record: m.Record) -> None:
 
 async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Create a trip for the viewer (idempotent when the input carries an id)."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.TRIP)
     if problems := _check(data, creating=True):
         return Outcome(None, problems)
     return await written(
@@ -88,7 +88,7 @@ async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change a trip's fields; fields the input leaves out stay as they are."""
-    viewer_id(ctx)
+    author(ctx, e.TRIP, "change")
     trip_id = data.pop("id")
     found, why = await trip_for(ctx, trip_id, WRITERS)
     if found is None:
@@ -104,7 +104,7 @@ async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def delete_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a trip with its items, conflicts, budget and collaborators."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.TRIP, "change")
     trip_id = data["id"]
     found, why = await trip_for(ctx, trip_id, OWNER)
     if found is None:
