@@ -129,6 +129,35 @@ async def pages_of_index(
     return [by_key[index.key(key_of(p))] for p in parents]
 
 
+async def pages_of_prefix(
+    ctx: Context,
+    parents: Sequence[Any],
+    spec: EntitySpec,
+    params_of: Callable[[Any], tuple[str, ...]],
+    args: PageArgs,
+) -> list[Page]:
+    """For each parent, a page of the records of `spec` listed by key prefix, with no index
+    (`collaborator:{tripId}:{userId}` under `collaborator:{tripId}:`; `params_of(parent)`
+    gives the first key parameters): every parent's prefix and its records in one round trip,
+    paged and counted like an index, in key order."""
+    prefixes = [spec.pattern.prefix(*params_of(p)) for p in parents]
+    unique_prefixes = list(dict.fromkeys(prefixes))
+    found = await asyncio.gather(*(ctx.loaders.listed(prefix) for prefix in unique_prefixes))
+
+    def page(prefix: str, listing: Listing) -> Awaitable[Page]:
+        async def load(ids: Sequence[str]) -> list[Any]:
+            loaded = await ctx.loaders.load_keys(spec, [prefix + i for i in ids])
+            return await access.readable(ctx, spec, ids, loaded, listed=True)
+
+        return paginate(listing, args, load, kind=spec.name)
+
+    pages = await asyncio.gather(
+        *(page(*pair) for pair in zip(unique_prefixes, found, strict=True))
+    )
+    by_prefix = dict(zip(unique_prefixes, pages, strict=True))
+    return [by_prefix[prefix] for prefix in prefixes]
+
+
 def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> str | Problem | None:
     """Trim a text input and check its length; a Problem when it is not acceptable."""
     if value is None:

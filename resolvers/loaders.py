@@ -1,6 +1,7 @@
 """Per-request loaders over the KV store.
 
-`index` reads index arrays and `entity`/`entities` read records; all of them feed one key batch
+`index` reads index arrays, `listed` the keys under a prefix (with their values), and
+`entity`/`entities` read records; all of them feed one key batch
 per event-loop tick, so every batch is exactly one `get_many` and a level of the query that
 needs records and index arrays at once still costs one round trip. Values arrive as the
 stored JSON text; a record is decoded (orjson) and validated (pydantic) at most once per
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Generic, TypeVar
 
 from gql.kv import indexes
 from gql.kv.base import Raw, Store
@@ -25,22 +27,36 @@ from gql.kv.models import Identity, InvalidRecord, Record, validate_raw
 from resolvers.meter import Meter
 
 Loaded = Record | InvalidRecord | None
-Fetch = Callable[[Sequence[str]], Awaitable[list[Raw | None]]]
+V = TypeVar("V", Raw, tuple[tuple[str, Raw], ...])
+Fetch = Callable[[Sequence[str]], Awaitable[list[V | None]]]
 Report = Callable[[InvalidRecord], None]
+Rows = tuple[tuple[str, Raw], ...]  # (key, stored text) pairs under one prefix, by key
 
 
-class KeyBatcher:
-    """Collects the keys asked for in one tick and fetches them with one call."""
+def _rows_size(rows: Rows) -> int:
+    return sum(len(raw) for _, raw in rows)
 
-    def __init__(self, fetch: Fetch, meter: Meter | None = None) -> None:
-        self._fetch, self._meter = fetch, meter or Meter()
-        self._cache: dict[str, Raw | None] = {}
+
+class KeyBatcher(Generic[V]):
+    """Collects the keys (or prefixes) asked for in one tick and fetches them with one call;
+    what the fetched values hold is charged to the meter (`size`)."""
+
+    def __init__(
+        self,
+        fetch: Fetch[V],
+        meter: Meter | None = None,
+        size: Callable[[V], int] = len,
+    ) -> None:
+        self._fetch: Fetch[V] = fetch
+        self._size: Callable[[V], int] = size
+        self._meter = meter or Meter()
+        self._cache: dict[str, V | None] = {}
         self._loading: dict[str, asyncio.Future[None]] = {}
         self._pending: dict[str, None] = {}
         self._next: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def load_many(self, keys: Iterable[str]) -> list[Raw | None]:
+    async def load_many(self, keys: Iterable[str]) -> list[V | None]:
         """The stored JSON text of `keys` (None for missing), in order."""
         self._meter.check()
         keys = list(keys)
@@ -68,7 +84,7 @@ class KeyBatcher:
             if key not in self._cache:
                 self._wait(key)
 
-    async def load(self, key: str) -> Raw | None:
+    async def load(self, key: str) -> V | None:
         """The stored JSON text of one key."""
         return (await self.load_many([key]))[0]
 
@@ -104,7 +120,7 @@ class KeyBatcher:
         else:
             self._cache.update(zip(keys, values, strict=True))
             future.set_result(None)
-            self._meter.count(stored_bytes=sum(len(v) for v in values if v is not None))
+            self._meter.count(stored_bytes=sum(self._size(v) for v in values if v is not None))
         finally:
             for key in keys:
                 self._loading.pop(key, None)
@@ -112,6 +128,16 @@ class KeyBatcher:
     def forget(self, key: str) -> None:
         """Drop one cached value."""
         self._cache.pop(key, None)
+
+    def keep(self, found: Iterable[tuple[str, V]]) -> None:
+        """Cache values read (and charged) some other way: a later load costs no round trip."""
+        for key, value in found:
+            self._cache.setdefault(key, value)
+
+    def forget_under(self, key: str) -> None:
+        """Drop the cached values of every prefix `key` falls under."""
+        for prefix in [p for p in self._cache if key.startswith(p)]:
+            del self._cache[prefix]
 
 
 class Listing:
@@ -152,14 +178,27 @@ class Loaders:
         self.meter = meter or Meter()
         self.batches = 0
         self.keys = 0
-        self._raw = KeyBatcher(self._load_batch, self.meter)
+        self._raw: KeyBatcher[Raw] = KeyBatcher(self._load_batch, self.meter)
+        self._prefixes: KeyBatcher[Rows] = KeyBatcher(self._list_batch, self.meter, _rows_size)
         self._records: dict[str, Loaded] = {}
         self._listings: dict[str, Listing] = {}
+        self._prefix_listings: dict[str, Listing] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
         self.keys += len(keys)
         return await self.store.get_many_raw(keys)
+
+    async def _list_batch(self, prefixes: Sequence[str]) -> list[Rows | None]:
+        self.batches += 1
+        limit = self.meter.limits.max_records + 1
+        found = await self.store.list_prefixes_raw(prefixes, limit=limit)
+        self.keys += sum(len(rows) for rows in found)
+        for rows in found:
+            self._raw.keep(rows)  # the records' own loads then cost no round trip
+            if len(rows) >= limit:  # longer than the request may read: never shown cut short
+                self.meter.count(records=limit)
+        return [tuple(rows) for rows in found]
 
     def prefetch(self, keys: Iterable[str]) -> None:
         """Fetch keys with the next batch (a later load of them costs no round trip)."""
@@ -180,6 +219,24 @@ class Loaders:
             await self._raw.pace()
         if self.report is not None and listing.problem is not None:
             self.report(InvalidRecord(key, listing.problem))
+        return listing
+
+    async def listed(self, prefix: str) -> Listing:
+        """What a key prefix lists (`collaborator:{tripId}:`): the rest of each key under it
+        (the last key parameter), in key order. Every prefix asked for in one tick is read in
+        one round trip, the records with it (charged to the meter as they are read, and kept
+        for their loads); a listing is read once per request, like an index."""
+        listing = self._prefix_listings.get(prefix)
+        if listing is None:
+            rows = await self._prefixes.load(prefix)
+            listing = self._prefix_listings.get(prefix)
+            if listing is None:
+                start = len(prefix)  # a longer key (`...:{userId}:x`) is not one of these
+                listing = Listing(key[start:] for key, _ in rows or () if is_id(key[start:]))
+                self._prefix_listings[prefix] = listing
+        else:
+            self.meter.check()
+            await self._raw.pace()
         return listing
 
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
@@ -205,6 +262,14 @@ class Loaders:
             for (spec, i), key in zip(refs, keys, strict=True)
         ]
 
+    async def load_keys(self, spec: EntitySpec, keys: Sequence[str]) -> list[Loaded]:
+        """Validated records of `spec` at these keys (each one of its keys), in one batch."""
+        values = await self._raw.load_many(keys)
+        return [
+            self._validated(spec, key, spec.identity_of(key), raw)
+            for key, raw in zip(keys, values, strict=True)
+        ]
+
     def _validated(self, spec: EntitySpec, key: str, identity: Identity, raw: Raw | None) -> Loaded:
         """The record at `key` (validated once per request); its key gives its identity."""
         found = self._records.get(key, self)
@@ -222,5 +287,8 @@ class Loaders:
             self._raw.forget(key)
             self._records.pop(key, None)
             self._listings.pop(key, None)
-        for listing in self._listings.values():
+            self._prefixes.forget_under(key)
+            for prefix in [p for p in self._prefix_listings if key.startswith(p)]:
+                del self._prefix_listings[prefix]
+        for listing in (*self._listings.values(), *self._prefix_listings.values()):
             listing.counts.clear()  # what the viewer may read may have changed

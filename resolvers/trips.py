@@ -19,6 +19,7 @@ from resolvers.common import (
     author,
     denied,
     pages_of_index,
+    pages_of_prefix,
     written,
 )
 from resolvers.context import Context
@@ -50,6 +51,11 @@ async def trips_by_id(ctx: Context, ids: Sequence[str | None]) -> list[m.Trip | 
     """The readable trip of each id (None for no id)."""
     found = iter(await records(ctx, e.TRIP)([i for i in ids if i is not None]))
     return [next(found) if i is not None else None for i in ids]
+
+
+async def trip_collaborators(ctx: Context, trips: Sequence[m.Trip], args: PageArgs) -> list[Page]:
+    """A page of each trip's collaborators (`collaborator:{tripId}:{userId}`, by user id)."""
+    return await pages_of_prefix(ctx, trips, e.COLLABORATOR, lambda t: (t.id,), args)
 
 
 async def trip_owners(ctx: Context, trips: Sequence[m.Trip]) -> list[UserRef]:

@@ -60,6 +60,15 @@ class KeyPattern:
                 raise ValueError(f"invalid id for {self.template}: {id_problem(arg)}")
         return self.template.format(**dict(zip(self.params, args, strict=True)))
 
+    def prefix(self, *args: str) -> str:
+        """The prefix of every key whose first parameters are `args`, one fewer than the
+        pattern takes: `collaborator:t1:` lists the collaborators of trip t1."""
+        if len(args) != len(self.params) - 1:
+            raise TypeError(
+                f"a prefix of {self.template} takes {len(self.params) - 1} parameter(s)"
+            )
+        return self.key(*args, "-").removesuffix("-")
+
 
 ID_MAX = 200
 # What an id must not contain: the key separator, control characters, lone surrogates.

@@ -51,10 +51,18 @@ class SuggestionStatus(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum
+class CollaboratorRole(Enum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    OTHER = OTHER_VALUE
+
+
 # The model's value set (a Literal) -> the GraphQL enum that shows it.
 ENUMS: dict[Any, type[Enum]] = {
     m.ItemKind: ItemKind,
     m.LocationType: LocationKind,
     m.Role: MessageRole,
     m.SuggestionStatus: SuggestionStatus,
+    m.CollaboratorRole: CollaboratorRole,
 }
