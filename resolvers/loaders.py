@@ -1,11 +1,13 @@
 """Per-request loaders over the KV store.
 
-`index` reads index arrays, `listed` the keys under a prefix (with their values), and
-`entity`/`entities` read records; all of them feed one key batch
-per event-loop tick, so every batch is exactly one `get_many` and a level of the query that
-needs records and index arrays at once still costs one round trip. Values arrive as the
-stored JSON text; a record is decoded (orjson) and validated (pydantic) at most once per
-request, and not at all when the same text was validated before (`models.validate_raw`).
+`index` reads index arrays, `objects` lists of objects without ids, and `entity`/`entities`
+records; all of them feed one key batch per event-loop tick, so every batch is exactly one
+`get_many` and a level of the query that needs records and index arrays at once still costs
+one round trip. `listed` reads the keys under a prefix (`collaborator:{tripId}:`) with their
+values: the prefixes of one tick in one `list_prefixes_raw`, whose values later loads reuse.
+Values arrive as the stored JSON text; a record is decoded (orjson) and validated (pydantic)
+at most once per request, and not at all when the same text was validated before
+(`models.validate_raw`).
 
 The batcher is ours rather than Strawberry's DataLoader: a list level of thousands of keys
 then costs one future, not one per key, and a failed batch is not cached (the next load tries
@@ -16,14 +18,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from gql.kv import indexes
+from gql.kv import indexes, jsontext
 from gql.kv.base import Raw, Store
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.mapping import IDENTITY, AppMapping
-from gql.kv.models import Identity, InvalidRecord, Record, validate_raw
+from gql.kv.models import Identity, InvalidRecord, Record, validate, validate_raw
 from resolvers.meter import Meter
 
 Loaded = Record | InvalidRecord | None
@@ -163,6 +165,33 @@ class Listing:
         return self._at.get(ref)
 
 
+class Stored(Listing):
+    """A list key's objects (`budget:alerts:{tripId}`: a JSON array of objects without ids),
+    listed by position ("0", "1", ...): a cursor keeps its place while the list grows at its
+    end, which is how apps add to such a list."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Sequence[Any] = (), problem: str | None = None) -> None:
+        super().__init__((str(i) for i in range(len(values))), problem)
+        self.values = tuple(values)
+
+
+def _stored(raw: Raw | None) -> Stored:
+    """The objects of a list key's stored text (missing: none); why it cannot be read."""
+    if raw is None:
+        return Stored()
+    try:
+        value = jsontext.decode(raw, exact=False)
+    except jsontext.Undecodable as exc:
+        return Stored((), str(exc))
+    if isinstance(value, jsontext.Unreadable):
+        return Stored((), value.reason)
+    if not isinstance(value, list):
+        return Stored((), f"expected a JSON array, found {type(value).__name__}")
+    return Stored(value)
+
+
 class Loaders:
     """The loaders of one request, with its batch counters and its meter."""
 
@@ -183,6 +212,7 @@ class Loaders:
         self._records: dict[str, Loaded] = {}
         self._listings: dict[str, Listing] = {}
         self._prefix_listings: dict[str, Listing] = {}
+        self._stored: dict[str, Stored] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
@@ -239,6 +269,28 @@ class Loaders:
             await self._raw.pace()
         return listing
 
+    async def objects(self, key: str) -> Stored:
+        """The objects a list key holds (missing: none), read once per request like an index;
+        a value that is not an array reads as none and is reported each time."""
+        found = self._stored.get(key)
+        if found is None:
+            raw = await self._raw.load(key)
+            found = self._stored.get(key)
+            if found is None:
+                found = self._stored[key] = _stored(raw)
+        else:
+            self.meter.check()
+            await self._raw.pace()
+        if self.report is not None and found.problem is not None:
+            self.report(InvalidRecord(key, found.problem))
+        return found
+
+    def element(self, model: type[Record], key: str, stored: Stored, at: int) -> Loaded:
+        """The object at position `at` of a list key, validated as `model` (charged as one
+        record); an invalid one is named `key[at]`."""
+        self.meter.read(records=1)
+        return validate(model, f"{key}[{at}]", stored.values[at], self.mapping)
+
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""
         key = spec.pattern.key(*key_args)
@@ -287,8 +339,10 @@ class Loaders:
             self._raw.forget(key)
             self._records.pop(key, None)
             self._listings.pop(key, None)
+            self._stored.pop(key, None)
             self._prefixes.forget_under(key)
             for prefix in [p for p in self._prefix_listings if key.startswith(p)]:
                 del self._prefix_listings[prefix]
-        for listing in (*self._listings.values(), *self._prefix_listings.values()):
+        lists = (self._listings, self._prefix_listings, self._stored)
+        for listing in (found for each in lists for found in each.values()):
             listing.counts.clear()  # what the viewer may read may have changed
