@@ -1,4 +1,4 @@
-"""Who may read or write what: one read rule per kind of record, on every path.
+"""Who may read or write what: one read rule and one write rule per kind of record.
 
 A record is shown by id (root fields, `node(nodeId:)`, relations) exactly when it would be
 shown in a list: lists read their records through `readable` too, so an id planted in
@@ -13,6 +13,11 @@ it exists: listed in an index the viewer reads, or of a kind whose rule goes by 
 (a readable trip's `budget:{tripId}`, the viewer's `preferences:{userId}`, the catalog). Read
 by id, a record whose rule needs its contents (a trip's owner) shows as not found, unreported,
 so a report never names what the viewer may not read.
+
+Writes are declared the same way, in `WRITES`, and every mutation asks `may_write` first:
+users write their own kinds (the mutation then checks which records: owner, trip role), the
+service role the kinds server-side code writes (AI runs, jobs, what agents remember), nobody
+the catalog. A kind without a write rule makes the module refuse to import.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from gql.kv import entities as e
 from gql.kv import models as m
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from resolvers.context import SERVICE_ROLE, Context, shown
-from resolvers.errors import FORBIDDEN, NOT_FOUND
+from resolvers.errors import FORBIDDEN, NOT_FOUND, ClientError, unauthenticated
 
 WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip and its items
 OWNER = frozenset({"owner"})  # the trip owner's own rights: deleting the trip
@@ -168,9 +174,7 @@ RULES: dict[str, Rule] = {
     e.WORKFLOW.name: Rule(_owner),
     e.COLLECTION.name: Rule(_owner),
     e.AUTOMATION.name: Rule(_owner),
-    e.EVENT.name: Rule(_public, by_key=True),
-    e.RESTAURANT.name: Rule(_public, by_key=True),
-    e.RENTAL.name: Rule(_public, by_key=True),
+    **{spec.name: Rule(_public, by_key=True) for spec in e.LOCATIONS.values()},  # the catalog
     # A profile's public fields (display name, avatar) show on a trip's owner; which fields
     # of a user other than the viewer may show is decided field by field (`viewer_only`).
     e.PROFILE.name: Rule(_public, by_key=True),
@@ -183,6 +187,74 @@ RULES: dict[str, Rule] = {
 _UNREADABLE = Rule(_nobody, by_key=True)  # a kind without a rule: nobody reads it
 if missing := sorted(set(e.SPECS) - set(RULES)):
     raise RuntimeError(f"entity kinds without a read rule: {', '.join(missing)}")
+
+
+class Writer(StrEnum):
+    """Who may write records of a kind through a mutation."""
+
+    USER = "user"  # a signed-in user; the mutation decides which records (owner, trip role)
+    SERVICE = "service"  # server-side code only: a token with the role `service_role`
+    NOBODY = "nobody"  # not written through the API (the catalog: seeded or imported)
+
+
+@dataclass(frozen=True)
+class WriteRule:
+    """The write rule of one kind of record: who creates it, who changes or deletes it."""
+
+    create: Writer
+    change: Writer | None = None  # None: whoever may create it
+
+    def writer(self, action: Action) -> Writer:
+        return self.create if action == "create" or self.change is None else self.change
+
+
+Action = Literal["create", "change"]
+USER, SERVICE = WriteRule(Writer.USER), WriteRule(Writer.SERVICE)
+
+WRITES: dict[str, WriteRule] = {
+    e.TRIP.name: USER,
+    e.ITEM.name: USER,
+    e.CONFLICT.name: USER,
+    e.COLLABORATOR.name: USER,
+    e.BUDGET.name: USER,
+    e.CONVERSATION.name: USER,
+    e.MESSAGE.name: USER,
+    e.CONTEXT.name: SERVICE,  # what the agents remember of a conversation
+    # Agents propose suggestions; their user accepts or dismisses them.
+    e.SUGGESTION.name: WriteRule(Writer.SERVICE, change=Writer.USER),
+    e.AI_RUN.name: SERVICE,  # recorded by the agent runner for a user
+    e.WORKFLOW.name: USER,
+    e.COLLECTION.name: USER,
+    e.AUTOMATION.name: USER,
+    e.PROFILE.name: USER,
+    e.PREFERENCES.name: USER,
+    e.APIKEY.name: USER,
+    e.JOB.name: SERVICE,
+    e.LOG.name: SERVICE,
+    e.WEBSOURCE.name: SERVICE,
+    **{spec.name: WriteRule(Writer.NOBODY) for spec in e.LOCATIONS.values()},  # the catalog
+}
+_UNWRITABLE = WriteRule(Writer.NOBODY)  # a kind without a rule: nobody writes it
+if missing := sorted(set(e.SPECS) - set(WRITES)):
+    raise RuntimeError(f"entity kinds without a write rule: {', '.join(missing)}")
+
+
+def may_write(ctx: Context, spec: EntitySpec, action: Action = "create") -> None:
+    """Raise unless the caller may `action` records of `spec` (its rule in WRITES).
+
+    Every mutation asks this first. A user kind needs a signed-in viewer (UNAUTHENTICATED),
+    and the mutation then checks which records are theirs; a service kind needs the service
+    role, and any other caller is FORBIDDEN, signed in or not; nobody writes the rest.
+    """
+    writer = WRITES.get(spec.name, _UNWRITABLE).writer(action)
+    if writer is Writer.USER:
+        if ctx.viewer_id is None:
+            raise unauthenticated()
+        return
+    if writer is Writer.SERVICE and ctx.role == SERVICE_ROLE:
+        return
+    who = "the service role" if writer is Writer.SERVICE else "nobody through the API"
+    raise ClientError(f"{spec.name} records are written by {who}", FORBIDDEN)
 
 
 async def readable(

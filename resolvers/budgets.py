@@ -10,7 +10,9 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers import items
 from resolvers.access import record, records
+from resolvers.common import pages_of_list
 from resolvers.context import Context
+from resolvers.paging import Page, PageArgs
 
 
 async def trip_budgets(ctx: Context, trips: Sequence[m.Trip]) -> list[m.Budget | None]:
@@ -21,6 +23,13 @@ async def trip_budgets(ctx: Context, trips: Sequence[m.Trip]) -> list[m.Budget |
 async def budget(ctx: Context, trip_id: str) -> m.Budget | None:
     """The budget of a trip the viewer may read."""
     return await record(ctx, e.BUDGET, trip_id)
+
+
+async def budget_alerts(ctx: Context, budgets: Sequence[m.Budget], args: PageArgs) -> list[Page]:
+    """A page of each budget's alerts, oldest first (`budget:alerts:{tripId}`)."""
+    return await pages_of_list(
+        ctx, budgets, k.BUDGET_ALERTS, lambda b: b.trip_id, m.BudgetAlert, args
+    )
 
 
 async def spent(ctx: Context, budgets: Sequence[m.Budget]) -> list[float]:

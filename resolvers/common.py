@@ -9,12 +9,13 @@ from typing import Any
 
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
+from gql.kv.models import Record
 from gql.kv.repo import RepoError
 from gql.kv.text import text_problem
 from resolvers import access
-from resolvers.context import Context
+from resolvers.context import Context, usable
 from resolvers.errors import FORBIDDEN, NOT_FOUND, unauthenticated
-from resolvers.loaders import Listing
+from resolvers.loaders import Listing, Stored
 from resolvers.paging import Page, PageArgs, paginate
 
 
@@ -79,6 +80,13 @@ def viewer_id(ctx: Context) -> str:
     return ctx.viewer_id
 
 
+def author(ctx: Context, spec: EntitySpec, action: access.Action = "create") -> str:
+    """The signed-in user who writes `spec` records, once its write rule admits them
+    (`access.may_write`: UNAUTHENTICATED, or FORBIDDEN for a kind users do not write)."""
+    access.may_write(ctx, spec, action)
+    return viewer_id(ctx)
+
+
 async def page_of(
     ctx: Context,
     spec: EntitySpec,
@@ -120,6 +128,64 @@ async def pages_of_index(
     pages = await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in found))
     by_key = dict(zip(keys, pages, strict=True))
     return [by_key[index.key(key_of(p))] for p in parents]
+
+
+async def pages_of_prefix(
+    ctx: Context,
+    parents: Sequence[Any],
+    spec: EntitySpec,
+    params_of: Callable[[Any], tuple[str, ...]],
+    args: PageArgs,
+) -> list[Page]:
+    """For each parent, a page of the records of `spec` listed by key prefix, with no index
+    (`collaborator:{tripId}:{userId}` under `collaborator:{tripId}:`; `params_of(parent)`
+    gives the first key parameters): every parent's prefix and its records in one round trip,
+    paged and counted like an index, in key order."""
+    prefixes = [spec.pattern.prefix(*params_of(p)) for p in parents]
+    unique_prefixes = list(dict.fromkeys(prefixes))
+    found = await asyncio.gather(*(ctx.loaders.listed(prefix) for prefix in unique_prefixes))
+
+    def page(prefix: str, listing: Listing) -> Awaitable[Page]:
+        async def load(ids: Sequence[str]) -> list[Any]:
+            loaded = await ctx.loaders.load_keys(spec, [prefix + i for i in ids])
+            return await access.readable(ctx, spec, ids, loaded, listed=True)
+
+        return paginate(listing, args, load, kind=spec.name)
+
+    pages = await asyncio.gather(
+        *(page(*pair) for pair in zip(unique_prefixes, found, strict=True))
+    )
+    by_prefix = dict(zip(unique_prefixes, pages, strict=True))
+    return [by_prefix[prefix] for prefix in prefixes]
+
+
+async def pages_of_list(
+    ctx: Context,
+    parents: Sequence[Any],
+    pattern: KeyPattern,
+    key_of: Callable[[Any], str],
+    model: type[Record],
+    args: PageArgs,
+) -> list[Page]:
+    """For each parent, a page of the objects its list key holds (`budget:alerts:{tripId}`:
+    objects without ids, each read as `model`): every parent's list in one round trip, paged
+    by position and counted like an index; an object that is not a valid `model` is skipped
+    and reported as `key[position]`. The viewer may read the parents: the lists are theirs."""
+    keys = [pattern.key(key_of(p)) for p in parents]
+    unique_keys = list(dict.fromkeys(keys))
+    found = await asyncio.gather(*(ctx.loaders.objects(key) for key in unique_keys))
+
+    def page(key: str, stored: Stored) -> Awaitable[Page]:
+        async def load(refs: Sequence[str]) -> list[Any]:
+            loaded = [ctx.loaders.element(model, key, stored, int(ref)) for ref in refs]
+            return [usable(ctx, one) for one in loaded]
+
+        return paginate(stored, args, load, kind=model.__name__)
+
+    pairs = zip(unique_keys, found, strict=True)
+    pages = await asyncio.gather(*(page(key, stored) for key, stored in pairs))
+    by_key = dict(zip(unique_keys, pages, strict=True))
+    return [by_key[key] for key in keys]
 
 
 def clean_text(value: str | None, name: str, *, required: bool, limit: int) -> str | Problem | None:

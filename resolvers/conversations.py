@@ -14,8 +14,8 @@ from resolvers.access import own_conversation, record, records, viewer_only
 from resolvers.common import (
     IdArgs,
     Outcome,
+    author,
     pages_of_index,
-    viewer_id,
     written,
 )
 from resolvers.context import Context
@@ -71,7 +71,7 @@ async def context_of(ctx: Context, conversation_id: str) -> m.AIContext | None:
 
 async def start_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Start a conversation for the viewer, optionally with a first user message."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.CONVERSATION)
     first = data.pop("message", None)
     limits = {"title": (v.TITLE_MAX, False), "agentType": (AGENT_MAX, False)}
     problems = v.text_fields(data, limits)
@@ -103,7 +103,7 @@ def _message(conversation_id: str, content: str) -> dict[str, Any]:
 
 async def post_message(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Append the viewer's message to a conversation they own."""
-    viewer_id(ctx)
+    author(ctx, e.MESSAGE)
     conversation_id, content = data["conversationId"], data["content"]
     if await own_conversation(ctx, conversation_id) is None:
         return Outcome.fail("conversation not found", "conversationId", "NOT_FOUND")
@@ -123,7 +123,7 @@ async def post_message(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def delete_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a conversation with its messages, context and context history."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.CONVERSATION, "change")
     conversation_id = data["id"]
     if await own_conversation(ctx, conversation_id) is None:
         return Outcome.fail("conversation not found", "id", "NOT_FOUND")

@@ -14,7 +14,7 @@ from gql.kv.repo import InvalidData
 from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import WRITERS, readable_item, trip_for
-from resolvers.common import Outcome, Problem, denied, pages_of_index, viewer_id, written
+from resolvers.common import Outcome, Problem, author, denied, pages_of_index, written
 from resolvers.context import Context
 from resolvers.errors import NOT_FOUND
 from resolvers.locations import find_place, find_places, kind_of, place
@@ -125,7 +125,7 @@ def _time_order(record: m.Record) -> None:
 
 async def add_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Add an item to a trip the viewer may edit, at `position` (default: the end)."""
-    viewer_id(ctx)
+    author(ctx, e.ITEM)
     trip_id, position = data.pop("tripId"), data.pop("position", None)
     trip, why = await trip_for(ctx, trip_id, WRITERS)
     if trip is None:
@@ -152,7 +152,7 @@ async def _editable(ctx: Context, item_id: str) -> m.Item | Outcome:
 
 async def update_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change an item's fields; fields the input leaves out stay as they are."""
-    viewer_id(ctx)
+    author(ctx, e.ITEM, "change")
     item_id = data.pop("id")
     it = await _editable(ctx, item_id)
     if isinstance(it, Outcome):
@@ -171,7 +171,7 @@ async def update_item(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def remove_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete an item and take it out of its trip's itinerary."""
-    viewer_id(ctx)
+    author(ctx, e.ITEM, "change")
     item_id = data["id"]
     it = await _editable(ctx, item_id)
     if isinstance(it, Outcome):
@@ -186,7 +186,7 @@ async def remove_item(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def move_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Move an item to `position` in its trip's itinerary (0 = first; past the end = last)."""
-    viewer_id(ctx)
+    author(ctx, e.ITEM, "change")
     item_id, position = data["id"], data["position"]
     if problems := v.position(position):
         return Outcome(None, problems)

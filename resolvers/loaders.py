@@ -1,10 +1,13 @@
 """Per-request loaders over the KV store.
 
-`index` reads index arrays and `entity`/`entities` read records; all of them feed one key batch
-per event-loop tick, so every batch is exactly one `get_many` and a level of the query that
-needs records and index arrays at once still costs one round trip. Values arrive as the
-stored JSON text; a record is decoded (orjson) and validated (pydantic) at most once per
-request, and not at all when the same text was validated before (`models.validate_raw`).
+`index` reads index arrays, `objects` lists of objects without ids, and `entity`/`entities`
+records; all of them feed one key batch per event-loop tick, so every batch is exactly one
+`get_many` and a level of the query that needs records and index arrays at once still costs
+one round trip. `listed` reads the keys under a prefix (`collaborator:{tripId}:`) with their
+values: the prefixes of one tick in one `list_prefixes_raw`, whose values later loads reuse.
+Values arrive as the stored JSON text; a record is decoded (orjson) and validated (pydantic)
+at most once per request, and not at all when the same text was validated before
+(`models.validate_raw`).
 
 The batcher is ours rather than Strawberry's DataLoader: a list level of thousands of keys
 then costs one future, not one per key, and a failed batch is not cached (the next load tries
@@ -15,32 +18,47 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
 
-from gql.kv import indexes
+from gql.kv import indexes, jsontext
 from gql.kv.base import Raw, Store
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.mapping import IDENTITY, AppMapping
-from gql.kv.models import Identity, InvalidRecord, Record, validate_raw
+from gql.kv.models import Identity, InvalidRecord, Record, validate, validate_raw
 from resolvers.meter import Meter
 
 Loaded = Record | InvalidRecord | None
-Fetch = Callable[[Sequence[str]], Awaitable[list[Raw | None]]]
+V = TypeVar("V", Raw, tuple[tuple[str, Raw], ...])
+Fetch = Callable[[Sequence[str]], Awaitable[list[V | None]]]
 Report = Callable[[InvalidRecord], None]
+Rows = tuple[tuple[str, Raw], ...]  # (key, stored text) pairs under one prefix, by key
 
 
-class KeyBatcher:
-    """Collects the keys asked for in one tick and fetches them with one call."""
+def _rows_size(rows: Rows) -> int:
+    return sum(len(raw) for _, raw in rows)
 
-    def __init__(self, fetch: Fetch, meter: Meter | None = None) -> None:
-        self._fetch, self._meter = fetch, meter or Meter()
-        self._cache: dict[str, Raw | None] = {}
+
+class KeyBatcher(Generic[V]):
+    """Collects the keys (or prefixes) asked for in one tick and fetches them with one call;
+    what the fetched values hold is charged to the meter (`size`)."""
+
+    def __init__(
+        self,
+        fetch: Fetch[V],
+        meter: Meter | None = None,
+        size: Callable[[V], int] = len,
+    ) -> None:
+        self._fetch: Fetch[V] = fetch
+        self._size: Callable[[V], int] = size
+        self._meter = meter or Meter()
+        self._cache: dict[str, V | None] = {}
         self._loading: dict[str, asyncio.Future[None]] = {}
         self._pending: dict[str, None] = {}
         self._next: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def load_many(self, keys: Iterable[str]) -> list[Raw | None]:
+    async def load_many(self, keys: Iterable[str]) -> list[V | None]:
         """The stored JSON text of `keys` (None for missing), in order."""
         self._meter.check()
         keys = list(keys)
@@ -68,7 +86,7 @@ class KeyBatcher:
             if key not in self._cache:
                 self._wait(key)
 
-    async def load(self, key: str) -> Raw | None:
+    async def load(self, key: str) -> V | None:
         """The stored JSON text of one key."""
         return (await self.load_many([key]))[0]
 
@@ -104,7 +122,7 @@ class KeyBatcher:
         else:
             self._cache.update(zip(keys, values, strict=True))
             future.set_result(None)
-            self._meter.count(stored_bytes=sum(len(v) for v in values if v is not None))
+            self._meter.count(stored_bytes=sum(self._size(v) for v in values if v is not None))
         finally:
             for key in keys:
                 self._loading.pop(key, None)
@@ -112,6 +130,16 @@ class KeyBatcher:
     def forget(self, key: str) -> None:
         """Drop one cached value."""
         self._cache.pop(key, None)
+
+    def keep(self, found: Iterable[tuple[str, V]]) -> None:
+        """Cache values read (and charged) some other way: a later load costs no round trip."""
+        for key, value in found:
+            self._cache.setdefault(key, value)
+
+    def forget_under(self, key: str) -> None:
+        """Drop the cached values of every prefix `key` falls under."""
+        for prefix in [p for p in self._cache if key.startswith(p)]:
+            del self._cache[prefix]
 
 
 class Listing:
@@ -137,6 +165,33 @@ class Listing:
         return self._at.get(ref)
 
 
+class Stored(Listing):
+    """A list key's objects (`budget:alerts:{tripId}`: a JSON array of objects without ids),
+    listed by position ("0", "1", ...): a cursor keeps its place while the list grows at its
+    end, which is how apps add to such a list."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Sequence[Any] = (), problem: str | None = None) -> None:
+        super().__init__((str(i) for i in range(len(values))), problem)
+        self.values = tuple(values)
+
+
+def _stored(raw: Raw | None) -> Stored:
+    """The objects of a list key's stored text (missing: none); why it cannot be read."""
+    if raw is None:
+        return Stored()
+    try:
+        value = jsontext.decode(raw, exact=False)
+    except jsontext.Undecodable as exc:
+        return Stored((), str(exc))
+    if isinstance(value, jsontext.Unreadable):
+        return Stored((), value.reason)
+    if not isinstance(value, list):
+        return Stored((), f"expected a JSON array, found {type(value).__name__}")
+    return Stored(value)
+
+
 class Loaders:
     """The loaders of one request, with its batch counters and its meter."""
 
@@ -152,14 +207,28 @@ class Loaders:
         self.meter = meter or Meter()
         self.batches = 0
         self.keys = 0
-        self._raw = KeyBatcher(self._load_batch, self.meter)
+        self._raw: KeyBatcher[Raw] = KeyBatcher(self._load_batch, self.meter)
+        self._prefixes: KeyBatcher[Rows] = KeyBatcher(self._list_batch, self.meter, _rows_size)
         self._records: dict[str, Loaded] = {}
         self._listings: dict[str, Listing] = {}
+        self._prefix_listings: dict[str, Listing] = {}
+        self._stored: dict[str, Stored] = {}
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
         self.keys += len(keys)
         return await self.store.get_many_raw(keys)
+
+    async def _list_batch(self, prefixes: Sequence[str]) -> list[Rows | None]:
+        self.batches += 1
+        limit = self.meter.limits.max_records + 1
+        found = await self.store.list_prefixes_raw(prefixes, limit=limit)
+        self.keys += sum(len(rows) for rows in found)
+        for rows in found:
+            self._raw.keep(rows)  # the records' own loads then cost no round trip
+            if len(rows) >= limit:  # longer than the request may read: never shown cut short
+                self.meter.count(records=limit)
+        return [tuple(rows) for rows in found]
 
     def prefetch(self, keys: Iterable[str]) -> None:
         """Fetch keys with the next batch (a later load of them costs no round trip)."""
@@ -181,6 +250,46 @@ class Loaders:
         if self.report is not None and listing.problem is not None:
             self.report(InvalidRecord(key, listing.problem))
         return listing
+
+    async def listed(self, prefix: str) -> Listing:
+        """What a key prefix lists (`collaborator:{tripId}:`): the rest of each key under it
+        (the last key parameter), in key order. Every prefix asked for in one tick is read in
+        one round trip, the records with it (charged to the meter as they are read, and kept
+        for their loads); a listing is read once per request, like an index."""
+        listing = self._prefix_listings.get(prefix)
+        if listing is None:
+            rows = await self._prefixes.load(prefix)
+            listing = self._prefix_listings.get(prefix)
+            if listing is None:
+                start = len(prefix)  # a longer key (`...:{userId}:x`) is not one of these
+                listing = Listing(key[start:] for key, _ in rows or () if is_id(key[start:]))
+                self._prefix_listings[prefix] = listing
+        else:
+            self.meter.check()
+            await self._raw.pace()
+        return listing
+
+    async def objects(self, key: str) -> Stored:
+        """The objects a list key holds (missing: none), read once per request like an index;
+        a value that is not an array reads as none and is reported each time."""
+        found = self._stored.get(key)
+        if found is None:
+            raw = await self._raw.load(key)
+            found = self._stored.get(key)
+            if found is None:
+                found = self._stored[key] = _stored(raw)
+        else:
+            self.meter.check()
+            await self._raw.pace()
+        if self.report is not None and found.problem is not None:
+            self.report(InvalidRecord(key, found.problem))
+        return found
+
+    def element(self, model: type[Record], key: str, stored: Stored, at: int) -> Loaded:
+        """The object at position `at` of a list key, validated as `model` (charged as one
+        record); an invalid one is named `key[at]`."""
+        self.meter.read(records=1)
+        return validate(model, f"{key}[{at}]", stored.values[at], self.mapping)
 
     async def entity(self, spec: EntitySpec, *key_args: str) -> Loaded:
         """The validated record of `spec` at these key parameters."""
@@ -205,6 +314,14 @@ class Loaders:
             for (spec, i), key in zip(refs, keys, strict=True)
         ]
 
+    async def load_keys(self, spec: EntitySpec, keys: Sequence[str]) -> list[Loaded]:
+        """Validated records of `spec` at these keys (each one of its keys), in one batch."""
+        values = await self._raw.load_many(keys)
+        return [
+            self._validated(spec, key, spec.identity_of(key), raw)
+            for key, raw in zip(keys, values, strict=True)
+        ]
+
     def _validated(self, spec: EntitySpec, key: str, identity: Identity, raw: Raw | None) -> Loaded:
         """The record at `key` (validated once per request); its key gives its identity."""
         found = self._records.get(key, self)
@@ -222,5 +339,10 @@ class Loaders:
             self._raw.forget(key)
             self._records.pop(key, None)
             self._listings.pop(key, None)
-        for listing in self._listings.values():
+            self._stored.pop(key, None)
+            self._prefixes.forget_under(key)
+            for prefix in [p for p in self._prefix_listings if key.startswith(p)]:
+                del self._prefix_listings[prefix]
+        lists = (self._listings, self._prefix_listings, self._stored)
+        for listing in (found for each in lists for found in each.values()):
             listing.counts.clear()  # what the viewer may read may have changed

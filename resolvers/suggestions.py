@@ -12,7 +12,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from resolvers import trips
 from resolvers.access import own_suggestion, records, viewer_only
-from resolvers.common import Outcome, page_of, viewer_id, written
+from resolvers.common import Outcome, author, page_of, written
 from resolvers.context import Context
 from resolvers.loaders import Listing
 from resolvers.paging import Page, PageArgs, paginate
@@ -74,7 +74,7 @@ async def suggestion_trips(
 
 async def _set_status(ctx: Context, suggestion_id: str, status: str) -> Outcome:
     """Accept or dismiss an active suggestion (the active index follows)."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.SUGGESTION, "change")
     found = await own_suggestion(ctx, suggestion_id)
     if found is None:
         return Outcome.fail("suggestion not found", "id", "NOT_FOUND")

@@ -16,9 +16,10 @@ from resolvers.common import (
     IdArgs,
     Outcome,
     Problem,
+    author,
     denied,
     pages_of_index,
-    viewer_id,
+    pages_of_prefix,
     written,
 )
 from resolvers.context import Context
@@ -52,6 +53,11 @@ async def trips_by_id(ctx: Context, ids: Sequence[str | None]) -> list[m.Trip | 
     return [next(found) if i is not None else None for i in ids]
 
 
+async def trip_collaborators(ctx: Context, trips: Sequence[m.Trip], args: PageArgs) -> list[Page]:
+    """A page of each trip's collaborators (`collaborator:{tripId}:{userId}`, by user id)."""
+    return await pages_of_prefix(ctx, trips, e.COLLABORATOR, lambda t: (t.id,), args)
+
+
 async def trip_owners(ctx: Context, trips: Sequence[m.Trip]) -> list[UserRef]:
     """Each trip's owner."""
     return [UserRef(t.user_id) for t in trips]
@@ -78,7 +84,7 @@ def _order_check(record: m.Record) -> None:
 
 async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Create a trip for the viewer (idempotent when the input carries an id)."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.TRIP)
     if problems := _check(data, creating=True):
         return Outcome(None, problems)
     return await written(
@@ -88,7 +94,7 @@ async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Change a trip's fields; fields the input leaves out stay as they are."""
-    viewer_id(ctx)
+    author(ctx, e.TRIP, "change")
     trip_id = data.pop("id")
     found, why = await trip_for(ctx, trip_id, WRITERS)
     if found is None:
@@ -104,7 +110,7 @@ async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def delete_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a trip with its items, conflicts, budget and collaborators."""
-    user = viewer_id(ctx)
+    user = author(ctx, e.TRIP, "change")
     trip_id = data["id"]
     found, why = await trip_for(ctx, trip_id, OWNER)
     if found is None:

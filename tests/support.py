@@ -1,5 +1,5 @@
 """What several test modules share: backends, the Gateway runner, the trip-board data, the
-Node-side checks' packages."""
+mutation documents and helpers, the Node-side checks' packages."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
+from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv.mapping import IDENTITY, AppMapping
+from gql.kv.repo import Repository
 
 NODE_DIR = Path(__file__).parent / "node"
 PG_URL = os.environ.get("KVGRAPH_TEST_POSTGRES_URL", "")
@@ -109,8 +111,8 @@ async def board_data(store: Store, trips: int, items: int, user: str = U) -> dic
             "name": f"Place {p}",
             "city": "Lisbon" if p < 3 else "Porto",
         }
-    for kind in kinds:
-        rows[f"{kind}s:index"] = [f"p{p}" for p in range(6) if kinds[p % 3] == kind]
+    for kind in kinds[:3]:
+        rows[k.LOCATION_INDEX[kind].key()] = [f"p{p}" for p in range(6) if kinds[p % 3] == kind]
     trip_ids = [f"t{t}" for t in range(trips)]
     rows[f"trips:index:{user}"] = trip_ids
     for t in trip_ids:
@@ -358,6 +360,11 @@ async def admin(sql: str) -> None:
         await conn.close()
 
 
+# ------------------------------------------------------------------ mutations
+ALICE = "a11ce000-0000-4000-8000-000000000001"
+BOB = "b0b00000-0000-4000-8000-000000000002"
+NOWHERE = "00000000-dead-4000-8000-00000000beef"  # an id nothing has
+
 UE = "userErrors { field message code }"
 
 
@@ -380,7 +387,7 @@ def payload(data: dict[str, Any]) -> dict[str, Any]:
     return value  # type: ignore[no-any-return]
 
 
-async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str) -> Any:
+async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str = ALICE) -> Any:
     """Run a mutation that must succeed: no errors, no userErrors; return the entity."""
     out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
     assert out["userErrors"] == [], out["userErrors"]
@@ -390,7 +397,7 @@ async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str) -> 
 
 
 async def refused(
-    gw: Gateway, store: Store, query: str, input_: dict[str, Any], viewer: str
+    gw: Gateway, store: Store, query: str, input_: dict[str, Any], viewer: str = ALICE
 ) -> list[dict[str, Any]]:
     """Run a mutation that must fail with userErrors, writing nothing; return the errors."""
     before = await dump(store)
@@ -401,6 +408,66 @@ async def refused(
             assert value is None, f"{name} should be null when refused: {value}"
     assert await dump(store) == before, "a refused mutation wrote to the store"
     return out["userErrors"]  # type: ignore[no-any-return]
+
+
+TRIP_F = "id title destination startDate endDate currency status createdAt updatedAt"
+ITEM_F = (
+    "id title kind startTime endTime notes cost { amount currency } "
+    "location { __typename id name } trip { id }"
+)
+
+
+CREATE_TRIP = mutation("createTrip", f"trip {{ {TRIP_F} owner {{ id }} }}")
+UPDATE_TRIP = mutation("updateTrip", f"trip {{ {TRIP_F} }}")
+DELETE_TRIP = mutation("deleteTrip", "trip { id title }")
+ADD_ITEM = mutation("addItineraryItem", f"item {{ {ITEM_F} }}")
+UPDATE_ITEM = mutation("updateItineraryItem", f"item {{ {ITEM_F} }}")
+REMOVE_ITEM = mutation("removeItineraryItem", "item { id title }")
+MOVE_ITEM = mutation("moveItineraryItem", "item { id title }")
+START_CONV = mutation(
+    "startConversation",
+    "conversation { id title agentType messages { totalCount nodes { id role content } } }",
+)
+POST_MESSAGE = mutation("postMessage", "message { id conversationId role content timestamp }")
+DELETE_CONV = mutation("deleteConversation", "conversation { id title }")
+DISMISS = mutation("dismissSuggestion", "suggestion { id status }")
+ACCEPT = mutation("acceptSuggestion", "suggestion { id status }")
+SAVE = mutation("savePlace", "place { __typename id name }")
+UNSAVE = mutation("unsavePlace", "place { __typename id name }")
+
+TRIP_ITEMS = "query Q($id: ID!) { trip(id: $id) { items(first: 100) { nodes { id } } } }"
+
+
+async def keys_of(store: Store) -> set[str]:
+    return {key async for key, _ in store.iter_prefix("")}
+
+
+def fields(errors: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
+    return [(err["field"], err["code"]) for err in errors]
+
+
+async def trip_for(gw: Gateway, viewer: str = ALICE, **extra: Any) -> dict[str, Any]:
+    return await done(gw, CREATE_TRIP, {"title": "Lisbon", **extra}, viewer)  # type: ignore[no-any-return]
+
+
+async def item_for(gw: Gateway, trip_id: str, title: str, viewer: str = ALICE, **extra: Any) -> Any:
+    return await done(gw, ADD_ITEM, {"tripId": trip_id, "title": title, **extra}, viewer)
+
+
+async def index(store: Store, key: str) -> Any:
+    return await store.get(key)
+
+
+async def place(store: Store, kind: str, name: str) -> str:
+    record = await Repository(store).create(e.LOCATIONS[kind], {"name": name, "city": "Lisbon"})
+    return record.id  # type: ignore[attr-defined, no-any-return]
+
+
+async def suggestion(store: Store, user: str = ALICE, status: str = "active") -> str:
+    record = await Repository(store).create(
+        e.SUGGESTION, {"userId": user, "content": "Try the tram", "status": status}
+    )
+    return record.id  # type: ignore[attr-defined, no-any-return]
 
 
 # ------------------------------------------------------------------ HTTP transports of /graphql

@@ -1,9 +1,10 @@
 """Deterministic demo data: users, a public catalog, trips, conversations and suggestions.
 
-Everything is written through `Repository.create` (indexes kept in step) from tables below and
-one `random.Random(DEMO_SEED)`: the same seed gives the same ids, places, times and costs, so
-tests and docs can rely on them. Times are UTC around `BASE_DATE` (2026-06-01); `createdAt` is
-fixed too, `updatedAt` is stamped by the repository when seeding. Transport items have no place
+Everything is written through `Repository.create` (indexes kept in step) from tables below (the
+catalog's from its own, `gql/kv/catalog.py`) and one `random.Random(DEMO_SEED)`: the same seed
+gives the same ids, places, times and costs, so tests and docs can rely on them. Times are UTC
+around `BASE_DATE` (2026-06-01); `createdAt` is fixed too, `updatedAt` is stamped by the
+repository when seeding. Transport items have no place
 (`locationType`/`locationId` absent); every other item links to an event, restaurant or rental.
 Seeding again into the same store changes nothing (creates with a known id are idempotent).
 """
@@ -21,6 +22,7 @@ from typing import Any
 from gql.kv import Store, StoreError
 from gql.kv import entities as e
 from gql.kv import keys as k
+from gql.kv.catalog import CATALOG
 from gql.kv.entities import EntitySpec
 from gql.kv.repo import Repository
 from gql.web.settings import Settings
@@ -67,52 +69,6 @@ CITIES: dict[str, tuple[str, float, float, tuple[str, ...]]] = {
     ),
 }
 # fmt: on
-
-# fmt: off
-# (city, name, day after BASE_DATE, start "HH:MM" UTC, minutes, tags, description)
-EVENTS: tuple[tuple[str, str, int, str, int, tuple[str, ...], str], ...] = (
-    ("Lisbon", "Fado Night in Alfama", 12, "20:00", 120, ("music", "nightlife"),
-     "Live fado in a candle-lit tavern, two sets with a short break."),
-    ("Lisbon", "Santo António Street Festival", 13, "17:00", 300, ("festival", "food"),
-     "Grilled sardines, paper garlands and dancing in the old quarters."),
-    ("Lisbon", "Azulejo Painting Workshop", 21, "09:00", 180, ("workshop", "art"),
-     "Paint your own tile with a local ceramicist; materials included."),
-    ("Barcelona", "Electronic Music by Day", 33, "11:00", 360, ("music", "festival"),
-     "Daytime stages, installations and talks on electronic music."),
-    ("Barcelona", "Gothic Quarter Night Walk", 34, "19:00", 90, ("tour", "history"),
-     "A guided walk through Roman walls and medieval squares after dark."),
-    ("Barcelona", "Stadium and Museum Tour", 62, "09:30", 120, ("sport", "tour"),
-     "Behind the scenes of the city's football stadium."),
-    ("Berlin", "Museum Island Late Opening", 81, "16:00", 180, ("museum", "art"),
-     "Five museums open until late with talks and music."),
-    ("Berlin", "Open-Air Cinema in Friedrichshain", 82, "19:30", 150, ("film", "outdoors"),
-     "Classic and new films under the trees; bring a blanket."),
-)
-# fmt: on
-
-# (city, name, cuisine, tags)
-RESTAURANTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("Lisbon", "Tasca do Fado Velho", "Portuguese", ("traditional", "cozy")),
-    ("Lisbon", "Mar de Alfama", "Seafood", ("seafood", "terrace")),
-    ("Lisbon", "Pastelaria Estrela", "Bakery", ("breakfast", "sweet")),
-    ("Barcelona", "Bodega La Plata Nova", "Tapas", ("tapas", "lively")),
-    ("Barcelona", "Can Barceloneta", "Catalan", ("paella", "seafood")),
-    ("Barcelona", "Vermuteria del Born", "Catalan", ("vermouth", "small plates")),
-    ("Berlin", "Kreuzberg Kebap Haus", "Turkish", ("street food", "cheap")),
-    ("Berlin", "Gasthaus Spreeblick", "German", ("local", "tasting menu")),
-)
-
-# (city, name, bedrooms, price per night, tags)
-RENTALS: tuple[tuple[str, str, int, float, tuple[str, ...]], ...] = (
-    ("Lisbon", "Alfama Rooftop Apartment", 2, 145.0, ("view", "terrace")),
-    ("Lisbon", "Bairro Alto Studio", 1, 89.0, ("central", "nightlife")),
-    ("Lisbon", "Belém Family House", 3, 210.0, ("family", "garden")),
-    ("Barcelona", "Eixample Modernist Flat", 2, 175.0, ("architecture", "balcony")),
-    ("Barcelona", "Barceloneta Beach Loft", 1, 160.0, ("beach", "sea view")),
-    ("Barcelona", "Gràcia Courtyard Rooms", 2, 120.0, ("quiet", "local")),
-    ("Berlin", "Kreuzberg Canal Loft", 2, 130.0, ("canal", "design")),
-    ("Berlin", "Prenzlauer Berg Altbau", 3, 155.0, ("family", "high ceilings")),
-)
 
 # (owner, title, city, first day after BASE_DATE, nights, status)
 TRIPS: tuple[tuple[str, str, str, int, int, str], ...] = (
@@ -203,9 +159,7 @@ class DemoSummary:
     users: int
     trips: int
     items: int
-    events: int
-    restaurants: int
-    rentals: int
+    places: tuple[tuple[str, int], ...]  # (catalog kind, how many), in the catalog's order
     conversations: int
     messages: int
     suggestions: int
@@ -219,9 +173,7 @@ class DemoSummary:
             _count(self.users, "user"),
             _count(self.trips, "trip"),
             _count(self.items, "itinerary item"),
-            _count(self.events, "event"),
-            _count(self.restaurants, "restaurant"),
-            _count(self.rentals, "rental"),
+            *(_count(n, kind) for kind, n in self.places),
             _count(self.conversations, "conversation"),
             _count(self.messages, "message"),
             _count(self.suggestions, "suggestion"),
@@ -301,9 +253,7 @@ class _Seeder:
             users=c["profile"],
             trips=c["trip"],
             items=c["item"],
-            events=c["event"],
-            restaurants=c["restaurant"],
-            rentals=c["rental"],
+            places=tuple((kind, c[kind]) for kind in k.LOCATION_KINDS),
             conversations=c["conversation"],
             messages=c["message"],
             suggestions=c["suggestion"],
@@ -352,20 +302,12 @@ class _Seeder:
         self.kind_of[data["id"]] = kind
 
     async def catalog(self) -> None:
-        """Write the public events, restaurants and rentals."""
-        for city, name, day, clock, minutes, tags, description in EVENTS:
-            starts = at(day, clock)
-            data = self.place(city, name, tags) | {"description": description}
-            data |= {"startsAt": iso(starts), "endsAt": iso(starts + dt.timedelta(minutes=minutes))}
-            await self.add_place("event", data)
-        for city, name, cuisine, tags in RESTAURANTS:
-            data = self.place(city, name, tags) | {"cuisine": cuisine}
-            data["description"] = f"{cuisine} cooking in {city}."
-            await self.add_place("restaurant", data)
-        for city, name, bedrooms, price, tags in RENTALS:
-            data = self.place(city, name, tags) | {"bedrooms": bedrooms, "pricePerNight": price}
-            data["description"] = f"{bedrooms}-bedroom rental in {city}."
-            await self.add_place("rental", data)
+        """Write the public catalog: each kind's demo records (`gql/kv/catalog.py`)."""
+        for kind in CATALOG:
+            for sample in kind.samples:
+                own = {f: v for f, v in sample.items() if f not in ("city", "name", "tags")}
+                data = self.place(sample["city"], sample["name"], sample["tags"]) | own
+                await self.add_place(kind.name, data)
 
     def in_city(self, kind: str, city: str) -> list[dict[str, Any]]:
         """Return the catalog places of `kind` in `city`."""
@@ -524,10 +466,11 @@ class _Seeder:
 
     async def saved(self) -> None:
         """Save a few catalog places for some users (`saved:{userId}`)."""
+        kinds = [kind for kind in k.LOCATION_KINDS if self.places[kind]]
         for owner, count in SAVED_COUNT.items():
             chosen: list[str] = []
             for i in range(count):
-                kind = k.LOCATION_KINDS[i % len(k.LOCATION_KINDS)]
+                kind = kinds[i % len(kinds)]
                 place = self.rng.choice([p for p in self.places[kind] if p["id"] not in chosen])
                 chosen.append(place["id"])
                 await self.repo.add_to_list(k.SAVED.key(owner), place["id"])

@@ -206,6 +206,15 @@ class Store(abc.ABC):
     ) -> list[tuple[str, Raw]]:
         """Return up to `limit` (key, stored text) pairs whose key starts with `prefix`, by key."""
 
+    @abc.abstractmethod
+    async def list_prefixes_raw(
+        self, prefixes: Sequence[str], *, limit: int = SCAN_PAGE
+    ) -> list[list[tuple[str, Raw]]]:
+        """For each prefix, up to `limit` (key, stored text) pairs whose key starts with it,
+        by key (code point order), all in one round trip: the keys several parents list by
+        prefix (`collaborator:{tripId}:`). A prefix matches literally (`%`, `_` and `\\` are
+        no wildcards); repeated prefixes get the same pairs."""
+
     async def scan_prefix(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE
     ) -> list[tuple[str, JSON]]:

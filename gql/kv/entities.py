@@ -125,9 +125,6 @@ OF_TRIP = Parent(k.TRIP, "trip_id")
 OF_CONVERSATION = Parent(k.CONVERSATION, "conversation_id")
 
 ITEM = _s(k.ITEM, m.Item, indexes=(IndexLink(k.ITEMS_INDEX, "trip_id"),), parent=OF_TRIP)
-EVENT = _s(k.EVENT, m.Event, indexes=(IndexLink(k.EVENTS_INDEX),))
-RESTAURANT = _s(k.RESTAURANT, m.Restaurant, indexes=(IndexLink(k.RESTAURANTS_INDEX),))
-RENTAL = _s(k.RENTAL, m.Rental, indexes=(IndexLink(k.RENTALS_INDEX),))
 CONVERSATION = _s(
     k.CONVERSATION,
     m.Conversation,
@@ -166,10 +163,17 @@ LOG = _s(k.LOG, m.AutomationLog, key_fields=("job_id",))
 WEBSOURCE = _s(k.WEBSOURCE, m.WebSource, key_fields=("hash",))
 APIKEY = _s(k.APIKEY, m.ApiKey, key_fields=("user_id",))
 
-SPECS: dict[str, EntitySpec] = {
-    spec.name: spec for spec in globals().copy().values() if isinstance(spec, EntitySpec)
+# The catalog (`catalog.py`): each kind's places, listed by the kind's global index, by kind.
+LOCATIONS: dict[str, EntitySpec] = {
+    kind: _s(pattern, m.PLACES[kind], indexes=(IndexLink(k.LOCATION_INDEX[kind]),))
+    for kind, pattern in k.LOCATION_ENTITY.items()
 }
-LOCATIONS: dict[str, EntitySpec] = {"event": EVENT, "restaurant": RESTAURANT, "rental": RENTAL}
+
+SPECS: dict[str, EntitySpec] = {
+    spec.name: spec
+    for spec in (*globals().copy().values(), *LOCATIONS.values())
+    if isinstance(spec, EntitySpec)
+}
 
 
 def place_refs(ref: str) -> list[tuple[str, str]]:

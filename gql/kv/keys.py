@@ -18,7 +18,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+
+from gql.kv.catalog import CATALOG
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -58,6 +59,15 @@ class KeyPattern:
             if not is_id(arg):
                 raise ValueError(f"invalid id for {self.template}: {id_problem(arg)}")
         return self.template.format(**dict(zip(self.params, args, strict=True)))
+
+    def prefix(self, *args: str) -> str:
+        """The prefix of every key whose first parameters are `args`, one fewer than the
+        pattern takes: `collaborator:t1:` lists the collaborators of trip t1."""
+        if len(args) != len(self.params) - 1:
+            raise TypeError(
+                f"a prefix of {self.template} takes {len(self.params) - 1} parameter(s)"
+            )
+        return self.key(*args, "-").removesuffix("-")
 
 
 ID_MAX = 200
@@ -103,9 +113,6 @@ AI_RUN = _p("ai_run", "ai_run:{id}", ENT)
 CONTEXT = _p("context", "context:{conversationId}", ENT)
 TRIP = _p("trip", "trip:{id}", ENT)
 ITEM = _p("item", "item:{id}", ENT)
-EVENT = _p("event", "event:{id}", ENT)
-RESTAURANT = _p("restaurant", "restaurant:{id}", ENT)
-RENTAL = _p("rental", "rental:{id}", ENT)
 PROFILE = _p("profile", "profile:{userId}", ENT)
 PREFERENCES = _p("preferences", "preferences:{userId}", ENT)
 SUGGESTION = _p("suggestion", "suggestion:{id}", ENT)
@@ -126,9 +133,6 @@ MESSAGES_INDEX = _p("messages_index", "messages:index:{conversationId}", IDX)
 AI_RUNS_INDEX = _p("ai_runs_index", "ai_runs:index:{userId}", IDX)
 TRIPS_INDEX = _p("trips_index", "trips:index:{userId}", IDX)
 ITEMS_INDEX = _p("items_index", "items:index:{tripId}", IDX)
-EVENTS_INDEX = _p("events_index", "events:index", IDX)
-RESTAURANTS_INDEX = _p("restaurants_index", "restaurants:index", IDX)
-RENTALS_INDEX = _p("rentals_index", "rentals:index", IDX)
 SAVED = _p("saved", "saved:{userId}", IDX)
 SUGGESTIONS_INDEX = _p("suggestions_index", "suggestions:index:{userId}", IDX)
 SUGGESTIONS_ACTIVE = _p("suggestions_active", "suggestions:active:{userId}", IDX)
@@ -141,17 +145,24 @@ JOBS_INDEX = _p("jobs_index", "jobs:index", IDX)
 CONTEXT_HISTORY = _p("context_history", "context:history:{conversationId}", LST)
 BUDGET_ALERTS = _p("budget_alerts", "budget:alerts:{tripId}", LST)
 
-PATTERNS: tuple[KeyPattern, ...] = tuple(
-    value for value in list(globals().values()) if isinstance(value, KeyPattern)
+# The catalog (`catalog.py`): each kind's places (`rental:{id}`) and its global index
+# (`rentals:index`), by kind.
+LOCATION_ENTITY = {kind.name: _p(kind.name, f"{kind.name}:{{id}}", ENT) for kind in CATALOG}
+LOCATION_INDEX = {
+    kind.name: _p(f"{kind.index_name}_index", f"{kind.index_name}:index", IDX) for kind in CATALOG
+}
+LOCATION_KINDS: tuple[str, ...] = tuple(LOCATION_ENTITY)
+
+PATTERNS: tuple[KeyPattern, ...] = (
+    *(value for value in list(globals().values()) if isinstance(value, KeyPattern)),
+    *LOCATION_ENTITY.values(),
+    *LOCATION_INDEX.values(),
 )
 # Longest literal prefix first, so `conversation:index:` is tried before `conversation:`.
 _BY_SPECIFICITY = sorted(PATTERNS, key=lambda p: len(p.literal_prefix), reverse=True)
 BY_NAME = {p.name: p for p in PATTERNS}
-
-LocationKind = Literal["event", "restaurant", "rental"]
-LOCATION_KINDS: tuple[LocationKind, ...] = ("event", "restaurant", "rental")
-LOCATION_ENTITY = {"event": EVENT, "restaurant": RESTAURANT, "rental": RENTAL}
-LOCATION_INDEX = {"event": EVENTS_INDEX, "restaurant": RESTAURANTS_INDEX, "rental": RENTALS_INDEX}
+if len(BY_NAME) < len(PATTERNS) or len({p.template for p in PATTERNS}) < len(PATTERNS):
+    raise RuntimeError("two key patterns share a name or a template (a catalog kind's name?)")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Records are read the way apps really write them, because kvgraph serves tables i
 write. camelCase on the wire, snake_case in Python. Unknown fields are kept (`extra="allow"`),
 so a record survives a read-modify-write. Enum-like fields take any string (the values kvgraph
 knows are declared here, once: `ITEM_KINDS`, ...). Numbers, dates and times are read leniently
-(`Count`, `PriceLevel`, `Date`, `DateTime` below). Other common names for a field are read
+(`Count`, `PriceLevel`, `Date`, `DateTime` in `scalars.py`). The catalog's kinds of place are
+built from their table (`catalog.py`: `PLACES`). Other common names for a field are read
 through `SYNONYMS`, and a team's own names through a mapping (`gql/kv/mapping.py`). An
 optional field whose value cannot be read at all is left empty and named in
 `record.dropped_fields` rather than hiding the record: only a missing or unreadable id,
@@ -13,29 +14,28 @@ owner/parent id or `title`/`name`/`content` makes a record invalid.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import math
 import types
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     PlainValidator,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
+    create_model,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from gql.kv import catalog
 from gql.kv.jsontext import Kept, Partial, Undecodable, Unreadable, decode
+from gql.kv.scalars import Count, Date, DateTime, PriceLevel, earlier, is_local, number
+
+__all__ = ["Count", "Date", "DateTime", "PriceLevel", "earlier", "is_local"]  # lenient scalars
 
 PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
 SKIP_SYNONYMS = "kvgraph.skip_synonyms"  # validation context: fields not to fill from synonyms
@@ -47,7 +47,10 @@ STORED = "stored"  # where it keeps the stored values a mapping read as other va
 # The values kvgraph knows. A stored value outside them is kept as is (the GraphQL layer
 # shows it as OTHER with the raw value); a mapping file can name app values for them.
 ItemKind = Literal["activity", "meal", "stay", "transport"]
-LocationType = Literal["event", "restaurant", "rental"]
+if TYPE_CHECKING:
+    LocationType = str
+else:  # the catalog's kinds (`catalog.py`)
+    LocationType = Literal[tuple(kind.name for kind in catalog.CATALOG)]
 Role = Literal["user", "assistant", "system", "tool"]
 SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
 CollaboratorRole = Literal["viewer", "editor"]
@@ -82,101 +85,6 @@ Secret = _Secret()
 # Marks an enum-like field, `Annotated[ItemKind, Open]`: its Literal names the values kvgraph
 # knows (and the GraphQL enum that shows them), yet any string reads, kept as written.
 Open = PlainValidator(_any_text)
-
-
-# ---------------------------------------------------------------- lenient scalars
-def _number(value: Any) -> float | None:
-    """A finite number from a JSON number or numeric string; None if it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, int | float) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _whole(value: Any, handler: ValidatorFunctionWrapHandler) -> int:
-    """An int; a number with a fraction (850.7, "2.5") is rounded half up."""
-    try:
-        result: int = handler(value)
-    except ValidationError:
-        number = _number(value)
-        if number is None:
-            raise
-        return math.floor(number + 0.5)
-    return result
-
-
-PRICE_SIGNS = frozenset("$€£¥₹")
-# Google Places (new API) price levels, as apps copy them.
-PRICE_NAMES = {
-    "PRICE_LEVEL_FREE": 0,
-    "PRICE_LEVEL_INEXPENSIVE": 1,
-    "PRICE_LEVEL_MODERATE": 2,
-    "PRICE_LEVEL_EXPENSIVE": 3,
-    "PRICE_LEVEL_VERY_EXPENSIVE": 4,
-}
-
-
-def _price_level(value: Any) -> Any:
-    """`"$$"` (or `€€`, ...) counts its signs; Google's `PRICE_LEVEL_*` names their level."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text and len(set(text)) == 1 and text[0] in PRICE_SIGNS:
-            return len(text)
-        return PRICE_NAMES.get(text.upper(), value)
-    return value
-
-
-_DATETIME: TypeAdapter[dt.datetime] = TypeAdapter(dt.datetime)
-
-
-def _calendar_date(value: Any) -> Any:
-    """A date-time where a date is expected gives the date it names in its own offset.
-
-    `"2025-06-05T22:00:00.000Z"` is 2025-06-05 (the date as written, what `value[:10]`
-    gives, never shifted by the server's zone); epoch numbers are read as UTC.
-    """
-    timed_text = isinstance(value, str) and len(value) > 10 and value[10] in "Tt "
-    epoch = not isinstance(value, str) and _number(value) is not None
-    if not (timed_text or epoch):
-        return value
-    try:
-        return _DATETIME.validate_python(value).date()
-    except ValidationError:
-        return value  # fails as a date, and is reported as unreadable
-
-
-# Whole numbers: 2.0, "3" and 850.7 (rounded half up: 851) all read.
-Count = Annotated[int, WrapValidator(_whole)]
-# A price level 0-4: a number, `"$$"` (counts the signs) or `PRICE_LEVEL_MODERATE`.
-PriceLevel = Annotated[Count, BeforeValidator(_price_level)]
-# A calendar date: `2025-06-05`, or a date-time / epoch number (see `_calendar_date`).
-Date = Annotated[dt.date, BeforeValidator(_calendar_date)]
-# A date-time as given: an offset stays (`+02:00` is not converted to UTC), a time without
-# one stays a local wall-clock time (naive), microseconds are kept, epoch ms/s read as UTC.
-DateTime = dt.datetime
-
-
-def is_local(value: dt.datetime) -> bool:
-    """Whether a date-time is a local wall-clock time (stored without an offset)."""
-    return value.utcoffset() is None
-
-
-def earlier(a: dt.datetime, b: dt.datetime) -> bool:
-    """Whether `a` is before `b`.
-
-    Two times with offsets compare as instants, two local times by their wall clocks; a
-    local time and one with an offset compare by their wall-clock readings (the offset is
-    ignored), since a local time is usually the time at the place the other one names.
-    """
-    if is_local(a) != is_local(b):
-        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
-    return a < b
 
 
 # ---------------------------------------------------------------- records
@@ -344,19 +252,17 @@ class Place(Record):
         return _pair(self.latitude, self.longitude)
 
 
-class Event(Place):
-    starts_at: DateTime | None = None
-    ends_at: DateTime | None = None
+def _place_model(kind: catalog.CatalogKind) -> type[Place]:
+    """The record model of a catalog kind: a place with the kind's own fields."""
+    own: dict[str, Any] = {name: (annotation, None) for name, annotation in kind.fields.items()}
+    model: type[Place] = create_model(
+        kind.type_name, __base__=Place, __module__=__name__, __doc__=kind.description, **own
+    )
+    return model
 
 
-class Restaurant(Place):
-    cuisine: str | None = None
-    opening_hours: Any = None
-
-
-class Rental(Place):
-    price_per_night: float | None = None
-    bedrooms: Count | None = None
+# Each catalog kind's record model, by kind (`catalog.py`): `PLACES["rental"]`.
+PLACES: dict[str, type[Place]] = {kind.name: _place_model(kind) for kind in catalog.CATALOG}
 
 
 class Conversation(Record):
@@ -507,9 +413,9 @@ class ApiKey(Record):
 def _first_number(data: Mapping[str, Any], paths: tuple[str, ...]) -> float | None:
     """The first number found at one of these (dotted) paths."""
     for path in paths:
-        number = _number(_lookup(data, path))
-        if number is not None:
-            return number
+        found = number(_lookup(data, path))
+        if found is not None:
+            return found
     return None
 
 
@@ -537,17 +443,18 @@ PROPERTIES: dict[type[Record], dict[str, tuple[str, ...]]] = {
 }
 # Built-in synonyms, the one place for them: model -> kvgraph's (camelCase) name -> other
 # names apps use for it, tried in order when kvgraph's own name is absent or null (a dotted
-# name reads inside an embedded object). Subclasses inherit them (events read `title` too).
+# name reads inside an embedded object). Subclasses inherit them (events read `title` too);
+# a catalog kind's own come from its entry (`catalog.py`).
 # Writes go to kvgraph's name, or to the synonym an existing record already uses.
 SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     Profile: {"displayName": ("name", "fullName", "username"), "avatarUrl": ("avatar",)},
     Trip: {"title": ("name",)},
     Item: {"title": ("name",)},
     Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},
-    Event: {"startsAt": ("startTime", "startDate", "date"), "endsAt": ("endTime", "endDate")},
     Message: {"timestamp": ("createdAt",), "content": ("text",)},
     Suggestion: {"content": ("message", "text", "body")},
     Collection: {"name": ("title",)},
+    **{PLACES[kind.name]: dict(kind.synonyms) for kind in catalog.CATALOG if kind.synonyms},
 }
 
 

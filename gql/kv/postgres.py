@@ -233,6 +233,26 @@ class PostgresStore(Store):
         self.stats.count(len(rows))
         return [(row[0], row[1]) for row in rows]
 
+    async def list_prefixes_raw(
+        self, prefixes: Sequence[str], *, limit: int = SCAN_PAGE
+    ) -> list[list[tuple[str, Raw]]]:
+        wanted = unique(prefixes)
+        # One LIKE per prefix (its wildcards escaped), each under its own LIMIT, by code point.
+        sql = (
+            "SELECT p.n, t.key, t.value FROM unnest($1::text[]) WITH ORDINALITY AS p(pattern, n) "
+            f"CROSS JOIN LATERAL (SELECT key, value::text FROM {self._table} "
+            "WHERE key LIKE p.pattern ESCAPE '\\' ORDER BY key COLLATE \"C\" LIMIT $2) t"
+        )
+        found: dict[str, list[tuple[str, Raw]]] = {prefix: [] for prefix in wanted}
+        for part in chunks(wanted, CHUNK):
+            patterns = [_escape_like(prefix) + "%" for prefix in part]
+            with unavailable(_UNREACHABLE, "Postgres scan failed"):
+                rows = await self._require_pool().fetch(sql, patterns, limit)
+            for n, key, value in rows:
+                found[part[n - 1]].append((key, value))
+            self.stats.count(len(part))
+        return [sorted(found[prefix]) for prefix in prefixes]
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         with unavailable(_UNREACHABLE, "Postgres write failed"):

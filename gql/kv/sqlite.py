@@ -40,6 +40,7 @@ from gql.kv.base import (
 from gql.kv.sqlitetable import Column, file_problems, missing_file, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
+PREFIX_CHUNK = 500  # prefixes per statement (4 variables each; a compound SELECT of 500)
 # Seconds a statement waits for another process's lock on the file (and a write for this
 # process's writer), then fails: StoreError, a 503. The server passes its own, shorter than
 # its execution timeout (`KVGRAPH_SQLITE_BUSY_TIMEOUT`).
@@ -298,6 +299,26 @@ class SQLiteStore(Store):
         found: list[tuple[str, Raw]] = [(key, value) for key, value in rows]
         self.stats.count(len(found))
         return found
+
+    async def list_prefixes_raw(
+        self, prefixes: Sequence[str], *, limit: int = SCAN_PAGE
+    ) -> list[list[tuple[str, Raw]]]:
+        wanted = unique(prefixes)
+        found: dict[str, list[tuple[str, Raw]]] = {prefix: [] for prefix in wanted}
+        for part in chunks(wanted, PREFIX_CHUNK):
+            # One key range per prefix (no LIKE, no wildcards), each under its own LIMIT.
+            one = f"SELECT * FROM (SELECT ? AS n, key, value FROM {self._table} "
+            one += "WHERE key >= ? AND key < ? ORDER BY key LIMIT ?)"
+            sql = " UNION ALL ".join([one] * len(part))
+            args: list[object] = []
+            for n, prefix in enumerate(part):
+                args += [n, prefix, prefix + "\U0010ffff", limit]
+            with unavailable(_FAULTS, "SQLite scan failed"):
+                rows = await self._conn(self._reader).execute_fetchall(sql, args)
+            for n, key, value in rows:
+                found[part[n]].append((key, value))
+            self.stats.count(len(part))
+        return [sorted(found[prefix]) for prefix in prefixes]
 
     @asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:

@@ -27,7 +27,7 @@ from gql.schema.extensions import FiniteNumbers, GatewayErrors, KVStats, RecordR
 from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
-from gql.schema.locations import Event, LocationMutations, LocationQuery, Rental, Restaurant
+from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
 from gql.schema.users import UserQuery
@@ -97,7 +97,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[AIContext, Event, Restaurant, Rental],
+        types=[AIContext, *PLACE_TYPES.values()],
         extensions=[
             FiniteNumbers,
             *rules,

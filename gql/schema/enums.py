@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
 from gql.kv import models as m
+from gql.kv.catalog import CATALOG
 
-
-@strawberry.enum(description="The three kinds of place in the catalog.")
-class LocationKind(Enum):
-    EVENT = "event"
-    RESTAURANT = "restaurant"
-    RENTAL = "rental"
+if TYPE_CHECKING:
+    LocationKind = Enum
+else:  # the catalog's kinds (`gql/kv/catalog.py`): `RENTAL = "rental"`, ...
+    LocationKind = strawberry.enum(
+        Enum("LocationKind", {kind.name.upper(): kind.name for kind in CATALOG}),
+        description="The kinds of place in the catalog.",
+    )
 
 
 OTHER_VALUE = strawberry.enum_value(
@@ -49,10 +51,18 @@ class SuggestionStatus(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum
+class CollaboratorRole(Enum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    OTHER = OTHER_VALUE
+
+
 # The model's value set (a Literal) -> the GraphQL enum that shows it.
 ENUMS: dict[Any, type[Enum]] = {
     m.ItemKind: ItemKind,
     m.LocationType: LocationKind,
     m.Role: MessageRole,
     m.SuggestionStatus: SuggestionStatus,
+    m.CollaboratorRole: CollaboratorRole,
 }

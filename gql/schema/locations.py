@@ -1,10 +1,11 @@
-"""Places: the `Location` interface, events, restaurants and rentals, the catalog, saved places."""
+"""Places: the `Location` interface, a type per catalog kind, the catalog, saved places."""
 
 from __future__ import annotations
 
 import strawberry
 
 from gql.kv import models as m
+from gql.kv.catalog import CATALOG, CatalogKind
 from gql.schema.base import Connection, Node, by_id, node, root_field
 from gql.schema.derive import from_model, mutation
 from gql.schema.enums import LocationKind
@@ -14,31 +15,23 @@ from resolvers.locations import CatalogArgs
 HIDDEN = ("created_at", "updated_at")
 
 
-@strawberry.interface(description="A place in the catalog: an event, a restaurant or a rental.")
+@strawberry.interface(description="A place in the catalog, of one of the `LocationKind`s.")
 @from_model(m.Place, hide=HIDDEN)
 class Location(Node):
     pass
 
 
-@strawberry.type
-@node(m.Event, locations.fetch_kind("event"))
-@from_model(m.Event, hide=HIDDEN)
-class Event(Location):
-    pass
+def _place_type(kind: CatalogKind) -> type:
+    """The GraphQL type of a catalog kind: its model's fields, implementing `Location`."""
+    model = m.PLACES[kind.name]
+    cls = type(kind.type_name, (Location,), {"__module__": __name__, "__doc__": kind.description})
+    cls = from_model(model, hide=HIDDEN)(cls)
+    cls = node(model, locations.fetch_kind(kind.name))(cls)
+    return strawberry.type(cls, description=kind.description)
 
 
-@strawberry.type
-@node(m.Restaurant, locations.fetch_kind("restaurant"))
-@from_model(m.Restaurant, hide=HIDDEN)
-class Restaurant(Location):
-    pass
-
-
-@strawberry.type
-@node(m.Rental, locations.fetch_kind("rental"))
-@from_model(m.Rental, hide=HIDDEN)
-class Rental(Location):
-    pass
+# One type per catalog kind (`gql/kv/catalog.py`), by kind: `PLACE_TYPES["rental"]` is `Rental`.
+PLACE_TYPES: dict[str, type] = {kind.name: _place_type(kind) for kind in CATALOG}
 
 
 @strawberry.input

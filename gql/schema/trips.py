@@ -14,6 +14,15 @@ from gql.schema.items import ItineraryItem
 from resolvers import budgets, items, trips
 
 
+@strawberry.type(
+    description="Someone a trip is shared with (`collaborator:{tripId}:{userId}`): a viewer "
+    "reads it, an editor changes it too."
+)
+@from_model(m.Collaborator)
+class Collaborator:
+    pass
+
+
 @strawberry.type(description="A trip (`trip:{id}`), listed in `trips:index:{userId}`.")
 @node(m.Trip, trips.trip)
 @from_model(m.Trip, hide=("user_id",))
@@ -22,6 +31,10 @@ class Trip(Node):
     budget: Budget | None = relation(budgets.trip_budgets)
     items: Connection[ItineraryItem] = connection(
         items.trip_items, description="The itinerary, in order (`items:index:{tripId}`)."
+    )
+    collaborators: Connection[Collaborator] = connection(
+        trips.trip_collaborators,
+        description="Who the trip is shared with, by user id (`collaborator:{tripId}:`).",
     )
 
 

@@ -11,6 +11,7 @@ from gql.commands import demo
 from gql.kv import Store, open_store
 from gql.kv import keys as k
 from gql.kv import models as m
+from gql.kv.catalog import CATALOG
 from gql.kv.entities import INDEX_TARGET, LOCATIONS, SPECS
 from gql.web.settings import Settings
 from tests.support import BACKENDS, drop_table, dump
@@ -21,9 +22,6 @@ EXPECTED = {
     "users": 4,
     "trips": 6,
     "items": 44,
-    "events": 8,
-    "restaurants": 8,
-    "rentals": 8,
     "conversations": 4,
     "messages": 16,
     "suggestions": 7,
@@ -63,13 +61,14 @@ async def test_seed_empty_store_gives_expected_counts(store: Store) -> None:
     assert not await demo.store_is_empty(store)
     counts = {name: getattr(summary, name) for name in EXPECTED}
     assert counts == EXPECTED
+    assert summary.places == tuple((kind.name, len(kind.samples)) for kind in CATALOG)
     assert summary.demo_user_id == demo.DEMO_USER_ID
     assert await store.get(k.TRIPS_INDEX.key(demo.DEMO_USER_ID)) == list(summary.demo_trip_ids)
     assert len(summary.demo_trip_ids) >= 3
     for trip_id in summary.demo_trip_ids:
         assert 5 <= len(await store.get(k.ITEMS_INDEX.key(trip_id)) or []) <= 8
-    for kind in k.LOCATION_KINDS:
-        assert len(await store.get(k.LOCATION_INDEX[kind].key()) or []) == 8
+    for kind in CATALOG:
+        assert len(await store.get(k.LOCATION_INDEX[kind.name].key()) or []) == len(kind.samples)
     assert len(await store.get(k.SAVED.key(demo.DEMO_USER_ID)) or []) == 4
     assert "demo user: " + demo.DEMO_USER_ID in summary.describe()
 
@@ -111,7 +110,7 @@ async def test_every_item_location_resolves(seeded: dict[str, Any]) -> None:
         assert trip["destination"].startswith(place["city"]), key
         if trip["userId"] == demo.DEMO_USER_ID:
             kinds.add(item["locationType"])
-    assert kinds == set(k.LOCATION_KINDS)
+    assert kinds == {"event", "restaurant", "rental"}  # stays, dinners and events
 
 
 async def test_itineraries_are_in_time_order(seeded: dict[str, Any]) -> None:

@@ -102,7 +102,7 @@ def test_enum_fields_are_declared_once() -> None:
     [(2, 2), (2.0, 2), ("3", 3), ("2.0", 2), (850.7, 851), (2.5, 3), ("2.4", 2)],
 )
 def test_whole_numbers_read_from_fractions_and_text(given: object, expected: int) -> None:
-    rental = read(m.Rental, {"id": "r", "name": "Loft", "bedrooms": given})
+    rental = read(m.PLACES["rental"], {"id": "r", "name": "Loft", "bedrooms": given})
     assert rental.bedrooms == expected  # type: ignore[attr-defined]
 
 
@@ -111,7 +111,8 @@ def test_whole_numbers_read_from_fractions_and_text(given: object, expected: int
     [("$$", 2), ("€€€", 3), (" $ ", 1), ("PRICE_LEVEL_MODERATE", 2), (4, 4), ("1", 1), (1.0, 1)],
 )
 def test_price_level_counts_signs(given: object, expected: int) -> None:
-    assert read(m.Restaurant, {"id": "r", "name": "X", "priceLevel": given}).price_level == expected  # type: ignore[attr-defined]
+    place = read(m.PLACES["restaurant"], {"id": "r", "name": "X", "priceLevel": given})
+    assert place.price_level == expected  # type: ignore[attr-defined]
 
 
 def test_duration_keeps_its_fraction_and_numbers_read_from_text() -> None:
@@ -141,7 +142,7 @@ def test_dates_read_from_date_times(given: object, expected: dt.date) -> None:
 @pytest.mark.parametrize(
     ("model", "value", "field", "expected"),
     [
-        (m.Event, {"id": "e", "title": "Fado night"}, "name", "Fado night"),
+        (m.PLACES["event"], {"id": "e", "title": "Fado night"}, "name", "Fado night"),
         (m.Profile, {"id": "u", "name": "Ana"}, "display_name", "Ana"),
         (
             m.Message,
@@ -176,7 +177,9 @@ def test_embedded_coordinates_are_read() -> None:
     )
     assert item.coordinates == (38.7, -9.1)  # type: ignore[attr-defined]
     assert item.to_json()["location"] == {"lat": 38.7, "lng": -9.1}
-    place = read(m.Rental, {"id": "r", "name": "Loft", "coordinates": {"latitude": 1, "lon": 2}})
+    place = read(
+        m.PLACES["rental"], {"id": "r", "name": "Loft", "coordinates": {"latitude": 1, "lon": 2}}
+    )
     assert place.coordinates == (1.0, 2.0)  # type: ignore[attr-defined]
     alfama = read(m.Item, {"id": "i", "tripId": "t", "title": "x", "location": "Alfama"})
     assert alfama.coordinates is None  # type: ignore[attr-defined]

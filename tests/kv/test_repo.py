@@ -87,12 +87,12 @@ async def test_text_no_store_can_keep_is_refused_at_any_depth(
 ) -> None:
     repo = Repository(store)
     with pytest.raises(InvalidData) as refused:
-        await repo.create(e.RESTAURANT, data)
+        await repo.create(e.LOCATIONS["restaurant"], data)
     assert (refused.value.field, refused.value.code) == (field, "BAD_USER_INPUT")
-    await repo.create(e.RESTAURANT, {"id": "r1", "name": "Tasca"})
+    await repo.create(e.LOCATIONS["restaurant"], {"id": "r1", "name": "Tasca"})
     before = await snapshot(store)
     with pytest.raises(InvalidData):
-        await repo.update(e.RESTAURANT, ["r1"], data)
+        await repo.update(e.LOCATIONS["restaurant"], ["r1"], data)
     with pytest.raises(InvalidData):
         await repo.add_to_list("saved:u1", "r1\x00")
     assert await snapshot(store) == before

@@ -156,7 +156,7 @@ def test_time_formats_and_expectations() -> None:
         "date",
         "date-time",
     )
-    assert expectations(m.Rental)["bedrooms"].type == "integer"
+    assert expectations(m.PLACES["rental"])["bedrooms"].type == "integer"
     assert expectations(m.Message)["role"].text() == "one of user|assistant|system|tool"
 
 

@@ -131,3 +131,52 @@ async def test_get_many_raw_returns_json_text(store: Store) -> None:
     raws = await store.get_many_raw(["b", "missing", "a"])
     assert raws[1] is None
     assert [orjson.loads(r) for r in (raws[0], raws[2])] == [[1, 2], {"x": [1, "é"]}]
+
+
+async def test_list_prefixes_reads_every_prefix_in_one_round_trip(store: Store) -> None:
+    rows = {f"collaborator:t{t}:u{u}": {"u": u} for t in (1, 2, 10) for u in (3, 1, 2)}
+    await store.set_many(rows | {"collaborator:t1": 0, "collaborators:t1:x": 0, "trip:t1": 0})
+    before = store.stats.round_trips
+    found = await store.list_prefixes_raw(
+        ["collaborator:t1:", "collaborator:t9:", "collaborator:t10:", "collaborator:t1:"]
+    )
+    assert store.stats.round_trips == before + 1
+    keys = [[key for key, _ in listed] for listed in found]
+    assert keys == [
+        ["collaborator:t1:u1", "collaborator:t1:u2", "collaborator:t1:u3"],
+        [],
+        ["collaborator:t10:u1", "collaborator:t10:u2", "collaborator:t10:u3"],
+        ["collaborator:t1:u1", "collaborator:t1:u2", "collaborator:t1:u3"],
+    ]
+    assert orjson.loads(found[0][2][1]) == {"u": 3}
+    assert await store.list_prefixes_raw([]) == []
+
+
+async def test_list_prefixes_limits_each_prefix_and_orders_by_code_point(store: Store) -> None:
+    await store.set_many({f"p:a:{c}": 0 for c in ("b", "B", "é", "a", "_")} | {"p:b:1": 0})
+    found = await store.list_prefixes_raw(["p:a:", "p:b:"], limit=3)
+    assert [[key for key, _ in listed] for listed in found] == [
+        ["p:a:B", "p:a:_", "p:a:a"],
+        ["p:b:1"],
+    ]
+
+
+async def test_list_prefixes_takes_wildcards_literally(store: Store) -> None:
+    await store.set_many({"a%b:1": 1, "axb:2": 2, "a_c:3": 3, "abc:4": 4, "A%B:5": 5, "a\\d": 6})
+    found = await store.list_prefixes_raw(["a%", "a_", "a\\", "a", "nothing"])
+    assert [[key for key, _ in listed] for listed in found] == [
+        ["a%b:1"],
+        ["a_c:3"],
+        ["a\\d"],
+        ["a%b:1", "a\\d", "a_c:3", "abc:4", "axb:2"],
+        [],
+    ]
+
+
+async def test_list_prefixes_of_many_parents(store: Store) -> None:
+    await store.set_many({f"saved:u{n}:p{n}": n for n in range(1200)})
+    prefixes = [f"saved:u{n}:" for n in range(1200)]
+    found = await store.list_prefixes_raw(prefixes)
+    assert [[key for key, _ in listed] for listed in found] == [
+        [f"saved:u{n}:p{n}"] for n in range(1200)
+    ]

@@ -11,11 +11,13 @@ import strawberry
 from gql.kv import Store
 from gql.kv import entities as e
 from gql.kv import models as m
+from gql.kv.catalog import CATALOG
 from gql.schema.base import _record_data
 from gql.schema.build import build_schema, sdl
 from gql.schema.derive import create_input, from_model, update_input
 from resolvers import access, nodes
-from resolvers.context import Context
+from resolvers.context import SERVICE_ROLE, Context
+from resolvers.errors import FORBIDDEN, UNAUTHENTICATED, ClientError
 from resolvers.ids import node_id
 from tests.support import BACKENDS, Gateway
 
@@ -31,11 +33,59 @@ RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "Suggestion": ("s1", "suggestion:s1", {"id": "s1", "userId": OWNER, "content": "go"}),
     "User": (OWNER, f"profile:{OWNER}", {"id": OWNER, "email": "o@example.com"}),
 }
-PUBLIC = {"Event", "Restaurant", "Rental"}
+PUBLIC = {kind.type_name for kind in CATALOG}  # the catalog kinds
 
 
 def test_every_entity_kind_has_a_read_rule() -> None:
     assert set(e.SPECS) <= set(access.RULES), set(e.SPECS) - set(access.RULES)
+
+
+def test_every_entity_kind_has_a_write_rule() -> None:
+    assert set(e.SPECS) <= set(access.WRITES), set(e.SPECS) - set(access.WRITES)
+
+
+SERVICE = {"role": SERVICE_ROLE}
+USER = {"viewer_id": OWNER, "role": "authenticated"}
+SERVICE_FOR_USER = {"viewer_id": OWNER, "role": SERVICE_ROLE}
+
+
+@pytest.mark.parametrize(
+    ("spec", "action", "caller", "refused"),
+    [
+        (e.TRIP, "create", USER, None),
+        (e.TRIP, "change", USER, None),
+        (e.TRIP, "create", {}, UNAUTHENTICATED),
+        (e.TRIP, "create", SERVICE, UNAUTHENTICATED),  # a user kind: written by a signed-in user
+        (e.AI_RUN, "create", SERVICE, None),
+        (e.AI_RUN, "create", SERVICE_FOR_USER, None),
+        (e.AI_RUN, "create", USER, FORBIDDEN),
+        (e.AI_RUN, "change", USER, FORBIDDEN),
+        (e.AI_RUN, "create", {}, FORBIDDEN),
+        (e.JOB, "create", USER, FORBIDDEN),
+        (e.SUGGESTION, "create", USER, FORBIDDEN),  # agents propose suggestions
+        (e.SUGGESTION, "change", USER, None),  # their user accepts or dismisses them
+        (e.SUGGESTION, "change", SERVICE, UNAUTHENTICATED),
+        (e.LOCATIONS["rental"], "create", SERVICE, FORBIDDEN),  # the catalog: nobody
+        (e.LOCATIONS["rental"], "create", USER, FORBIDDEN),
+    ],
+)
+def test_writes_follow_the_write_rules(
+    store: Store, spec: e.EntitySpec, action: Any, caller: dict[str, str], refused: str | None
+) -> None:
+    context = Context(store=store, **caller)
+    if refused is None:
+        access.may_write(context, spec, action)
+        return
+    with pytest.raises(ClientError) as caught:
+        access.may_write(context, spec, action)
+    assert caught.value.code == refused
+
+
+def test_a_kind_without_a_write_rule_is_written_by_nobody(store: Store) -> None:
+    stray = e.EntitySpec(e.k.KeyPattern("stray", "stray:{id}", e.k.Role.ENTITY), m.Trip)
+    for caller in (USER, SERVICE):
+        with pytest.raises(ClientError, match="nobody"):
+            access.may_write(Context(store=store, **caller), stray)
 
 
 async def test_a_kind_without_a_rule_is_read_by_nobody(store: Store) -> None:
