@@ -19,6 +19,7 @@ past its limits) stops the operation in both executors: its response is that one
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +38,7 @@ from graphql import (
     is_abstract_type,
     is_leaf_type,
 )
+from graphql.execution import executor as graphql_executor
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import gather_with_cancel
@@ -59,6 +61,24 @@ def _restart(context: Any) -> None:
     """Tell the context the operation runs again from the start (it forgets its reports)."""
     if hasattr(context, "restart"):
         context.restart()
+
+
+async def gather_settled(*awaitables: Any) -> list[Any]:
+    """Await every awaitable, then raise the first error by position, if any.
+
+    graphql-core cancels a field's siblings when it fails (`gather_with_cancel`): how far they
+    got, and so which invalid records they reported, depended on timing. Letting them finish
+    makes a response a function of the query and the data alone, for both executors.
+    """
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+# graphql-core looks this name up in its module for every object and list it completes.
+graphql_executor.gather_with_cancel = gather_settled
 
 
 class Unsupported(Exception):

@@ -123,6 +123,16 @@ class FiniteNumbers(AddValidationRules):
         super().__init__([_FiniteNumbersRule])
 
 
+def _document_order(error: GraphQLError) -> tuple[Any, ...]:
+    """Where an error's field is in the document, then its path (lists: by index)."""
+    where = [(loc.line, loc.column) for loc in error.locations or ()]
+    path = [
+        (isinstance(p, int), str(p).zfill(12) if isinstance(p, int) else p)
+        for p in error.path or ()
+    ]
+    return (where, path)
+
+
 class RecordReports(SchemaExtension):
     """Add one `INVALID_RECORD` error per bad record a request met (its data still returns),
     in key order (the same whichever executor ran the operation, in whatever order).
@@ -142,6 +152,9 @@ class RecordReports(SchemaExtension):
             result.data = None
             result.errors = [coded(aborted.message, aborted.code, **aborted.extensions)]
             return
+        if result.errors and len(result.errors) > 1:
+            # Field errors in document order: graphql-core lists them as fields finish.
+            result.errors = sorted(result.errors, key=_document_order)
         problems = getattr(context, "problems", None) or {}
         dropped = getattr(context, "dropped", None) or {}
         if not (problems or dropped):
