@@ -26,6 +26,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from gql.schema.errors import TIMEOUT
+from gql.web.media import negotiate
 from gql.web.observe import note
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -75,11 +76,12 @@ async def task_scopes(app: web.Application) -> AsyncIterator[None]:
             loop.set_task_factory(factory.previous)
 
 
-def timed_out(seconds: float) -> web.Response:
-    """The 504 answer of a request stopped at its deadline."""
+def timed_out(seconds: float, accept: str | None = None) -> web.Response:
+    """The 504 answer of a request stopped at its deadline, in the media type the client
+    asked for (like every other answer of /graphql)."""
     message = f"The request took longer than {seconds:g} s and was stopped."
     body = {"data": None, "errors": [{"message": message, "extensions": {"code": TIMEOUT}}]}
-    return web.Response(status=504, body=orjson.dumps(body), content_type="application/json")
+    return web.Response(status=504, body=orjson.dumps(body), content_type=negotiate(accept))
 
 
 def timeout_middleware(seconds: float, path: str = "/graphql") -> Middleware:
@@ -103,7 +105,7 @@ def timeout_middleware(seconds: float, path: str = "/graphql") -> Middleware:
                 task.cancel()
             log.warning("request stopped after %g s (%d tasks cancelled)", seconds, len(started))
             note(request, TIMEOUT)
-            return timed_out(seconds)
+            return timed_out(seconds, request.headers.get("Accept"))
         finally:
             _SCOPE.reset(token)
 

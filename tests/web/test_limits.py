@@ -15,6 +15,7 @@ from unittest.mock import Mock
 
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
 from graphql import GraphQLSyntaxError, parse
 from pydantic import ValidationError
@@ -26,6 +27,7 @@ from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.ratelimit import Buckets, client_key
 from gql.web.settings import Settings
+from gql.web.timeout import timeout_middleware
 from tests.support import BOARD, PG_SKIP, PG_URL, TRANSPORTS, U, board_data, drop_table, over, until
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
@@ -447,3 +449,26 @@ def test_client_key(peer: str, key: str) -> None:
     transport = Mock()
     transport.get_extra_info.return_value = (peer, 0)
     assert client_key(make_mocked_request("POST", "/graphql", transport=transport)) == key
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/graphql-response+json", "application/graphql-response+json"),
+        (None, "application/json"),
+    ],
+)
+async def test_a_timeout_answers_in_the_media_type_asked_for(
+    aiohttp_client: MakeClient, accept: str | None, media: str
+) -> None:
+    app = web.Application(middlewares=[timeout_middleware(0.01)])
+
+    async def never(request: web.Request) -> web.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    app.router.add_post("/graphql", never)
+    client = await aiohttp_client(app)
+    resp = await client.post("/graphql", headers={"Accept": accept} if accept else {})
+    assert resp.status == 504 and resp.content_type == media
+    assert (await resp.json(content_type=None))["errors"][0]["extensions"]["code"] == "TIMEOUT"
