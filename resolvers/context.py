@@ -64,9 +64,11 @@ class Context:
 
     def restart(self) -> None:
         """Before the operation runs again from the start (the level executor gave it
-        back): what it reports is reported afresh, so nothing of the first attempt remains."""
+        back): what it reports is reported afresh, so nothing of the first attempt remains
+        (counts memoized by the first attempt count again, reporting what they meet)."""
         self.problems.clear()
         self.dropped.clear()
+        self.loaders.recount()
 
     def report(self, invalid: InvalidRecord) -> None:
         """Remember an invalid record for the response's `errors` (logged once per request)."""

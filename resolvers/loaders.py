@@ -343,6 +343,10 @@ class Loaders:
             self._prefixes.forget_under(key)
             for prefix in [p for p in self._prefix_listings if key.startswith(p)]:
                 del self._prefix_listings[prefix]
+        self.recount()  # what the viewer may read may have changed
+
+    def recount(self) -> None:
+        """Forget every memoized count: the next `totalCount` counts (and reports) afresh."""
         lists = (self._listings, self._prefix_listings, self._stored)
         for listing in (found for each in lists for found in each.values()):
-            listing.counts.clear()  # what the viewer may read may have changed
+            listing.counts.clear()

@@ -84,6 +84,8 @@ KNOWN = [
     "startTime } } budget { spent } } } } }",
     f'{{ node(nodeId: "{w.NODE_IDS[1]}") {{ nodeId ... on Trip {{ items {{ nodes {{ notes }} }} }} }} '
     'locations(search: "ta") { nodes { name } } }',
+    '{ viewer { conversations(last: 1) { totalCount } suggestions(after: "junk") '
+    "{ totalCount } } }",
     '{ a: trip(id: "trip-b") { items { totalCount } } b: trip(id: "trip-own") '
     '{ items(first: 1, after: "junk") { totalCount } } c: trip(id: "copy") { id } }',
 ]
@@ -145,6 +147,7 @@ def world(store_url: tuple[str, str], request: pytest.FixtureRequest) -> Iterato
 @example(document=KNOWN[2])
 @example(document=KNOWN[3])
 @example(document=KNOWN[4])
+@example(document=KNOWN[5])
 def test_both_executors_answer_alike(world: World, document: str) -> None:
     world.check(document)
 
