@@ -173,6 +173,7 @@ RULES: dict[str, Rule] = {
     e.AI_RUN.name: Rule(_owner),
     e.WORKFLOW.name: Rule(_owner),
     e.COLLECTION.name: Rule(_owner),
+    e.SAVED_PLACE.name: Rule(_owner),  # `saved:{userId}:{placeId}`: the key names its user
     e.AUTOMATION.name: Rule(_owner),
     **{spec.name: Rule(_public, by_key=True) for spec in e.LOCATIONS.values()},  # the catalog
     # A profile's public fields (display name, avatar) show on a trip's owner; which fields
@@ -225,6 +226,7 @@ WRITES: dict[str, WriteRule] = {
     e.AI_RUN.name: SERVICE,  # recorded by the agent runner for a user
     e.WORKFLOW.name: USER,
     e.COLLECTION.name: USER,
+    e.SAVED_PLACE.name: USER,
     e.AUTOMATION.name: USER,
     e.PROFILE.name: USER,
     e.PREFERENCES.name: USER,

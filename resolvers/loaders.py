@@ -251,6 +251,10 @@ class Loaders:
             self.report(InvalidRecord(key, listing.problem))
         return listing
 
+    async def has(self, key: str) -> bool:
+        """Whether `key` holds a value (read with the next batch, like any key)."""
+        return await self._raw.load(key) is not None
+
     async def listed(self, prefix: str) -> Listing:
         """What a key prefix lists (`collaborator:{tripId}:`): the rest of each key under it
         (the last key parameter), in key order. Every prefix asked for in one tick is read in

@@ -1,4 +1,5 @@
-"""Users: the viewer, their profile and preferences (a viewer without a profile is still one)."""
+"""Users: the viewer, their profile and preferences (a viewer without a profile is still one),
+and `updateProfile`, which only ever writes the viewer's own `profile:{userId}`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import models as m
+from resolvers import validate as v
 from resolvers.access import records, viewer_only
+from resolvers.common import Outcome, Problem, author, written
 from resolvers.context import Context
 
 
@@ -48,3 +51,37 @@ def profile_field(name: str, *, public: bool) -> Callable[[Context, Sequence[Use
 async def preferences(ctx: Context, users: Sequence[UserRef]) -> list[m.Preferences | None]:
     """Each user's `preferences:{userId}` record, if any."""
     return await records(ctx, e.PREFERENCES)([u.id for u in users])
+
+
+PROFILE_TEXT = {"displayName": (v.TITLE_MAX, False), "avatarUrl": (v.URL_MAX, False)}
+
+
+def _profile_problems(data: dict[str, Any]) -> list[Problem]:
+    """Trim and check a profile patch: lengths, and an avatar that is an http(s) URL."""
+    problems = v.text_fields(data, PROFILE_TEXT, partial=True)
+    url = data.get("avatarUrl")
+    if isinstance(url, str) and url and not v.is_web_url(url):
+        problems.append(Problem("avatarUrl", "avatarUrl must be an http(s) URL"))
+    return problems
+
+
+def _profile_patch(data: dict[str, Any]) -> Callable[[m.Record | None], dict[str, Any]]:
+    """The patch of `profile:{userId}`: the given fields, an empty text clearing one."""
+    patch = {name: (value or None) for name, value in data.items()}
+    return lambda _stored: patch
+
+
+async def update_profile(ctx: Context, data: dict[str, Any]) -> Outcome:
+    """Change the viewer's own profile (`profile:{viewerId}`, made if missing); fields left
+    out stay, and fields kvgraph does not know are kept."""
+    user = author(ctx, e.PROFILE, "change")
+    if problems := _profile_problems(data):
+        return Outcome(None, problems)
+    if not data:
+        return Outcome.fail("give at least one field to change", None)
+    return await written(
+        ctx,
+        ctx.repo.revise(e.PROFILE, [user], _profile_patch(data), create=True),
+        e.PROFILE.pattern.key(user),
+        shown=UserRef(user),
+    )

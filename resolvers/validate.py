@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import urllib.parse
 from typing import Any
 
 from gql.kv.models import earlier
@@ -14,6 +15,7 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 TITLE_MAX = 200
 NOTES_MAX = 5_000
 CONTENT_MAX = 10_000
+URL_MAX = 2_000
 
 
 def iso_datetime(value: dt.datetime) -> str:
@@ -82,3 +84,9 @@ def position(value: int | None) -> list[Problem]:
     if value is not None and value < 0:
         return [Problem("position", "position must be >= 0")]
     return []
+
+
+def is_web_url(value: str) -> bool:
+    """Whether `value` is an absolute http(s) URL with a host (an avatar, an image)."""
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value

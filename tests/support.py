@@ -434,6 +434,20 @@ DISMISS = mutation("dismissSuggestion", "suggestion { id status }")
 ACCEPT = mutation("acceptSuggestion", "suggestion { id status }")
 SAVE = mutation("savePlace", "place { __typename id name }")
 UNSAVE = mutation("unsavePlace", "place { __typename id name }")
+COLLAB_F = "nodeId tripId userId role roleRaw invitedAt user { id displayName } trip { id }"
+INVITE = mutation("inviteCollaborator", f"collaborator {{ {COLLAB_F} }}")
+UPDATE_COLLAB = mutation("updateCollaborator", f"collaborator {{ {COLLAB_F} }}")
+REMOVE_COLLAB = mutation("removeCollaborator", f"collaborator {{ {COLLAB_F} }}")
+UPDATE_PROFILE = mutation("updateProfile", "user { id displayName avatarUrl email }")
+COLLECTION_F = (
+    "id name description createdAt updatedAt places(first: 100) { totalCount nodes { id } }"
+)
+CREATE_COLLECTION = mutation("createCollection", f"collection {{ {COLLECTION_F} }}")
+UPDATE_COLLECTION = mutation("updateCollection", f"collection {{ {COLLECTION_F} }}")
+DELETE_COLLECTION = mutation("deleteCollection", f"collection {{ {COLLECTION_F} }}")
+ADD_TO_COLLECTION = mutation("addCollectionPlace", f"collection {{ {COLLECTION_F} }}")
+MOVE_IN_COLLECTION = mutation("moveCollectionPlace", f"collection {{ {COLLECTION_F} }}")
+REMOVE_FROM_COLLECTION = mutation("removeCollectionPlace", f"collection {{ {COLLECTION_F} }}")
 
 TRIP_ITEMS = "query Q($id: ID!) { trip(id: $id) { items(first: 100) { nodes { id } } } }"
 

@@ -8,9 +8,11 @@ unlisted entities (not listed by an index their record belongs to), duplicate id
 index, orphans (children whose parent is missing: an item whose trip is gone, a trip's
 `items:index:` after the trip was deleted), and invalid records, including index values or
 elements kvgraph cannot read (an index with one bad element is still checked element by
-element). What the app uses on purpose is kept and at most noted: a trip shared with a
-collaborator in their `trips:index:`, saved place ids the catalog does not know (external
-ids such as Google's `ChIJ...`), and a record whose status kvgraph does not know in a filtered
+element). A trip shared with a collaborator (`collaborator:{tripId}:{userId}`) belongs in
+the collaborator's `trips:index:` (how they list it): unlisted there it is reported, listed
+there without the entry it is dangling. What the app uses on purpose is kept and at most
+noted: saved place ids the catalog does not know (external ids such as Google's `ChIJ...`),
+and a record whose status kvgraph does not know in a filtered
 index (`pending` in `suggestions:active:`). A stored value that cannot be decoded (not JSON,
 not text) or that has members kept as stored text (nested too deep, a lone surrogate: see
 `jsontext`) is reported as invalid with its key; the rest of the scan goes on.
@@ -145,8 +147,17 @@ def kept_detail(kept: dict[str, jsontext.Kept]) -> str:
 
 def index_keys_of(spec: EntitySpec, key: str, record: m.Record) -> list[str] | m.InvalidRecord:
     """The index keys that should list a record, or why they cannot be built."""
+    found = index_entries_of(spec, key, record)
+    return found if isinstance(found, m.InvalidRecord) else [index_key for index_key, _ in found]
+
+
+def index_entries_of(
+    spec: EntitySpec, key: str, record: m.Record
+) -> list[tuple[str, str]] | m.InvalidRecord:
+    """The (index key, id it lists) pairs that should list a record, or why they cannot be
+    built (a collaborator entry lists its trip in the collaborator's `trips:index:`)."""
     try:
-        return spec.index_keys(record)
+        return spec.index_entries(record)
     except (ValueError, TypeError) as exc:
         return m.InvalidRecord(key, f"cannot build its index keys: {exc}")
 
@@ -220,17 +231,20 @@ class _Scan:
         if spec.name in _TRACKED:
             self.present.add(key)
         record = valid_record(spec, key, value, self.mapping)
-        found = record if isinstance(record, m.InvalidRecord) else index_keys_of(spec, key, record)
+        found = (
+            record if isinstance(record, m.InvalidRecord) else index_entries_of(spec, key, record)
+        )
         if isinstance(found, m.InvalidRecord):
             self.invalid.add(key)
             self._invalid(key, found.message)
             return
         if kept := jsontext.kept(value):  # readable, but not all of it: reported, kept
             self._invalid(key, kept_detail(kept))
-        for index_key in found:
-            self.expected[index_key].append(params["id"])
-        for index_key in spec.unsure_index_keys(record):
-            self.unsure[index_key].add(params["id"])
+        for index_key, listed in found:
+            self.expected[index_key].append(listed)
+        for link in spec.indexes:
+            if link.unsure(record):
+                self.unsure[link.key_for(record)].add(link.listed_id(record))
         parent = spec.parent.key_for(record, params) if spec.parent else None
         if parent is not None:
             self.parents[key] = parent
@@ -318,8 +332,11 @@ class _Scan:
         listed = set(self.indexes[key][1].ids) if key in self.indexes else set()
         detail = "not listed" if key in self.indexes else "not listed (the index key is missing)"
         for id_ in sorted(set(ids) - listed):
-            if target is None or target.pattern.key(id_) not in orphans:
-                self.report.problems.append(Problem(key, Kind.UNLISTED, id_, detail))
+            if target is not None and (
+                target.pattern.key(id_) in orphans or target.pattern.key(id_) not in self.present
+            ):
+                continue  # an orphan's index, or a share of a missing trip (an orphan itself)
+            self.report.problems.append(Problem(key, Kind.UNLISTED, id_, detail))
 
 
 async def scan(

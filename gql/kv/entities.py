@@ -24,6 +24,9 @@ class IndexLink:
 
     pattern: k.KeyPattern
     field: str | None = None  # None for a global index (`events:index`)
+    # The record field whose value the index lists: the record's own `id`, or another
+    # record's id (a collaborator entry lists its trip in the collaborator's `trips:index:`).
+    lists: str = "id"
     # A filtered index lists only matching records. `when` answers None for a record whose
     # value kvgraph does not know (`status: "pending"`): such a record is neither added to the
     # index nor taken out of it (the app may list it on purpose).
@@ -32,6 +35,15 @@ class IndexLink:
     def key_for(self, record: Any) -> str:
         """The index key that should list `record`."""
         return self.pattern.key(getattr(record, self.field)) if self.field else self.pattern.key()
+
+    def listed_id(self, record: Any) -> str:
+        """The id this index lists for `record`."""
+        return str(getattr(record, self.lists, "") or "")
+
+    @property
+    def shared(self) -> bool:
+        """Whether the index lists another record's id for this one (a share, not itself)."""
+        return self.lists != "id"
 
     def wants(self, record: Any) -> bool:
         """Whether this index should list `record`."""
@@ -97,6 +109,14 @@ class EntitySpec:
         """Every index key that should list `record`."""
         return [link.key_for(record) for link in self.indexes if link.wants(record)]
 
+    def index_entries(self, record: Any) -> list[tuple[str, str]]:
+        """Every (index key, id it lists) that should list `record`."""
+        return [
+            (link.key_for(record), link.listed_id(record))
+            for link in self.indexes
+            if link.wants(record)
+        ]
+
     def unsure_index_keys(self, record: Any) -> list[str]:
         """The filtered index keys that may list `record` or not (see `IndexLink.unsure`)."""
         return [link.key_for(record) for link in self.indexes if link.unsure(record)]
@@ -156,7 +176,16 @@ CONFLICT = _s(
 BUDGET = _s(k.BUDGET, m.Budget, key_fields=("trip_id",), parent=OF_TRIP)
 WORKFLOW = _s(k.WORKFLOW, m.Workflow, indexes=(IndexLink(k.WORKFLOWS_INDEX, "user_id"),))
 COLLECTION = _s(k.COLLECTION, m.Collection, indexes=(IndexLink(k.COLLECTIONS_INDEX, "user_id"),))
-COLLABORATOR = _s(k.COLLABORATOR, m.Collaborator, key_fields=("trip_id", "user_id"), parent=OF_TRIP)
+# A collaborator entry lists its trip in the collaborator's own `trips:index:{userId}`: how a
+# user lists the trips shared with them (see SHARED_BY).
+COLLABORATOR = _s(
+    k.COLLABORATOR,
+    m.Collaborator,
+    key_fields=("trip_id", "user_id"),
+    indexes=(IndexLink(k.TRIPS_INDEX, "user_id", lists="trip_id"),),
+    parent=OF_TRIP,
+)
+SAVED_PLACE = _s(k.SAVED_PLACE, m.SavedPlace, key_fields=("user_id", "place_id"))
 JOB = _s(k.JOB, m.Job, indexes=(IndexLink(k.JOBS_INDEX),))
 AUTOMATION = _s(k.AUTOMATION, m.AutomationRule)
 LOG = _s(k.LOG, m.AutomationLog, key_fields=("job_id",))
@@ -190,7 +219,7 @@ def place_refs(ref: str) -> list[tuple[str, str]]:
 
 # For each index pattern: the entity its ids point to (None: any location kind, `saved:`).
 INDEX_TARGET: dict[str, EntitySpec | None] = {
-    link.pattern.name: spec for spec in SPECS.values() for link in spec.indexes
+    link.pattern.name: spec for spec in SPECS.values() for link in spec.indexes if not link.shared
 }
 INDEX_TARGET[k.SAVED.name] = None
 

@@ -126,6 +126,9 @@ AUTOMATION = _p("automation", "automation:{id}", ENT)
 LOG = _p("log", "log:{jobId}", ENT)
 WEBSOURCE = _p("websource", "websource:{hash}", ENT)
 APIKEY = _p("apikey", "apikey:{userId}", ENT)
+# One key per saved place, listed by the prefix `saved:{userId}:` (the seed's saved_places
+# table); `saved:{userId}`, the index of saved place ids, is the other pattern it names.
+SAVED_PLACE = _p("saved_place", "saved:{userId}:{placeId}", ENT)
 
 # Indexes (JSON arrays of ids, in order).
 CONVERSATIONS_INDEX = _p("conversations_index", "conversation:index:{userId}", IDX)

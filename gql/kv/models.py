@@ -369,6 +369,15 @@ class Collaborator(Record):
     invited_at: DateTime | None = None
 
 
+class SavedPlace(Record):
+    """One saved place under its own key (`saved:{userId}:{placeId}`); the key names both."""
+
+    user_id: str
+    place_id: str
+    location_type: Annotated[LocationType, Open] | None = None  # the place's kind, if known
+    created_at: DateTime | None = None  # when it was saved
+
+
 class Job(Record):
     id: str
     type: str | None = None
@@ -453,7 +462,12 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},
     Message: {"timestamp": ("createdAt",), "content": ("text",)},
     Suggestion: {"content": ("message", "text", "body")},
-    Collection: {"name": ("title",)},
+    Collection: {"name": ("title",), "placeIds": ("places", "locationIds")},
+    SavedPlace: {
+        "placeId": ("locationId",),
+        "locationType": ("kind", "placeType"),
+        "createdAt": ("savedAt",),
+    },
     **{PLACES[kind.name]: dict(kind.synonyms) for kind in catalog.CATALOG if kind.synonyms},
 }
 

@@ -184,7 +184,7 @@ class _NewRecord:
         self.record = _validated(spec, "(new)", raw, mapping)
         try:
             self.key = spec.key_for(self.record)
-            self.index_keys = spec.index_keys(self.record)
+            self.entries = spec.index_entries(self.record)
         except ValueError as exc:  # an id that cannot form a key (empty, contains ':')
             raise InvalidData(str(exc), spec.key_fields[0] if spec.key_fields else None) from None
 
@@ -208,18 +208,17 @@ class _NewRecord:
 
     async def apply(self, tx: Transaction, write: dict[str, Any]) -> m.Record:
         """Add this record and its index entries to `write` (an existing id: only indexes)."""
-        spec, key, index_keys = self.spec, self.key, self.index_keys
+        spec, key, entries = self.spec, self.key, self.entries
         await require_parent(tx, spec, self.record, write)
-        stored, *values = await tx.get_many([key, *index_keys])
+        stored, *values = await tx.get_many([key, *(index_key for index_key, _ in entries)])
         result = self.record
         if stored is not None:
             result = _validated(spec, key, stored, self.mapping)
-            if spec.index_keys(result) != index_keys:
+            if spec.index_entries(result) != entries:
                 raise IdTaken(f"{spec.name} id already in use", "id")
         else:
             write[key] = self.raw
-        rid: str = getattr(result, "id", "")
-        for index_key, value in zip(index_keys, values, strict=True):
+        for (index_key, rid), value in zip(entries, values, strict=True):
             current = editable_index(index_key, write.get(index_key, value))
             if rid not in current.ids:
                 write[index_key] = current.with_id(rid, self.position).stored()
@@ -314,6 +313,47 @@ class Repository:
 
         return await atomic(self.store, work)
 
+    async def revise(
+        self,
+        spec: EntitySpec,
+        key_args: Sequence[str],
+        change: Callable[[m.Record | None], Mapping[str, Any]],
+        *,
+        create: bool = False,
+    ) -> m.Record:
+        """Merge the patch `change(record)` computes from the stored record, both in one
+        transaction (a read-modify-write no concurrent writer can interleave: a collection's
+        places, a profile). `change` may raise RepoError to refuse. With `create`, a missing
+        record is made from its key fields and the patch (`change(None)`), else NotFound.
+        """
+        key = spec.pattern.key(*key_args)
+
+        async def work(tx: Transaction) -> m.Record:
+            stored = await tx.get(key)
+            if stored is None and not create:
+                raise NotFound(f"{spec.name} not found", "id")
+            before = None if stored is None else _validated(spec, key, stored, self.mapping)
+            patch = dict(change(before))
+            check_text(patch)
+            if _key_changed(spec, patch, key_args):
+                raise InvalidData(f"the key fields of a {spec.name} cannot change")
+            write: dict[str, Any] = {}
+            if stored is None or before is None:
+                pairs = zip(spec.key_fields, key_args, strict=True)
+                identity = {to_camel(name): arg for name, arg in pairs}
+                new = _NewRecord.prepare(spec, {**patch, **identity}, None, self.mapping)
+                created = await new.apply(tx, write)
+                await tx.set_many(write)
+                return created
+            merged = self._merged(spec, stored, patch)
+            after = _validated(spec, key, merged, self.mapping)
+            write[key] = merged
+            await self._reindex(tx, spec, before, after, write)
+            await tx.set_many(write)
+            return after
+
+        return await atomic(self.store, work)
+
     def _merged(
         self, spec: EntitySpec, stored: dict[str, Any], patch: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -341,14 +381,16 @@ class Repository:
         after: m.Record,
         write: dict[str, Any],
     ) -> None:
-        old, new = set(spec.index_keys(before)), set(spec.index_keys(after))
-        changed = sorted(old ^ new)
+        old, new = dict(spec.index_entries(before)), dict(spec.index_entries(after))
+        changed = sorted(old.keys() ^ new.keys())
         if not changed:
             return
-        rid: str = after.id  # type: ignore[attr-defined]
         for index_key, value in zip(changed, await tx.get_many(changed), strict=True):
             current = editable_index(index_key, value)
-            edited = current.with_id(rid) if index_key in new else current.without(rid)
+            if index_key in new:
+                edited = current.with_id(new[index_key])
+            else:
+                edited = current.without(old[index_key])
             write[index_key] = edited.stored()
 
     async def delete(self, spec: EntitySpec, *key_args: str) -> m.Record:
@@ -367,6 +409,7 @@ class Repository:
             doomed = [key]
             if isinstance(record, m.Record):
                 await self._unlist(tx, spec, record)
+                await self._unlist_scoped(tx, scoped)
                 doomed += await self._owned(tx, spec, key_args, scanned) + scoped
             await tx.delete_many(doomed)
             if isinstance(record, m.InvalidRecord):
@@ -380,14 +423,28 @@ class Repository:
                 scanned = await self._scan_children(spec, key_args[0])
 
     async def _unlist(self, tx: Transaction, spec: EntitySpec, record: m.Record) -> None:
-        index_keys = [link.key_for(record) for link in spec.indexes]
-        rid: str = getattr(record, "id", "")
-        updates = {}
-        for index_key, value in zip(index_keys, await tx.get_many(index_keys), strict=True):
-            current = editable_index(index_key, value)
+        entries = [(link.key_for(record), link.listed_id(record)) for link in spec.indexes]
+        index_keys = [index_key for index_key, _ in entries]
+        updates: dict[str, Any] = {}
+        for (index_key, rid), value in zip(entries, await tx.get_many(index_keys), strict=True):
+            current = editable_index(index_key, updates.get(index_key, value))
             if rid in current.ids:
-                updates[index_key] = current.without(rid).stored()
-        await tx.set_many(updates)
+                updates[index_key] = current.without(rid)
+        await tx.set_many({index_key: value.stored() for index_key, value in updates.items()})
+
+    async def _unlist_scoped(self, tx: Transaction, scoped: Sequence[str]) -> None:
+        """Take the records under a deleted record's prefixes out of their indexes (a deleted
+        trip's collaborator entries: the trip leaves each collaborator's `trips:index:`)."""
+        if not scoped:
+            return
+        for key, stored in zip(scoped, await tx.get_many(scoped), strict=True):
+            parsed = k.parse(key)
+            spec = SPECS.get(parsed.pattern.name) if parsed else None
+            if spec is None or not spec.indexes or stored is None:
+                continue
+            record = spec.validate(key, stored, self.mapping)
+            if isinstance(record, m.Record):
+                await self._unlist(tx, spec, record)
 
     async def _prefixed(self, spec: EntitySpec, key_args: Sequence[str]) -> list[str]:
         """The keys under the prefixes `spec` owns (collaborators of a trip)."""
@@ -465,14 +522,20 @@ class Repository:
 
         return await atomic(self.store, work)
 
-    async def remove_from_list(self, index_key: str, id_: str) -> list[str]:
-        """Remove `id_` from an index (absent is fine)."""
+    async def remove_from_list(
+        self, index_key: str, id_: str | None, *, delete: Sequence[str] = ()
+    ) -> list[str]:
+        """Remove `id_` from an index (absent is fine; None: leave the index) and delete the
+        `delete` keys in the same transaction (a place saved under both of the seed's
+        patterns, `saved:{userId}` and `saved:{userId}:{placeId}`, is unsaved from both)."""
 
         async def work(tx: Transaction) -> list[str]:
             current = editable_index(index_key, await tx.get(index_key))
-            if id_ in current.ids:
+            if id_ is not None and id_ in current.ids:
                 current = current.without(id_)
                 await tx.set(index_key, current.stored())
+            if delete:
+                await tx.delete_many(delete)
             return current.ids
 
         return await atomic(self.store, work)

@@ -11,16 +11,25 @@ from gql.schema.base import Connection, Node, by_id, connection, lazy, node, rel
 from gql.schema.budgets import Budget
 from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
 from gql.schema.items import ItineraryItem
-from resolvers import budgets, items, trips
+from resolvers import budgets, collaborators, items, trips
 
 
 @strawberry.type(
     description="Someone a trip is shared with (`collaborator:{tripId}:{userId}`): a viewer "
-    "reads it, an editor changes it too."
+    "reads it, an editor changes it too. The trip is listed in the collaborator's own "
+    "`User.trips` (`trips:index:{userId}`) for as long as the entry exists."
 )
+@node(m.Collaborator, collaborators.collaborator, collaborators.collaborator_id)
 @from_model(m.Collaborator)
-class Collaborator:
-    pass
+class Collaborator(Node):
+    user: Any = relation(
+        collaborators.collaborator_users,
+        graphql_type=lazy("User", "gql.schema.users"),
+        description="The collaborator (public profile fields only, unless it is the viewer).",
+    )
+    trip: Any = relation(
+        collaborators.collaborator_trips, graphql_type=lazy("Trip", "gql.schema.trips") | None
+    )
 
 
 @strawberry.type(description="A trip (`trip:{id}`), listed in `trips:index:{userId}`.")

@@ -15,13 +15,14 @@ from gql.schema.base import (
     relation,
     root_field,
 )
+from gql.schema.collections import Collection
 from gql.schema.conversations import Conversation
-from gql.schema.derive import from_model
+from gql.schema.derive import from_model, mutation
 from gql.schema.enums import SuggestionStatus
 from gql.schema.locations import Location
 from gql.schema.suggestions import Suggestion
 from gql.schema.trips import Trip
-from resolvers import conversations, locations, suggestions, trips, users
+from resolvers import collections, conversations, locations, suggestions, trips, users
 from resolvers.suggestions import SuggestionArgs
 
 
@@ -50,11 +51,42 @@ class User(Node):
         args=SuggestionArgs,
         types={"status": SuggestionStatus | None},
     )
-    saved_places: Connection[Location] = connection(locations.saved_places)
+    saved_places: Connection[Location] = connection(
+        locations.saved_places,
+        description="Saved places: `saved:{userId}` in its order, then the "
+        "`saved:{userId}:{placeId}` keys (each place once).",
+    )
+    collections: Connection[Collection] = connection(
+        collections.user_collections,
+        description="The user's collections of places (`collections:index:{userId}`).",
+    )
 
 
 @strawberry.type
 class UserQuery:
     viewer: User | None = root_field(
         users.viewer, description="The signed-in user; null without a valid bearer token."
+    )
+
+
+@strawberry.input
+class UpdateProfileInput:
+    display_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Shown to others; null or empty clears it."
+    )
+    avatar_url: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An http(s) URL, shown to others; null or empty clears it.",
+    )
+
+
+@strawberry.type
+class UserMutations:
+    update_profile = mutation(
+        users.update_profile,
+        UpdateProfileInput,
+        "user",
+        User,
+        "Change the viewer's own profile (`profile:{userId}`, made if missing); fields left "
+        "out stay as they are.",
     )

@@ -32,6 +32,8 @@ RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "AIContext": ("c1", "context:c1", {"session": {"x": 1}}),
     "Suggestion": ("s1", "suggestion:s1", {"id": "s1", "userId": OWNER, "content": "go"}),
     "User": (OWNER, f"profile:{OWNER}", {"id": OWNER, "email": "o@example.com"}),
+    "Collaborator": ("t1:u9", "collaborator:t1:u9", {"tripId": "t1", "userId": "u9"}),
+    "Collection": ("col1", "collection:col1", {"id": "col1", "userId": OWNER, "name": "C"}),
 }
 PUBLIC = {kind.type_name for kind in CATALOG}  # the catalog kinds
 
