@@ -148,6 +148,19 @@ AI_RUNS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
 
 BUDGETS: tuple[tuple[int, float], ...] = ((1, 1500.0),)  # (index into TRIPS, total)
 SAVED_COUNT = {DEMO_USER_ID: 4, ALEX_USER_ID: 2}
+# Saved as one key per place (`saved:{userId}:{placeId}`), the seed's other pattern.
+SAVED_KEYS_COUNT = {SAM_USER_ID: 2}
+# (index into TRIPS, collaborator, role): the demo user shares two of their trips.
+COLLABORATORS: tuple[tuple[int, str, str], ...] = (
+    (0, ALEX_USER_ID, "editor"),
+    (2, SAM_USER_ID, "viewer"),
+)
+# (owner, name, description, catalog kind or None for any, how many places)
+COLLECTIONS: tuple[tuple[str, str, str, str | None, int], ...] = (
+    (DEMO_USER_ID, "Where to eat", "Tables worth booking ahead.", "restaurant", 3),
+    (DEMO_USER_ID, "Someday", "Places for a trip not planned yet.", None, 4),
+    (ALEX_USER_ID, "Nights out", "", "event", 2),
+)
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,8 @@ class DemoSummary:
     messages: int
     suggestions: int
     saved_places: int
+    collaborators: int
+    collections: int
     budgets: int
     ai_runs: int
 
@@ -178,6 +193,8 @@ class DemoSummary:
             _count(self.messages, "message"),
             _count(self.suggestions, "suggestion"),
             _count(self.saved_places, "saved place"),
+            _count(self.collaborators, "collaborator"),
+            _count(self.collections, "collection"),
             _count(self.budgets, "budget"),
             _count(self.ai_runs, "AI run"),
         ]
@@ -237,6 +254,9 @@ class _Seeder:
         await self.conversations()
         await self.suggestions()
         await self.saved()
+        await self.saved_keys()
+        await self.collaborators()
+        await self.collections()
         await self.budgets()
         await self.ai_runs()
         return self.summary()
@@ -258,6 +278,8 @@ class _Seeder:
             messages=c["message"],
             suggestions=c["suggestion"],
             saved_places=c["saved"],
+            collaborators=c["collaborator"],
+            collections=c["collection"],
             budgets=c["budget"],
             ai_runs=c["ai_run"],
         )
@@ -475,6 +497,37 @@ class _Seeder:
                 chosen.append(place["id"])
                 await self.repo.add_to_list(k.SAVED.key(owner), place["id"])
             self.counts["saved"] += len(chosen)
+
+    async def saved_keys(self) -> None:
+        """Save places as one key each (`saved:{userId}:{placeId}`) for some users."""
+        kinds = [kind for kind in k.LOCATION_KINDS if self.places[kind]]
+        for owner, count in SAVED_KEYS_COUNT.items():
+            for i in range(count):
+                place = self.places[kinds[i % len(kinds)]][i // len(kinds)]
+                data = {
+                    "userId": owner,
+                    "placeId": place["id"],
+                    "locationType": self.kind_of[place["id"]],
+                }
+                await self.repo.create(e.SAVED_PLACE, data | {"createdAt": iso(at(i, "12:00"))})
+                self.counts["saved"] += 1
+
+    async def collaborators(self) -> None:
+        """Share some of the demo user's trips (listed in each collaborator's trips too)."""
+        for trip_index, user, role in COLLABORATORS:
+            trip_id = self.trip_ids[trip_index]
+            entry = {"tripId": trip_id, "userId": user, "role": role}
+            await self.create(e.COLLABORATOR, entry | {"invitedAt": iso(at(-20, "18:00"))})
+
+    async def collections(self) -> None:
+        """Write a few collections of catalog places, in order."""
+        for owner, name, description, kind, count in COLLECTIONS:
+            pool = self.places[kind] if kind else [p for ps in self.places.values() for p in ps]
+            chosen = self.rng.sample(pool, min(count, len(pool)))
+            data = {"id": self.new_id(), "userId": owner, "name": name}
+            data["createdAt"] = iso(at(-10, "20:00"))
+            data |= {"description": description} if description else {}
+            await self.create(e.COLLECTION, data | {"placeIds": [p["id"] for p in chosen]})
 
     async def budgets(self) -> None:
         """Write a budget for some trips."""

@@ -53,6 +53,10 @@ NAME_PROPOSALS: dict[str, tuple[str, ...]] = {
     "avatarUrl": ("avatar", "photoUrl", "picture"),
     "locationId": ("placeId",),
     "locationType": ("placeType",),
+    "placeId": ("locationId", "place"),
+    "placeIds": ("places", "locationIds", "items"),
+    "invitedAt": ("invited", "addedAt", "sharedAt"),
+    "role": ("permission", "access", "accessLevel"),
     "kind": ("type", "category"),
     "notes": ("note",),
     "cost": ("price", "amount"),
@@ -93,6 +97,11 @@ VALUE_PROPOSALS: dict[tuple[str, str], dict[str, Hints]] = {
         "active": Hints((), ("pending", "new", "open", "shown")),
         "accepted": Hints((), ("done", "applied", "approved")),
         "dismissed": Hints((), ("rejected", "declined", "ignored")),
+    },
+    ("saved_place", "locationType"): {
+        "restaurant": Hints(("restaurants",), ("food", "dining")),
+        "event": Hints(("events",), ("activity", "concert")),
+        "rental": Hints(("rentals",), ("stay", "accommodation", "hotel")),
     },
     ("collaborator", "role"): {
         "editor": Hints(("edit", "write", "writer"), ("owner", "admin")),

@@ -25,7 +25,9 @@ EXPECTED = {
     "conversations": 4,
     "messages": 16,
     "suggestions": 7,
-    "saved_places": 6,
+    "saved_places": 8,
+    "collaborators": 2,
+    "collections": 3,
     "budgets": 1,
     "ai_runs": 3,
 }
@@ -94,8 +96,8 @@ async def test_every_entity_is_listed_in_its_indexes(seeded: dict[str, Any]) -> 
             continue
         spec = SPECS[parsed.pattern.name]
         record = spec.model.model_validate(value)
-        for index_key in spec.index_keys(record):
-            assert value["id"] in seeded[index_key], (key, index_key)
+        for index_key, listed in spec.index_entries(record):
+            assert listed in seeded[index_key], (key, index_key)
 
 
 async def test_every_item_location_resolves(seeded: dict[str, Any]) -> None:
@@ -161,7 +163,9 @@ async def test_other_users_own_their_data(seeded: dict[str, Any]) -> None:
         assert k.PROFILE.key(user) in seeded
         assert k.PREFERENCES.key(user) in seeded
         for trip_id in seeded.get(k.TRIPS_INDEX.key(user), []):
-            assert seeded[k.TRIP.key(trip_id)]["userId"] == user
+            # Their own trips, or trips shared with them (a collaborator entry).
+            owner = seeded[k.TRIP.key(trip_id)]["userId"]
+            assert owner == user or k.COLLABORATOR.key(trip_id, user) in seeded
         for conv_id in seeded.get(k.CONVERSATIONS_INDEX.key(user), []):
             assert seeded[k.CONVERSATION.key(conv_id)]["userId"] == user
     assert seeded.get(k.TRIPS_INDEX.key(demo.ALEX_USER_ID))
@@ -223,3 +227,22 @@ async def test_command_refuses_foreign_data(
     assert await demo.seed_demo_command(Settings(store_url=url, kv_table=table), force=False) == 1
     assert "refusing" in capsys.readouterr().err
     assert await dump(store) == {"something:else": {"x": 1}}
+
+
+async def test_shared_trips_collections_and_saved_keys(seeded: dict[str, Any]) -> None:
+    """The demo user shares trips; collections and per-place saved keys exist and read."""
+    entries = of(seeded, k.COLLABORATOR)
+    assert len(entries) == len(demo.COLLABORATORS)
+    for entry in entries.values():
+        assert entry["tripId"] in seeded[k.TRIPS_INDEX.key(entry["userId"])]
+        assert seeded[k.TRIP.key(entry["tripId"])]["userId"] == demo.DEMO_USER_ID
+    collections = of(seeded, k.COLLECTION)
+    assert len(collections) == len(demo.COLLECTIONS)
+    for c in collections.values():
+        assert c["id"] in seeded[k.COLLECTIONS_INDEX.key(c["userId"])]
+        assert c["placeIds"] and all(
+            any(f"{kind}:{p}" in seeded for kind in k.LOCATION_KINDS) for p in c["placeIds"]
+        )
+    keys = of(seeded, k.SAVED_PLACE)
+    assert len(keys) == sum(demo.SAVED_KEYS_COUNT.values())
+    assert k.SAVED.key(demo.SAM_USER_ID) not in seeded  # SAM saves by key only
