@@ -418,16 +418,48 @@ class Repository:
 
         while True:
             try:
-                return await atomic(self.store, work)
+                deleted = await atomic(self.store, work)
+                break
             except _ScanNeeded:
                 scanned = await self._scan_children(spec, key_args[0])
+        if spec.owned_prefixes:
+            await self._sweep(spec, key_args)
+        return deleted
+
+    async def _sweep(self, spec: EntitySpec, key_args: Sequence[str]) -> None:
+        """Delete what was added under a deleted record's prefixes after they were scanned
+        (a collaborator invited while the trip was being deleted): no more can be added now
+        that the record is gone (a child's create needs its parent)."""
+        late = await self._prefixed(spec, key_args)
+        if not late:
+            return
+
+        async def work(tx: Transaction) -> None:
+            if await tx.get(spec.pattern.key(*key_args)) is not None:
+                return  # created again meanwhile: its entries are its own
+            await self._unlist_scoped(tx, late)
+            await tx.delete_many(late)
+
+        await atomic(self.store, work)
 
     async def _unlist(self, tx: Transaction, spec: EntitySpec, record: m.Record) -> None:
-        entries = [(link.key_for(record), link.listed_id(record)) for link in spec.indexes]
-        index_keys = [index_key for index_key, _ in entries]
+        """Take a record out of every index that lists it.
+
+        An index listing a share (a collaborator's `trips:index:`) that kvgraph cannot edit
+        is left as it is: revoking the share (deleting the entry) must not wait on it, and
+        the id left there lists nothing the user may read (`check` reports it dangling).
+        """
+        index_keys = [link.key_for(record) for link in spec.indexes]
         updates: dict[str, Any] = {}
-        for (index_key, rid), value in zip(entries, await tx.get_many(index_keys), strict=True):
-            current = editable_index(index_key, updates.get(index_key, value))
+        values = await tx.get_many(index_keys)
+        for link, index_key, value in zip(spec.indexes, index_keys, values, strict=True):
+            rid = link.listed_id(record)
+            try:
+                current = editable_index(index_key, updates.get(index_key, value))
+            except UnreadableIndex:
+                if link.shared:
+                    continue
+                raise
             if rid in current.ids:
                 updates[index_key] = current.without(rid)
         await tx.set_many({index_key: value.stored() for index_key, value in updates.items()})

@@ -152,3 +152,45 @@ async def test_revise_reads_and_writes_in_one_transaction(store: Store) -> None:
     created = await repo.revise(e.PROFILE, ["u7"], lambda p: {"displayName": "Seven"}, create=True)
     assert isinstance(created, m.Profile) and created.id == "u7"
     assert (await store.get("profile:u7"))["displayName"] == "Seven"
+
+
+@on_both_stores
+async def test_a_share_added_during_a_trip_delete_is_swept(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete scans the trip's collaborators before its transaction; an invite that lands
+    in between is deleted (and unlisted) right after: no orphan, no dangling id."""
+    repo = Repository(store)
+    await repo.create(e.TRIP, {"id": "t1", "userId": "u1", "title": "T"})
+    scans = 0
+    real = repo._prefixed
+
+    async def late_invite(spec: e.EntitySpec, key_args: list[str]) -> list[str]:
+        nonlocal scans
+        scans += 1
+        found = await real(spec, key_args)
+        if scans == 1:  # the invite commits right after the first scan
+            await repo.create(e.COLLABORATOR, {"tripId": "t1", "userId": "u2"})
+        return found
+
+    monkeypatch.setattr(repo, "_prefixed", late_invite)
+    await repo.delete(e.TRIP, "t1")
+    assert scans == 2
+    assert await store.get("collaborator:t1:u2") is None
+    assert await store.get("trips:index:u2") == []
+    assert (await scan(store)).clean
+
+
+@on_both_stores
+async def test_a_share_is_revoked_even_when_its_index_is_unreadable(store: Store) -> None:
+    repo = Repository(store)
+    await repo.create(e.TRIP, {"id": "t1", "userId": "u1", "title": "T"})
+    await repo.create(e.COLLABORATOR, {"tripId": "t1", "userId": "u2"})
+    await repo.create(e.COLLABORATOR, {"tripId": "t1", "userId": "u3"})
+    await store.set_many({"trips:index:u2": {"not": "a list"}, "trips:index:u3": "oops"})
+    await repo.delete(e.COLLABORATOR, "t1", "u2")  # the entry goes; the index is left as is
+    assert await store.get("collaborator:t1:u2") is None
+    assert await store.get("trips:index:u2") == {"not": "a list"}
+    await repo.delete(e.TRIP, "t1")  # and a trip delete is not held up by it either
+    assert await store.get("collaborator:t1:u3") is None
+    assert await store.get("trip:t1") is None
