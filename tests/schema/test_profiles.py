@@ -13,6 +13,7 @@ from tests.support import (
     ALICE,
     BACKENDS,
     BOB,
+    CREATE_COLLECTION,
     INVITE,
     UPDATE_PROFILE,
     Gateway,
@@ -55,9 +56,11 @@ async def test_others_see_public_fields_only(gw: Gateway, store: Store) -> None:
     await store.set(k.PROFILE.key(ALICE), {"id": ALICE, "email": "a@example.com"})
     await done(gw, UPDATE_PROFILE, {"displayName": "Alice", "avatarUrl": AVATAR})
     trip_id = (await trip_for(gw))["id"]
+    await done(gw, CREATE_COLLECTION, {"name": "Private"})
     await done(gw, INVITE, {"tripId": trip_id, "userId": BOB})
     query = """query($id: ID!) { trip(id: $id) {
-      owner { id displayName avatarUrl email trips { totalCount } } } }"""
+      owner { id displayName avatarUrl email trips { totalCount }
+        collections { totalCount } savedPlaces { totalCount } } } }"""
     data = await gw.ok(query, {"id": trip_id}, viewer=BOB)
     assert data["trip"]["owner"] == {
         "id": ALICE,
@@ -65,7 +68,11 @@ async def test_others_see_public_fields_only(gw: Gateway, store: Store) -> None:
         "avatarUrl": AVATAR,
         "email": None,
         "trips": {"totalCount": 0},
+        "collections": {"totalCount": 0},
+        "savedPlaces": {"totalCount": 0},
     }
+    mine = await gw.ok(query, {"id": trip_id}, viewer=ALICE)
+    assert mine["trip"]["owner"]["collections"] == {"totalCount": 1}
     # BOB's update writes BOB's profile, never ALICE's.
     before = await store.get(k.PROFILE.key(ALICE))
     assert (await done(gw, UPDATE_PROFILE, {"displayName": "Bob"}, BOB))["id"] == BOB

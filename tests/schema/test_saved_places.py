@@ -185,3 +185,19 @@ async def test_concurrent_saves_lose_nothing(gw: Gateway, store: Store, keys: bo
         assert sorted(await store.get(k.SAVED.key(ALICE))) == sorted(places)
     await asyncio.gather(*(done(gw, UNSAVE, {"placeId": p}) for p in places[:4]))
     assert sorted(await saved_ids(gw)) == sorted(places[4:])
+
+
+@BOTH
+async def test_both_patterns_cost_a_fixed_number_of_round_trips(gw: Gateway, store: Store) -> None:
+    """The index and the prefix are read together, whatever the number of saved places."""
+    for count in (1, 12):
+        places = [await place(store, "restaurant", f"R{n}") for n in range(count)]
+        user = f"user-{count}"
+        await store.set_many(
+            {k.SAVED.key(user): places[: count // 2]}
+            | {k.SAVED_PLACE.key(user, p): {} for p in places[count // 2 :]}
+        )
+        result = await gw.run(SAVED, viewer=user)
+        assert result.data["viewer"]["savedPlaces"]["totalCount"] == count  # type: ignore[attr-defined]
+        # The index and the prefix (one round trip each, side by side), then the places.
+        assert result.extensions["kv"]["batches"] == 3  # type: ignore[attr-defined]
