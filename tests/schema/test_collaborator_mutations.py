@@ -213,3 +213,35 @@ async def test_check_and_repair_keep_shares_listed(gw: Gateway, store: Store) ->
     assert await index(store, "trips:index:" + CAROL) == []
     assert (await scan(store)).clean
     assert await listed_trips(gw, BOB) == ["t1"]
+
+
+async def test_both_executors_read_collaborators_alike(gateway: Gateway, store: Store) -> None:
+    """The level executor and graphql-core answer the new fields the same."""
+    await store.set_many(
+        {
+            "trip:t1": {"id": "t1", "userId": ALICE, "title": "Shared"},
+            "trips:index:" + ALICE: ["t1"],
+            "trips:index:" + BOB: ["t1"],
+            "collaborator:t1:" + BOB: {"tripId": "t1", "userId": BOB, "role": "co-pilot"},
+            "profile:" + BOB: {"id": BOB, "displayName": "Bob", "email": "b@example.com"},
+            "profile:" + ALICE: {"id": ALICE, "displayName": "Alice", "email": "a@example.com"},
+        }
+    )
+    query = """{ viewer { trips { nodes { id owner { displayName email }
+      collaborators { nodes { nodeId role roleRaw user { id displayName email } trip { id } } }
+    } } } }"""
+    bob = await gateway.ok(query, viewer=BOB)
+    (trip,) = bob["viewer"]["trips"]["nodes"]
+    assert trip["owner"] == {"displayName": "Alice", "email": None}
+    assert trip["collaborators"]["nodes"] == [
+        {
+            "nodeId": node_id("Collaborator", f"t1:{BOB}"),
+            "role": "OTHER",
+            "roleRaw": "co-pilot",
+            "user": {"id": BOB, "displayName": "Bob", "email": "b@example.com"},
+            "trip": {"id": "t1"},
+        }
+    ]
+    alice = await gateway.ok(query, viewer=ALICE)
+    (seen,) = alice["viewer"]["trips"]["nodes"][0]["collaborators"]["nodes"]
+    assert seen["user"] == {"id": BOB, "displayName": "Bob", "email": None}

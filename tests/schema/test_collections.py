@@ -221,3 +221,27 @@ async def test_concurrent_edits_lose_nothing(gw: Gateway, store: Store) -> None:
     listed = await index(store, k.COLLECTIONS_INDEX.key(ALICE))
     assert sorted(listed) == sorted([cid, *(c["id"] for c in made[3:])])
     assert (await scan(store)).clean
+
+
+async def test_both_executors_read_collections_alike(gateway: Gateway, store: Store) -> None:
+    r1, e1 = await place(store, "restaurant", "Ramiro"), await place(store, "event", "Fado")
+    await store.set_many(
+        {
+            "collection:c1": {
+                "id": "c1",
+                "userId": ALICE,
+                "name": "A",
+                "placeIds": [e1, "gone", r1],
+            },
+            "collection:c2": {"id": "c2", "userId": BOB, "name": "Bob's"},  # listed, not hers
+            k.COLLECTIONS_INDEX.key(ALICE): ["c1", "c2"],
+        }
+    )
+    data = await gateway.ok(MINE, viewer=ALICE)
+    (c1,) = data["viewer"]["collections"]["nodes"]
+    assert data["viewer"]["collections"]["totalCount"] == 1
+    assert c1["places"]["totalCount"] == 2
+    assert [(n["__typename"], n["id"]) for n in c1["places"]["nodes"]] == [
+        ("Event", e1),
+        ("Restaurant", r1),
+    ]
