@@ -168,6 +168,27 @@ WORLD: dict[str, tuple[Any, frozenset[str | None]]] = {
     "rentals:index": (["rent1"], ALL),
     "rental:rent1": ({"id": "rent1", "name": "Loft", "city": "Porto", "bedrooms": 2.0}, ALL),
     f"saved:{OWNER}": (["r1", "e1", "ghost", "rent1"], {OWNER}),
+    # Saved places by key (the seed's other pattern), and collections of places.
+    f"saved:{OWNER}:rent1": ({"locationType": "rental", "note": OWNER_ONLY}, {OWNER}),
+    f"saved:{OWNER}:r-ext": ({}, {OWNER}),
+    f"saved:{OWNER}:x-bad": ({"userId": STRANGER}, {OWNER}),
+    f"saved:{COLLABORATOR}:e1": ({"kind": "event"}, {COLLABORATOR}),
+    f"collections:index:{OWNER}": (["col-own", "col-str", "col-bad", "ghost"], {OWNER}),
+    "collection:col-own": (
+        {
+            "id": "col-own",
+            "userId": OWNER,
+            "name": "Mine",
+            "description": OWNER_ONLY,
+            "placeIds": ["e1", "ghost", "restaurant:r1", "r1"],
+        },
+        {OWNER},
+    ),
+    "collection:col-str": (
+        {"id": "col-str", "userId": STRANGER, "name": "Theirs", "description": STRANGERS},
+        {STRANGER},
+    ),
+    "collection:col-bad": ({"id": "col-bad", "userId": OWNER, "placeIds": "e1"}, {OWNER}),
 }
 
 IDS = sorted(
@@ -195,6 +216,10 @@ NODE_IDS = [
         ("Event", "r1"),
         ("Rental", "rent1"),
         ("User", OWNER),
+        ("Collection", "col-own"),
+        ("Collection", "col-str"),
+        ("Collaborator", f"trip-own:{COLLABORATOR}"),
+        ("Collaborator", f"trip-solo:{STRANGER}"),
         ("Nope", "x"),
     ]
 ]
