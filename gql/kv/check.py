@@ -11,7 +11,8 @@ elements kvgraph cannot read (an index with one bad element is still checked ele
 element). A trip shared with a collaborator (`collaborator:{tripId}:{userId}`) belongs in
 the collaborator's `trips:index:` (how they list it): unlisted there it is reported, listed
 there without the entry it is dangling. What the app uses on purpose is kept and at most
-noted: saved place ids the catalog does not know (external ids such as Google's `ChIJ...`),
+noted: saved place ids the catalog does not know (external ids such as Google's `ChIJ...`,
+in `saved:{userId}` or as a `saved:{userId}:{placeId}` key),
 and a record whose status kvgraph does not know in a filtered
 index (`pending` in `suggestions:active:`). A stored value that cannot be decoded (not JSON,
 not text) or that has members kept as stored text (nested too deep, a lone surrogate: see
@@ -199,6 +200,7 @@ class _Scan:
         self.present: set[str] = set()
         self.invalid: set[str] = set()
         self.parents: dict[str, str] = {}  # a child's key -> its parent's key
+        self.saved: dict[str, str] = {}  # a `saved:{userId}:{placeId}` key -> its place ref
 
     def add(self, key: str, value: Any) -> None:
         """Classify one stored key."""
@@ -248,6 +250,9 @@ class _Scan:
         parent = spec.parent.key_for(record, params) if spec.parent else None
         if parent is not None:
             self.parents[key] = parent
+        if isinstance(record, m.SavedPlace):
+            kind = record.location_type
+            self.saved[key] = f"{kind}:{record.place_id}" if kind in LOCATIONS else record.place_id
 
     def _index(self, parsed: k.ParsedKey, key: str, value: Any) -> None:
         found = indexes.read(value)
@@ -271,6 +276,10 @@ class _Scan:
             self._check_index(key)
         for key in sorted(self.expected):
             self._check_unlisted(key, self.expected[key], orphans)
+        for key, ref in self.saved.items():
+            places = target_keys(k.SAVED, ref)
+            if not any(t in self.present or t in self.invalid for t in places):
+                self._note(key, "", "its place is not in the catalog (an external place id?): kept")
         self.report.problems.sort()
         self.report.notes.sort()
         return self.report

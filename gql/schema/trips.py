@@ -76,6 +76,7 @@ class TripMutations:
         DeleteTripInput,
         "trip",
         Trip,
-        "Delete a trip with its items, conflicts and budget.",
+        "Delete a trip with its items, conflicts, budget and collaborator entries (it leaves "
+        "each collaborator's trips).",
         node_description="The trip as it was before deletion.",
     )

@@ -194,3 +194,19 @@ async def test_a_share_is_revoked_even_when_its_index_is_unreadable(store: Store
     await repo.delete(e.TRIP, "t1")  # and a trip delete is not held up by it either
     assert await store.get("collaborator:t1:u3") is None
     assert await store.get("trip:t1") is None
+
+
+@on_both_stores
+async def test_a_saved_key_for_a_place_the_catalog_lacks_is_noted(store: Store) -> None:
+    await store.set_many(
+        {
+            "restaurant:r1": {"id": "r1", "name": "R"},
+            "restaurants:index": ["r1"],
+            "saved:u1:r1": {},
+            "saved:u1:ChIJ1": {},
+            "saved:u1:r2": {"locationType": "restaurant"},
+        }
+    )
+    report = await scan(store)
+    assert report.clean
+    assert sorted(n.key for n in report.notes) == ["saved:u1:ChIJ1", "saved:u1:r2"]
