@@ -54,11 +54,24 @@ else:  # the catalog's kinds (`catalog.py`)
 Role = Literal["user", "assistant", "system", "tool"]
 SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
 CollaboratorRole = Literal["viewer", "editor"]
+# What `detectConflicts` finds (`resolvers/conflicts.py`), and whether it is dealt with.
+ConflictType = Literal["overlap", "outside_trip", "place_closed", "outside_event"]
+ConflictStatus = Literal["open", "resolved"]
+# A booking workflow's steps (`resolvers/workflows.py` has the allowed transitions) and the
+# status each step gives it.
+WorkflowStep = Literal[
+    "draft", "searching", "selected", "booking", "confirmed", "failed", "cancelled"
+]
+WorkflowStatus = Literal["active", "completed", "failed", "cancelled"]
 ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
 LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
 SUGGESTION_STATUSES: tuple[str, ...] = get_args(SuggestionStatus)
 COLLABORATOR_ROLES: tuple[str, ...] = get_args(CollaboratorRole)
+CONFLICT_TYPES: tuple[str, ...] = get_args(ConflictType)
+CONFLICT_STATUSES: tuple[str, ...] = get_args(ConflictStatus)
+WORKFLOW_STEPS: tuple[str, ...] = get_args(WorkflowStep)
+WORKFLOW_STATUSES: tuple[str, ...] = get_args(WorkflowStatus)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
@@ -319,13 +332,17 @@ class Suggestion(Record):
 class Conflict(Record):
     id: str
     trip_id: str
-    type: str | None = None
+    type: Annotated[ConflictType, Open] | None = None
     description: str | None = None
     item_ids: list[str] | None = None
-    status: str | None = None
+    status: Annotated[ConflictStatus, Open] = "open"  # no status yet: not dealt with
     detected_at: DateTime | None = None
     resolved_at: DateTime | None = None
+    resolved_by: str | None = None
     resolution: str | None = None
+    # What the conflicting items' times were when it was detected (`resolvers/conflicts.py`):
+    # a resolved conflict is recorded again only once they change.
+    fingerprint: str | None = None
 
 
 class Budget(Record):
@@ -345,11 +362,25 @@ class BudgetAlert(Record):
 class Workflow(Record):
     id: str
     user_id: str
-    current_step: str | None = None
-    status: str | None = None
+    title: str | None = None
+    trip_id: str | None = None
+    current_step: Annotated[WorkflowStep, Open] = "draft"  # no step yet: not started
+    status: Annotated[WorkflowStatus, Open] | None = None
     data: Any = None
+    history: list[Any] | None = None  # WorkflowTransition objects, oldest first
     created_at: DateTime | None = None
     updated_at: DateTime | None = None
+
+
+class WorkflowTransition(Record):
+    """One move of a booking workflow, kept in its `history`: the step entered, the one
+    left (none for the first), when and by whom."""
+
+    step: Annotated[WorkflowStep, Open]
+    previous: Annotated[WorkflowStep, Open] | None = None
+    at: DateTime | None = None
+    by: str | None = None
+    note: str | None = None
 
 
 class Collection(Record):
@@ -454,6 +485,8 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     Message: {"timestamp": ("createdAt",), "content": ("text",)},
     Suggestion: {"content": ("message", "text", "body")},
     Collection: {"name": ("title",)},
+    Conflict: {"type": ("conflictType",), "detectedAt": ("createdAt",)},
+    Workflow: {"currentStep": ("step", "stage")},
     **{PLACES[kind.name]: dict(kind.synonyms) for kind in catalog.CATALOG if kind.synonyms},
 }
 

@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gql.schema.base import Node, root_field
+from gql.schema.conflicts import ConflictMutations
 from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
@@ -31,6 +32,7 @@ from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
 from gql.schema.users import UserQuery
+from gql.schema.workflows import WorkflowMutations, WorkflowQuery
 from resolvers import nodes
 
 log = logging.getLogger("kvgraph")
@@ -46,10 +48,21 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (NodeQuery, UserQuery, TripQuery, ConversationQuery, LocationQuery))
+Query = merge_types(
+    "Query",
+    (NodeQuery, UserQuery, TripQuery, ConversationQuery, LocationQuery, WorkflowQuery),
+)
 Mutation = merge_types(
     "Mutation",
-    (TripMutations, ItemMutations, ConversationMutations, SuggestionMutations, LocationMutations),
+    (
+        TripMutations,
+        ItemMutations,
+        ConversationMutations,
+        SuggestionMutations,
+        LocationMutations,
+        ConflictMutations,
+        WorkflowMutations,
+    ),
 )
 
 

@@ -21,7 +21,8 @@ from gql.schema.enums import SuggestionStatus
 from gql.schema.locations import Location
 from gql.schema.suggestions import Suggestion
 from gql.schema.trips import Trip
-from resolvers import conversations, locations, suggestions, trips, users
+from gql.schema.workflows import BookingWorkflow
+from resolvers import conversations, locations, suggestions, trips, users, workflows
 from resolvers.suggestions import SuggestionArgs
 
 
@@ -51,6 +52,10 @@ class User(Node):
         types={"status": SuggestionStatus | None},
     )
     saved_places: Connection[Location] = connection(locations.saved_places)
+    workflows: Connection[BookingWorkflow] = connection(
+        workflows.user_workflows,
+        description="The user's booking workflows (`workflows:index:{userId}`).",
+    )
 
 
 @strawberry.type

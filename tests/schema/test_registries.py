@@ -32,6 +32,8 @@ RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "AIContext": ("c1", "context:c1", {"session": {"x": 1}}),
     "Suggestion": ("s1", "suggestion:s1", {"id": "s1", "userId": OWNER, "content": "go"}),
     "User": (OWNER, f"profile:{OWNER}", {"id": OWNER, "email": "o@example.com"}),
+    "Conflict": ("x1", "conflict:x1", {"id": "x1", "tripId": "t1", "type": "overlap"}),
+    "BookingWorkflow": ("w1", "workflow:w1", {"id": "w1", "userId": OWNER}),
 }
 PUBLIC = {kind.type_name for kind in CATALOG}  # the catalog kinds
 
