@@ -27,7 +27,9 @@ else is reported as unknown, never guessed:
 
 Times are `H:MM` or `HH:MM` on a 24-hour clock (`HHMM` in Google's form), `24:00` closes at
 midnight, and a span whose close is not after its open runs past midnight
-(`"18:00-02:00"`).
+(`"18:00-02:00"`). A visit that fits no open stretch is "closed" unless a day it touches has
+unknown hours; the day before counts only for a visit starting before 06:00 and before its own
+day's first opening (a night running past midnight is taken to end by then).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from gql.kv import models as m
 
 ZONE_FIELDS = ("timeZone", "timezone", "tz", "timeZoneId")
 DAY = 24 * 60
+NIGHT_ENDS = 6 * 60  # see Hours._reached
 _TIME = re.compile(r"^(\d{1,2}):?(\d{2})$")
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ALL_DAY = frozenset({"24/7", "24h", "24 hours", "open 24 hours", "always open", "00:00-24:00"})
@@ -167,10 +170,11 @@ class Hours:
 
     def _reached(self, start: dt.datetime) -> bool:
         """Whether the unknown hours of the day before could still be open at `start`: only
-        before the first opening of its own day (a span past midnight ends by then)."""
+        before the first opening of its own day, and before NIGHT_ENDS (a night spilling past
+        midnight from a day of unknown hours is taken to end by then)."""
         own = self.days[start.weekday()]
         minute = start.hour * 60 + start.minute
-        return not own or minute < min(a for a, _ in own)
+        return minute < min([NIGHT_ENDS, *(a for a, _ in own or ())])
 
 
 def _merged(
