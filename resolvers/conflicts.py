@@ -1,7 +1,8 @@
 """Conflicts of a trip's itinerary: detecting and recording them, listing and resolving them.
 
 `detectConflicts(tripId)` reads the trip's items and their places and finds four kinds of
-conflict (`models.ConflictType`): two items whose times overlap (`overlap`), an item outside
+conflict (`models.ConflictType`): two items whose times overlap (`overlap`; a stay, kind
+`stay`, overlaps only another stay), an item outside
 the trip's dates (`outside_trip`), an item at a place whose opening hours exclude it
 (`place_closed`) and one at an event it misses (`outside_event`). How times compare, which
 time zone a local time is in and which opening-hours forms are read is `schedule.py`'s; a
@@ -38,6 +39,7 @@ from resolvers.errors import NOT_FOUND
 from resolvers.paging import Page, PageArgs, paginate
 
 OPEN, RESOLVED = "open", "resolved"
+STAY = "stay"  # an item kind that overlaps only its own kind
 
 
 @dataclass(slots=True)
@@ -157,7 +159,7 @@ def _finding(kind: str, planned: Sequence[_Planned], trip: m.Trip, text: str) ->
     }
 
 
-def _same(old: m.Record, new: m.Record) -> bool:
+def same(old: m.Record, new: m.Record) -> bool:
     """Whether a recorded conflict stands for a finding (see the module's docstring)."""
     a: m.Conflict = old  # type: ignore[assignment]
     b: m.Conflict = new  # type: ignore[assignment]
@@ -167,10 +169,13 @@ def _same(old: m.Record, new: m.Record) -> bool:
 
 
 def _overlaps(trip: m.Trip, planned: Sequence[_Planned]) -> list[dict[str, Any]]:
-    """Every pair of items whose times overlap."""
+    """Every pair of items whose times overlap; a stay overlaps only another stay (one is at
+    a rental while dining out, but not at two rentals)."""
     out = []
     for n, a in enumerate(planned):
         for b in planned[n + 1 :]:
+            if (a.item.kind == STAY) != (b.item.kind == STAY):
+                continue
             if s.overlap(a.when, b.when):
                 text = f"{a.item.title!r} and {b.item.title!r} overlap"
                 out.append(_finding("overlap", [a, b], trip, text))
@@ -258,7 +263,7 @@ async def detect_conflicts(ctx: Context, data: dict[str, Any]) -> Outcome:
     findings, unchecked = find(trip, found_items, places)
     index_key = k.CONFLICTS_INDEX.key(trip.id)
     try:
-        created, matched = await ctx.repo.create_missing(e.CONFLICT, index_key, findings, _same)
+        created, matched = await ctx.repo.create_missing(e.CONFLICT, index_key, findings, same)
     except RepoError as exc:
         return Outcome.from_error(exc)
     ctx.forget(index_key, *(e.CONFLICT.pattern.key(c.id) for c in created))  # type: ignore[attr-defined]

@@ -28,6 +28,8 @@ EXPECTED = {
     "saved_places": 6,
     "budgets": 1,
     "ai_runs": 3,
+    "conflicts": 5,
+    "workflows": 3,
 }
 
 

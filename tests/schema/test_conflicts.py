@@ -97,6 +97,8 @@ EDGES = [
     item("sunday", "2026-06-14T13:00", locationType="restaurant", locationId="r-week"),
     item("friday", "2026-06-12T23:00", "2026-06-13T01:00", locationId="r-week"),  # open late
     item("fado", "2026-06-13T19:00", "2026-06-13T19:30", locationType="event", locationId="e1"),
+    item("flat", "2026-06-10T09:00", "2026-06-14T11:00", kind="stay"),  # under everything: fine
+    item("hotel", "2026-06-13T15:00", "2026-06-14T10:00", kind="stay"),  # a second stay
 ]
 
 
@@ -109,12 +111,13 @@ async def test_each_edge_of_detection(gw: Gateway, store: Store) -> None:
         ("OUTSIDE_TRIP", ("early",)),
         ("PLACE_CLOSED", ("sunday",)),  # closed on Sundays
         ("OUTSIDE_EVENT", ("fado",)),  # over before the event starts
+        ("OVERLAP", ("flat", "hotel")),  # two stays at once
     }
     assert kinds(found["recorded"]) == kinds(found["conflicts"])
     assert found["unchecked"] == []
     assert {c["status"] for c in found["conflicts"]} == {"OPEN"}
     listed = (await gw.ok(LIST_OPEN, viewer=OWNER))["trip"]["conflicts"]
-    assert listed["totalCount"] == 5
+    assert listed["totalCount"] == 6
     assert await store.get("conflicts:index:t1") == [c["id"] for c in found["recorded"]]
 
 
@@ -163,10 +166,10 @@ async def test_detection_records_each_conflict_once(gw: Gateway, store: Store) -
         ["conflicts:index:t1", *(f"conflict:{c['id']}" for c in first["conflicts"])]
     )
     runs = await asyncio.gather(*(detect(gw) for _ in range(6)))
-    assert sum(len(r["recorded"]) for r in runs) == 5
+    assert sum(len(r["recorded"]) for r in runs) == 6
     listed = await store.get("conflicts:index:t1")
-    assert len(listed) == len(set(listed)) == 5
-    assert len([k async for k, _ in store.iter_prefix("conflict:")]) == 5
+    assert len(listed) == len(set(listed)) == 6
+    assert len([k async for k, _ in store.iter_prefix("conflict:")]) == 6
 
 
 async def test_resolving_and_listing_by_status(gw: Gateway, store: Store) -> None:
