@@ -19,6 +19,7 @@ therefore stays resolved until the items it names change.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ from resolvers.paging import Page, PageArgs, paginate
 
 OPEN, RESOLVED = "open", "resolved"
 STAY = "stay"  # an item kind that overlaps only its own kind
+# Two times compare as instants or by wall clock (`schedule`); either way, an item whose
+# wall-clock start is more than this after another's end cannot overlap it (offsets differ
+# by at most 26 hours), so overlaps are found in a sweep, not by trying every pair.
+SLACK = dt.timedelta(hours=27)
 
 
 @dataclass(slots=True)
@@ -172,14 +177,23 @@ def _overlaps(trip: m.Trip, planned: Sequence[_Planned]) -> list[dict[str, Any]]
     """Every pair of items whose times overlap; a stay overlaps only another stay (one is at
     a rental while dining out, but not at two rentals)."""
     out = []
-    for n, a in enumerate(planned):
-        for b in planned[n + 1 :]:
+    order = sorted(planned, key=lambda p: _reading(p.when.start))
+    for n, a in enumerate(order):
+        horizon = _reading(a.when.last) + SLACK  # no later item can overlap `a` past it
+        for b in order[n + 1 :]:
+            if _reading(b.when.start) >= horizon:
+                break
             if (a.item.kind == STAY) != (b.item.kind == STAY):
                 continue
             if s.overlap(a.when, b.when):
                 text = f"{a.item.title!r} and {b.item.title!r} overlap"
                 out.append(_finding("overlap", [a, b], trip, text))
     return out
+
+
+def _reading(at: dt.datetime) -> dt.datetime:
+    """A time's wall-clock reading in its own offset (the order the sweep goes in)."""
+    return at.replace(tzinfo=None)
 
 
 def _outside_trip(trip: m.Trip, planned: Sequence[_Planned]) -> list[dict[str, Any]]:

@@ -189,3 +189,23 @@ def test_other_forms_are_unknown_never_guessed(hours: Any) -> None:
 
 def test_no_hours() -> None:
     assert [s.read_hours(v) for v in (None, "", {}, [])] == [None] * 4
+
+
+def test_overlaps_far_apart_on_the_wall_clock_are_found() -> None:
+    from resolvers import conflicts
+
+    trip = m.Trip.model_validate({"id": "t", "userId": "u", "title": "T"})
+
+    def item(id_: str, start: str, end: str) -> m.Item:
+        data = {"id": id_, "tripId": "t", "title": id_, "startTime": start, "endTime": end}
+        return m.Item.model_validate(data)
+
+    # 06:00-08:00 UTC in Honolulu's offset, and 07:00-08:00 UTC in Tonga's: a day apart on
+    # the wall clock, overlapping in time.
+    items = [
+        item("hnl", "2026-06-10T20:00:00-10:00", "2026-06-10T22:00:00-10:00"),
+        *(item(f"x{n}", f"2026-06-11T0{n}:00", f"2026-06-11T0{n}:30") for n in range(5)),
+        item("tbu", "2026-06-11T20:00:00+13:00", "2026-06-11T21:00:00+13:00"),
+    ]
+    found, _ = conflicts.find(trip, items, [None] * len(items))
+    assert [f["itemIds"] for f in found] == [["hnl", "tbu"]]
