@@ -11,6 +11,7 @@ import pytest
 from gql.kv import Store
 from gql.kv.check import Kind, repair, scan
 from gql.kv.mapping import parse_mapping
+from gql.kv.shapes import scan_shapes
 from resolvers.workflows import TRANSITIONS
 from tests.support import BACKENDS, Gateway, done, mutation, payload, refused
 
@@ -270,3 +271,33 @@ async def test_check_and_repair_workflows(store: Store) -> None:
     assert any(kind is Kind.INVALID and k == "workflow:w3" for kind, k, _ in found)
     await repair(store, report, apply=True)
     assert await store.get(key) == ["w1", "w2"]
+
+
+async def test_check_shapes_proposes_the_apps_names_and_steps(store: Store) -> None:
+    await store.set_many(
+        APP_WORKFLOW
+        | {
+            "workflow:w-2": {"id": "w-2", "userId": OWNER, "stage": "Canceled"},
+            "conflict:c-1": {"id": "c-1", "tripId": "t1", "type": "double_booking"}
+            | {"status": "fixed", "conflictingItems": ["a", "b"]},
+        }
+    )
+    proposal = (await scan_shapes(store)).proposal()
+    names = {e: {a: x.means for a, x in t.items()} for e, t in proposal.names.items()}
+    assert names["workflow"] == {"stage": "currentStep"}
+    assert names["conflict"] == {"conflictingItems": "itemIds"}
+    values = {
+        (e, f): {a: (x.means, x.write) for a, x in t.items()}
+        for e, fs in proposal.values.items()
+        for f, t in fs.items()
+    }
+    assert values[("workflow", "currentStep")] == {
+        "awaiting_payment": ("booking", False),  # read only: narrower than booking
+        "Canceled": ("cancelled", True),  # the same, spelled otherwise: written too
+    }
+    assert values[("workflow", "status")] == {"pending": ("active", False)}
+    assert values[("conflict", "status")] == {"fixed": ("resolved", False)}
+    # The proposed file, once loaded, reads every record as kvgraph's values.
+    mapping = parse_mapping(proposal.toml())
+    again = (await scan_shapes(store, mapping)).proposal()
+    assert "workflow" not in again.values and "conflict" not in again.names
