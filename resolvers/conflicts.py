@@ -168,7 +168,9 @@ def same(old: m.Record, new: m.Record) -> bool:
     """Whether a recorded conflict stands for a finding (see the module's docstring)."""
     a: m.Conflict = old  # type: ignore[assignment]
     b: m.Conflict = new  # type: ignore[assignment]
-    if a.type != b.type or set(a.item_ids or ()) != set(b.item_ids or ()):
+    if a.trip_id != b.trip_id or a.type != b.type:
+        return False  # (a conflict of another trip planted in this one's list is not its own)
+    if set(a.item_ids or ()) != set(b.item_ids or ()):
         return False
     return a.status != RESOLVED or a.fingerprint in (None, b.fingerprint)
 

@@ -351,3 +351,22 @@ async def test_check_and_repair_conflicts(gw: Gateway, store: Store) -> None:
     await repair(store, report, apply=True)
     assert await store.get("conflicts:index:t1") == ["x1", "x2"]
     assert (await scan(store)).of(Kind.DANGLING) == []
+
+
+async def test_a_conflict_planted_from_another_trip_is_not_taken_for_its_own(
+    gw: Gateway, store: Store
+) -> None:
+    planted = {"id": "x9", "tripId": "t-other", "type": "overlap", "itemIds": ["b", "c"]}
+    await store.set_many(
+        table([EDGES[1], EDGES[2]])
+        | {
+            "conflicts:index:t1": ["x9"],
+            "conflict:x9": planted | {"description": "CANARY"},
+            "trip:t-other": {"id": "t-other", "userId": STRANGER, "title": "Theirs"},
+        }
+    )
+    found = await detect(gw)
+    (recorded,) = found["recorded"]
+    assert [c["id"] for c in found["conflicts"]] == [recorded["id"]]
+    assert "CANARY" not in str(found)
+    assert await store.get("conflicts:index:t1") == ["x9", recorded["id"]]
