@@ -3,10 +3,11 @@
 Stored date-times are kept as written (`gql/kv/scalars.py`): with an offset they are instants,
 without one they are local wall-clock times. To compare them, a local time is placed in the
 first time zone known for it: the item's own, then its place's, then its trip's, each an IANA
-name (`Europe/Lisbon`) in a field `timeZone` (also read: `timezone`, `tz`, `timeZoneId`) that
-the app stores beside the record's own fields. Without a zone, a local time and one with an
-offset compare by their wall-clock readings (`models.earlier`: the offset is ignored, since a
-local time is usually the time at the place the other names).
+name (`Europe/Lisbon`) in a field `timeZone` (also read: `timezone`, `tz`, `timeZoneId`): a
+trip's is a field of its own (`Trip.timeZone`, set by `createTrip`/`updateTrip`), an item's or
+a place's is read where the app stores it beside the record's fields. Without a zone, a local
+time and one with an offset compare by their wall-clock readings (`models.earlier`: the offset
+is ignored, since a local time is usually the time at the place the other names).
 
 Opening hours (a place's `openingHours`) are read in these forms, and only these; anything
 else is reported as unknown, never guessed:
@@ -60,10 +61,13 @@ class UnknownHours(ValueError):
 
 # ---------------------------------------------------------------- zones and times
 def zone_of(record: m.Record | None) -> ZoneInfo | None:
-    """The IANA time zone a record names in one of ZONE_FIELDS (None: none, or not a zone)."""
-    extra = (record.model_extra or {}) if record is not None else {}
-    for name in ZONE_FIELDS:
-        value = extra.get(name)
+    """The IANA time zone a record names (a trip's `timeZone`, or one of ZONE_FIELDS kept
+    beside another record's fields); None: none, or not a zone."""
+    if record is None:
+        return None
+    extra = record.model_extra or {}
+    found = [getattr(record, "time_zone", None), *(extra.get(name) for name in ZONE_FIELDS)]
+    for value in found:
         if isinstance(value, str) and value.strip():
             try:
                 return ZoneInfo(value.strip())

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gql.kv.models import earlier
 from resolvers.common import Problem, clean_text
@@ -81,4 +82,17 @@ def position(value: int | None) -> list[Problem]:
     """Check a list position (0 = first)."""
     if value is not None and value < 0:
         return [Problem("position", "position must be >= 0")]
+    return []
+
+
+def time_zone(data: dict[str, Any]) -> list[Problem]:
+    """Check a time zone: an IANA name such as `Europe/Lisbon` (trimmed in place)."""
+    value = data.get("timeZone")
+    if value is None:
+        return []
+    data["timeZone"] = value = value.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [Problem("timeZone", "timeZone must be an IANA time zone such as Europe/Lisbon")]
     return []

@@ -214,6 +214,7 @@ class Trip(Record):
     end_date: Date | None = None
     currency: str | None = None
     status: str | None = None
+    time_zone: str | None = None  # IANA (`Europe/Lisbon`): where its local times are
     created_at: DateTime | None = None
     updated_at: DateTime | None = None
 
@@ -479,7 +480,7 @@ PROPERTIES: dict[type[Record], dict[str, tuple[str, ...]]] = {
 # Writes go to kvgraph's name, or to the synonym an existing record already uses.
 SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     Profile: {"displayName": ("name", "fullName", "username"), "avatarUrl": ("avatar",)},
-    Trip: {"title": ("name",)},
+    Trip: {"title": ("name",), "timeZone": ("timezone", "tz", "timeZoneId")},
     Item: {"title": ("name",)},
     Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},
     Message: {"timestamp": ("createdAt",), "content": ("text",)},

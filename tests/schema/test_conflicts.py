@@ -370,3 +370,32 @@ async def test_a_conflict_planted_from_another_trip_is_not_taken_for_its_own(
     assert [c["id"] for c in found["conflicts"]] == [recorded["id"]]
     assert "CANARY" not in str(found)
     assert await store.get("conflicts:index:t1") == ["x9", recorded["id"]]
+
+
+async def test_a_trips_time_zone_is_set_through_the_api(gw: Gateway, store: Store) -> None:
+    create = mutation("createTrip", "trip { id timeZone }")
+    update = mutation("updateTrip", "trip { id timeZone }")
+    made = payload(
+        await gw.ok(create, {"input": {"title": "T", "timeZone": " Europe/Lisbon "}}, viewer=OWNER)
+    )
+    assert made["trip"]["timeZone"] == "Europe/Lisbon"
+    trip_id = made["trip"]["id"]
+    for input_ in ({"title": "T", "timeZone": "Mars/Base"}, {"title": "T", "timeZone": "../x"}):
+        errors = await refused(gw, store, create, input_, OWNER)
+        assert [(e["field"], e["code"]) for e in errors] == [("timeZone", "BAD_USER_INPUT")]
+    errors = await refused(gw, store, update, {"id": trip_id, "timeZone": "Nowhere"}, OWNER)
+    assert [(e["field"], e["code"]) for e in errors] == [("timeZone", "BAD_USER_INPUT")]
+    changed = payload(
+        await gw.ok(update, {"input": {"id": trip_id, "timeZone": "Asia/Tokyo"}}, viewer=OWNER)
+    )
+    assert changed["trip"]["timeZone"] == "Asia/Tokyo"
+    # An app's `tz` reads as the trip's zone, and detection uses it.
+    items = [
+        item("local", "2026-06-10T10:00", "2026-06-10T12:00"),
+        item("utc", "2026-06-10T11:00:00Z", "2026-06-10T13:00:00Z"),
+    ]
+    await store.set_many(table(items, tz="Europe/Lisbon"))
+    assert (await gw.ok('{ trip(id: "t1") { timeZone } }', viewer=OWNER)) == {
+        "trip": {"timeZone": "Europe/Lisbon"}
+    }
+    assert (await detect(gw))["conflicts"] == []
