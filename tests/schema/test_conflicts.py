@@ -399,3 +399,29 @@ async def test_a_trips_time_zone_is_set_through_the_api(gw: Gateway, store: Stor
         "trip": {"timeZone": "Europe/Lisbon"}
     }
     assert (await detect(gw))["conflicts"] == []
+
+
+async def test_concurrent_resolves_resolve_once(gw: Gateway, store: Store) -> None:
+    await store.set_many(table([EDGES[1], EDGES[2]]))
+    (overlap,) = (await detect(gw))["recorded"]
+    runs = await asyncio.gather(
+        *(
+            gw.ok(RESOLVE, {"input": {"id": overlap["id"], "resolution": f"r{n}"}}, viewer=OWNER)
+            for n in range(5)
+        )
+    )
+    outcomes = [payload(r) for r in runs]
+    done_ = [o["conflict"] for o in outcomes if o["conflict"]]
+    assert len(done_) == 1
+    assert [o["userErrors"][0]["code"] for o in outcomes if not o["conflict"]] == ["NOT_OPEN"] * 4
+    stored = await store.get(f"conflict:{overlap['id']}")
+    assert stored["resolution"] == done_[0]["resolution"]
+
+
+async def test_a_conflict_list_kvgraph_cannot_read_is_left_as_it_is(
+    gw: Gateway, store: Store
+) -> None:
+    await store.set_many(table([EDGES[1], EDGES[2]]) | {"conflicts:index:t1": {"not": "a list"}})
+    errors = await refused(gw, store, DETECT, {"tripId": "t1"}, OWNER)
+    assert [e["code"] for e in errors] == ["INVALID_RECORD"]
+    assert "conflicts:index:t1" in errors[0]["message"]
