@@ -128,11 +128,6 @@ async def conflict_items(ctx: Context, conflicts: Sequence[m.Conflict]) -> list[
     ]
 
 
-async def unchecked_items(ctx: Context, notes: Sequence[Unchecked]) -> list[m.Item]:
-    """The item of each note."""
-    return [note.item for note in notes]
-
-
 # ---------------------------------------------------------------- detection
 @dataclass(frozen=True, slots=True)
 class _Planned:
@@ -262,10 +257,12 @@ def find(
 
 
 async def _trip_items(ctx: Context, trip: m.Trip) -> list[m.Item]:
-    """The trip's readable items, each once, in itinerary order."""
+    """The trip's readable items, each once, in itinerary order (an item of another trip
+    listed in its index is not one of its items)."""
     listing = await ctx.loaders.index(k.ITEMS_INDEX.key(trip.id))
     ids = list(dict.fromkeys(listing.ids))
-    return [it for it in await records(ctx, e.ITEM, listed=True)(ids) if it is not None]
+    found = await records(ctx, e.ITEM, listed=True)(ids)
+    return [it for it in found if it is not None and it.trip_id == trip.id]
 
 
 async def detect_conflicts(ctx: Context, data: dict[str, Any]) -> Outcome:

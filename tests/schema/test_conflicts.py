@@ -370,6 +370,16 @@ async def test_a_conflict_planted_from_another_trip_is_not_taken_for_its_own(
     assert [c["id"] for c in found["conflicts"]] == [recorded["id"]]
     assert "CANARY" not in str(found)
     assert await store.get("conflicts:index:t1") == ["x9", recorded["id"]]
+    # An item of another trip the owner may read, listed in t1's itinerary, is not t1's.
+    other = item("o1", "2026-06-10T12:10", "2026-06-10T12:20") | {"tripId": "t-mine"}
+    await store.set_many(
+        {
+            "trip:t-mine": {"id": "t-mine", "userId": OWNER, "title": "Mine too"},
+            "item:o1": other,
+            "items:index:t1": ["b", "c", "o1"],
+        }
+    )
+    assert (await detect(gw))["recorded"] == []
 
 
 async def test_a_trips_time_zone_is_set_through_the_api(gw: Gateway, store: Store) -> None:
