@@ -71,6 +71,7 @@ def _dates(data: dict[str, Any]) -> None:
 
 def _check(data: dict[str, Any], *, creating: bool) -> list[Problem]:
     problems = v.text_fields(data, TEXT, partial=not creating) + v.currency(data)
+    problems += v.time_zone(data)
     problems += v.ordered(data.get("startDate"), data.get("endDate"), "startDate", "endDate")
     _dates(data)
     return problems

@@ -7,6 +7,7 @@ import math
 import re
 import urllib.parse
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gql.kv.models import earlier
 from resolvers.common import Problem, clean_text
@@ -90,3 +91,16 @@ def is_web_url(value: str) -> bool:
     """Whether `value` is an absolute http(s) URL with a host (an avatar, an image)."""
     parts = urllib.parse.urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
+
+
+def time_zone(data: dict[str, Any]) -> list[Problem]:
+    """Check a time zone: an IANA name such as `Europe/Lisbon` (trimmed in place)."""
+    value = data.get("timeZone")
+    if value is None:
+        return []
+    data["timeZone"] = value = value.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [Problem("timeZone", "timeZone must be an IANA time zone such as Europe/Lisbon")]
+    return []

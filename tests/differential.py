@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,6 +157,47 @@ WORLD: dict[str, tuple[Any, frozenset[str | None]]] = {
     "suggestion:sg-bad": ({"id": "sg-bad", "userId": OWNER}, {OWNER}),
     f"suggestions:index:{STRANGER}": (["sg-str"], {STRANGER}),
     "suggestion:sg-str": ({"id": "sg-str", "userId": STRANGER, "content": STRANGERS}, {STRANGER}),
+    # Conflicts of the shared trip (a type and status kvgraph does not know, an invalid one, a
+    # stranger's planted in its list), of the owner's private trip, of the stranger's trip.
+    "conflicts:index:trip-own": (["cf1", "cf2", "cf-bad", "cf-str", "ghost", "cf1"], SHARING),
+    "conflict:cf1": (
+        {"id": "cf1", "tripId": "trip-own", "type": "overlap", "itemIds": ["i1", "i2", "s1"]}
+        | {"description": SHARED, "detectedAt": T0},
+        SHARING,
+    ),
+    "conflict:cf2": (
+        {"id": "cf2", "tripId": "trip-own", "type": "double", "status": "snoozed", "itemIds": [7]},
+        SHARING,
+    ),
+    "conflict:cf-bad": ({"id": "cf-bad", "type": "overlap"}, SHARING),
+    "conflicts:index:trip-solo": (["cf-solo"], {OWNER}),
+    "conflict:cf-solo": (
+        {"id": "cf-solo", "tripId": "trip-solo", "description": OWNER_ONLY, "status": "resolved"},
+        {OWNER},
+    ),
+    "conflicts:index:trip-str": (["cf-str"], {STRANGER}),
+    "conflict:cf-str": (
+        {"id": "cf-str", "tripId": "trip-str", "description": STRANGERS},
+        {STRANGER},
+    ),
+    # Booking workflows: the owner's (one at a step kvgraph does not know, with a history entry
+    # that is not a move), a stranger's planted in the owner's list.
+    f"workflows:index:{OWNER}": (["wf1", "wf-app", "wf-str", "ghost"], {OWNER}),
+    "workflow:wf1": (
+        {"id": "wf1", "userId": OWNER, "title": OWNER_ONLY, "tripId": "trip-own"}
+        | {"currentStep": "booking", "history": [{"step": "draft", "at": T0}, {"step": "booking"}]},
+        {OWNER},
+    ),
+    "workflow:wf-app": (
+        {"id": "wf-app", "userId": OWNER, "stage": "awaiting", "history": [{"step": "x"}, "junk"]}
+        | {"data": {"note": OWNER_ONLY}},
+        {OWNER},
+    ),
+    f"workflows:index:{STRANGER}": (["wf-str"], {STRANGER}),
+    "workflow:wf-str": (
+        {"id": "wf-str", "userId": STRANGER, "title": STRANGERS, "tripId": "trip-own"},
+        {STRANGER},
+    ),
     # The public catalog, with a duplicate, a numeric entry and a value that is not JSON.
     "restaurants:index": (["r1", "r1", "r-bad", 5], ALL),
     "restaurant:r1": ({"id": "r1", "name": "Taberna", "city": "Lisbon", "priceLevel": 9}, ALL),
@@ -220,6 +262,10 @@ NODE_IDS = [
         ("Collection", "col-str"),
         ("Collaborator", f"trip-own:{COLLABORATOR}"),
         ("Collaborator", f"trip-solo:{STRANGER}"),
+        ("Conflict", "cf1"),
+        ("Conflict", "cf-str"),
+        ("BookingWorkflow", "wf1"),
+        ("BookingWorkflow", "wf-str"),
         ("Nope", "x"),
     ]
 ]
@@ -228,7 +274,9 @@ TEXTS = ["Lisbon", "Porto", "ta", "", "YzE6eDp5", "not a cursor", *CURSORS]
 
 
 def readers(key: str) -> frozenset[str | None]:
-    """Who may be told that `key` exists (as an invalid record's report names it)."""
+    """Who may be told that `key` exists (as an invalid record's report names it; a part of a
+    record, `workflow:w.history[1]`, by who may know the record)."""
+    key = re.sub(r"\.\w+\[\d+\]$", "", key)
     return WORLD[key][1] if key in WORLD else frozenset()
 
 

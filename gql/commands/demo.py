@@ -22,10 +22,12 @@ from typing import Any
 from gql.kv import Store, StoreError
 from gql.kv import entities as e
 from gql.kv import keys as k
+from gql.kv import models as m
 from gql.kv.catalog import CATALOG
 from gql.kv.entities import EntitySpec
 from gql.kv.repo import Repository
 from gql.web.settings import Settings
+from resolvers import conflicts, workflows
 
 DEMO_SEED = 20260601
 BASE_DATE = dt.date(2026, 6, 1)
@@ -147,6 +149,18 @@ AI_RUNS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
 )
 
 BUDGETS: tuple[tuple[int, float], ...] = ((1, 1500.0),)  # (index into TRIPS, total)
+# (owner, index into TRIPS or None, title, the steps it went through after draft, data)
+WORKFLOWS: tuple[tuple[str, int | None, str, tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        DEMO_USER_ID,
+        1,
+        "Flight to Barcelona",
+        ("searching", "selected", "booking", "confirmed"),
+        {"from": "LIS", "to": "BCN", "offer": "VY 8461"},
+    ),
+    (DEMO_USER_ID, 2, "Berlin rental", ("searching",), {"guests": 2}),
+    (DEMO_USER_ID, None, "Train pass", ("searching", "selected", "booking", "failed"), {}),
+)
 SAVED_COUNT = {DEMO_USER_ID: 4, ALEX_USER_ID: 2}
 # Saved as one key per place (`saved:{userId}:{placeId}`), the seed's other pattern.
 SAVED_KEYS_COUNT = {SAM_USER_ID: 2}
@@ -181,6 +195,8 @@ class DemoSummary:
     collections: int
     budgets: int
     ai_runs: int
+    conflicts: int = 0
+    workflows: int = 0
 
     def describe(self) -> str:
         """Return a two-line human summary (counts, then the demo user id)."""
@@ -197,6 +213,8 @@ class DemoSummary:
             _count(self.collections, "collection"),
             _count(self.budgets, "budget"),
             _count(self.ai_runs, "AI run"),
+            _count(self.conflicts, "conflict"),
+            _count(self.workflows, "booking workflow"),
         ]
         counts = "seeded " + ", ".join(parts)
         return f"{counts}\ndemo user: {self.demo_user_id}"
@@ -259,6 +277,8 @@ class _Seeder:
         await self.collections()
         await self.budgets()
         await self.ai_runs()
+        await self.conflicts()
+        await self.workflows()
         return self.summary()
 
     def summary(self) -> DemoSummary:
@@ -282,6 +302,8 @@ class _Seeder:
             collections=c["collection"],
             budgets=c["budget"],
             ai_runs=c["ai_run"],
+            conflicts=c["conflict"],
+            workflows=c["workflow"],
         )
 
     async def users(self) -> None:
@@ -556,6 +578,52 @@ class _Seeder:
                 ),
             }
             await self.create(e.AI_RUN, data)
+
+    async def conflicts(self) -> None:
+        """Record what `detectConflicts` finds in the demo user's trips."""
+        for trip_id, row in zip(self.trip_ids, TRIPS, strict=True):
+            if row[0] != DEMO_USER_ID:
+                continue
+            trip = await self.repo.get(e.TRIP, trip_id)
+            ids = await self.repo.store.get(k.ITEMS_INDEX.key(trip_id)) or []
+            items = [await self.repo.get(e.ITEM, i) for i in ids]
+            places = [
+                await self.repo.get(e.LOCATIONS[i.location_type], i.location_id)
+                if isinstance(i, m.Item) and i.location_id and i.location_type in e.LOCATIONS
+                else None
+                for i in items
+            ]
+            found, _ = conflicts.find(trip, items, places)  # type: ignore[arg-type]
+            detected = iso(at(row[3] - 7, "10:00"))
+            entries = [{**f, "id": self.new_id(), "detectedAt": detected} for f in found]
+            index_key = k.CONFLICTS_INDEX.key(trip_id)
+            created, matched = await self.repo.create_missing(
+                e.CONFLICT, index_key, entries, conflicts.same
+            )
+            self.counts["conflict"] += len(created) + len(matched)  # seeded again: matched
+
+    async def workflows(self) -> None:
+        """Write booking workflows at several steps, each with the history of its moves."""
+        for owner, trip_index, title, steps, data in WORKFLOWS:
+            moved = at(-20, "09:00")
+            history = [{"step": "draft", "previous": None, "at": iso(moved), "by": owner}]
+            for previous, step in zip(("draft", *steps), steps, strict=False):
+                moved += dt.timedelta(hours=self.rng.randint(1, 30))
+                history.append({"step": step, "previous": previous, "at": iso(moved), "by": owner})
+            last = history[-1]["step"]
+            record = {
+                "id": self.new_id(),
+                "userId": owner,
+                "title": title,
+                "currentStep": last,
+                "status": workflows.STATUS_OF[last],  # type: ignore[index]
+                "data": data,
+                "history": history,
+                "createdAt": history[0]["at"],
+            }
+            if trip_index is not None:
+                record["tripId"] = self.trip_ids[trip_index]
+            await self.create(e.WORKFLOW, record)
 
 
 def _start(item: _PlannedItem) -> dt.datetime:

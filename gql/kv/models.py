@@ -54,11 +54,24 @@ else:  # the catalog's kinds (`catalog.py`)
 Role = Literal["user", "assistant", "system", "tool"]
 SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
 CollaboratorRole = Literal["viewer", "editor"]
+# What `detectConflicts` finds (`resolvers/conflicts.py`), and whether it is dealt with.
+ConflictType = Literal["overlap", "outside_trip", "place_closed", "outside_event"]
+ConflictStatus = Literal["open", "resolved"]
+# A booking workflow's steps (`resolvers/workflows.py` has the allowed transitions) and the
+# status each step gives it.
+WorkflowStep = Literal[
+    "draft", "searching", "selected", "booking", "confirmed", "failed", "cancelled"
+]
+WorkflowStatus = Literal["active", "completed", "failed", "cancelled"]
 ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
 LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
 SUGGESTION_STATUSES: tuple[str, ...] = get_args(SuggestionStatus)
 COLLABORATOR_ROLES: tuple[str, ...] = get_args(CollaboratorRole)
+CONFLICT_TYPES: tuple[str, ...] = get_args(ConflictType)
+CONFLICT_STATUSES: tuple[str, ...] = get_args(ConflictStatus)
+WORKFLOW_STEPS: tuple[str, ...] = get_args(WorkflowStep)
+WORKFLOW_STATUSES: tuple[str, ...] = get_args(WorkflowStatus)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
@@ -201,6 +214,7 @@ class Trip(Record):
     end_date: Date | None = None
     currency: str | None = None
     status: str | None = None
+    time_zone: str | None = None  # IANA (`Europe/Lisbon`): where its local times are
     created_at: DateTime | None = None
     updated_at: DateTime | None = None
 
@@ -319,13 +333,17 @@ class Suggestion(Record):
 class Conflict(Record):
     id: str
     trip_id: str
-    type: str | None = None
+    type: Annotated[ConflictType, Open] | None = None
     description: str | None = None
     item_ids: list[str] | None = None
-    status: str | None = None
+    status: Annotated[ConflictStatus, Open] = "open"  # no status yet: not dealt with
     detected_at: DateTime | None = None
     resolved_at: DateTime | None = None
+    resolved_by: str | None = None
     resolution: str | None = None
+    # What the conflicting items' times were when it was detected (`resolvers/conflicts.py`):
+    # a resolved conflict is recorded again only once they change.
+    fingerprint: str | None = None
 
 
 class Budget(Record):
@@ -345,11 +363,25 @@ class BudgetAlert(Record):
 class Workflow(Record):
     id: str
     user_id: str
-    current_step: str | None = None
-    status: str | None = None
+    title: str | None = None
+    trip_id: str | None = None
+    current_step: Annotated[WorkflowStep, Open] = "draft"  # no step yet: not started
+    status: Annotated[WorkflowStatus, Open] | None = None
     data: Any = None
+    history: list[Any] | None = None  # WorkflowTransition objects, oldest first
     created_at: DateTime | None = None
     updated_at: DateTime | None = None
+
+
+class WorkflowTransition(Record):
+    """One move of a booking workflow, kept in its `history`: the step entered, the one
+    left (none for the first), when and by whom."""
+
+    step: Annotated[WorkflowStep, Open]
+    previous: Annotated[WorkflowStep, Open] | None = None
+    at: DateTime | None = None
+    by: str | None = None
+    note: str | None = None
 
 
 class Collection(Record):
@@ -457,7 +489,7 @@ PROPERTIES: dict[type[Record], dict[str, tuple[str, ...]]] = {
 # Writes go to kvgraph's name, or to the synonym an existing record already uses.
 SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     Profile: {"displayName": ("name", "fullName", "username"), "avatarUrl": ("avatar",)},
-    Trip: {"title": ("name",)},
+    Trip: {"title": ("name",), "timeZone": ("timezone", "tz", "timeZoneId")},
     Item: {"title": ("name",)},
     Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},
     Message: {"timestamp": ("createdAt",), "content": ("text",)},
@@ -468,6 +500,8 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
         "locationType": ("kind", "placeType"),
         "createdAt": ("savedAt",),
     },
+    Conflict: {"type": ("conflictType",), "detectedAt": ("createdAt",)},
+    Workflow: {"currentStep": ("step", "stage")},
     **{PLACES[kind.name]: dict(kind.synonyms) for kind in catalog.CATALOG if kind.synonyms},
 }
 

@@ -572,6 +572,81 @@ class Repository:
 
         return await atomic(self.store, work)
 
+    async def change(
+        self,
+        spec: EntitySpec,
+        key_args: Sequence[str],
+        patch_of: Callable[[m.Record], Mapping[str, Any]],
+    ) -> m.Record:
+        """Like `update`, with the camelCase patch computed inside the transaction from the
+        stored record (a next step that depends on the current one, a history that grows), so
+        concurrent changes never act on a stale record. `patch_of` may raise RepoError to
+        refuse: then nothing is written."""
+        key = spec.pattern.key(*key_args)
+
+        async def work(tx: Transaction) -> m.Record:
+            stored = await tx.get(key)
+            if stored is None:
+                raise NotFound(f"{spec.name} not found", "id")
+            before = _validated(spec, key, stored, self.mapping)
+            patch = patch_of(before)
+            check_text(patch)
+            if _key_changed(spec, patch, key_args):
+                raise InvalidData(f"the key fields of a {spec.name} cannot change")
+            merged = self._merged(spec, stored, patch)
+            after = _validated(spec, key, merged, self.mapping)
+            write: dict[str, Any] = {key: merged}
+            await self._reindex(tx, spec, before, after, write)
+            await tx.set_many(write)
+            return after
+
+        return await atomic(self.store, work)
+
+    async def create_missing(
+        self,
+        spec: EntitySpec,
+        index_key: str,
+        entries: Sequence[Mapping[str, Any]],
+        same: Callable[[m.Record, m.Record], bool],
+    ) -> tuple[list[m.Record], list[m.Record]]:
+        """Create each entry (camelCase data of `spec`) unless a record `index_key` lists is
+        `same` as it, in one transaction that locks the parent, the index and the records it
+        lists: concurrent callers never record one thing twice. Returns (created, the listed
+        records that matched an entry); records the index lists that are missing or invalid
+        match nothing."""
+        news = [_NewRecord.prepare(spec, data, None, self.mapping) for data in entries]
+        if not news:
+            return [], []
+        if any(index_key not in dict(new.entries) for new in news):
+            raise ValueError(f"{index_key} does not list every {spec.name} to create")
+
+        async def work(tx: Transaction) -> tuple[list[m.Record], list[m.Record]]:
+            write: dict[str, Any] = {}
+            await require_parent(tx, spec, news[0].record, write)
+            listed = editable_index(index_key, await tx.get(index_key)).ids
+            ids = [i for i in dict.fromkeys(listed) if k.is_id(i)]
+            keys = [spec.pattern.key(i) for i in ids]
+            existing = [
+                record
+                for key, value in zip(keys, await tx.get_many(keys), strict=True)
+                if value is not None
+                and isinstance(record := spec.validate(key, value, self.mapping), m.Record)
+            ]
+            created: list[m.Record] = []
+            matched: list[m.Record] = []
+            for new in news:
+                found = [old for old in existing if same(old, new.record)]
+                if found:  # (an entry like one created just before matches that one)
+                    fresh = {id(c) for c in created}
+                    matched += [o for o in found if o not in matched and id(o) not in fresh]
+                    continue
+                created.append(await new.apply(tx, write))
+                existing.append(created[-1])
+            await tx.set_many(write)
+            return created, matched
+
+        return await atomic(self.store, work)
+
 
 class _ScanNeeded(Exception):
     """A delete met a child index it cannot read completely: find the children by a scan."""

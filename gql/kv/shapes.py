@@ -60,6 +60,8 @@ NAME_PROPOSALS: dict[str, tuple[str, ...]] = {
     "kind": ("type", "category"),
     "notes": ("note",),
     "cost": ("price", "amount"),
+    "currentStep": ("stage", "state", "current_step"),
+    "itemIds": ("conflictingItems", "item_ids"),
 }
 
 
@@ -106,6 +108,28 @@ VALUE_PROPOSALS: dict[tuple[str, str], dict[str, Hints]] = {
     ("collaborator", "role"): {
         "editor": Hints(("edit", "write", "writer"), ("owner", "admin")),
         "viewer": Hints(("read", "reader", "view"), ("guest",)),
+    },
+    ("conflict", "type"): {
+        "overlap": Hints(("overlapping", "time_overlap"), ("double_booking", "clash")),
+        "outside_trip": Hints(("outside_dates",), ("out_of_range",)),
+        "place_closed": Hints(("closed",), ("opening_hours",)),
+        "outside_event": Hints((), ("event_time",)),
+    },
+    ("conflict", "status"): {
+        "open": Hints((), ("new", "pending", "active", "unresolved")),
+        "resolved": Hints((), ("fixed", "dismissed", "ignored", "accepted", "closed")),
+    },
+    ("workflow", "currentStep"): {
+        "searching": Hints(("search",), ("quoting", "comparing")),
+        "selected": Hints(("chosen",), ("selection",)),
+        "booking": Hints((), ("pending", "processing", "payment", "awaiting_payment")),
+        "confirmed": Hints(("booked",), ("completed", "done")),
+        "cancelled": Hints(("canceled",), ()),
+    },
+    ("workflow", "status"): {
+        "active": Hints((), ("in_progress", "pending", "open")),
+        "completed": Hints(("complete",), ("done",)),
+        "cancelled": Hints(("canceled",), ()),
     },
 }
 

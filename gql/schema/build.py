@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from gql.schema.base import Node, root_field
 from gql.schema.collaborators import CollaboratorMutations
 from gql.schema.collections import CollectionMutations, CollectionQuery
+from gql.schema.conflicts import ConflictMutations
 from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
@@ -33,6 +34,7 @@ from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
 from gql.schema.users import UserMutations, UserQuery
+from gql.schema.workflows import WorkflowMutations, WorkflowQuery
 from resolvers import nodes
 
 log = logging.getLogger("kvgraph")
@@ -50,7 +52,15 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, UserQuery, TripQuery, ConversationQuery, LocationQuery, CollectionQuery),
+    (
+        NodeQuery,
+        UserQuery,
+        TripQuery,
+        ConversationQuery,
+        LocationQuery,
+        CollectionQuery,
+        WorkflowQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -63,6 +73,8 @@ Mutation = merge_types(
         CollaboratorMutations,
         CollectionMutations,
         UserMutations,
+        ConflictMutations,
+        WorkflowMutations,
     ),
 )
 

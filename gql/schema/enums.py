@@ -58,6 +58,49 @@ class CollaboratorRole(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum(description="What kind of conflict `detectConflicts` found.")
+class ConflictType(Enum):
+    OVERLAP = strawberry.enum_value("overlap", description="Two items' times overlap.")
+    OUTSIDE_TRIP = strawberry.enum_value(
+        "outside_trip", description="An item is outside the trip's dates."
+    )
+    PLACE_CLOSED = strawberry.enum_value(
+        "place_closed", description="An item's place is closed then (its opening hours)."
+    )
+    OUTSIDE_EVENT = strawberry.enum_value(
+        "outside_event", description="An item at an event is not during the event."
+    )
+    OTHER = OTHER_VALUE
+
+
+@strawberry.enum
+class ConflictStatus(Enum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    OTHER = OTHER_VALUE
+
+
+@strawberry.enum(description="A booking workflow's step.")
+class WorkflowStep(Enum):
+    DRAFT = "draft"
+    SEARCHING = "searching"
+    SELECTED = "selected"
+    BOOKING = "booking"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    OTHER = OTHER_VALUE
+
+
+@strawberry.enum(description="Where a booking workflow stands, from its step.")
+class WorkflowStatus(Enum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    OTHER = OTHER_VALUE
+
+
 # The model's value set (a Literal) -> the GraphQL enum that shows it.
 ENUMS: dict[Any, type[Enum]] = {
     m.ItemKind: ItemKind,
@@ -65,4 +108,8 @@ ENUMS: dict[Any, type[Enum]] = {
     m.Role: MessageRole,
     m.SuggestionStatus: SuggestionStatus,
     m.CollaboratorRole: CollaboratorRole,
+    m.ConflictType: ConflictType,
+    m.ConflictStatus: ConflictStatus,
+    m.WorkflowStep: WorkflowStep,
+    m.WorkflowStatus: WorkflowStatus,
 }

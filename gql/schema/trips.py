@@ -9,9 +9,11 @@ import strawberry
 from gql.kv import models as m
 from gql.schema.base import Connection, Node, by_id, connection, lazy, node, relation
 from gql.schema.budgets import Budget
+from gql.schema.conflicts import Conflict
 from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
+from gql.schema.enums import ConflictStatus
 from gql.schema.items import ItineraryItem
-from resolvers import budgets, collaborators, items, trips
+from resolvers import budgets, collaborators, conflicts, items, trips
 
 
 @strawberry.type(
@@ -44,6 +46,13 @@ class Trip(Node):
     collaborators: Connection[Collaborator] = connection(
         trips.trip_collaborators,
         description="Who the trip is shared with, by user id (`collaborator:{tripId}:`).",
+    )
+    conflicts: Connection[Conflict] = connection(
+        conflicts.trip_conflicts,
+        args=conflicts.ConflictArgs,
+        types={"status": ConflictStatus | None},
+        description="The conflicts recorded for the itinerary (`conflicts:index:{tripId}`), "
+        "oldest first: open ones unless `status` says otherwise (null: all).",
     )
 
 

@@ -22,7 +22,8 @@ from gql.schema.enums import SuggestionStatus
 from gql.schema.locations import Location
 from gql.schema.suggestions import Suggestion
 from gql.schema.trips import Trip
-from resolvers import collections, conversations, locations, suggestions, trips, users
+from gql.schema.workflows import BookingWorkflow
+from resolvers import collections, conversations, locations, suggestions, trips, users, workflows
 from resolvers.suggestions import SuggestionArgs
 
 
@@ -59,6 +60,10 @@ class User(Node):
     collections: Connection[Collection] = connection(
         collections.user_collections,
         description="The user's collections of places (`collections:index:{userId}`).",
+    )
+    workflows: Connection[BookingWorkflow] = connection(
+        workflows.user_workflows,
+        description="The user's booking workflows (`workflows:index:{userId}`).",
     )
 
 

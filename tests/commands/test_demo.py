@@ -30,6 +30,8 @@ EXPECTED = {
     "collections": 3,
     "budgets": 1,
     "ai_runs": 3,
+    "conflicts": 5,
+    "workflows": 3,
 }
 
 

@@ -34,6 +34,8 @@ RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "User": (OWNER, f"profile:{OWNER}", {"id": OWNER, "email": "o@example.com"}),
     "Collaborator": ("t1:u9", "collaborator:t1:u9", {"tripId": "t1", "userId": "u9"}),
     "Collection": ("col1", "collection:col1", {"id": "col1", "userId": OWNER, "name": "C"}),
+    "Conflict": ("x1", "conflict:x1", {"id": "x1", "tripId": "t1", "type": "overlap"}),
+    "BookingWorkflow": ("w1", "workflow:w1", {"id": "w1", "userId": OWNER}),
 }
 PUBLIC = {kind.type_name for kind in CATALOG}  # the catalog kinds
 
