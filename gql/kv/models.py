@@ -54,11 +54,13 @@ else:  # the catalog's kinds (`catalog.py`)
 Role = Literal["user", "assistant", "system", "tool"]
 SuggestionStatus = Literal["active", "accepted", "dismissed", "expired"]
 CollaboratorRole = Literal["viewer", "editor"]
+BudgetAlertType = Literal["threshold"]
 ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
 LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
 SUGGESTION_STATUSES: tuple[str, ...] = get_args(SuggestionStatus)
 COLLABORATOR_ROLES: tuple[str, ...] = get_args(CollaboratorRole)
+BUDGET_ALERT_TYPES: tuple[str, ...] = get_args(BudgetAlertType)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
@@ -332,13 +334,19 @@ class Budget(Record):
     trip_id: str
     total: float | None = None
     currency: str | None = None
-    thresholds: list[float] | None = None
+    thresholds: list[float] | None = None  # fractions of `total` (see `spending.py`)
+    rates: dict[str, float] | None = None  # currency -> worth in the budget's currency
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class BudgetAlert(Record):
-    type: str | None = None
+    type: Annotated[BudgetAlertType, Open] | None = None
     message: str | None = None
     threshold: float | None = None
+    spent: float | None = None
+    total: float | None = None
+    currency: str | None = None
     at: DateTime | None = None
 
 

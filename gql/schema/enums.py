@@ -58,6 +58,12 @@ class CollaboratorRole(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum
+class BudgetAlertType(Enum):
+    THRESHOLD = "threshold"
+    OTHER = OTHER_VALUE
+
+
 # The model's value set (a Literal) -> the GraphQL enum that shows it.
 ENUMS: dict[Any, type[Enum]] = {
     m.ItemKind: ItemKind,
@@ -65,4 +71,5 @@ ENUMS: dict[Any, type[Enum]] = {
     m.Role: MessageRole,
     m.SuggestionStatus: SuggestionStatus,
     m.CollaboratorRole: CollaboratorRole,
+    m.BudgetAlertType: BudgetAlertType,
 }
