@@ -123,10 +123,13 @@ class EntitySpec:
 
 
 def _active(record: Any) -> bool | None:
-    """Whether a suggestion is active; None for a status kvgraph does not know (a mapped
-    app value is known: records are read through the mapping)."""
+    """Whether a suggestion is active (an `active` one past its `expiresAt` is not); None for
+    a status kvgraph does not know (a mapped app value is known: records are read through
+    the mapping)."""
     status = getattr(record, "status", None)
-    return status == "active" if status in m.SUGGESTION_STATUSES else None
+    if status not in m.SUGGESTION_STATUSES:
+        return None
+    return status == "active" and not record.expired()
 
 
 def _s(pattern: k.KeyPattern, model: type[m.Record], **kw: Any) -> EntitySpec:

@@ -14,6 +14,7 @@ owner/parent id or `title`/`name`/`content` makes a record invalid.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import types
 from collections.abc import Mapping
@@ -314,8 +315,21 @@ class Suggestion(Record):
     shown_at: DateTime | None = None
     expires_at: DateTime | None = None
     action: Any = None
+    item_id: str | None = None  # the itinerary item accepting its `addPlace` action added
     created_at: DateTime | None = None
     updated_at: DateTime | None = None
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        """Whether `expiresAt` has passed (a time without an offset is read as UTC)."""
+        if self.expires_at is None:
+            return False
+        at = self.expires_at
+        at = at.replace(tzinfo=dt.UTC) if is_local(at) else at
+        return at <= (now or dt.datetime.now(dt.UTC))
+
+    def current_status(self, now: dt.datetime | None = None) -> str:
+        """The status as it stands: an `active` one past its `expiresAt` is `expired`."""
+        return "expired" if self.status == "active" and self.expired(now) else self.status
 
 
 class Conflict(Record):

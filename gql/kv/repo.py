@@ -33,7 +33,7 @@ from gql.kv import indexes, spending
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import ConflictError, Store, Transaction
-from gql.kv.entities import BUDGET, ITEM, SPECS, TRIP, EntitySpec
+from gql.kv.entities import BUDGET, ITEM, SPECS, SUGGESTION, TRIP, EntitySpec
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.text import text_problem
 
@@ -305,22 +305,30 @@ class Repository:
         patch: Mapping[str, Any],
         *,
         check: Callable[[m.Record], None] | None = None,
+        expect: Callable[[m.Record], None] | None = None,
+        create: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]] = (),
     ) -> m.Record:
         """Merge camelCase `patch` into the stored record, keeping fields kvgraph doesn't know.
 
-        `check` sees the merged record inside the transaction and may raise RepoError to
-        refuse it. A filtered index (active suggestions) follows the record's new state.
+        `expect` sees the stored record and `check` the merged one, both inside the
+        transaction; either may raise RepoError to refuse the write. `create` names records
+        (spec, camelCase data, index position) created in the same transaction: all of it is
+        written, or none (accepting a suggestion adds its item). A filtered index (active
+        suggestions) follows the record's new state.
         """
         key = spec.pattern.key(*key_args)
         check_text(patch)
         if _key_changed(spec, patch, key_args):
             raise InvalidData(f"the key fields of a {spec.name} cannot change")
+        news = [_NewRecord.prepare(s, data, at, self.mapping) for s, data, at in create]
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
             if stored is None:
                 raise NotFound(f"{spec.name} not found", "id")
             before = _validated(spec, key, stored, self.mapping)
+            if expect is not None:
+                expect(before)
             merged = self._merged(spec, stored, patch)
             after = _validated(spec, key, merged, self.mapping)
             if check is not None:
@@ -329,7 +337,12 @@ class Repository:
             if spec.parent and spec.parent.key_for(after) != spec.parent.key_for(before):
                 await require_parent(tx, spec, after, write)
             await self._reindex(tx, spec, before, after, write)
-            await self._watch(tx, write, set(), [(spec, before, after)])
+            created = [await new.apply(tx, write) for new in news]
+            changes = [
+                (spec, before, after),
+                *((n.spec, None, c) for n, c in zip(news, created, strict=True)),
+            ]
+            await self._watch(tx, write, set(), changes)
             await tx.set_many(write)
             return after
 
@@ -474,9 +487,41 @@ class Repository:
         gone: set[str],
         changes: Sequence[tuple[EntitySpec, m.Record | None, m.Record | None]],
     ) -> None:
-        """Record the budget alerts the writes in `write` (and the deletes of `gone`) make due."""
+        """What a write entails in the same transaction: the budget alerts the writes in
+        `write` (and the deletes of `gone`) make due, and the expired suggestions of a user
+        whose suggestions it writes (`_expire`)."""
+        for user_id in sorted({u for change in changes for u in _suggestion_users(*change)}):
+            await self._expire(tx, user_id, write)
         for trip_id in sorted({t for change in changes for t in _spending_trips(*change)}):
             await self._alert(tx, trip_id, write, gone)
+
+    async def _expire(self, tx: Transaction, user_id: str, write: dict[str, Any]) -> None:
+        """Store status `expired` on the user's active suggestions whose `expiresAt` has passed
+        and take them out of `suggestions:active:{userId}` (an index kvgraph cannot read is
+        left alone). The index is locked; the suggestions are peeked (one that has expired
+        can no longer be accepted or dismissed, so no writer of it is left to race)."""
+        if not k.is_id(user_id):
+            return
+        index_key = k.SUGGESTIONS_ACTIVE.key(user_id)
+        found = indexes.read(write.get(index_key, await tx.get(index_key)))
+        if found.unreadable is not None:
+            return
+        keys = [SUGGESTION.pattern.key(i) for i in dict.fromkeys(found.ids) if k.is_id(i)]
+        unread = [key for key in keys if key not in write]
+        peeked = dict(zip(unread, await tx.peek_many(unread), strict=True)) if unread else {}
+        current, now_ = found, dt.datetime.now(dt.UTC)
+        for key in keys:
+            stored = write.get(key, peeked.get(key))
+            if not isinstance(stored, dict):
+                continue
+            record = SUGGESTION.validate(key, stored, self.mapping)
+            if not isinstance(record, m.Suggestion) or record.user_id != user_id:
+                continue
+            if record.status == "active" and record.expired(now_):
+                write[key] = self._merged(SUGGESTION, stored, {"status": "expired"})
+                current = current.without(record.id)
+        if current is not found:
+            write[index_key] = current.stored()
 
     async def _alert(
         self, tx: Transaction, trip_id: str, write: dict[str, Any], gone: set[str]
@@ -684,6 +729,15 @@ def _spending_trips(spec: EntitySpec, before: m.Record | None, after: m.Record |
         changed = before.currency != after.currency  # type: ignore[attr-defined]
         return [after.id] if changed else []  # type: ignore[attr-defined]
     return []
+
+
+def _suggestion_users(
+    spec: EntitySpec, before: m.Record | None, after: m.Record | None
+) -> list[str]:
+    """The users whose expired suggestions a write of one record sweeps (its owner)."""
+    if spec is not SUGGESTION:
+        return []
+    return [r.user_id for r in (after or before,) if isinstance(r, m.Suggestion)]
 
 
 def _cost(item: m.Record | None) -> tuple[str, float, str | None] | None:
