@@ -208,6 +208,15 @@ SPECS: dict[str, EntitySpec] = {
 }
 
 
+# Lists of objects without ids (`budget:alerts:{tripId}`), by pattern name: each element is
+# read as a record of the spec's model. Named like the list's pattern (`budget_alerts`), they
+# take mapping sections (`[budget_alerts.fields]`), and `check`/`check --shapes` read every
+# element. Kept out of SPECS: they are not keys of their own.
+LISTS: dict[str, EntitySpec] = {
+    spec.name: spec for spec in (EntitySpec(k.BUDGET_ALERTS, m.BudgetAlert, key_fields=()),)
+}
+
+
 def place_refs(ref: str) -> list[tuple[str, str]]:
     """The (kind, id) pairs a place reference may name: `kind:id` one, a bare id every kind.
 
