@@ -503,7 +503,7 @@ class Repository:
         if not k.is_id(user_id):
             return
         index_key = k.SUGGESTIONS_ACTIVE.key(user_id)
-        found = indexes.read(write.get(index_key, await tx.get(index_key)))
+        found = indexes.read(await _locked(tx, write, index_key))
         if found.unreadable is not None:
             return
         keys = [SUGGESTION.pattern.key(i) for i in dict.fromkeys(found.ids) if k.is_id(i)]
@@ -533,10 +533,12 @@ class Repository:
         budget_key, alerts_key = BUDGET.pattern.key(trip_id), k.BUDGET_ALERTS.key(trip_id)
         if budget_key in gone:
             return
-        stored_budget = write.get(budget_key, await tx.get(budget_key))  # lock order: budget,
-        stored_alerts = write.get(alerts_key, await tx.get(alerts_key))  # then its alerts
+        # Lock order: the budget key, then its alerts. The budget's lock is taken even when
+        # there is no budget: a budget created meanwhile waits, then sees this write.
+        stored_budget = await _locked(tx, write, budget_key)
         if stored_budget is None:
             return
+        stored_alerts = await _locked(tx, write, alerts_key)
         budget = BUDGET.validate(budget_key, stored_budget, self.mapping)
         if not isinstance(budget, m.Budget):
             return  # nothing to compare with: `check` reports the invalid budget
@@ -729,6 +731,11 @@ def _spending_trips(spec: EntitySpec, before: m.Record | None, after: m.Record |
         changed = before.currency != after.currency  # type: ignore[attr-defined]
         return [after.id] if changed else []  # type: ignore[attr-defined]
     return []
+
+
+async def _locked(tx: Transaction, write: Mapping[str, Any], key: str) -> Any:
+    """The value of `key` as this transaction leaves it, locked (read only if not written)."""
+    return write[key] if key in write else await tx.get(key)
 
 
 def _suggestion_users(
