@@ -235,3 +235,17 @@ async def test_concurrent_item_writes_crossing_a_threshold_record_one_alert(
     await costs(0)  # down, and concurrently up again: still one alert per threshold
     await costs(10)
     assert await thresholds(gw, trip_id) == [0.5, 0.9]
+
+
+async def test_a_later_mutation_of_the_same_request_sees_the_new_alert(
+    gw: Gateway, store: Store
+) -> None:
+    trip_id = await budgeted(gw)
+    both = """mutation($trip: ID!) {
+      a: updateBudget(input: {tripId: $trip, total: 100}) { budget { alerts { totalCount } } }
+      b: addItineraryItem(input: {tripId: $trip, title: "Hotel", cost: 90}) {
+        item { trip { budget { spent alerts { totalCount } } } } }
+    }"""
+    data = await gw.ok(both, {"trip": trip_id}, viewer=ALICE)
+    assert data["a"]["budget"]["alerts"]["totalCount"] == 0
+    assert data["b"]["item"]["trip"]["budget"] == {"spent": 90.0, "alerts": {"totalCount": 1}}
