@@ -27,7 +27,7 @@ from resolvers.paging import Page, PageArgs
 
 MAX_THRESHOLDS = 20
 MAX_RATES = 200
-MAX_THRESHOLD = 10.0  # 1,000 % of the total
+MAX_THRESHOLD = s.PERCENT_FROM  # 1,000 % of the total; above it, a stored value is a percentage
 
 
 @dataclass(slots=True)

@@ -12,7 +12,9 @@ and is otherwise left out of `spent` and listed in `unconverted` (per currency, 
 items). Costs in different currencies are never summed as they are.
 
 Alerts. A budget's `thresholds` are fractions of its `total` (0.8 = 80 %); without the field,
-`DEFAULT_THRESHOLDS`; an empty list asks for none. A threshold is crossed when `spent`
+`DEFAULT_THRESHOLDS`; an empty list asks for none. A value above `PERCENT_FROM` can only be
+an app's percentage (kvgraph's mutations refuse it), so it is read as one (80 = 80 %), in
+budgets and in recorded alerts alike. A threshold is crossed when `spent`
 reaches `threshold * total` (a budget without a positive total has no alerts). Each
 threshold is recorded once per budget, the first time it is crossed: a threshold already in
 `budget:alerts:{tripId}` (an alert of type `threshold` with the same value) is never
@@ -29,6 +31,7 @@ from typing import Any
 from gql.kv import models as m
 
 DEFAULT_THRESHOLDS: tuple[float, ...] = (0.8, 1.0)
+PERCENT_FROM = 10.0  # a threshold above this (1,000 % as a fraction) is a percentage
 THRESHOLD = "threshold"  # the type of the alerts kvgraph records
 _CENTS = 1e-9  # relative tolerance: 0.1 + 0.2 of a total of 0.3 crosses 100 %
 
@@ -115,7 +118,12 @@ def spending(budget: m.Budget, trip_currency: str | None, items: Iterable[m.Item
 def thresholds(budget: m.Budget) -> tuple[float, ...]:
     """The budget's thresholds (fractions of its total), each once, in ascending order."""
     chosen = DEFAULT_THRESHOLDS if budget.thresholds is None else budget.thresholds
-    return tuple(sorted({t for t in chosen if math.isfinite(t) and t > 0}))
+    return tuple(sorted({fraction(t) for t in chosen if math.isfinite(t) and t > 0}))
+
+
+def fraction(threshold: float) -> float:
+    """A threshold as a fraction of the total (an app's percentage, 80, is 0.8)."""
+    return threshold / 100 if threshold > PERCENT_FROM else threshold
 
 
 def crossed(budget: m.Budget, spent: float) -> list[float]:
@@ -131,7 +139,7 @@ def recorded(alerts: Iterable[Any]) -> list[float]:
     out = []
     for alert in alerts:
         if isinstance(alert, m.BudgetAlert) and alert.type == THRESHOLD and alert.threshold:
-            out.append(alert.threshold)
+            out.append(fraction(alert.threshold))
     return out
 
 
