@@ -18,6 +18,7 @@ from tests.support import (
     UPDATE_TRIP,
     Gateway,
     done,
+    dump,
     fields,
     item_for,
     mutation,
@@ -94,6 +95,18 @@ async def test_an_editor_may_budget_a_viewer_may_not(gw: Gateway, store: Store) 
     await share(store, trip_id, BOB, "viewer")
     errors = await refused(gw, store, UPDATE, {"tripId": trip_id, "total": 9}, viewer=BOB)
     assert fields(errors) == [("tripId", "FORBIDDEN")]
+
+
+@pytest.mark.parametrize("query", [CREATE, UPDATE])
+async def test_anonymous_budget_writes_are_unauthenticated(
+    gw: Gateway, store: Store, query: str
+) -> None:
+    trip_id = await budgeted(gw)
+    before = await dump(store)
+    result: Any = await gw.run(query, {"input": {"tripId": trip_id, "total": 1}}, viewer=None)
+    assert result.data is None
+    assert [err.extensions["code"] for err in result.errors] == ["UNAUTHENTICATED"]
+    assert await dump(store) == before
 
 
 @pytest.mark.parametrize(

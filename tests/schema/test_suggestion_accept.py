@@ -195,3 +195,33 @@ async def test_repair_unlists_an_expired_suggestion(gw: Gateway, store: Store) -
     await repair(store, report, apply=True)
     assert await store.get(k.SUGGESTIONS_ACTIVE.key(ALICE)) == []
     assert (await scan(store)).clean
+
+
+async def test_accept_and_a_concurrent_trip_delete_leave_no_half_write(
+    gw: Gateway, store: Store
+) -> None:
+    """Whichever runs first, no item outlives its trip and the suggestion is accepted exactly
+    when its item was written."""
+    delete = mutation("deleteTrip", "trip { id }")
+    for _ in range(4):
+        trip_id, _, sid = await add_place(store, gw)
+        accept, deleted = await asyncio.gather(
+            gw.run(ACCEPT, {"input": {"id": sid}}, viewer=ALICE),
+            gw.run(delete, {"input": {"id": trip_id}}, viewer=ALICE),
+        )
+        assert deleted.data["deleteTrip"]["userErrors"] == []  # type: ignore[attr-defined]
+        errors = accept.data["acceptSuggestion"]["userErrors"]  # type: ignore[attr-defined]
+        stored = await store.get(k.SUGGESTION.key(sid))
+        assert not [key async for key in _items_of(store, trip_id)]
+        if errors:
+            assert [err["code"] for err in errors] == ["NOT_FOUND"]
+            assert stored["status"] == "active" and "itemId" not in stored
+        else:
+            assert stored["status"] == "accepted"
+            assert await store.get(k.ITEM.key(stored["itemId"])) is None  # deleted with it
+
+
+async def _items_of(store: Store, trip_id: str) -> Any:
+    async for key, value in store.iter_prefix(k.ITEM.literal_prefix):
+        if isinstance(value, dict) and value.get("tripId") == trip_id:
+            yield key
