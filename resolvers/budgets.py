@@ -41,6 +41,14 @@ class KindShare:
 
 
 @dataclass(slots=True)
+class RateOf:
+    """`Budget.rates`: what one unit of `currency` is worth in the budget's currency."""
+
+    currency: str
+    rate: float
+
+
+@dataclass(slots=True)
 class UnconvertedCost:
     """`Budget.unconverted`: costs in one currency the budget has no rate for."""
 
@@ -64,6 +72,14 @@ async def budget_alerts(ctx: Context, budgets: Sequence[m.Budget], args: PageArg
     return await pages_of_list(
         ctx, budgets, k.BUDGET_ALERTS, lambda b: b.trip_id, m.BudgetAlert, args
     )
+
+
+async def budget_rates(ctx: Context, budgets: Sequence[m.Budget]) -> list[list[RateOf] | None]:
+    """Each budget's conversion rates, by currency (None: none set)."""
+    return [
+        None if b.rates is None else [RateOf(c, r) for c, r in sorted(b.rates.items())]
+        for b in budgets
+    ]
 
 
 async def spendings(ctx: Context, budgets: Sequence[m.Budget]) -> list[s.Spending]:
@@ -149,18 +165,23 @@ def _check(data: dict[str, Any]) -> list[Problem]:
 
 
 def _check_rates(data: dict[str, Any]) -> list[Problem]:
-    rates = data.get("rates")
-    if rates is None:
+    """Check the input's rates (`[{currency, rate}]`) and turn them into the stored map."""
+    given = data.get("rates")
+    if given is None:
         return []
-    if not isinstance(rates, dict):
-        return [Problem("rates", 'rates must be an object such as {"USD": 0.92}')]
-    if len(rates) > MAX_RATES:
+    if len(given) > MAX_RATES:
         return [Problem("rates", f"at most {MAX_RATES} rates")]
-    if any(not isinstance(c, str) or not v.CURRENCY.match(c) for c in rates):
-        return [Problem("rates", "each rate is named by a 3-letter currency code such as USD")]
+    rates: dict[str, float] = {}
+    for entry in given:
+        currency = entry["currency"].strip().upper()
+        if not v.CURRENCY.match(currency):
+            return [Problem("rates", "a rate's currency must be a 3-letter code such as USD")]
+        if currency in rates:
+            return [Problem("rates", f"{currency} has two rates")]
+        rates[currency] = entry["rate"]
     if (why := s.rates_problem(rates)) is not None:
         return [Problem("rates", why)]
-    data["rates"] = {c: float(r) for c, r in sorted(rates.items())}
+    data["rates"] = dict(sorted(rates.items()))
     return []
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
 from gql.kv import models as m
 from gql.schema.base import Connection, Node, connection, node, relation
-from gql.schema.derive import create_input, from_model, mutation
+from gql.schema.derive import UNSET, create_input, from_model, mutation
 from gql.schema.enums import ItemKind
 from resolvers import budgets
+from resolvers.common import Outcome
 
 
 @strawberry.type(
@@ -37,14 +41,31 @@ class UnconvertedCost:
     item_ids: list[strawberry.ID] = strawberry.field(description="The items, in itinerary order.")
 
 
+@strawberry.type(description="How much one unit of a currency is worth in the budget's currency.")
+class CurrencyRate:
+    currency: str
+    rate: float
+
+
+@strawberry.input(description='A conversion rate: `{currency: "USD", rate: 0.92}`.')
+class CurrencyRateInput:
+    currency: str
+    rate: float
+
+
 @strawberry.type(
     description="A trip's budget (`budget:{tripId}`). Spending counts the trip's item costs "
     "in the budget's currency: costs in another currency are converted with `rates` or, "
     "without a rate, left out and listed in `unconverted` (never summed as they are)."
 )
 @node(m.Budget, budgets.budget, id_of=lambda b: str(b.trip_id))
-@from_model(m.Budget)
+@from_model(m.Budget, hide=("rates",))
 class Budget(Node):
+    rates: list[CurrencyRate] | None = relation(
+        budgets.budget_rates,
+        description="Rates converting item costs in other currencies (stored as "
+        '`{"USD": 0.92}`), by currency; null: none set.',
+    )
     spent: float = relation(
         budgets.spent,
         description="The trip's item costs in `spentCurrency`: costs in another currency "
@@ -74,14 +95,38 @@ class Budget(Node):
     )
 
 
-CreateBudgetInput = create_input(m.Budget, "CreateBudgetInput")
-UpdateBudgetInput = create_input(m.Budget, "UpdateBudgetInput")
+RATES_INPUT = (
+    list[CurrencyRateInput] | None,
+    strawberry.field(
+        default=UNSET,
+        description="Conversion rates, one per currency (they replace the stored ones; null "
+        "removes them).",
+    ),
+)
+CreateBudgetInput = create_input(
+    m.Budget, "CreateBudgetInput", hide=("rates",), extra={"rates": RATES_INPUT}
+)
+UpdateBudgetInput = create_input(
+    m.Budget, "UpdateBudgetInput", hide=("rates",), extra={"rates": RATES_INPUT}
+)
+
+
+def _plain_rates(write: Callable[[Any, dict[str, Any]], Awaitable[Outcome]]) -> Any:
+    """`write` given the input's rates as plain `{currency, rate}` objects."""
+
+    async def with_rates(ctx: Any, data: dict[str, Any]) -> Outcome:
+        if data.get("rates") is not None:
+            data["rates"] = [{"currency": r.currency, "rate": r.rate} for r in data["rates"]]
+        return await write(ctx, data)
+
+    with_rates.__name__ = write.__name__
+    return with_rates
 
 
 @strawberry.type
 class BudgetMutations:
     create_budget = mutation(
-        budgets.create_budget,
+        _plain_rates(budgets.create_budget),
         CreateBudgetInput,
         "budget",
         Budget,
@@ -90,7 +135,7 @@ class BudgetMutations:
         '{"USD": 0.92}. Thresholds the items already reached are recorded as alerts at once.',
     )
     update_budget = mutation(
-        budgets.update_budget,
+        _plain_rates(budgets.update_budget),
         UpdateBudgetInput,
         "budget",
         Budget,

@@ -28,7 +28,9 @@ from tests.support import (
 
 pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 
-BUDGET_F = "tripId total currency thresholds rates spent remaining alerts { totalCount }"
+BUDGET_F = (
+    "tripId total currency thresholds rates { currency rate } spent remaining alerts { totalCount }"
+)
 CREATE = mutation("createBudget", f"budget {{ {BUDGET_F} }}")
 UPDATE = mutation("updateBudget", f"budget {{ {BUDGET_F} }}")
 UPDATE_ITEM = mutation("updateItineraryItem", "item { id }")
@@ -65,20 +67,26 @@ async def test_create_and_update_a_budget(gw: Gateway, store: Store) -> None:
     created = await done(
         gw,
         CREATE,
-        {"tripId": trip_id, "total": 100, "currency": "eur", "rates": {"USD": 0.9}},
+        {
+            "tripId": trip_id,
+            "total": 100,
+            "currency": "eur",
+            "rates": [{"currency": "usd", "rate": 0.9}],
+        },
     )
     assert created == {
         "tripId": trip_id,
         "total": 100.0,
         "currency": "EUR",
         "thresholds": None,
-        "rates": {"USD": 0.9},
+        "rates": [{"currency": "USD", "rate": 0.9}],
         "spent": 40.0,
         "remaining": 60.0,
         "alerts": {"totalCount": 0},
     }
     stored = await store.get(k.BUDGET.key(trip_id))
     assert stored["tripId"] == trip_id and "createdAt" in stored and "updatedAt" in stored
+    assert stored["rates"] == {"USD": 0.9}  # stored as a map, as apps write it
     changed = await done(gw, UPDATE, {"tripId": trip_id, "thresholds": [0.3, 0.2, 0.3]})
     assert changed["thresholds"] == [0.2, 0.3]
     assert changed["total"] == 100.0  # left out: unchanged
@@ -117,10 +125,10 @@ async def test_anonymous_budget_writes_are_unauthenticated(
         ({"thresholds": [0]}, "thresholds"),
         ({"thresholds": [11]}, "thresholds"),
         ({"thresholds": [0.1] * 21}, "thresholds"),
-        ({"rates": {"usd": 1}}, "rates"),
-        ({"rates": {"USD": 0}}, "rates"),
-        ({"rates": {"USD": "1"}}, "rates"),
-        ({"rates": [1]}, "rates"),
+        ({"rates": [{"currency": "dollar", "rate": 1}]}, "rates"),
+        ({"rates": [{"currency": "USD", "rate": 0}]}, "rates"),
+        ({"rates": [{"currency": "USD", "rate": 1}, {"currency": "usd", "rate": 2}]}, "rates"),
+        ({"rates": [{"currency": "USD", "rate": 1}] * 201}, "rates"),
     ],
 )
 async def test_bad_budgets_are_refused(
@@ -190,9 +198,13 @@ async def test_costs_in_other_currencies_count_only_by_rate(gw: Gateway, store: 
     trip_id = await budgeted(gw, thresholds=[0.5])
     await item_for(gw, trip_id, "Flight", cost=1000, currency="JPY")  # no rate: not counted
     assert await thresholds(gw, trip_id) == []
-    await done(gw, UPDATE, {"tripId": trip_id, "rates": {"JPY": 0.006}})  # 6 EUR
+    await done(
+        gw, UPDATE, {"tripId": trip_id, "rates": [{"currency": "JPY", "rate": 0.006}]}
+    )  # 6 EUR
     assert await thresholds(gw, trip_id) == []
-    await done(gw, UPDATE, {"tripId": trip_id, "rates": {"JPY": 0.06}})  # 60 EUR
+    await done(
+        gw, UPDATE, {"tripId": trip_id, "rates": [{"currency": "JPY", "rate": 0.06}]}
+    )  # 60 EUR
     assert await thresholds(gw, trip_id) == [0.5]
 
 

@@ -85,6 +85,8 @@ async def test_other_currencies_convert_by_rate_or_are_listed(
     assert found["spent"] == 190.0
     assert found["remaining"] == 810.0
     assert found["unconverted"] == [{"currency": "JPY", "amount": 3000.0, "itemIds": ["c", "d"]}]
+    rates = await gateway.ok('{ trip(id: "t1") { budget { rates { currency rate } } } }', viewer=U)
+    assert rates["trip"]["budget"]["rates"] == [{"currency": "USD", "rate": 0.9}]
 
 
 async def test_without_any_currency_only_plain_costs_count(gateway: Gateway, store: Store) -> None:
