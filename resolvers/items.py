@@ -138,6 +138,7 @@ async def add_item(ctx: Context, data: dict[str, Any]) -> Outcome:
         ctx,
         ctx.repo.create(e.ITEM, {**data, "tripId": trip_id}, position=position),
         k.ITEMS_INDEX.key(trip_id),
+        k.BUDGET_ALERTS.key(trip_id),  # the write may record a budget alert
     )
 
 
@@ -166,6 +167,7 @@ async def update_item(ctx: Context, data: dict[str, Any]) -> Outcome:
         ctx,
         ctx.repo.update(e.ITEM, [item_id], data, check=_time_order),
         e.ITEM.pattern.key(item_id),
+        k.BUDGET_ALERTS.key(it.trip_id),  # the write may record a budget alert
     )
 
 

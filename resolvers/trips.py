@@ -106,6 +106,7 @@ async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
         ctx,
         ctx.repo.update(e.TRIP, [trip_id], data, check=_order_check),
         e.TRIP.pattern.key(trip_id),
+        k.BUDGET_ALERTS.key(trip_id),  # a new currency may record a budget alert
     )
 
 

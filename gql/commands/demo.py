@@ -552,13 +552,15 @@ class _Seeder:
             await self.create(e.COLLECTION, data | {"placeIds": [p["id"] for p in chosen]})
 
     async def budgets(self) -> None:
-        """Write a budget for some trips."""
+        """Write a budget for some trips (written after their items, the repository records
+        an alert in `budget:alerts:{tripId}` for each threshold they already reach)."""
         for trip_index, total in BUDGETS:
             data = {
                 "tripId": self.trip_ids[trip_index],
                 "total": total,
                 "currency": CURRENCY,
                 "thresholds": [0.5, 0.8, 1.0],
+                "createdAt": iso(at(TRIPS[trip_index][3] - 30, "09:00")),
             }
             await self.create(e.BUDGET, data)
 

@@ -133,6 +133,11 @@ class Transaction(abc.ABC):
         """Read and lock one key."""
         return (await self.get_many([key]))[0]
 
+    async def peek_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        """Read keys without locking them (what is committed now, and this transaction's own
+        writes); a backend whose transactions exclude each other anyway just reads them."""
+        return await self.get_many(keys)
+
     @abc.abstractmethod
     async def set_many(self, items: Mapping[str, JSON]) -> None:
         """Write several keys."""

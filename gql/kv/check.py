@@ -40,6 +40,7 @@ from gql.kv.base import Store, Transaction
 from gql.kv.entities import (
     INDEX_TARGET,
     KEY_PARENT,
+    LISTS,
     LOCATIONS,
     SHARED_BY,
     SPECS,
@@ -222,6 +223,19 @@ class _Scan:
             self._invalid(key, f"expected a JSON array, found {type(value).__name__}")
         elif kept := jsontext.kept(value):
             self._invalid(key, kept_detail(kept))
+        else:
+            self._elements(parsed, key, value)
+
+    def _elements(self, parsed: k.ParsedKey, key: str, value: list[Any]) -> None:
+        """Report the objects of a list key (`budget:alerts:`) that are not valid records of
+        its element model, as `key[position]` (kept: they need a human)."""
+        listed = LISTS.get(parsed.pattern.name)
+        if listed is None:
+            return
+        for n, element in enumerate(value):
+            found = m.validate(listed.model, f"{key}[{n}]", element, self.mapping)
+            if isinstance(found, m.InvalidRecord):
+                self._invalid(found.key, found.message)
 
     def _invalid(self, key: str, message: str) -> None:
         self.report.problems.append(Problem(key, Kind.INVALID, detail=message))

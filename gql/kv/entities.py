@@ -123,10 +123,13 @@ class EntitySpec:
 
 
 def _active(record: Any) -> bool | None:
-    """Whether a suggestion is active; None for a status kvgraph does not know (a mapped
-    app value is known: records are read through the mapping)."""
+    """Whether a suggestion is active (an `active` one past its `expiresAt` is not); None for
+    a status kvgraph does not know (a mapped app value is known: records are read through
+    the mapping)."""
     status = getattr(record, "status", None)
-    return status == "active" if status in m.SUGGESTION_STATUSES else None
+    if status not in m.SUGGESTION_STATUSES:
+        return None
+    return status == "active" and not record.expired()
 
 
 def _s(pattern: k.KeyPattern, model: type[m.Record], **kw: Any) -> EntitySpec:
@@ -202,6 +205,15 @@ SPECS: dict[str, EntitySpec] = {
     spec.name: spec
     for spec in (*globals().copy().values(), *LOCATIONS.values())
     if isinstance(spec, EntitySpec)
+}
+
+
+# Lists of objects without ids (`budget:alerts:{tripId}`), by pattern name: each element is
+# read as a record of the spec's model. Named like the list's pattern (`budget_alerts`), they
+# take mapping sections (`[budget_alerts.fields]`), and `check`/`check --shapes` read every
+# element. Kept out of SPECS: they are not keys of their own.
+LISTS: dict[str, EntitySpec] = {
+    spec.name: spec for spec in (EntitySpec(k.BUDGET_ALERTS, m.BudgetAlert, key_fields=()),)
 }
 
 

@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gql.kv import models as m
-from gql.kv.entities import SPECS
+from gql.kv.entities import LISTS, SPECS
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 NAMES_WRITTEN = True  # a field name is written unless its entry says `write = false`
@@ -259,9 +259,9 @@ def parse_mapping(text: str, source: str = "mapping") -> AppMapping:
     problems: list[str] = []
     entities: dict[type[m.Record], EntityMapping] = {}
     for entity, section in document.items():
-        spec = SPECS.get(entity)
+        spec = SPECS.get(entity) or LISTS.get(entity)
         if spec is None:
-            problems.append(f"[{entity}]: no such entity{_hint(entity, SPECS)}")
+            problems.append(f"[{entity}]: no such entity{_hint(entity, {**SPECS, **LISTS})}")
         elif not isinstance(section, dict):
             problems.append(f"{entity}: expected a table such as [{entity}.fields]")
         else:

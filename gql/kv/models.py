@@ -14,6 +14,7 @@ owner/parent id or `title`/`name`/`content` makes a record invalid.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import types
 from collections.abc import Mapping
@@ -63,6 +64,7 @@ WorkflowStep = Literal[
     "draft", "searching", "selected", "booking", "confirmed", "failed", "cancelled"
 ]
 WorkflowStatus = Literal["active", "completed", "failed", "cancelled"]
+BudgetAlertType = Literal["threshold"]
 ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
 LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
@@ -72,6 +74,7 @@ CONFLICT_TYPES: tuple[str, ...] = get_args(ConflictType)
 CONFLICT_STATUSES: tuple[str, ...] = get_args(ConflictStatus)
 WORKFLOW_STEPS: tuple[str, ...] = get_args(WorkflowStep)
 WORKFLOW_STATUSES: tuple[str, ...] = get_args(WorkflowStatus)
+BUDGET_ALERT_TYPES: tuple[str, ...] = get_args(BudgetAlertType)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
@@ -326,8 +329,21 @@ class Suggestion(Record):
     shown_at: DateTime | None = None
     expires_at: DateTime | None = None
     action: Any = None
+    item_id: str | None = None  # the itinerary item accepting its `addPlace` action added
     created_at: DateTime | None = None
     updated_at: DateTime | None = None
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        """Whether `expiresAt` has passed (a time without an offset is read as UTC)."""
+        if self.expires_at is None:
+            return False
+        at = self.expires_at
+        at = at.replace(tzinfo=dt.UTC) if is_local(at) else at
+        return at <= (now or dt.datetime.now(dt.UTC))
+
+    def current_status(self, now: dt.datetime | None = None) -> str:
+        """The status as it stands: an `active` one past its `expiresAt` is `expired`."""
+        return "expired" if self.status == "active" and self.expired(now) else self.status
 
 
 class Conflict(Record):
@@ -350,13 +366,19 @@ class Budget(Record):
     trip_id: str
     total: float | None = None
     currency: str | None = None
-    thresholds: list[float] | None = None
+    thresholds: list[float] | None = None  # fractions of `total` (see `spending.py`)
+    rates: dict[str, float] | None = None  # currency -> worth in the budget's currency
+    created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class BudgetAlert(Record):
-    type: str | None = None
+    type: Annotated[BudgetAlertType, Open] | None = None
     message: str | None = None
     threshold: float | None = None
+    spent: float | None = None
+    total: float | None = None
+    currency: str | None = None
     at: DateTime | None = None
 
 

@@ -87,6 +87,10 @@ class PostgresTransaction(Transaction):
         raws = await _select(self._conn, self._table, keys, self._stats, " FOR UPDATE")
         return [loads(raw) for raw in raws]
 
+    async def peek_many(self, keys: Sequence[str]) -> list[JSON | None]:
+        # Read committed: each statement sees what was committed before it started.
+        return [loads(raw) for raw in await _select(self._conn, self._table, keys, self._stats)]
+
     async def set_many(self, items: Mapping[str, JSON]) -> None:
         try:
             texts = [dumps(v) for v in items.values()]

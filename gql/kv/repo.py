@@ -10,6 +10,12 @@ sees the child and deletes it too. Index values are read and edited through `ind
 keeps every element kvgraph does not understand; a value that is not a list at all is never
 overwritten (UnreadableIndex). Every string given to a write is checked by the text rule
 (`text`), so both stores accept and refuse the same data.
+
+A write that may change what a trip spent (an item's cost, currency or trip, an item added or
+deleted, the budget itself, the trip's currency) ends by comparing the trip's spending with
+its budget's thresholds (`spending`) and appends the alerts now due to
+`budget:alerts:{tripId}` in the same transaction. It locks the budget key, then the alert
+list (one order everywhere), so concurrent writers record each threshold once.
 """
 
 from __future__ import annotations
@@ -23,11 +29,11 @@ from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
 
-from gql.kv import indexes
+from gql.kv import indexes, spending
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import ConflictError, Store, Transaction
-from gql.kv.entities import SPECS, EntitySpec
+from gql.kv.entities import BUDGET, ITEM, SPECS, SUGGESTION, TRIP, EntitySpec
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.text import text_problem
 
@@ -181,6 +187,7 @@ class _NewRecord:
         self, spec: EntitySpec, raw: dict[str, Any], position: int | None, mapping: AppMapping
     ) -> None:
         self.spec, self.raw, self.position, self.mapping = spec, raw, position, mapping
+        self.new_only = False  # refuse an existing key instead of returning its record
         self.record = _validated(spec, "(new)", raw, mapping)
         try:
             self.key = spec.key_for(self.record)
@@ -212,6 +219,8 @@ class _NewRecord:
         await require_parent(tx, spec, self.record, write)
         stored, *values = await tx.get_many([key, *(index_key for index_key, _ in entries)])
         result = self.record
+        if stored is not None and self.new_only:
+            raise IdTaken(f"this {spec.name} exists already", to_camel(spec.key_fields[0]))
         if stored is not None:
             result = _validated(spec, key, stored, self.mapping)
             if spec.index_entries(result) != entries:
@@ -238,20 +247,27 @@ class Repository:
         return None if value is None else spec.validate(key, value, self.mapping)
 
     async def create(
-        self, spec: EntitySpec, data: Mapping[str, Any], *, position: int | None = None
+        self,
+        spec: EntitySpec,
+        data: Mapping[str, Any],
+        *,
+        position: int | None = None,
+        new_only: bool = False,
     ) -> m.Record:
         """Store a new record and list it in its indexes; idempotent for a supplied id.
 
         A create repeated with the same id returns the stored record unchanged (a retried
-        request does not duplicate anything); an id owned by another parent is IdTaken.
+        request does not duplicate anything); an id owned by another parent is IdTaken, and
+        so is any existing record with `new_only` (a record keyed by its parent: a budget).
         """
-        return (await self.create_all([(spec, data, position)]))[0]
+        return (await self.create_all([(spec, data, position)], new_only=new_only))[0]
 
     async def create_all(
         self,
         entries: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]],
         *,
         touch: Sequence[tuple[EntitySpec, str]] = (),
+        new_only: bool = False,
     ) -> list[m.Record]:
         """Create several records (spec, camelCase data, index position) in one transaction.
 
@@ -262,6 +278,8 @@ class Repository:
             _NewRecord.prepare(spec, data, position, self.mapping)
             for spec, data, position in entries
         ]
+        for new in news:
+            new.new_only = new_only
         touched = [(spec, spec.pattern.key(id_)) for spec, id_ in touch]
 
         async def work(tx: Transaction) -> list[m.Record]:
@@ -272,6 +290,9 @@ class Repository:
                     raise NotFound(f"{spec.name} not found", "id")
                 write[key] = self._touched(spec, stored)
             created = [await new.apply(tx, write) for new in news]
+            await self._watch(
+                tx, write, set(), [(n.spec, None, c) for n, c in zip(news, created, strict=True)]
+            )
             await tx.set_many(write)
             return created
 
@@ -284,22 +305,30 @@ class Repository:
         patch: Mapping[str, Any],
         *,
         check: Callable[[m.Record], None] | None = None,
+        expect: Callable[[m.Record], None] | None = None,
+        create: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]] = (),
     ) -> m.Record:
         """Merge camelCase `patch` into the stored record, keeping fields kvgraph doesn't know.
 
-        `check` sees the merged record inside the transaction and may raise RepoError to
-        refuse it. A filtered index (active suggestions) follows the record's new state.
+        `expect` sees the stored record and `check` the merged one, both inside the
+        transaction; either may raise RepoError to refuse the write. `create` names records
+        (spec, camelCase data, index position) created in the same transaction: all of it is
+        written, or none (accepting a suggestion adds its item). A filtered index (active
+        suggestions) follows the record's new state.
         """
         key = spec.pattern.key(*key_args)
         check_text(patch)
         if _key_changed(spec, patch, key_args):
             raise InvalidData(f"the key fields of a {spec.name} cannot change")
+        news = [_NewRecord.prepare(s, data, at, self.mapping) for s, data, at in create]
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
             if stored is None:
                 raise NotFound(f"{spec.name} not found", "id")
             before = _validated(spec, key, stored, self.mapping)
+            if expect is not None:
+                expect(before)
             merged = self._merged(spec, stored, patch)
             after = _validated(spec, key, merged, self.mapping)
             if check is not None:
@@ -308,6 +337,12 @@ class Repository:
             if spec.parent and spec.parent.key_for(after) != spec.parent.key_for(before):
                 await require_parent(tx, spec, after, write)
             await self._reindex(tx, spec, before, after, write)
+            created = [await new.apply(tx, write) for new in news]
+            changes = [
+                (spec, before, after),
+                *((n.spec, None, c) for n, c in zip(news, created, strict=True)),
+            ]
+            await self._watch(tx, write, set(), changes)
             await tx.set_many(write)
             return after
 
@@ -411,6 +446,9 @@ class Repository:
                 await self._unlist(tx, spec, record)
                 await self._unlist_scoped(tx, scoped)
                 doomed += await self._owned(tx, spec, key_args, scanned) + scoped
+                write: dict[str, Any] = {}
+                await self._watch(tx, write, set(doomed), [(spec, record, None)])
+                await tx.set_many(write)
             await tx.delete_many(doomed)
             if isinstance(record, m.InvalidRecord):
                 raise InvalidData(f"invalid {spec.name} deleted: {record.message}")
@@ -441,6 +479,115 @@ class Repository:
             await tx.delete_many(late)
 
         await atomic(self.store, work)
+
+    async def _watch(
+        self,
+        tx: Transaction,
+        write: dict[str, Any],
+        gone: set[str],
+        changes: Sequence[tuple[EntitySpec, m.Record | None, m.Record | None]],
+    ) -> None:
+        """What a write entails in the same transaction: the budget alerts the writes in
+        `write` (and the deletes of `gone`) make due, and the expired suggestions of a user
+        whose suggestions it writes (`_expire`)."""
+        for user_id in sorted({u for change in changes for u in _suggestion_users(*change)}):
+            await self._expire(tx, user_id, write)
+        for trip_id in sorted({t for change in changes for t in _spending_trips(*change)}):
+            await self._alert(tx, trip_id, write, gone)
+
+    async def _expire(self, tx: Transaction, user_id: str, write: dict[str, Any]) -> None:
+        """Store status `expired` on the user's active suggestions whose `expiresAt` has passed
+        and take them out of `suggestions:active:{userId}` (an index kvgraph cannot read is
+        left alone). The index is locked; the suggestions are peeked (one that has expired
+        can no longer be accepted or dismissed, so no writer of it is left to race)."""
+        if not k.is_id(user_id):
+            return
+        index_key = k.SUGGESTIONS_ACTIVE.key(user_id)
+        found = indexes.read(await _locked(tx, write, index_key))
+        if found.unreadable is not None:
+            return
+        keys = [SUGGESTION.pattern.key(i) for i in dict.fromkeys(found.ids) if k.is_id(i)]
+        unread = [key for key in keys if key not in write]
+        peeked = dict(zip(unread, await tx.peek_many(unread), strict=True)) if unread else {}
+        current, now_ = found, dt.datetime.now(dt.UTC)
+        for key in keys:
+            stored = write.get(key, peeked.get(key))
+            if not isinstance(stored, dict):
+                continue
+            record = SUGGESTION.validate(key, stored, self.mapping)
+            if not isinstance(record, m.Suggestion) or record.user_id != user_id:
+                continue
+            if record.status == "active" and record.expired(now_):
+                write[key] = self._merged(SUGGESTION, stored, {"status": "expired"})
+                current = current.without(record.id)
+        if current is not found:
+            write[index_key] = current.stored()
+
+    async def _alert(
+        self, tx: Transaction, trip_id: str, write: dict[str, Any], gone: set[str]
+    ) -> None:
+        """Append to `budget:alerts:{tripId}` the thresholds the trip's spending now crossed for
+        the first time (see `spending`); the budget and the list are locked, the rest peeked."""
+        if not k.is_id(trip_id):
+            return
+        budget_key, alerts_key = BUDGET.pattern.key(trip_id), k.BUDGET_ALERTS.key(trip_id)
+        if budget_key in gone:
+            return
+        # Lock order: the budget key, then its alerts. The budget's lock is taken even when
+        # there is no budget: a budget created meanwhile waits, then sees this write.
+        stored_budget = await _locked(tx, write, budget_key)
+        if stored_budget is None:
+            return
+        stored_alerts = await _locked(tx, write, alerts_key)
+        budget = BUDGET.validate(budget_key, stored_budget, self.mapping)
+        if not isinstance(budget, m.Budget):
+            return  # nothing to compare with: `check` reports the invalid budget
+        trip_currency, items = await self._trip_items(tx, trip_id, write, gone)
+        spent = spending.spending(budget, trip_currency, items).spent
+        elements = stored_alerts if isinstance(stored_alerts, list) else []
+        done = spending.recorded(
+            m.validate(m.BudgetAlert, f"{alerts_key}[{n}]", one, self.mapping)
+            for n, one in enumerate(elements)
+        )
+        new = spending.due(budget, spent, done)
+        if not new:
+            return
+        if stored_alerts is not None and not isinstance(stored_alerts, list):
+            raise UnreadableIndex(alerts_key, f"not a list ({type(stored_alerts).__name__})")
+        currency = spending.budget_currency(budget, trip_currency)
+        at = now()
+        added = [
+            self.mapping.outgoing(m.BudgetAlert, spending.alert(budget, t, spent, currency, at))
+            for t in new
+        ]
+        write[alerts_key] = [*elements, *added]
+
+    async def _trip_items(
+        self, tx: Transaction, trip_id: str, write: dict[str, Any], gone: set[str]
+    ) -> tuple[str | None, list[m.Item]]:
+        """The trip's currency and its items (each once) as this transaction leaves them.
+
+        Peeked, not locked: the budget's lock already orders every writer that records alerts
+        for this trip, and each sees what the ones before it committed.
+        """
+        trip_key, index_key = TRIP.pattern.key(trip_id), k.ITEMS_INDEX.key(trip_id)
+        found = await tx.peek_many([trip_key, index_key])
+        stored_trip, stored_index = (
+            write.get(key, v) for key, v in zip((trip_key, index_key), found, strict=True)
+        )
+        trip = TRIP.validate(trip_key, stored_trip, self.mapping) if stored_trip else None
+        currency = trip.currency if isinstance(trip, m.Trip) else None
+        ids = spending.counted_once(i for i in indexes.read(stored_index).ids if k.is_id(i))
+        keys = [ITEM.pattern.key(i) for i in ids]
+        unread = [key for key in keys if key not in write and key not in gone]
+        peeked = dict(zip(unread, await tx.peek_many(unread), strict=True)) if unread else {}
+        items: list[m.Item] = []
+        for key in keys:
+            value = None if key in gone else write.get(key, peeked.get(key))
+            found_item = ITEM.validate(key, value, self.mapping) if value is not None else None
+            if isinstance(found_item, m.Item) and found_item.trip_id == trip_id:
+                items.append(found_item)
+        return currency, items
 
     async def _unlist(self, tx: Transaction, spec: EntitySpec, record: m.Record) -> None:
         """Take a record out of every index that lists it.
@@ -646,6 +793,40 @@ class Repository:
             return created, matched
 
         return await atomic(self.store, work)
+
+
+def _spending_trips(spec: EntitySpec, before: m.Record | None, after: m.Record | None) -> list[str]:
+    """The trips whose spending (or budget) a change of one record may alter."""
+    if spec is ITEM:
+        costs = [_cost(r) for r in (before, after)]
+        return [c[0] for c in costs if c is not None] if costs[0] != costs[1] else []
+    if spec is BUDGET and after is not None:
+        return [after.trip_id]  # type: ignore[attr-defined]
+    if spec is TRIP and before is not None and after is not None:
+        changed = before.currency != after.currency  # type: ignore[attr-defined]
+        return [after.id] if changed else []  # type: ignore[attr-defined]
+    return []
+
+
+async def _locked(tx: Transaction, write: Mapping[str, Any], key: str) -> Any:
+    """The value of `key` as this transaction leaves it, locked (read only if not written)."""
+    return write[key] if key in write else await tx.get(key)
+
+
+def _suggestion_users(
+    spec: EntitySpec, before: m.Record | None, after: m.Record | None
+) -> list[str]:
+    """The users whose expired suggestions a write of one record sweeps (its owner)."""
+    if spec is not SUGGESTION:
+        return []
+    return [r.user_id for r in (after or before,) if isinstance(r, m.Suggestion)]
+
+
+def _cost(item: m.Record | None) -> tuple[str, float, str | None] | None:
+    """What of an item counts toward its trip's spending (None: nothing)."""
+    if not isinstance(item, m.Item) or item.cost is None:
+        return None
+    return item.trip_id, item.cost, item.currency
 
 
 class _ScanNeeded(Exception):

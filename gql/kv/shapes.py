@@ -22,7 +22,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import Store
-from gql.kv.entities import SPECS, EntitySpec
+from gql.kv.entities import LISTS, SPECS, EntitySpec
 from gql.kv.jsontext import Kept, Number, Unreadable, kept
 from gql.kv.mapping import IDENTITY, AppMapping, EntityMapping, Entry, Names, Values, toml_text
 
@@ -403,8 +403,13 @@ class Shapes:
             spec = SPECS[parsed.pattern.name]
             shape = self.entities.setdefault(spec.name, EntityShape(spec))
             shape.add(key, value, self.mapping)
-        else:
-            self.indexes.setdefault(parsed.pattern.template, IndexShape()).add(value)
+            return
+        self.indexes.setdefault(parsed.pattern.template, IndexShape()).add(value)
+        listed = LISTS.get(parsed.pattern.name)
+        if listed is not None and isinstance(value, list):  # each object, like a record
+            shape = self.entities.setdefault(listed.name, EntityShape(listed))
+            for n, element in enumerate(value):
+                shape.add(f"{key}[{n}]", element, self.mapping)
 
     def proposal(self) -> Proposal:
         """Mapping entries for the names and values this table uses that kvgraph could map."""

@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gql.schema.base import Node, root_field
+from gql.schema.budgets import BudgetMutations
 from gql.schema.collaborators import CollaboratorMutations
 from gql.schema.collections import CollectionMutations, CollectionQuery
 from gql.schema.conflicts import ConflictMutations
@@ -75,6 +76,7 @@ Mutation = merge_types(
         UserMutations,
         ConflictMutations,
         WorkflowMutations,
+        BudgetMutations,
     ),
 )
 

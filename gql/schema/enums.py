@@ -101,6 +101,12 @@ class WorkflowStatus(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum
+class BudgetAlertType(Enum):
+    THRESHOLD = "threshold"
+    OTHER = OTHER_VALUE
+
+
 # The model's value set (a Literal) -> the GraphQL enum that shows it.
 ENUMS: dict[Any, type[Enum]] = {
     m.ItemKind: ItemKind,
@@ -112,4 +118,5 @@ ENUMS: dict[Any, type[Enum]] = {
     m.ConflictStatus: ConflictStatus,
     m.WorkflowStep: WorkflowStep,
     m.WorkflowStatus: WorkflowStatus,
+    m.BudgetAlertType: BudgetAlertType,
 }

@@ -1,4 +1,4 @@
-"""Proactive suggestions: the type, its trip, and accepting or dismissing one."""
+"""Proactive suggestions: the type, its trip and item, and accepting or dismissing one."""
 
 from __future__ import annotations
 
@@ -6,16 +6,29 @@ import strawberry
 
 from gql.kv import models as m
 from gql.schema.base import Node, node, relation
-from gql.schema.derive import from_model, id_input, mutation
+from gql.schema.derive import RAW, from_model, id_input, mutation
+from gql.schema.enums import SuggestionStatus
+from gql.schema.items import ItineraryItem
 from gql.schema.trips import Trip
 from resolvers import suggestions
 
 
 @strawberry.type(description="A proactive suggestion (`suggestion:{id}`).")
 @node(m.Suggestion, suggestions.suggestion)
-@from_model(m.Suggestion, hide=("user_id", "trip_id", "updated_at"))
+@from_model(m.Suggestion, hide=("user_id", "trip_id", "item_id", "updated_at"))
 class Suggestion(Node):
+    status: SuggestionStatus = relation(
+        suggestions.statuses,
+        description="The status as it stands: an ACTIVE suggestion past its `expiresAt` is "
+        "EXPIRED (`statusRaw` shows the stored value until kvgraph's next write to the "
+        "user's suggestions stores `expired`).",
+    )
+    status_raw: str = relation(suggestions.raw_statuses, description=RAW)
     trip: Trip | None = relation(suggestions.suggestion_trips)
+    item: ItineraryItem | None = relation(
+        suggestions.suggestion_items,
+        description="The itinerary item accepting the suggestion added (an `addPlace` action).",
+    )
 
 
 AcceptSuggestionInput = id_input("AcceptSuggestionInput")
@@ -36,5 +49,8 @@ class SuggestionMutations:
         AcceptSuggestionInput,
         "suggestion",
         Suggestion,
-        "Accept an active suggestion.",
+        "Accept an active suggestion. One whose `action` is "
+        '`{"type": "addPlace", "placeType", "placeId"}` adds that place to its trip as an '
+        "itinerary item in the same write (both or neither; you must be able to edit the "
+        "trip); `item` shows it.",
     )

@@ -189,10 +189,13 @@ async def test_seeding_twice_changes_nothing(store: Store, seeded: dict[str, Any
 
 
 def strip_stamps(rows: dict[str, Any]) -> dict[str, Any]:
-    """Return the rows without the `updatedAt` the repository stamps at write time."""
+    """Return the rows without the `updatedAt` the repository stamps at write time (and the
+    `at` of the budget alerts it records)."""
     return {
         key: {f: v for f, v in value.items() if f != "updatedAt"}
         if isinstance(value, dict)
+        else [{f: v for f, v in a.items() if f != "at"} for a in value]
+        if key.startswith(k.BUDGET_ALERTS.literal_prefix)
         else value
         for key, value in rows.items()
     }
@@ -248,3 +251,14 @@ async def test_shared_trips_collections_and_saved_keys(seeded: dict[str, Any]) -
     keys = of(seeded, k.SAVED_PLACE)
     assert len(keys) == sum(demo.SAVED_KEYS_COUNT.values())
     assert k.SAVED.key(demo.SAM_USER_ID) not in seeded  # SAM saves by key only
+
+
+async def test_budgets_record_the_alerts_their_items_reached(seeded: dict[str, Any]) -> None:
+    prefix = k.BUDGET_ALERTS.literal_prefix
+    lists = {key.removeprefix(prefix): v for key, v in seeded.items() if key.startswith(prefix)}
+    assert lists, "the demo shows at least one budget alert"
+    for trip_id, alerts in lists.items():
+        budget = seeded[k.BUDGET.key(trip_id)]
+        reached = [t for t in budget["thresholds"] if alerts[0]["spent"] >= t * budget["total"]]
+        assert [a["threshold"] for a in alerts] == reached
+        assert {a["type"] for a in alerts} == {"threshold"}

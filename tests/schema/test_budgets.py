@@ -44,10 +44,18 @@ async def test_budget_with_what_the_items_spent(gw: Gateway, store: Store) -> No
     }
 
 
-async def test_budget_without_currency_sums_every_cost(gw: Gateway, store: Store) -> None:
+async def test_budget_without_currency_counts_in_the_trips(gw: Gateway, store: Store) -> None:
+    """Costs in several currencies are never summed as they are: the budget counts in its
+    trip's currency, and the USD cost without a rate is left out and listed."""
     await seed(store, budget={"tripId": "t1", "total": 1000})
-    data = await gw.ok(BUDGET, {"id": "t1"}, viewer=U)
-    assert data["trip"]["budget"]["spent"] == 545.5
+    query = """query($id: ID!) { trip(id: $id) { budget {
+      spent spentCurrency unconverted { currency amount itemIds } } } }"""
+    data = await gw.ok(query, {"id": "t1"}, viewer=U)
+    assert data["trip"]["budget"] == {
+        "spent": 345.5,
+        "spentCurrency": "EUR",
+        "unconverted": [{"currency": "USD", "amount": 200.0, "itemIds": ["i3"]}],
+    }
 
 
 async def test_trip_without_budget(gw: Gateway, store: Store) -> None:
