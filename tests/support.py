@@ -68,20 +68,31 @@ class Gateway:
         self.schema, self.store, self.mapping = schema, store, mapping
 
     async def run(
-        self, query: str, variables: dict | None = None, *, viewer: str | None = None
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        viewer: str | None = None,
+        role: str | None = None,
     ) -> object:
+        """Run as `viewer` (and the token role `role`, e.g. `service_role`)."""
         from resolvers.context import Context
 
         context = Context(
-            store=self.store, viewer_id=viewer, debug_stats=True, mapping=self.mapping
+            store=self.store, viewer_id=viewer, role=role, debug_stats=True, mapping=self.mapping
         )
         return await self.schema.execute(query, variable_values=variables, context_value=context)  # type: ignore[attr-defined]
 
     async def ok(
-        self, query: str, variables: dict | None = None, *, viewer: str | None = None
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        viewer: str | None = None,
+        role: str | None = None,
     ) -> dict:
         """Run and insist on no errors; return `data`."""
-        result = await self.run(query, variables, viewer=viewer)
+        result = await self.run(query, variables, viewer=viewer, role=role)
         assert result.errors is None, result.errors  # type: ignore[attr-defined]
         return result.data  # type: ignore[attr-defined, no-any-return]
 

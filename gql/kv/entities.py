@@ -189,9 +189,11 @@ COLLABORATOR = _s(
     parent=OF_TRIP,
 )
 SAVED_PLACE = _s(k.SAVED_PLACE, m.SavedPlace, key_fields=("user_id", "place_id"))
-JOB = _s(k.JOB, m.Job, indexes=(IndexLink(k.JOBS_INDEX),))
-AUTOMATION = _s(k.AUTOMATION, m.AutomationRule)
-LOG = _s(k.LOG, m.AutomationLog, key_fields=("job_id",))
+JOB = _s(k.JOB, m.Job, indexes=(IndexLink(k.JOBS_INDEX),), owned_keys=(k.LOG,))
+AUTOMATION = _s(
+    k.AUTOMATION, m.AutomationRule, indexes=(IndexLink(k.AUTOMATIONS_INDEX, "user_id"),)
+)
+LOG = _s(k.LOG, m.AutomationLog, key_fields=("job_id",), parent=Parent(k.JOB, "job_id"))
 WEBSOURCE = _s(k.WEBSOURCE, m.WebSource, key_fields=("hash",))
 APIKEY = _s(k.APIKEY, m.ApiKey, key_fields=("user_id",))
 

@@ -143,6 +143,9 @@ CONFLICTS_INDEX = _p("conflicts_index", "conflicts:index:{tripId}", IDX)
 WORKFLOWS_INDEX = _p("workflows_index", "workflows:index:{userId}", IDX)
 COLLECTIONS_INDEX = _p("collections_index", "collections:index:{userId}", IDX)
 JOBS_INDEX = _p("jobs_index", "jobs:index", IDX)
+# Not in the seed, which lists automation rules by no key: kvgraph keeps a per-user index of
+# them like the seed's other per-user kinds (`docs/api.md`, "Automation rules are listed").
+AUTOMATIONS_INDEX = _p("automations_index", "automations:index:{userId}", IDX)
 
 # Lists of objects (history snapshots, alert history).
 CONTEXT_HISTORY = _p("context_history", "context:history:{conversationId}", LST)

@@ -65,6 +65,8 @@ WorkflowStep = Literal[
 ]
 WorkflowStatus = Literal["active", "completed", "failed", "cancelled"]
 BudgetAlertType = Literal["threshold"]
+JobStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+LogLevel = Literal["debug", "info", "warning", "error"]
 ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
 LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
@@ -75,6 +77,8 @@ CONFLICT_STATUSES: tuple[str, ...] = get_args(ConflictStatus)
 WORKFLOW_STEPS: tuple[str, ...] = get_args(WorkflowStep)
 WORKFLOW_STATUSES: tuple[str, ...] = get_args(WorkflowStatus)
 BUDGET_ALERT_TYPES: tuple[str, ...] = get_args(BudgetAlertType)
+JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
@@ -435,7 +439,7 @@ class SavedPlace(Record):
 class Job(Record):
     id: str
     type: str | None = None
-    status: str | None = None
+    status: Annotated[JobStatus, Open] | None = None
     payload: Any = None
     result: Any = None
     created_at: DateTime | None = None
@@ -450,11 +454,22 @@ class AutomationRule(Record):
     action: Any = None
     enabled: bool | None = None
     created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 class AutomationLog(Record):
     job_id: str | None = None
-    entries: list[Any] | None = None
+    entries: list[Any] | None = None  # `AutomationLogEntry` objects, oldest first
+    updated_at: DateTime | None = None
+
+
+class AutomationLogEntry(Record):
+    """One entry of a job's log (`log:{jobId}`, `entries`): an object without an id."""
+
+    at: DateTime | None = None
+    level: Annotated[LogLevel, Open] | None = None
+    message: str | None = None
+    data: Any = None
 
 
 class WebSource(Record):
@@ -524,6 +539,9 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     },
     Conflict: {"type": ("conflictType",), "detectedAt": ("createdAt",)},
     Workflow: {"currentStep": ("step", "stage")},
+    AutomationRule: {"name": ("title",), "enabled": ("active", "isEnabled")},
+    AutomationLogEntry: {"at": ("timestamp", "time", "createdAt"), "message": ("msg", "text")},
+    WebSource: {"content": ("text", "body"), "fetchedAt": ("cachedAt", "createdAt")},
     **{PLACES[kind.name]: dict(kind.synonyms) for kind in catalog.CATALOG if kind.synonyms},
 }
 

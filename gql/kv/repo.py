@@ -389,6 +389,45 @@ class Repository:
 
         return await atomic(self.store, work)
 
+    async def append(
+        self, spec: EntitySpec, key_args: Sequence[str], field: str, items: Sequence[Any]
+    ) -> m.Record:
+        """Append `items` to the list field `field` (camelCase) of the record at `key_args`,
+        creating the record (its key fields only) when it is missing; one transaction, the
+        parent locked first. A stored value that is not a list there is never overwritten:
+        InvalidData naming the key. What is already in the list is kept as stored."""
+        key = spec.pattern.key(*key_args)
+        check_text(list(items), field)
+        fresh = {to_camel(name): value for name, value in spec.identity(*key_args)}
+
+        async def work(tx: Transaction) -> m.Record:
+            write: dict[str, Any] = {}
+            parentless = _validated(spec, key, fresh, self.mapping)
+            await require_parent(tx, spec, parentless, write)
+            stored = await tx.get(key)
+            if stored is None:
+                raw = self.mapping.outgoing(spec.model, {**fresh, field: list(items)})
+                _stamp(spec, self.mapping, raw)
+                write[key] = raw
+                after = _validated(spec, key, raw, self.mapping)
+            else:
+                _validated(spec, key, stored, self.mapping)  # refuse to extend an invalid one
+                name = self.mapping.write_name(spec.model, field, stored)
+                existing = stored.get(name) if isinstance(stored, dict) else None
+                if existing is not None and not isinstance(existing, list):
+                    raise InvalidData(
+                        f"cannot append to {key}: its {name} is not a list; kvgraph leaves it "
+                        "as it is (fix it by hand, see `kvgraph check`)",
+                        field,
+                    )
+                merged = self._merged(spec, stored, {field: [*(existing or ()), *items]})
+                after = _validated(spec, key, merged, self.mapping)
+                write[key] = merged
+            await tx.set_many(write)
+            return after
+
+        return await atomic(self.store, work)
+
     def _merged(
         self, spec: EntitySpec, stored: dict[str, Any], patch: Mapping[str, Any]
     ) -> dict[str, Any]:

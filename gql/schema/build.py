@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from gql.schema.automation import AutomationMutations, JobQuery
 from gql.schema.base import Node, root_field
 from gql.schema.budgets import BudgetMutations
 from gql.schema.collaborators import CollaboratorMutations
@@ -35,6 +36,7 @@ from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
 from gql.schema.users import UserMutations, UserQuery
+from gql.schema.websources import WebSourceMutations, WebSourceQuery
 from gql.schema.workflows import WorkflowMutations, WorkflowQuery
 from resolvers import nodes
 
@@ -61,6 +63,8 @@ Query = merge_types(
         LocationQuery,
         CollectionQuery,
         WorkflowQuery,
+        JobQuery,
+        WebSourceQuery,
     ),
 )
 Mutation = merge_types(
@@ -77,6 +81,8 @@ Mutation = merge_types(
         ConflictMutations,
         WorkflowMutations,
         BudgetMutations,
+        AutomationMutations,
+        WebSourceMutations,
     ),
 )
 

@@ -107,6 +107,25 @@ class BudgetAlertType(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum(description="Where a background job stands.")
+class JobStatus(Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    OTHER = OTHER_VALUE
+
+
+@strawberry.enum(description="How much a job's log entry matters.")
+class LogLevel(Enum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    OTHER = OTHER_VALUE
+
+
 # The model's value set (a Literal) -> the GraphQL enum that shows it.
 ENUMS: dict[Any, type[Enum]] = {
     m.ItemKind: ItemKind,
@@ -119,4 +138,6 @@ ENUMS: dict[Any, type[Enum]] = {
     m.WorkflowStep: WorkflowStep,
     m.WorkflowStatus: WorkflowStatus,
     m.BudgetAlertType: BudgetAlertType,
+    m.JobStatus: JobStatus,
+    m.LogLevel: LogLevel,
 }

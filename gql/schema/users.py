@@ -6,6 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
+from gql.schema.automation import AutomationRule
 from gql.schema.base import (
     Connection,
     Node,
@@ -23,7 +24,16 @@ from gql.schema.locations import Location
 from gql.schema.suggestions import Suggestion
 from gql.schema.trips import Trip
 from gql.schema.workflows import BookingWorkflow
-from resolvers import collections, conversations, locations, suggestions, trips, users, workflows
+from resolvers import (
+    automation,
+    collections,
+    conversations,
+    locations,
+    suggestions,
+    trips,
+    users,
+    workflows,
+)
 from resolvers.suggestions import SuggestionArgs
 
 
@@ -64,6 +74,10 @@ class User(Node):
     workflows: Connection[BookingWorkflow] = connection(
         workflows.user_workflows,
         description="The user's booking workflows (`workflows:index:{userId}`).",
+    )
+    automation_rules: Connection[AutomationRule] = connection(
+        automation.user_automation_rules,
+        description="The user's automation rules (`automations:index:{userId}`).",
     )
 
 

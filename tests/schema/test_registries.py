@@ -36,7 +36,13 @@ RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "Collection": ("col1", "collection:col1", {"id": "col1", "userId": OWNER, "name": "C"}),
     "Conflict": ("x1", "conflict:x1", {"id": "x1", "tripId": "t1", "type": "overlap"}),
     "BookingWorkflow": ("w1", "workflow:w1", {"id": "w1", "userId": OWNER}),
+    "AutomationRule": ("r1", "automation:r1", {"id": "r1", "userId": OWNER, "name": "R"}),
+    "Job": ("j1", "job:j1", {"id": "j1", "type": "sync", "status": "pending"}),
+    "AutomationLog": ("j1", "log:j1", {"jobId": "j1", "entries": [{"message": "m"}]}),
+    "WebSource": ("h1", "websource:h1", {"hash": "h1", "url": "https://example.com/"}),
 }
+# Kinds only the service role reads: their "owner" is a service-role token.
+SERVICE_ONLY = {"Job", "AutomationLog", "WebSource"}
 PUBLIC = {kind.type_name for kind in CATALOG}  # the catalog kinds
 
 
@@ -110,10 +116,12 @@ async def test_a_stranger_finds_no_private_node(store: Store, fast: bool) -> Non
     query = "query($n: ID!) { node(nodeId: $n) { nodeId } }"
     for type_name, (id_, _, _) in RECORDS.items():
         variables = {"n": node_id(type_name, id_)}
-        mine = await gw.ok(query, variables, viewer=OWNER)
+        role = SERVICE_ROLE if type_name in SERVICE_ONLY else None
+        mine = await gw.ok(query, variables, viewer=OWNER, role=role)
         assert mine["node"] is not None, type_name
-        for viewer in (STRANGER, None):
-            found = await gw.ok(query, variables, viewer=viewer)
+        others = (STRANGER, None, OWNER) if role else (STRANGER, None)
+        for viewer in others:
+            found = await gw.ok(query, variables, viewer=viewer, role="authenticated")
             assert found == {"node": None}, (type_name, viewer)
 
 
