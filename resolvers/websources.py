@@ -88,7 +88,7 @@ class WebSourceArgs:
 def _hash_of(url: str | None, hash_: str | None) -> str | Problem:
     """The hash a lookup names (by URL or by hash), or why it names none."""
     if (url is None) == (hash_ is None):
-        return Problem(None, "give url or hash, not both")
+        return Problem(None, "give exactly one of url and hash")
     if url is not None:
         try:
             return url_hash(url)

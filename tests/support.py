@@ -398,9 +398,11 @@ def payload(data: dict[str, Any]) -> dict[str, Any]:
     return value  # type: ignore[no-any-return]
 
 
-async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str = ALICE) -> Any:
+async def done(
+    gw: Gateway, query: str, input_: dict[str, Any], viewer: str = ALICE, role: str | None = None
+) -> Any:
     """Run a mutation that must succeed: no errors, no userErrors; return the entity."""
-    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
+    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer, role=role))
     assert out["userErrors"] == [], out["userErrors"]
     (entity,) = (v for f, v in out.items() if f != "userErrors")
     assert entity is not None
@@ -408,11 +410,16 @@ async def done(gw: Gateway, query: str, input_: dict[str, Any], viewer: str = AL
 
 
 async def refused(
-    gw: Gateway, store: Store, query: str, input_: dict[str, Any], viewer: str = ALICE
+    gw: Gateway,
+    store: Store,
+    query: str,
+    input_: dict[str, Any],
+    viewer: str = ALICE,
+    role: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run a mutation that must fail with userErrors, writing nothing; return the errors."""
     before = await dump(store)
-    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer))
+    out = payload(await gw.ok(query, {"input": input_}, viewer=viewer, role=role))
     assert out["userErrors"], f"expected userErrors, got {out}"
     for name, value in out.items():
         if name != "userErrors":

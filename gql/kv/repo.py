@@ -77,6 +77,21 @@ class UnreadableIndex(RepoError):
         self.key = key
 
 
+class UnreadableList(RepoError):
+    """An append to a record whose list (or the record itself) kvgraph cannot read: refused,
+    never overwritten."""
+
+    code = "INVALID_RECORD"
+
+    def __init__(self, key: str, why: str, field: str | None = None) -> None:
+        super().__init__(
+            f"cannot append to {key}: {why}; kvgraph leaves it as it is (fix it by hand, see "
+            "`kvgraph check`)",
+            field,
+        )
+        self.key = key
+
+
 def now() -> str:
     """The current UTC time as ISO-8601 with milliseconds and `Z`, as the seed writes it."""
     return iso_utc(dt.datetime.now(dt.UTC))
@@ -411,15 +426,13 @@ class Repository:
                 write[key] = raw
                 after = _validated(spec, key, raw, self.mapping)
             else:
-                _validated(spec, key, stored, self.mapping)  # refuse to extend an invalid one
+                before = spec.validate(key, stored, self.mapping)
+                if isinstance(before, m.InvalidRecord):
+                    raise UnreadableList(key, f"it is invalid ({before.message})", field)
                 name = self.mapping.write_name(spec.model, field, stored)
-                existing = stored.get(name) if isinstance(stored, dict) else None
+                existing = stored.get(name)
                 if existing is not None and not isinstance(existing, list):
-                    raise InvalidData(
-                        f"cannot append to {key}: its {name} is not a list; kvgraph leaves it "
-                        "as it is (fix it by hand, see `kvgraph check`)",
-                        field,
-                    )
+                    raise UnreadableList(key, f"its {name} is not a list", field)
                 merged = self._merged(spec, stored, {field: [*(existing or ()), *items]})
                 after = _validated(spec, key, merged, self.mapping)
                 write[key] = merged
@@ -872,4 +885,13 @@ class _ScanNeeded(Exception):
     """A delete met a child index it cannot read completely: find the children by a scan."""
 
 
-__all__ = ["SPECS", "IdTaken", "InvalidData", "NotFound", "RepoError", "Repository", "k"]
+__all__ = [
+    "SPECS",
+    "IdTaken",
+    "InvalidData",
+    "NotFound",
+    "RepoError",
+    "Repository",
+    "UnreadableList",
+    "k",
+]
