@@ -37,7 +37,8 @@ MAY_SEE: dict[str | None, frozenset[str]] = {
     STRANGER: frozenset({STRANGERS}),
     None: frozenset(),
 }
-CANARIES = (OWNER_ONLY, SHARED, STRANGERS)
+SERVICE_ONLY = "CANARY-svc"  # jobs, logs, cached pages: the service role's, no viewer's here
+CANARIES = (OWNER_ONLY, SHARED, STRANGERS, SERVICE_ONLY)
 ALL = frozenset(VIEWERS)
 SHARING = frozenset({OWNER, COLLABORATOR})
 T0 = "2026-05-01T09:00:00.000Z"
@@ -231,6 +232,24 @@ WORLD: dict[str, tuple[Any, frozenset[str | None]]] = {
         {STRANGER},
     ),
     "collection:col-bad": ({"id": "col-bad", "userId": OWNER, "placeIds": "e1"}, {OWNER}),
+    # Automation rules (kvgraph's own index), with a value that cannot be read; jobs, a job's
+    # log and a cached page, which only the service role reads.
+    f"automations:index:{OWNER}": (["rule-own", "rule-str", "ghost", "rule-copy"], {OWNER}),
+    "automation:rule-own": (
+        {"id": "rule-own", "userId": OWNER, "name": OWNER_ONLY, "enabled": "maybe"},
+        {OWNER},
+    ),
+    f"automations:index:{STRANGER}": (["rule-str", "rule-copy"], {STRANGER}),
+    "automation:rule-str": ({"id": "rule-str", "userId": STRANGER, "name": STRANGERS}, {STRANGER}),
+    "automation:rule-copy": ({"id": "rule-own", "userId": STRANGER}, {STRANGER}),
+    "jobs:index": (["job-1", "job-bad", "ghost"], frozenset()),
+    "job:job-1": (
+        {"id": "job-1", "type": "sync", "status": "queued", "payload": SERVICE_ONLY},
+        frozenset(),
+    ),
+    "job:job-bad": (Raw("{job"), frozenset()),
+    "log:job-1": ({"entries": [{"message": SERVICE_ONLY}, 3]}, frozenset()),
+    "websource:abc": ({"url": "https://x.test/", "content": SERVICE_ONLY}, frozenset()),
 }
 
 IDS = sorted(
@@ -266,6 +285,11 @@ NODE_IDS = [
         ("Conflict", "cf-str"),
         ("BookingWorkflow", "wf1"),
         ("BookingWorkflow", "wf-str"),
+        ("AutomationRule", "rule-own"),
+        ("AutomationRule", "rule-copy"),
+        ("Job", "job-1"),
+        ("AutomationLog", "job-1"),
+        ("WebSource", "abc"),
         ("Nope", "x"),
     ]
 ]

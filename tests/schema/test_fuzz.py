@@ -31,6 +31,7 @@ from resolvers.context import Context
 
 CODES = {
     "BAD_USER_INPUT",
+    "FORBIDDEN",  # a kind the service role writes (jobs, cached pages), asked by a user
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "INVALID_RECORD",
