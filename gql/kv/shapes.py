@@ -62,6 +62,11 @@ NAME_PROPOSALS: dict[str, tuple[str, ...]] = {
     "cost": ("price", "amount"),
     "currentStep": ("stage", "state", "current_step"),
     "itemIds": ("conflictingItems", "item_ids"),
+    "jobId": ("job",),
+    "url": ("link", "href", "sourceUrl"),
+    "fetchedAt": ("retrievedAt", "scrapedAt"),
+    "trigger": ("when", "condition"),
+    "action": ("then", "do"),
 }
 
 
@@ -104,6 +109,13 @@ VALUE_PROPOSALS: dict[tuple[str, str], dict[str, Hints]] = {
         "restaurant": Hints(("restaurants",), ("food", "dining")),
         "event": Hints(("events",), ("activity", "concert")),
         "rental": Hints(("rentals",), ("stay", "accommodation", "hotel")),
+    },
+    ("job", "status"): {
+        "pending": Hints(("queued",), ("new", "scheduled", "waiting")),
+        "running": Hints(("in_progress", "processing", "started"), ("active",)),
+        "completed": Hints(("complete", "done", "succeeded", "success"), ("finished",)),
+        "failed": Hints(("failure", "errored"), ("error", "timeout")),
+        "cancelled": Hints(("canceled", "aborted"), ("stopped",)),
     },
     ("collaborator", "role"): {
         "editor": Hints(("edit", "write", "writer"), ("owner", "admin")),

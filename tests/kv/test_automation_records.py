@@ -1,0 +1,96 @@
+"""Jobs, their logs, automation rules and cached pages in the store: `check` and `repair`,
+`check --shapes` proposals, and the repository's append."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gql.kv import Store
+from gql.kv import entities as e
+from gql.kv.check import Kind, repair, scan
+from gql.kv.repo import NotFound, Repository, UnreadableList
+from gql.kv.shapes import scan_shapes
+from tests.support import BACKENDS
+
+pytestmark = pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
+
+U = "user-1"
+TABLE: dict[str, Any] = {
+    # a dangling job id and a duplicate in the global index; an unlisted job
+    "jobs:index": ["j1", "j-gone", "j1"],
+    "job:j1": {"id": "j1", "type": "sync", "status": "done"},
+    "job:j2": {"id": "j2", "type": "import", "status": "queued"},
+    # a log whose job is gone, and one whose job is there
+    "log:j-old": {"jobId": "j-old", "entries": [{"message": "x"}]},
+    "log:j1": {"entries": [{"msg": "hi"}]},
+    # a rule its app never listed, and a dangling id in kvgraph's index
+    "automation:r1": {"id": "r1", "userId": U, "title": "Cheap", "active": True},
+    f"automations:index:{U}": ["r-gone"],
+    # a page under kvgraph's hash and one an app cached under another name
+    "websource:abc": {"url": "https://x.test/", "link": "https://x.test/"},
+}
+
+
+def found(report: Any, kind: Kind) -> list[tuple[str, str]]:
+    return sorted((p.key, p.id) for p in report.of(kind))
+
+
+async def test_check_reports_and_repair_fixes_them(store: Store) -> None:
+    await store.set_many(TABLE)
+    report = await scan(store)
+    assert found(report, Kind.DANGLING) == [
+        ("automations:index:user-1", "r-gone"),
+        ("jobs:index", "j-gone"),
+    ]
+    assert found(report, Kind.DUPLICATE) == [("jobs:index", "j1")]
+    assert found(report, Kind.UNLISTED) == [
+        ("automations:index:user-1", "r1"),
+        ("jobs:index", "j2"),
+    ]
+    assert [p.key for p in report.of(Kind.ORPHAN)] == ["log:j-old"]
+    assert report.of(Kind.INVALID) == []
+
+    await repair(store, report, apply=True)
+    assert await store.get("jobs:index") == ["j1", "j2"]
+    assert await store.get(f"automations:index:{U}") == ["r1"]
+    assert await store.get("log:j-old") is not None  # orphans only when asked
+    again = await scan(store)
+    assert [p.kind for p in again.problems] == [Kind.ORPHAN]
+    await repair(store, again, apply=True, delete_orphans_too=True)
+    assert await store.get("log:j-old") is None
+    assert (await scan(store)).clean
+
+
+async def test_check_shapes_proposes_an_apps_job_statuses_and_names(store: Store) -> None:
+    await store.set_many(TABLE)
+    proposal = (await scan_shapes(store)).proposal()
+    statuses = proposal.values["job"]["status"]
+    assert (statuses["done"].means, statuses["done"].write) == ("completed", True)
+    assert (statuses["queued"].means, statuses["queued"].write) == ("pending", True)
+    assert proposal.names["automation"]["title"].means == "name"
+    assert proposal.names["automation"]["active"].means == "enabled"
+    assert proposal.names["websource"]["link"].means == "url"
+
+
+async def test_append_keeps_what_is_stored_and_refuses_what_it_cannot_read(
+    store: Store,
+) -> None:
+    repo = Repository(store)
+    with pytest.raises(NotFound):  # a log belongs to a job
+        await repo.append(e.LOG, ["j1"], "entries", [{"message": "m"}])
+    await store.set_many({"job:j1": {"id": "j1"}, "job:j2": {"id": "j2"}})
+    created = await repo.append(e.LOG, ["j1"], "entries", [{"message": "m"}])
+    assert created.entries == [{"message": "m"}]  # type: ignore[attr-defined]
+    stored = await store.get("log:j1")
+    assert stored["jobId"] == "j1" and stored["entries"] == [{"message": "m"}]
+    await store.set("log:j2", {"entries": [7, {"at": 1732550400000}], "app": "kept"})
+    await repo.append(e.LOG, ["j2"], "entries", [{"message": "n"}])
+    stored = await store.get("log:j2")
+    assert stored["entries"] == [7, {"at": 1732550400000}, {"message": "n"}]
+    assert stored["app"] == "kept" and "updatedAt" in stored
+    await store.set("log:j2", {"entries": {"not": "a list"}})
+    with pytest.raises(UnreadableList, match="log:j2: its entries is not a list"):
+        await repo.append(e.LOG, ["j2"], "entries", [{"message": "n"}])
+    assert await store.get("log:j2") == {"entries": {"not": "a list"}}
