@@ -28,6 +28,7 @@ from gql.kv.entities import EntitySpec
 from gql.kv.repo import Repository
 from gql.web.settings import Settings
 from resolvers import conflicts, workflows
+from resolvers.websources import normalize_url, url_hash
 
 DEMO_SEED = 20260601
 BASE_DATE = dt.date(2026, 6, 1)
@@ -161,6 +162,40 @@ WORKFLOWS: tuple[tuple[str, int | None, str, tuple[str, ...], dict[str, Any]], .
     (DEMO_USER_ID, 2, "Berlin rental", ("searching",), {"guests": 2}),
     (DEMO_USER_ID, None, "Train pass", ("searching", "selected", "booking", "failed"), {}),
 )
+
+# fmt: off
+# (status, type, payload, result, day after BASE_DATE, log entries as (level, message))
+JOBS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, int,
+                  tuple[tuple[str, str], ...]], ...] = (
+    ("completed", "catalog-sync", {"city": "Lisbon"}, {"added": 4, "updated": 9}, -2, (
+        ("info", "Fetched 13 places from the events feed."),
+        ("info", "4 new, 9 updated."),
+    )),
+    ("failed", "catalog-sync", {"city": "Berlin"}, {"error": "feed timed out"}, -1, (
+        ("info", "Fetching the events feed."),
+        ("error", "The feed did not answer within 30 s."),
+    )),
+    ("running", "price-watch", {"kind": "rental", "city": "Barcelona"}, None, 0, (
+        ("info", "Checking 5 rentals."),
+    )),
+)
+# (owner, name, trigger, action, enabled)
+AUTOMATION_RULES: tuple[tuple[str, str, dict[str, Any], dict[str, Any], bool], ...] = (
+    (DEMO_USER_ID, "Tell me when Barcelona rentals drop",
+     {"type": "priceDrop", "kind": "rental", "city": "Barcelona", "below": 120},
+     {"type": "notify", "channel": "email"}, True),
+    (DEMO_USER_ID, "Suggest events for new trips", {"type": "tripCreated"},
+     {"type": "suggest", "kinds": ["event"]}, False),
+    (ALEX_USER_ID, "Weekly budget summary", {"type": "schedule", "every": "week"},
+     {"type": "notify", "channel": "push"}, True),
+)
+# (url, title, content): pages the agents fetched
+WEB_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("https://www.visitlisboa.com/en/events/santo-antonio", "Santo António festival",
+     "Lisbon celebrates its patron saint on 12 and 13 June: grilled sardines, music and "
+     "decorated streets in Alfama and Mouraria."),
+)
+# fmt: on
 SAVED_COUNT = {DEMO_USER_ID: 4, ALEX_USER_ID: 2}
 # Saved as one key per place (`saved:{userId}:{placeId}`), the seed's other pattern.
 SAVED_KEYS_COUNT = {SAM_USER_ID: 2}
@@ -197,6 +232,9 @@ class DemoSummary:
     ai_runs: int
     conflicts: int = 0
     workflows: int = 0
+    jobs: int = 0
+    automation_rules: int = 0
+    web_sources: int = 0
 
     def describe(self) -> str:
         """Return a two-line human summary (counts, then the demo user id)."""
@@ -215,6 +253,9 @@ class DemoSummary:
             _count(self.ai_runs, "AI run"),
             _count(self.conflicts, "conflict"),
             _count(self.workflows, "booking workflow"),
+            _count(self.jobs, "job"),
+            _count(self.automation_rules, "automation rule"),
+            _count(self.web_sources, "web source"),
         ]
         counts = "seeded " + ", ".join(parts)
         return f"{counts}\ndemo user: {self.demo_user_id}"
@@ -279,6 +320,7 @@ class _Seeder:
         await self.ai_runs()
         await self.conflicts()
         await self.workflows()
+        await self.automation()
         return self.summary()
 
     def summary(self) -> DemoSummary:
@@ -304,6 +346,9 @@ class _Seeder:
             ai_runs=c["ai_run"],
             conflicts=c["conflict"],
             workflows=c["workflow"],
+            jobs=c["job"],
+            automation_rules=c["automation"],
+            web_sources=c["websource"],
         )
 
     async def users(self) -> None:
@@ -626,6 +671,28 @@ class _Seeder:
             if trip_index is not None:
                 record["tripId"] = self.trip_ids[trip_index]
             await self.create(e.WORKFLOW, record)
+
+    async def automation(self) -> None:
+        """Write jobs with their logs, automation rules and a cached page."""
+        for status, kind, payload, result, day, entries in JOBS:
+            job_id, started = self.new_id(), at(day, "03:00")
+            job = {"id": job_id, "type": kind, "status": status, "payload": payload}
+            await self.create(e.JOB, {**job, "result": result, "createdAt": iso(started)})
+            log = [
+                {"at": iso(started + dt.timedelta(seconds=30 * n)), "level": lvl, "message": msg}
+                for n, (lvl, msg) in enumerate(entries)
+            ]
+            await self.create(e.LOG, {"jobId": job_id, "entries": log})
+        for owner, name, trigger, action, enabled in AUTOMATION_RULES:
+            rule = {"id": self.new_id(), "userId": owner, "name": name, "enabled": enabled}
+            made = iso(at(-10, "09:00"))
+            await self.create(
+                e.AUTOMATION, {**rule, "trigger": trigger, "action": action, "createdAt": made}
+            )
+        for url, title, content in WEB_SOURCES:
+            page = {"hash": url_hash(url), "url": normalize_url(url), "title": title}
+            fetched = iso(at(-5, "12:00"))
+            await self.create(e.WEBSOURCE, {**page, "content": content, "fetchedAt": fetched})
 
 
 def _start(item: _PlannedItem) -> dt.datetime:

@@ -32,6 +32,9 @@ EXPECTED = {
     "ai_runs": 3,
     "conflicts": 5,
     "workflows": 3,
+    "jobs": 3,
+    "automation_rules": 3,
+    "web_sources": 1,
 }
 
 
