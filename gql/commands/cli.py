@@ -127,7 +127,8 @@ def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if settings.dev:
         print("signed with the dev secret: only `serve --dev` accepts it", file=sys.stderr)
-    print(mint_token(secret, args.user, hours=args.hours, audience=settings.jwt_audience))
+    audience = settings.jwt_audience
+    print(mint_token(secret, args.user, hours=args.hours, audience=audience, role=args.role))
     return 0
 
 
@@ -235,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a bearer token (HS256) for a user id")
     token.add_argument("--user", required=True, help="the user id (JWT sub)")
     token.add_argument("--hours", type=float, default=24.0, help="lifetime (default 24)")
+    token.add_argument(
+        "--role",
+        default="authenticated",
+        help="the token's role (default authenticated; service_role: server-side code)",
+    )
     token.add_argument(
         "--dev", action="store_true", default=None, help="sign with the dev secret (serve --dev)"
     )

@@ -64,6 +64,17 @@ def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert main(["token", "--user", "u-42"]) == 2
 
 
+def test_token_command_signs_a_service_role_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "cli-secret-0123456789-0123456789-abc"
+    monkeypatch.setenv("KVGRAPH_JWT_SECRET", secret)
+    assert main(["token", "--user", "runner", "--role", "service_role"]) == 0
+    token = capsys.readouterr().out.strip()
+    claims = jwt.decode(token, secret, algorithms=["HS256"], audience="authenticated")
+    assert (claims["sub"], claims["role"]) == ("runner", "service_role")
+
+
 def test_workers_need_a_fixed_port() -> None:
     assert "fixed port" in (refuse_reason(Settings(workers=2, port=0, insecure_no_auth=True)) or "")
     assert refuse_reason(Settings(workers=2, port=8123, insecure_no_auth=True)) is None
