@@ -130,8 +130,18 @@ def _json_size(data: dict[str, Any], names: Sequence[str], limit: int) -> list[P
     ]
 
 
+def _not_null(data: dict[str, Any], *names: str) -> list[Problem]:
+    """Refuse an explicit null for fields that cannot be cleared."""
+    return [
+        Problem(name, f"{name} must not be null")
+        for name in names
+        if name in data and data[name] is None
+    ]
+
+
 def _job_problems(data: dict[str, Any], *, creating: bool) -> list[Problem]:
     problems = v.text_fields(data, {"type": (TYPE_MAX, True)}, partial=not creating)
+    problems += _not_null(data, "status")
     return problems + _json_size(data, ("payload", "result"), JOB_JSON_MAX)
 
 
@@ -219,8 +229,9 @@ async def automation_rule(ctx: Context, rule_id: str) -> m.AutomationRule | None
 
 def _rule_problems(data: dict[str, Any], *, creating: bool) -> list[Problem]:
     problems = v.text_fields(data, {"name": (v.TITLE_MAX, True)}, partial=not creating)
+    problems += _not_null(data, "trigger", "action", "enabled")
     for name in ("trigger", "action"):
-        if name in data and not isinstance(data[name], dict):
+        if data.get(name) is not None and not isinstance(data[name], dict):
             problems.append(Problem(name, f"{name} must be a JSON object"))
     return problems + _json_size(data, ("trigger", "action"), RULE_JSON_MAX)
 
@@ -251,11 +262,6 @@ async def update_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
     rule_id = data.pop("id")
     if (refused := await _own_rule(ctx, rule_id)) is not None:
         return refused
-    if data.get("enabled", True) is None:
-        return Outcome.fail("enabled must be true or false", "enabled")
-    for name in ("trigger", "action"):
-        if name in data and data[name] is None:
-            return Outcome.fail(f"{name} must not be null", name)
     if problems := _rule_problems(data, creating=False):
         return Outcome(None, problems)
     return await _changed(ctx, rule_id, data)

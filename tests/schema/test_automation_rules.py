@@ -126,6 +126,7 @@ async def test_the_service_role_writes_no_rule(gw: Gateway, store: Store) -> Non
         (CREATE, rule(action={"x": "y" * 10_001}), [("action", "BAD_USER_INPUT")]),
         (CREATE, rule(trigger={"t": "\x00"}), [("trigger.t", "BAD_USER_INPUT")]),
         (CREATE, rule(id="a:b"), [("id", "BAD_USER_INPUT")]),
+        (CREATE, rule(enabled=None), [("enabled", "BAD_USER_INPUT")]),
         (UPDATE, {"id": "RULE", "name": ""}, [("name", "BAD_USER_INPUT")]),
         (UPDATE, {"id": "RULE", "enabled": None}, [("enabled", "BAD_USER_INPUT")]),
         (UPDATE, {"id": "RULE", "trigger": None}, [("trigger", "BAD_USER_INPUT")]),

@@ -142,6 +142,8 @@ async def test_a_user_listing_jobs_reads_nothing(gw: Gateway, store: Store) -> N
         (UPDATE_JOB, {"id": NOWHERE, "status": "RUNNING"}, [("id", "NOT_FOUND")]),
         (UPDATE_JOB, {"id": "JOB", "type": ""}, [("type", "BAD_USER_INPUT")]),
         (UPDATE_JOB, {"id": "JOB", "type": None}, [("type", "BAD_USER_INPUT")]),
+        (UPDATE_JOB, {"id": "JOB", "status": None}, [("status", "BAD_USER_INPUT")]),
+        (CREATE_JOB, {"type": "t", "status": None}, [("status", "BAD_USER_INPUT")]),
         (DELETE_JOB, {"id": NOWHERE}, [("id", "NOT_FOUND")]),
         (APPEND_LOG, {"jobId": NOWHERE, "entries": [{"message": "m"}]}, [("jobId", "NOT_FOUND")]),
         (APPEND_LOG, {"jobId": "JOB", "entries": []}, [("entries", "BAD_USER_INPUT")]),
