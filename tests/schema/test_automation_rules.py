@@ -10,6 +10,7 @@ import pytest
 
 from gql.kv import Store
 from gql.kv.check import Kind, repair, scan
+from gql.kv.mapping import parse_mapping
 from resolvers.ids import node_id
 from tests.support import (
     ALICE,
@@ -200,3 +201,24 @@ async def test_rules_as_apps_write_them(gw: Gateway, store: Store) -> None:
     stored = await store.get("automation:r9")
     assert stored["title"] == "New" and "name" not in stored  # the app's own names
     assert stored["active"] is True and "enabled" not in stored
+
+
+async def test_a_mapping_file_names_an_apps_rule_fields(store: Store, schema: object) -> None:
+    mapping = parse_mapping('[automation.fields]\nownerId = "userId"\nisOn = "enabled"')
+    gw = Gateway(schema, store, mapping)
+    await store.set_many(
+        {
+            "automation:r1": {"id": "r1", "ownerId": ALICE, "name": "App's", "isOn": False},
+            f"automations:index:{ALICE}": ["r1"],
+        }
+    )
+    listed = await gw.ok(RULES, viewer=ALICE)
+    assert listed["viewer"]["automationRules"]["nodes"] == [
+        {"id": "r1", "name": "App's", "enabled": False}
+    ]
+    created = await done(gw, CREATE, rule())
+    stored = await store.get(f"automation:{created['id']}")
+    assert stored["ownerId"] == ALICE and stored["isOn"] is True
+    assert "userId" not in stored and "enabled" not in stored
+    await done(gw, ENABLE, {"id": "r1"})
+    assert (await store.get("automation:r1"))["isOn"] is True
