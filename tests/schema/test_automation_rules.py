@@ -172,31 +172,31 @@ async def test_concurrent_creates_and_deletes_keep_the_index(gw: Gateway, store:
     assert set(listed) == new and len(listed) == 12
 
 
-async def test_rules_as_apps_write_them(gw: Gateway, store: Store) -> None:
+async def test_rules_as_apps_write_them(gateway: Gateway, store: Store) -> None:
     """An app's rule (`title`, `active`, no index yet): read once listed; `check` reports it
     unlisted and `repair` lists it."""
     await store.set(
         "automation:r9",
         {"id": "r9", "userId": ALICE, "title": "Old", "active": False, "trigger": "daily"},
     )
-    assert (await gw.ok(RULES, viewer=ALICE))["viewer"]["automationRules"]["totalCount"] == 0
+    assert (await gateway.ok(RULES, viewer=ALICE))["viewer"]["automationRules"]["totalCount"] == 0
     report = await scan(store)
     assert [(p.key, p.id) for p in report.of(Kind.UNLISTED)] == [
         (f"automations:index:{ALICE}", "r9")
     ]
     await repair(store, report, apply=True)
     assert (await scan(store)).clean
-    listed = await gw.ok(RULES, viewer=ALICE)
+    listed = await gateway.ok(RULES, viewer=ALICE)
     assert listed["viewer"]["automationRules"]["nodes"] == [
         {"id": "r9", "name": "Old", "enabled": False}
     ]
-    data = await gw.ok(
+    data = await gateway.ok(
         "query($n: ID!) { node(nodeId: $n) { ... on AutomationRule { trigger } } }",
         {"n": node_id("AutomationRule", "r9")},
         viewer=ALICE,
     )
     assert data["node"]["trigger"] == "daily"
-    renamed = await done(gw, UPDATE, {"id": "r9", "name": "New", "enabled": True})
+    renamed = await done(gateway, UPDATE, {"id": "r9", "name": "New", "enabled": True})
     assert renamed["name"] == "New" and renamed["enabled"] is True
     stored = await store.get("automation:r9")
     assert stored["title"] == "New" and "name" not in stored  # the app's own names

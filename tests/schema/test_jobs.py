@@ -188,23 +188,25 @@ async def test_other_cannot_be_written(gw: Gateway, store: Store) -> None:
     assert code == "BAD_USER_INPUT"
 
 
-async def test_log_entries_page_by_position_as_the_log_grows(gw: Gateway, store: Store) -> None:
-    job = await service(gw, CREATE_JOB, {"type": "sync"})
+async def test_log_entries_page_by_position_as_the_log_grows(
+    gateway: Gateway, store: Store
+) -> None:
+    job = await service(gateway, CREATE_JOB, {"type": "sync"})
     jid = job["id"]
     three = [{"message": f"m{n}"} for n in range(3)]
-    await service(gw, APPEND_LOG, {"jobId": jid, "entries": three})
+    await service(gateway, APPEND_LOG, {"jobId": jid, "entries": three})
     as_service = {"viewer": "r", "role": SERVICE}
-    first = (await gw.ok(ENTRIES, {"id": jid}, **as_service))["job"]["log"]["entries"]
+    first = (await gateway.ok(ENTRIES, {"id": jid}, **as_service))["job"]["log"]["entries"]
     assert [n["message"] for n in first["nodes"]] == ["m0", "m1"]
-    await service(gw, APPEND_LOG, {"jobId": jid, "entries": [{"message": "m3"}]})
+    await service(gateway, APPEND_LOG, {"jobId": jid, "entries": [{"message": "m3"}]})
     after = first["pageInfo"]["endCursor"]
-    second = (await gw.ok(ENTRIES, {"id": jid, "after": after}, **as_service))["job"]["log"]
+    second = (await gateway.ok(ENTRIES, {"id": jid, "after": after}, **as_service))["job"]["log"]
     assert [n["message"] for n in second["entries"]["nodes"]] == ["m2", "m3"]
     assert second["entries"]["totalCount"] == 4
     assert second["entries"]["pageInfo"]["hasNextPage"] is False
 
 
-async def test_a_log_as_apps_write_it(gw: Gateway, store: Store) -> None:
+async def test_a_log_as_apps_write_it(gateway: Gateway, store: Store) -> None:
     """Entries an app wrote (other names, unknown levels, one that is no object) read; the
     bad one is skipped and reported with its position."""
     await store.set_many(
@@ -220,7 +222,7 @@ async def test_a_log_as_apps_write_it(gw: Gateway, store: Store) -> None:
             },
         }
     )
-    result: Any = await gw.run(
+    result: Any = await gateway.run(
         """{ job(id: "j1") { status statusRaw log { jobId entries {
              totalCount nodes { at level levelRaw message } } } } }""",
         viewer="r",
@@ -258,7 +260,7 @@ async def test_a_log_kvgraph_cannot_read_is_never_appended_to(
     assert "log:j1" in errors[0]["message"]
 
 
-async def test_jobs_filter_by_status(gw: Gateway, store: Store) -> None:
+async def test_jobs_filter_by_status(gateway: Gateway, store: Store) -> None:
     await store.set_many(
         {
             "jobs:index": ["j1", "j2", "j3", "j4"],
@@ -270,7 +272,7 @@ async def test_jobs_filter_by_status(gw: Gateway, store: Store) -> None:
     )
 
     async def ids(status: str | None) -> list[str]:
-        data = await gw.ok(JOBS, {"s": status}, viewer="r", role=SERVICE)
+        data = await gateway.ok(JOBS, {"s": status}, viewer="r", role=SERVICE)
         assert data["jobs"]["totalCount"] == len(data["jobs"]["nodes"])
         return [n["id"] for n in data["jobs"]["nodes"]]
 

@@ -111,13 +111,13 @@ async def test_a_page_is_upserted_read_and_deleted(gw: Gateway, store: Store) ->
 
 
 async def test_a_page_an_app_cached_under_its_own_hash_is_read_by_hash(
-    gw: Gateway, store: Store
+    gateway: Gateway, store: Store
 ) -> None:
     await store.set("websource:md5-abc", {"url": "https://x.test/", "text": "cached"})
     service = {"viewer": "agent", "role": SERVICE_ROLE}
-    data = await gw.ok('query { webSource(hash: "md5-abc") { hash url content } }', **service)
+    data = await gateway.ok('query { webSource(hash: "md5-abc") { hash url content } }', **service)
     assert data["webSource"] == {"hash": "md5-abc", "url": "https://x.test/", "content": "cached"}
-    deleted = await done(gw, DELETE, {"hash": "md5-abc"}, viewer="agent", role=SERVICE_ROLE)
+    deleted = await done(gateway, DELETE, {"hash": "md5-abc"}, viewer="agent", role=SERVICE_ROLE)
     assert deleted["hash"] == "md5-abc"
 
 
