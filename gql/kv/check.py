@@ -141,6 +141,11 @@ def valid_record(
     return spec.validate(key, value, mapping)
 
 
+def model_field_alias(model: type[m.Record], name: str) -> str:
+    """A model field's camelCase name."""
+    return model.model_fields[name].alias or name
+
+
 def kept_detail(kept: dict[str, jsontext.Kept]) -> str:
     """What a value's members kept as stored text are, in one line."""
     parts = [f"{name} {part.reason}" for name, part in kept.items()]
@@ -256,6 +261,8 @@ class _Scan:
             return
         if kept := jsontext.kept(value):  # readable, but not all of it: reported, kept
             self._invalid(key, kept_detail(kept))
+        if isinstance(record, m.Record):
+            self._elements_of(key, record)
         for index_key, listed in found:
             self.expected[index_key].append(listed)
         for link in spec.indexes:
@@ -267,6 +274,16 @@ class _Scan:
         if isinstance(record, m.SavedPlace):
             kind = record.location_type
             self.saved[key] = f"{kind}:{record.place_id}" if kind in LOCATIONS else record.place_id
+
+    def _elements_of(self, key: str, record: m.Record) -> None:
+        """Report the objects of a record's list fields (a log's `entries`) that are not
+        valid, as `key.field[n]` (kept: they need a human)."""
+        for name, model in m.ELEMENTS.get(type(record), {}).items():
+            where = f"{key}.{model_field_alias(type(record), name)}"
+            for n, element in enumerate(getattr(record, name, None) or ()):
+                found = m.validate(model, f"{where}[{n}]", element, self.mapping)
+                if isinstance(found, m.InvalidRecord):
+                    self._invalid(found.key, found.message)
 
     def _index(self, parsed: k.ParsedKey, key: str, value: Any) -> None:
         found = indexes.read(value)

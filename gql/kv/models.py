@@ -480,6 +480,14 @@ class WebSource(Record):
     fetched_at: DateTime | None = None
 
 
+# The model of each object of a record's list field (a job log's `entries`): read one by
+# one, an object that is not valid is skipped and reported as `key.field[n]`, by the API and
+# by `check`.
+ELEMENTS: dict[type[Record], dict[str, type[Record]]] = {
+    AutomationLog: {"entries": AutomationLogEntry},
+}
+
+
 class ApiKey(Record):
     user_id: str
     provider: str | None = None

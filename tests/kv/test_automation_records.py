@@ -24,7 +24,7 @@ TABLE: dict[str, Any] = {
     "job:j2": {"id": "j2", "type": "import", "status": "queued"},
     # a log whose job is gone, and one whose job is there
     "log:j-old": {"jobId": "j-old", "entries": [{"message": "x"}]},
-    "log:j1": {"entries": [{"msg": "hi"}]},
+    "log:j1": {"entries": [{"msg": "hi"}, "not an entry"]},
     # a rule its app never listed, and a dangling id in kvgraph's index
     "automation:r1": {"id": "r1", "userId": U, "title": "Cheap", "active": True},
     f"automations:index:{U}": ["r-gone"],
@@ -50,17 +50,19 @@ async def test_check_reports_and_repair_fixes_them(store: Store) -> None:
         ("jobs:index", "j2"),
     ]
     assert [p.key for p in report.of(Kind.ORPHAN)] == ["log:j-old"]
-    assert report.of(Kind.INVALID) == []
+    invalid = [(p.key, p.detail) for p in report.of(Kind.INVALID)]
+    assert invalid == [("log:j1.entries[1]", "expected a JSON object, found str")]
 
     await repair(store, report, apply=True)
     assert await store.get("jobs:index") == ["j1", "j2"]
     assert await store.get(f"automations:index:{U}") == ["r1"]
     assert await store.get("log:j-old") is not None  # orphans only when asked
+    assert (await store.get("log:j1"))["entries"][1] == "not an entry"  # left for a human
     again = await scan(store)
-    assert [p.kind for p in again.problems] == [Kind.ORPHAN]
+    assert sorted(p.kind for p in again.problems) == [Kind.INVALID, Kind.ORPHAN]
     await repair(store, again, apply=True, delete_orphans_too=True)
     assert await store.get("log:j-old") is None
-    assert (await scan(store)).clean
+    assert [p.kind for p in (await scan(store)).problems] == [Kind.INVALID]
 
 
 async def test_check_shapes_proposes_an_apps_job_statuses_and_names(store: Store) -> None:
