@@ -409,8 +409,9 @@ class Repository:
     ) -> m.Record:
         """Append `items` to the list field `field` (camelCase) of the record at `key_args`,
         creating the record (its key fields only) when it is missing; one transaction, the
-        parent locked first. A stored value that is not a list there is never overwritten:
-        InvalidData naming the key. What is already in the list is kept as stored."""
+        parent locked first. A record kvgraph cannot read, or whose field is not a list, is
+        never overwritten: UnreadableList naming the key. What the list holds is kept as
+        stored."""
         key = spec.pattern.key(*key_args)
         check_text(list(items), field)
         fresh = {to_camel(name): value for name, value in spec.identity(*key_args)}
