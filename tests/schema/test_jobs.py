@@ -345,3 +345,22 @@ async def test_deleting_a_job_while_its_log_grows_leaves_no_orphan(
     await asyncio.gather(*appends, service(gw, DELETE_JOB, {"id": jid}))
     assert await store.get(f"log:{jid}") is None
     assert await store.get(f"job:{jid}") is None
+
+
+@pytest.mark.parametrize("count", [2, 12])
+async def test_logs_of_every_listed_job_in_one_round_trip(
+    gateway: Gateway, store: Store, count: int
+) -> None:
+    """A level costs one batch whatever the number of jobs: their logs come together."""
+    rows: dict[str, Any] = {"jobs:index": [f"j{n}" for n in range(count)]}
+    for n in range(count):
+        rows[f"job:j{n}"] = {"id": f"j{n}", "status": "running"}
+        rows[f"log:j{n}"] = {"entries": [{"message": f"{n}.{e}"} for e in range(3)]}
+    await store.set_many(rows)
+    query = "{ jobs(first: 50) { nodes { id log { entries { totalCount nodes { message } } } } } }"
+    result: Any = await gateway.run(query, viewer="r", role=SERVICE)
+    assert result.errors is None, result.errors
+    nodes = result.data["jobs"]["nodes"]
+    assert [n["log"]["entries"]["totalCount"] for n in nodes] == [3] * count
+    assert nodes[-1]["log"]["entries"]["nodes"][0] == {"message": f"{count - 1}.0"}
+    assert result.extensions["kv"]["batches"] == 3  # the index, the jobs, their logs
