@@ -46,6 +46,7 @@ AWAITING = {
     "User.aiRuns",
     "User.aiRunTotals",
     "Conversation.contextHistory",
+    "AIContextSnapshot",
     "ApiKey",
     "User.apiKey",
 }
