@@ -15,7 +15,7 @@ from gql.kv.text import text_problem
 from resolvers import access
 from resolvers.context import Context, usable
 from resolvers.errors import FORBIDDEN, NOT_FOUND, unauthenticated
-from resolvers.loaders import Listing, Stored
+from resolvers.loaders import Listing, Number, Stored
 from resolvers.paging import Page, PageArgs, paginate
 
 
@@ -166,18 +166,21 @@ async def pages_of_list(
     key_of: Callable[[Any], str],
     model: type[Record],
     args: PageArgs,
+    number: Number | None = None,
 ) -> list[Page]:
     """For each parent, a page of the objects its list key holds (`budget:alerts:{tripId}`:
     objects without ids, each read as `model`): every parent's list in one round trip, paged
     by position and counted like an index; an object that is not a valid `model` is skipped
-    and reported as `key[position]`. The viewer may read the parents: the lists are theirs."""
+    and reported as `key[position]`. The viewer may read the parents: the lists are theirs.
+    `number` pages a list that also drops its oldest objects by their sequence numbers
+    (`loaders.Stored`), so its cursors stay valid as the front goes."""
     keys = [pattern.key(key_of(p)) for p in parents]
     unique_keys = list(dict.fromkeys(keys))
-    found = await asyncio.gather(*(ctx.loaders.objects(key) for key in unique_keys))
+    found = await asyncio.gather(*(ctx.loaders.objects(key, number) for key in unique_keys))
 
     def page(key: str, stored: Stored) -> Awaitable[Page]:
         async def load(refs: Sequence[str]) -> list[Any]:
-            loaded = [ctx.loaders.element(model, key, stored, int(ref)) for ref in refs]
+            loaded = [ctx.loaders.element(model, key, stored, stored.at(ref)) for ref in refs]
             return [usable(ctx, one) for one in loaded]
 
         return paginate(stored, args, load, kind=model.__name__)

@@ -11,6 +11,7 @@ from gql.kv.base import Store
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import Repository
+from gql.kv.secrets import SecretBox
 from resolvers.errors import Abort
 from resolvers.loaders import Loaders
 from resolvers.meter import Meter, ReadLimits
@@ -32,6 +33,8 @@ class Context:
     executor: str = "graphql-core"  # which executor answered ("level" for the fast path)
     mapping: AppMapping = IDENTITY  # the app's names for fields and enum values
     read_limits: ReadLimits = field(default_factory=ReadLimits)
+    secret_box: SecretBox | None = None  # encrypts API keys; None: none are stored
+    context_history_cap: int = 50  # AI context snapshots kept per conversation
     loaders: Loaders = field(init=False)
     repo: Repository = field(init=False)
     problems: dict[str, str] = field(default_factory=dict)

@@ -17,6 +17,7 @@ again), which also makes the loaders safe to keep for a long-lived connection.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +34,7 @@ V = TypeVar("V", Raw, tuple[tuple[str, Raw], ...])
 Fetch = Callable[[Sequence[str]], Awaitable[list[V | None]]]
 Report = Callable[[InvalidRecord], None]
 Rows = tuple[tuple[str, Raw], ...]  # (key, stored text) pairs under one prefix, by key
+Number = Callable[[Sequence[Any]], Sequence[int]]  # a list's objects -> sequence numbers
 
 
 def _rows_size(rows: Rows) -> int:
@@ -164,21 +166,49 @@ class Listing:
             self._at = {ref: i for i, ref in enumerate(self.ids)}
         return self._at.get(ref)
 
+    def gone(self, ref: str, offset: int) -> int:
+        """Where a cursor points whose `ref` has left the list: the `offset` it had."""
+        return min(offset, len(self))
+
 
 class Stored(Listing):
     """A list key's objects (`budget:alerts:{tripId}`: a JSON array of objects without ids),
     listed by position ("0", "1", ...): a cursor keeps its place while the list grows at its
-    end, which is how apps add to such a list."""
+    end, which is how apps add to such a list. A list that also drops its oldest objects
+    (`context:history:`) is listed by their sequence numbers instead (`numbers`, increasing):
+    a cursor then keeps its place as the front is dropped too."""
 
-    __slots__ = ("values",)
+    __slots__ = ("_numbers", "values")
 
-    def __init__(self, values: Sequence[Any] = (), problem: str | None = None) -> None:
-        super().__init__((str(i) for i in range(len(values))), problem)
+    def __init__(
+        self,
+        values: Sequence[Any] = (),
+        problem: str | None = None,
+        numbers: Sequence[int] | None = None,
+    ) -> None:
+        refs = range(len(values)) if numbers is None else numbers
+        super().__init__((str(i) for i in refs), problem)
         self.values = tuple(values)
+        self._numbers = None if numbers is None else tuple(numbers)
+
+    def at(self, ref: str) -> int:
+        """The position of a listed object's reference."""
+        found = self.position(ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
+
+    def gone(self, ref: str, offset: int) -> int:
+        """Where a cursor whose object has left the list points: by sequence number, the
+        first newer object; by position, the offset it had."""
+        if self._numbers is not None and ref.isdigit():
+            return bisect.bisect_right(self._numbers, int(ref))
+        return super().gone(ref, offset)
 
 
-def _stored(raw: Raw | None) -> Stored:
-    """The objects of a list key's stored text (missing: none); why it cannot be read."""
+def _stored(raw: Raw | None, number: Number | None = None) -> Stored:
+    """The objects of a list key's stored text (missing: none); why it cannot be read.
+    `number` gives the objects' sequence numbers (None: they are listed by position)."""
     if raw is None:
         return Stored()
     try:
@@ -189,7 +219,7 @@ def _stored(raw: Raw | None) -> Stored:
         return Stored((), value.reason)
     if not isinstance(value, list):
         return Stored((), f"expected a JSON array, found {type(value).__name__}")
-    return Stored(value)
+    return Stored(value, numbers=None if number is None else number(value))
 
 
 class Loaders:
@@ -273,15 +303,16 @@ class Loaders:
             await self._raw.pace()
         return listing
 
-    async def objects(self, key: str) -> Stored:
+    async def objects(self, key: str, number: Number | None = None) -> Stored:
         """The objects a list key holds (missing: none), read once per request like an index;
-        a value that is not an array reads as none and is reported each time."""
+        a value that is not an array reads as none and is reported each time. `number`: how
+        its objects are numbered, for a list that drops its oldest (see `Stored`)."""
         found = self._stored.get(key)
         if found is None:
             raw = await self._raw.load(key)
             found = self._stored.get(key)
             if found is None:
-                found = self._stored[key] = _stored(raw)
+                found = self._stored[key] = _stored(raw, number)
         else:
             self.meter.check()
             await self._raw.pace()

@@ -136,7 +136,7 @@ def _position(listing: Listing, token: str) -> tuple[int, bool]:
     """Where a cursor points: (offset, whether its reference is still in the list)."""
     offset, ref = parse_cursor(token)
     found = listing.position(ref)
-    return (found, True) if found is not None else (min(offset, len(listing)), False)
+    return (found, True) if found is not None else (listing.gone(ref, offset), False)
 
 
 async def _walk(

@@ -144,6 +144,30 @@ WORLD: dict[str, tuple[Any, frozenset[str | None]]] = {
         {"id": "m-str", "conversationId": "conv-str", "content": STRANGERS},
         {STRANGER},
     ),
+    # Context histories: a bad snapshot, numbers with a gap, the copy's own history.
+    "context:history:conv-own": (
+        [{"seq": 0, "session": OWNER_ONLY}, "oops", {"seq": 3, "entities": OWNER_ONLY}],
+        {OWNER},
+    ),
+    "context:history:conv-copy": ([{"session": STRANGERS}], {STRANGER}),
+    # Agent runs: an unknown status, an invalid run, a foreign entry each way; API keys.
+    f"ai_runs:index:{OWNER}": (["run-own", "run-str", "run-bad", "run-own"], {OWNER}),
+    "ai_run:run-own": (
+        {"id": "run-own", "userId": OWNER, "agentName": OWNER_ONLY, "status": "succeeded"}
+        | {"inputTokens": 3, "createdAt": T0},
+        {OWNER},
+    ),
+    "ai_run:run-bad": ({"id": "run-bad", "inputTokens": "many"}, {OWNER}),
+    f"ai_runs:index:{STRANGER}": (["run-str", "run-own"], {STRANGER}),
+    "ai_run:run-str": (
+        {"id": "run-str", "userId": STRANGER, "agentName": STRANGERS, "createdAt": "2026-05-01"},
+        {STRANGER},
+    ),
+    f"apikey:{OWNER}": (
+        {"userId": OWNER, "provider": OWNER_ONLY, "hint": "7a1b", "ciphertext": "v1.0.x"},
+        {OWNER},
+    ),
+    f"apikey:{STRANGER}": ({"userId": STRANGER, "provider": STRANGERS}, {STRANGER}),
     # Suggestions, with a status kvgraph does not know and a foreign entry.
     f"suggestions:index:{OWNER}": (["sg1", "sg2", "sg-str", "sg-bad"], {OWNER}),
     f"suggestions:active:{OWNER}": (["sg1", "sg2", "sg-str"], {OWNER}),

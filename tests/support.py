@@ -64,8 +64,11 @@ async def drop_table(url: str, table: str) -> None:
 class Gateway:
     """Runs operations against the schema with a fresh per-request Context each time."""
 
-    def __init__(self, schema: object, store: Store, mapping: AppMapping = IDENTITY) -> None:
+    def __init__(
+        self, schema: object, store: Store, mapping: AppMapping = IDENTITY, **context: Any
+    ) -> None:
         self.schema, self.store, self.mapping = schema, store, mapping
+        self.context = context  # more Context fields (settings passed down)
 
     async def run(
         self,
@@ -79,7 +82,12 @@ class Gateway:
         from resolvers.context import Context
 
         context = Context(
-            store=self.store, viewer_id=viewer, role=role, debug_stats=True, mapping=self.mapping
+            store=self.store,
+            viewer_id=viewer,
+            role=role,
+            debug_stats=True,
+            mapping=self.mapping,
+            **self.context,
         )
         return await self.schema.execute(query, variable_values=variables, context_value=context)  # type: ignore[attr-defined]
 
@@ -399,7 +407,11 @@ def payload(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def done(
-    gw: Gateway, query: str, input_: dict[str, Any], viewer: str = ALICE, role: str | None = None
+    gw: Gateway,
+    query: str,
+    input_: dict[str, Any],
+    viewer: str | None = ALICE,
+    role: str | None = None,
 ) -> Any:
     """Run a mutation that must succeed: no errors, no userErrors; return the entity."""
     out = payload(await gw.ok(query, {"input": input_}, viewer=viewer, role=role))
@@ -414,7 +426,7 @@ async def refused(
     store: Store,
     query: str,
     input_: dict[str, Any],
-    viewer: str = ALICE,
+    viewer: str | None = ALICE,
     role: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run a mutation that must fail with userErrors, writing nothing; return the errors."""

@@ -39,17 +39,9 @@ SEED_TABLES = [
     *("automation_jobs", "automation_logs", "profiles", "user_sessions", "api_keys"),
 ]
 NOT_SERVED = {"embeddings", "user_sessions"}  # no key patterns; the row says what happens
-# Names the table gives for branches not merged yet (h-ai): allowed to
-# be missing from the schema and the key registry. Once one is there, remove it from here.
-AWAITING = {
-    "AIRun",
-    "User.aiRuns",
-    "User.aiRunTotals",
-    "Conversation.contextHistory",
-    "AIContextSnapshot",
-    "ApiKey",
-    "User.apiKey",
-}
+# Names the table gives for branches not merged yet: allowed to be missing from the schema
+# and the key registry. Once one is there, remove it from here.
+AWAITING: set[str] = set()
 _CODE = re.compile(r"`([^`]+)`")
 
 

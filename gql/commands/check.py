@@ -16,6 +16,7 @@ import orjson
 from gql.kv.base import Fault, Store, StoreError, TableProblem, blocking, open_and_inspect
 from gql.kv.check import Change, Kind, Report, repair, scan
 from gql.kv.mapping import AppMapping
+from gql.kv.secrets import SecretBox
 from gql.web.server import explain
 from gql.web.settings import Settings
 
@@ -119,9 +120,9 @@ def _progress(scanned: int) -> None:
 
 
 async def _run(
-    store: Store, options: Options, mapping: AppMapping
+    store: Store, options: Options, mapping: AppMapping, secret_box: SecretBox | None = None
 ) -> tuple[Report, list[Change] | None]:
-    report = await scan(store, progress=_progress, mapping=mapping)
+    report = await scan(store, progress=_progress, mapping=mapping, secret_box=secret_box)
     if not options.repair:
         return report, None
     changes = await repair(
@@ -138,7 +139,7 @@ async def check_command(settings: Settings, options: Options) -> int:
     try:
         if not await usable(store, settings, writes=options.repair, what=what):
             return 2
-        report, changes = await _run(store, options, settings.mapping())
+        report, changes = await _run(store, options, settings.mapping(), settings.secret_box())
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)
         return 2

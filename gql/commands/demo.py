@@ -526,6 +526,28 @@ class _Seeder:
             "session": {"agentType": agent, "turns": len(chat), "lastMessageAt": iso(last)},
         }
         await self.create(e.CONTEXT, data)
+        await self.context_history(conv_id, data, last)
+
+    async def context_history(self, conv_id: str, final: dict[str, Any], last: dt.datetime) -> None:
+        """Write `context:history:{conversationId}`: the context after each earlier turn, as
+        `setContext` keeps them (numbered, `recordedAt` when the next one replaced it); only
+        into a store without one, so seeding again changes nothing."""
+        key = k.CONTEXT_HISTORY.key(conv_id)
+        if await self.repo.store.get(key) is not None:
+            return
+        turns = final["session"]["turns"]
+        snapshots = [
+            {
+                "seq": turn - 1,
+                "entities": {**final["entities"], "placeIds": final["entities"]["placeIds"][:turn]},
+                "preferences": final["preferences"],
+                "session": {"agentType": final["session"]["agentType"], "turns": turn},
+                "recordedAt": iso(last - dt.timedelta(minutes=5 * (turns - turn))),
+            }
+            for turn in range(1, turns)
+        ]
+        await self.repo.store.set(key, snapshots)
+        self.counts["context_snapshot"] += len(snapshots)
 
     async def suggestions(self) -> None:
         """Write suggestions in every state, some proposing to add a place to a trip."""

@@ -38,6 +38,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import Store, Transaction
 from gql.kv.entities import (
+    APIKEY,
     INDEX_TARGET,
     KEY_PARENT,
     LISTS,
@@ -52,6 +53,7 @@ from gql.kv.entities import (
 from gql.kv.indexes import Element, IndexValue
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.repo import atomic
+from gql.kv.secrets import SecretBox
 
 PROGRESS_EVERY = 10_000
 # Entity kinds whose keys are remembered during a scan: what an index lists, what has
@@ -196,8 +198,8 @@ def related_keys(parsed: k.ParsedKey, id_: str) -> list[str]:
 class _Scan:
     """The state of one pass: ids per index, which entities exist and where they belong."""
 
-    def __init__(self, mapping: AppMapping = IDENTITY) -> None:
-        self.mapping = mapping
+    def __init__(self, mapping: AppMapping = IDENTITY, secret_box: SecretBox | None = None) -> None:
+        self.mapping, self.secret_box = mapping, secret_box
         self.report = Report()
         self.indexes: dict[str, tuple[k.ParsedKey, IndexValue]] = {}
         self.unreadable: set[str] = set()
@@ -261,6 +263,8 @@ class _Scan:
             return
         if kept := jsontext.kept(value):  # readable, but not all of it: reported, kept
             self._invalid(key, kept_detail(kept))
+        if spec.name == APIKEY.name and isinstance(record, m.Record):
+            self._api_key(key, record)
         if isinstance(record, m.Record):
             self._elements_of(key, record)
         for index_key, listed in found:
@@ -284,6 +288,18 @@ class _Scan:
                 found = m.validate(model, f"{where}[{n}]", element, self.mapping)
                 if isinstance(found, m.InvalidRecord):
                     self._invalid(found.key, found.message)
+
+    def _api_key(self, key: str, record: m.Record) -> None:
+        """An API key kvgraph cannot decrypt is reported (and kept: it needs a human); the
+        message never shows what the record holds."""
+        sealed = getattr(record, "ciphertext", None)
+        if sealed is None:
+            detail = "holds no encrypted key (ciphertext): kept; kvgraph never stores one in clear"
+            self._invalid(key, detail)
+        elif self.secret_box is None:
+            self._note(key, "", "not decrypted: KVGRAPH_API_KEY_SECRET is not set")
+        elif (why := self.secret_box.opens(sealed, key)) is not None:
+            self._invalid(key, f"cannot be decrypted with KVGRAPH_API_KEY_SECRET: {why}; kept")
 
     def _index(self, parsed: k.ParsedKey, key: str, value: Any) -> None:
         found = indexes.read(value)
@@ -385,10 +401,11 @@ async def scan(
     *,
     every: int = PROGRESS_EVERY,
     mapping: AppMapping = IDENTITY,
+    secret_box: SecretBox | None = None,
 ) -> Report:
     """Read the whole table once and report every inconsistency found (records read
-    through `mapping`, the app's names)."""
-    state = _Scan(mapping)
+    through `mapping`, the app's names; API keys opened with `secret_box`)."""
+    state = _Scan(mapping, secret_box)
     async for key, value in store.iter_prefix(""):
         state.add(key, value)
         if progress is not None and state.report.scanned % every == 0:

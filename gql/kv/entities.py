@@ -215,7 +215,11 @@ SPECS: dict[str, EntitySpec] = {
 # take mapping sections (`[budget_alerts.fields]`), and `check`/`check --shapes` read every
 # element. Kept out of SPECS: they are not keys of their own.
 LISTS: dict[str, EntitySpec] = {
-    spec.name: spec for spec in (EntitySpec(k.BUDGET_ALERTS, m.BudgetAlert, key_fields=()),)
+    spec.name: spec
+    for spec in (
+        EntitySpec(k.BUDGET_ALERTS, m.BudgetAlert, key_fields=()),
+        EntitySpec(k.CONTEXT_HISTORY, m.ContextSnapshot, key_fields=()),
+    )
 }
 
 

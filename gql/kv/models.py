@@ -67,6 +67,7 @@ WorkflowStatus = Literal["active", "completed", "failed", "cancelled"]
 BudgetAlertType = Literal["threshold"]
 JobStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+AIRunStatus = Literal["running", "success", "error", "timeout", "cancelled"]
 ITEM_KINDS: tuple[str, ...] = get_args(ItemKind)
 LOCATION_TYPES: tuple[str, ...] = get_args(LocationType)
 MESSAGE_ROLES: tuple[str, ...] = get_args(Role)
@@ -79,6 +80,7 @@ WORKFLOW_STATUSES: tuple[str, ...] = get_args(WorkflowStatus)
 BUDGET_ALERT_TYPES: tuple[str, ...] = get_args(BudgetAlertType)
 JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+AI_RUN_STATUSES: tuple[str, ...] = get_args(AIRunStatus)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
 
 
@@ -311,6 +313,19 @@ class AIContext(Record):
     updated_at: DateTime | None = None
 
 
+class ContextSnapshot(Record):
+    """One earlier context of a conversation (an element of `context:history:{id}`): the
+    context as it was, when it was replaced (`recordedAt`), and its sequence number (`seq`,
+    which keeps paging cursors valid once older snapshots are dropped: `gql/kv/history.py`)."""
+
+    seq: int | None = None
+    entities: Any = None
+    preferences: Any = None
+    session: Any = None
+    updated_at: DateTime | None = None
+    recorded_at: DateTime | None = None
+
+
 class AIRun(Record):
     id: str
     user_id: str
@@ -318,7 +333,7 @@ class AIRun(Record):
     input_tokens: Count | None = None
     output_tokens: Count | None = None
     duration_ms: float | None = None  # a measurement: 850.7 ms keeps its fraction
-    status: str | None = None
+    status: Annotated[AIRunStatus, Open] | None = None
     created_at: DateTime | None = None
 
 
@@ -494,6 +509,7 @@ class ApiKey(Record):
     hint: str | None = None
     ciphertext: Annotated[str | None, Secret] = None
     created_at: DateTime | None = None
+    updated_at: DateTime | None = None
 
 
 def _first_number(data: Mapping[str, Any], paths: tuple[str, ...]) -> float | None:
@@ -550,6 +566,11 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
     AutomationRule: {"name": ("title",), "enabled": ("active", "isEnabled")},
     AutomationLogEntry: {"at": ("timestamp", "time", "createdAt"), "message": ("msg", "text")},
     WebSource: {"content": ("text", "body"), "fetchedAt": ("cachedAt", "createdAt")},
+    AIRun: {
+        "agentName": ("agent", "agentType"),
+        "inputTokens": ("promptTokens",),
+        "outputTokens": ("completionTokens",),
+    },
     **{PLACES[kind.name]: dict(kind.synonyms) for kind in catalog.CATALOG if kind.synonyms},
 }
 

@@ -67,6 +67,10 @@ NAME_PROPOSALS: dict[str, tuple[str, ...]] = {
     "fetchedAt": ("retrievedAt", "scrapedAt"),
     "trigger": ("when", "condition"),
     "action": ("then", "do"),
+    "agentName": ("agent", "agentType", "model"),
+    "inputTokens": ("promptTokens", "tokensIn", "input_tokens"),
+    "outputTokens": ("completionTokens", "tokensOut", "output_tokens"),
+    "durationMs": ("duration", "latencyMs", "elapsedMs", "duration_ms"),
 }
 
 
@@ -116,6 +120,13 @@ VALUE_PROPOSALS: dict[tuple[str, str], dict[str, Hints]] = {
         "completed": Hints(("complete", "done", "succeeded", "success"), ("finished",)),
         "failed": Hints(("failure", "errored"), ("error", "timeout")),
         "cancelled": Hints(("canceled", "aborted"), ("stopped",)),
+    },
+    ("ai_run", "status"): {
+        "success": Hints(("succeeded", "completed", "ok"), ("done", "finished")),
+        "error": Hints(("failed", "failure", "errored"), ("rejected",)),
+        "running": Hints(("in_progress", "started"), ("pending", "queued")),
+        "cancelled": Hints(("canceled", "aborted"), ("stopped",)),
+        "timeout": Hints(("timed_out", "timedout"), ()),
     },
     ("collaborator", "role"): {
         "editor": Hints(("edit", "write", "writer"), ("owner", "admin")),

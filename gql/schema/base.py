@@ -20,6 +20,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 from graphql import GraphQLAbstractType, GraphQLResolveInfo
 from pydantic.alias_generators import to_camel
+from strawberry.types.arguments import StrawberryArgumentAnnotation
 
 from resolvers import nodes
 from resolvers.common import IdArgs
@@ -46,7 +47,7 @@ class ArgSpec:
         hints = typing.get_type_hints(cls)
         self.cls = cls
         self.fields = [f.name for f in dataclasses.fields(cls)]
-        self.by_graphql = {to_camel(name): name for name in self.fields}
+        self.by_graphql = {_graphql_name(name, types.get(name)): name for name in self.fields}
         self.parameters = [
             inspect.Parameter(
                 f.name,
@@ -64,6 +65,15 @@ class ArgSpec:
     def from_graphql(self, values: Mapping[str, Any]) -> Any:
         """Build the object from graphql-core's coerced argument values (GraphQL names)."""
         return self.cls(**{self.by_graphql[name]: plain(v) for name, v in values.items()})
+
+
+def _graphql_name(name: str, annotation: Any) -> str:
+    """An argument's GraphQL name: the one `strawberry.argument(name=...)` gives in its
+    annotation (`from`, a Python keyword), else its camelCase name."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, StrawberryArgumentAnnotation) and meta.name:
+            return meta.name
+    return to_camel(name)
 
 
 Batch = Callable[..., Awaitable[list[Any]]]

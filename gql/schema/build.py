@@ -19,16 +19,25 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from gql.schema.ai_runs import AIRunMutations
+from gql.schema.api_keys import ApiKeyMutations
 from gql.schema.automation import AutomationMutations, JobQuery
 from gql.schema.base import Node, root_field
 from gql.schema.budgets import BudgetMutations
 from gql.schema.collaborators import CollaboratorMutations
 from gql.schema.collections import CollectionMutations, CollectionQuery
 from gql.schema.conflicts import ConflictMutations
+from gql.schema.contexts import ContextMutations
 from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
-from gql.schema.extensions import FiniteNumbers, GatewayErrors, KVStats, RecordReports
+from gql.schema.extensions import (
+    FiniteNumbers,
+    GatewayErrors,
+    KVStats,
+    RecordReports,
+    SecretsAsVariables,
+)
 from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
@@ -83,6 +92,9 @@ Mutation = merge_types(
         BudgetMutations,
         AutomationMutations,
         WebSourceMutations,
+        AIRunMutations,
+        ApiKeyMutations,
+        ContextMutations,
     ),
 )
 
@@ -134,6 +146,7 @@ def build_schema(
         types=[AIContext, *PLACE_TYPES.values()],
         extensions=[
             FiniteNumbers,
+            SecretsAsVariables,
             *rules,
             *limit_extensions(limits or Limits(), rate, suggestions=introspection),
             GatewayErrors,

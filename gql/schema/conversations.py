@@ -8,13 +8,22 @@ from strawberry.scalars import JSON
 from gql.kv import models as m
 from gql.schema.base import Connection, Node, by_id, connection, node, record_data_field, relation
 from gql.schema.derive import UNSET, create_input, from_model, id_input, mutation
-from resolvers import conversations
+from resolvers import contexts, conversations
 
 
 @strawberry.type(description="A conversation's current AI context (`context:{conversationId}`).")
 @node(m.AIContext, conversations.context_of, id_of=lambda c: str(c.conversation_id))
 @from_model(m.AIContext)
 class AIContext(Node):
+    data: JSON = record_data_field()
+
+
+@strawberry.type(
+    description="An earlier context of a conversation (an element of "
+    "`context:history:{conversationId}`): the context as it was until `recordedAt`."
+)
+@from_model(m.ContextSnapshot)
+class AIContextSnapshot:
     data: JSON = record_data_field()
 
 
@@ -31,6 +40,11 @@ class Message(Node):
 class Conversation(Node):
     messages: Connection[Message] = connection(conversations.conversation_messages)
     context: AIContext | None = relation(conversations.contexts)
+    context_history: Connection[AIContextSnapshot] = connection(
+        contexts.context_history,
+        description="The contexts this conversation had, oldest first; the oldest go past "
+        "the server's cap. A cursor keeps its place as snapshots come and go.",
+    )
 
 
 StartConversationInput = create_input(

@@ -117,6 +117,16 @@ class JobStatus(Enum):
     OTHER = OTHER_VALUE
 
 
+@strawberry.enum(description="How an agent run ended (`ai_run:{id}` status).")
+class AIRunStatus(Enum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    OTHER = OTHER_VALUE
+
+
 @strawberry.enum(description="How much a job's log entry matters.")
 class LogLevel(Enum):
     DEBUG = "debug"
@@ -140,4 +150,5 @@ ENUMS: dict[Any, type[Enum]] = {
     m.BudgetAlertType: BudgetAlertType,
     m.JobStatus: JobStatus,
     m.LogLevel: LogLevel,
+    m.AIRunStatus: AIRunStatus,
 }

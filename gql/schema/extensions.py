@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,11 +14,15 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     IntValueNode,
+    ObjectFieldNode,
     OperationDefinitionNode,
     ValidationRule,
+    VariableNode,
+    get_named_type,
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from gql.schema.api_keys import SECRET_INPUT_FIELDS, SECRET_INPUTS
 from gql.schema.errors import (
     BAD_USER_INPUT,
     INTERNAL_SERVER_ERROR,
@@ -90,6 +95,28 @@ class GatewayErrors(SchemaExtension):
         result = getattr(result, "initial_result", result)  # an incremental result's first part
         if errors := getattr(result, "errors", None):
             result.errors = [_final(error) for error in errors]
+            if takes_secret(self.execution_context.query):
+                for error in result.errors:
+                    error.message = without_input_values(error.message)
+
+
+def takes_secret(document: str | None) -> bool:
+    """Whether a document may carry a secret in its inputs (it names a field taking one)."""
+    return document is not None and any(name in document for name in SECRET_INPUTS)
+
+
+_VARIABLE_PREFIX = re.compile(r"^(Variable '\$\w+' has invalid value(?: at [^:]*)?: )?(.*)$", re.S)
+_ECHOED = re.compile(r"\b(found|Found|value): .*", re.S)
+HIDDEN = "(not shown: this operation takes a secret)"
+
+
+def without_input_values(message: str) -> str:
+    """A validation or coercion message without the input value it quotes (graphql-core's
+    "..., found: {...}", "... cannot represent a non string value: [...]"), so that no error
+    of an operation taking a secret repeats it."""
+    match = _VARIABLE_PREFIX.match(message)
+    prefix, rest = (match.group(1) or "", match.group(2)) if match else ("", message)
+    return prefix + _ECHOED.sub(lambda m: f"{m.group(1)}: {HIDDEN}", rest)
 
 
 def _final(error: GraphQLError) -> GraphQLError:
@@ -121,6 +148,30 @@ class FiniteNumbers(AddValidationRules):
 
     def __init__(self) -> None:
         super().__init__([_FiniteNumbersRule])
+
+
+class _SecretsAsVariablesRule(ValidationRule):
+    """Refuse a secret written into the document itself (`setApiKey(input: {secret: "..."})`):
+    documents are cached (persisted queries) and may be logged by proxies, variables are not."""
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+        parent = get_named_type(self.context.get_parent_input_type())
+        secret = SECRET_INPUT_FIELDS.get(parent.name if parent else "", frozenset())
+        if node.name.value in secret and not isinstance(node.value, VariableNode):
+            self.report_error(
+                GraphQLError(
+                    f"pass `{node.name.value}` as a variable (`$input` or its own): a secret "
+                    "must not be written into the document",
+                    node,
+                )
+            )
+
+
+class SecretsAsVariables(AddValidationRules):
+    """Validation refuses secrets written into a document rather than passed as variables."""
+
+    def __init__(self) -> None:
+        super().__init__([_SecretsAsVariablesRule])
 
 
 def _document_order(error: GraphQLError) -> tuple[Any, ...]:

@@ -6,6 +6,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
+from gql.schema.ai_runs import TOTALS_TYPES, AIRun, AIRunTotals
+from gql.schema.api_keys import ApiKey
 from gql.schema.automation import AutomationRule
 from gql.schema.base import (
     Connection,
@@ -24,7 +26,9 @@ from gql.schema.locations import Location
 from gql.schema.suggestions import Suggestion
 from gql.schema.trips import Trip
 from gql.schema.workflows import BookingWorkflow
+from resolvers import ai_runs as runs
 from resolvers import (
+    api_keys,
     automation,
     collections,
     conversations,
@@ -78,6 +82,18 @@ class User(Node):
     automation_rules: Connection[AutomationRule] = connection(
         automation.user_automation_rules,
         description="The user's automation rules (`automations:index:{userId}`).",
+    )
+    ai_runs: Connection[AIRun] = connection(
+        runs.user_ai_runs, description="The viewer's agent runs, in the order recorded."
+    )
+    ai_run_totals: AIRunTotals | None = relation(
+        runs.ai_run_totals,
+        args=runs.TotalsArgs,
+        types=TOTALS_TYPES,
+        description="The viewer's agent runs added up over `from`..`to` (at most 366 days).",
+    )
+    api_key: ApiKey | None = relation(
+        api_keys.user_api_keys, description="The viewer's API key, masked."
     )
 
 

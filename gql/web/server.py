@@ -66,6 +66,8 @@ def serve(settings: Settings, banner: str = "", *, table_checked: bool = False) 
     print(banner)
     for warning in settings.metrics_warnings():
         print(f"kvgraph: warning: {warning}")
+    for note in settings.api_key_notes():
+        print(f"kvgraph: note: {note}")
     if settings.metrics:
         clear_counts()  # in multi-process mode, a previous run's counts must not be added
     if settings.workers == 1:

@@ -34,6 +34,7 @@ from pydantic_settings import (
 from gql.kv import Store, open_store
 from gql.kv.base import quote_table
 from gql.kv.mapping import IDENTITY, AppMapping, load_mapping
+from gql.kv.secrets import SecretBox
 from gql.schema.limits import Limits
 from gql.web.auth import ASYMMETRIC, HMAC
 from gql.web.persisted import Mode, load_manifest
@@ -41,6 +42,8 @@ from resolvers.meter import ReadLimits
 
 DEFAULT_STORE_URL = "sqlite:///kvgraph.db"
 DEV_JWT_SECRET = "kvgraph-dev-secret-not-for-production-use-0123456789"
+# With --dev and no KVGRAPH_API_KEY_SECRET: API keys work in GraphiQL, under a published key.
+DEV_API_KEY_SECRET = "kvgraph-dev-api-key-secret-not-for-production-0123456789"
 MIN_SECRET_BYTES = 32
 BUSY_SHARE = 0.4  # of the execution timeout a SQLite lock is waited for (twice, at most)
 CLI_ONLY = frozenset({"dev", "insecure_no_auth"})  # never read from the environment
@@ -154,6 +157,12 @@ class Settings(BaseSettings):
     apq_cache_chars: int = Field(
         8_000_000, ge=0, description="APQ cache bound (total characters of cached documents)"
     )
+    api_key_secret: SecretStr | None = Field(
+        None, description="encrypts users' API keys at rest (>= 32 bytes); unset: none stored"
+    )
+    context_history_cap: int = Field(
+        50, ge=1, le=1000, description="AI context snapshots kept per conversation (oldest go)"
+    )
     log_format: LogFormat = Field(
         "text", description="text (one short line per record) | json (one object per line)"
     )
@@ -170,6 +179,7 @@ class Settings(BaseSettings):
     )
     _registry: dict[str, str] = PrivateAttr(default_factory=dict)
     _mapping: AppMapping = PrivateAttr(default_factory=lambda: IDENTITY)
+    _secret_box: SecretBox | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -265,6 +275,38 @@ class Settings(BaseSettings):
     def model_post_init(self, context: Any) -> None:
         if self.mapping_file is not None:
             self._mapping = load_mapping(self.mapping_file)
+        secret = self.api_key_secret.get_secret_value() if self.api_key_secret else None
+        if secret is None and self.dev:
+            secret = DEV_API_KEY_SECRET
+        self._secret_box = SecretBox(secret) if secret is not None else None
+
+    def secret_box(self) -> SecretBox | None:
+        """What encrypts users' API keys (None: no key configured, none are stored)."""
+        return self._secret_box
+
+    def api_key_notes(self) -> list[str]:
+        """What an operator should know about API keys as configured (printed at start)."""
+        if self.api_key_secret is not None:
+            return []
+        if self.dev:
+            return ["API keys are encrypted with the published dev key (--dev only)"]
+        return [
+            "API keys are off: KVGRAPH_API_KEY_SECRET is not set, so setApiKey refuses "
+            "(set it to a random secret of at least 32 bytes to store them encrypted)"
+        ]
+
+    @field_validator("api_key_secret")
+    @classmethod
+    def _strong_api_key_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        clear = value.get_secret_value()
+        if clear in (DEV_API_KEY_SECRET, DEV_JWT_SECRET):
+            raise ValueError("is a published dev secret: use a random secret of your own")
+        size = len(clear.encode())
+        if size < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes (got {size})")
+        return value
 
     def mapping(self) -> AppMapping:
         """The app's names for fields and enum values (identity without a mapping file)."""

@@ -180,6 +180,8 @@ class GatewayView(GraphQLView[Context, None]):
             response=response,
             debug_stats=settings.debug_stats,
             read_limits=settings.read_limits(),
+            secret_box=settings.secret_box(),
+            context_history_cap=settings.context_history_cap,
         )
         if outcome := outcome_of(request):
             outcome.loaders = context.loaders

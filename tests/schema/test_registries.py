@@ -40,6 +40,8 @@ RECORDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "Job": ("j1", "job:j1", {"id": "j1", "type": "sync", "status": "pending"}),
     "AutomationLog": ("j1", "log:j1", {"jobId": "j1", "entries": [{"message": "m"}]}),
     "WebSource": ("h1", "websource:h1", {"hash": "h1", "url": "https://example.com/"}),
+    "AIRun": ("r1", "ai_run:r1", {"id": "r1", "userId": OWNER, "agentName": "scout"}),
+    "ApiKey": (OWNER, f"apikey:{OWNER}", {"userId": OWNER, "hint": "1234", "ciphertext": "v1.x"}),
 }
 # Kinds only the service role reads: their "owner" is a service-role token.
 SERVICE_ONLY = {"Job", "AutomationLog", "WebSource"}
