@@ -20,6 +20,7 @@ statements of at most 4,000 keys). The KV table is `args.kv_table` when given, e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import random
 import re
@@ -39,6 +40,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from gql.commands.profile import SMALL_QUERY, ProfiledServer, format_stages, profile_requests
 from gql.kv import JSON, Store, StoreError, open_store
 from gql.kv import keys as k
 from gql.kv.entities import LOCATIONS
@@ -469,6 +471,46 @@ async def prepare(store: Store, data: Dataset) -> None:
     print(f"seeded {len(data.rows):,} keys in {time.perf_counter() - started:.2f} s")
 
 
+async def profile_gateway(url: str, table: str, data: Dataset, requests: int) -> str:
+    """Profile the board and the small query through the gateway (server thread only)."""
+    server = ProfiledServer()
+    loop = asyncio.get_running_loop()
+    started: asyncio.Future[tuple[str, Settings, asyncio.Event]] = loop.create_future()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        async with running_gateway(url, table) as (endpoint, settings, _store):
+            loop.call_soon_threadsafe(started.set_result, (endpoint, settings, stop))
+            await stop.wait()
+
+    def failed(done: Any) -> None:  # the gateway did not start: say why instead of waiting
+        if not started.done() and not done.cancelled() and done.exception() is not None:
+            started.set_exception(done.exception())
+
+    serving = asyncio.run_coroutine_threadsafe(serve(), server.loop)
+    serving.add_done_callback(lambda done: loop.call_soon_threadsafe(failed, done))
+    stop: asyncio.Event | None = None
+    try:
+        endpoint, settings, stop = await started
+        token = mint_token(settings.secret() or "", data.user_id, audience=settings.jwt_audience)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        board = orjson.dumps({"query": BOARD_QUERY})
+        small = orjson.dumps({"query": SMALL_QUERY, "variables": {"id": data.trip_ids[0]}})
+        board_stages = await profile_requests(server, endpoint, board, headers, requests)
+        small_stages = await profile_requests(server, endpoint, small, headers, requests * 20)
+    finally:
+        if stop is not None:
+            server.loop.call_soon_threadsafe(stop.set)
+        await asyncio.wrap_future(serving)
+        server.close()
+    return "\n".join(
+        [
+            format_stages("board", board_stages, requests),
+            format_stages("small query", small_stages, requests * 20),
+        ]
+    )
+
+
 async def run_bench(url: str, table: str, data: Dataset, requests: int) -> list[Result]:
     """Seed the store, then time the three ways one after the other."""
     store = open_store(url, table)
@@ -484,6 +526,20 @@ async def run_bench(url: str, table: str, data: Dataset, requests: int) -> list[
     finally:
         await store.close()
     return [gateway, floor, naive]
+
+
+async def run_profile(url: str, table: str, data: Dataset, requests: int) -> str:
+    """Seed the store, profile the gateway by stage, leave the store empty again."""
+    store = open_store(url, table)
+    await store.open()
+    try:
+        await prepare(store, data)
+        try:
+            return await profile_gateway(url, table, data, requests)
+        finally:
+            await store.delete_many(list(data.rows))
+    finally:
+        await store.close()
 
 
 def describe(args: argparse.Namespace, url: str | None) -> str:
@@ -506,6 +562,9 @@ async def bench_command(args: argparse.Namespace) -> int:
     print(describe(args, url), flush=True)
     try:
         with bench_store_url(url) as store_url:
+            if getattr(args, "profile", False):
+                print(await run_profile(store_url, table, data, args.requests))
+                return 0
             results = await run_bench(store_url, table, data, args.requests)
     except (BenchError, StoreError, ValueError) as exc:
         print(f"kvgraph bench: {exc}", file=sys.stderr)

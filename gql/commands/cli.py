@@ -246,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--places", type=int, default=200)
     bench.add_argument("--requests", type=int, default=30, help="timed runs per way")
     bench.add_argument("--store-url", help="store to seed (default: a temporary SQLite file)")
+    bench.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing, show where the server's time goes, by stage (cProfile)",
+    )
     bench.set_defaults(run=_cmd_bench)
 
     fetch = sub.add_parser("fetch-graphiql", help="download GraphiQL's files for offline use")

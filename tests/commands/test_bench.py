@@ -49,3 +49,13 @@ async def test_bench_refuses_a_store_with_data(
     args = build_parser().parse_args(["bench", "--trips", "1", "--items", "1", "--store-url", url])
     assert await bench_command(args) == 1
     assert "already has data" in capsys.readouterr().err
+
+
+def test_bench_profile_shows_stages(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["bench", "--profile", "--trips", "2", "--items", "3", "--places", "4"]
+    assert main([*argv, "--requests", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "board: server CPU per request by stage" in out
+    assert "small query: server CPU per request by stage" in out
+    assert "level executor and graphql-core" in out
+    assert out.count("total CPU") == 2
