@@ -23,7 +23,13 @@ from gql.schema.base import Node, root_field
 from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
-from gql.schema.extensions import FiniteNumbers, GatewayErrors, KVStats, RecordReports
+from gql.schema.extensions import (
+    FiniteNumbers,
+    GatewayErrors,
+    KVStats,
+    ParsedOnce,
+    RecordReports,
+)
 from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
@@ -99,6 +105,7 @@ def build_schema(
         mutation=Mutation,
         types=[AIContext, *PLACE_TYPES.values()],
         extensions=[
+            ParsedOnce,
             FiniteNumbers,
             *rules,
             *limit_extensions(limits or Limits(), rate, suggestions=introspection),
