@@ -451,32 +451,38 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def server_process(argv: list[str], env: dict[str, str], url: str) -> AsyncIterator[None]:
-    """Run a server process until the block ends; wait until `url` answers a POST."""
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(300):
-                if process.returncode is not None:
-                    break
-                try:
-                    async with session.post(url, data=b"{}") as resp:
-                        await resp.read()
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-        if process.returncode is not None:
-            err = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
-            raise BenchError(f"{argv[2]} server did not start: {err[-500:]}")
-        yield
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            await process.wait()
+    """Run a server process until the block ends; wait until `url` answers a POST. Its output
+    goes to a temporary file (a pipe nobody reads would fill up and stop the server)."""
+    with tempfile.TemporaryFile() as output:
+        process = await asyncio.create_subprocess_exec(
+            *argv, env={**os.environ, **env}, stdout=output, stderr=output
+        )
+        try:
+            await _answering(process, url)
+            if process.returncode is not None:
+                output.seek(0)
+                said = output.read().decode(errors="replace")
+                raise BenchError(f"{argv[2]} server did not start: {said[-500:]}")
+            yield
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+
+
+async def _answering(process: asyncio.subprocess.Process, url: str) -> None:
+    """Wait until `url` answers (or the process ends, or 30 s pass)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            if process.returncode is not None:
+                return
+            try:
+                async with session.post(url, data=b"{}") as resp:
+                    await resp.read()
+                    return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+    raise BenchError(f"no answer from {url} within 30 s")
 
 
 async def requests_per_second(
