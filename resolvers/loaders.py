@@ -340,14 +340,31 @@ class Loaders:
     async def records(self, refs: Sequence[tuple[EntitySpec, str]]) -> list[Loaded]:
         """Validated records for (spec, id) pairs of any kinds, in order, in one batch.
 
-        An id that cannot form a key (empty, contains ':') reads as missing.
+        An id that cannot form a key (empty, contains ':') reads as missing. Records met
+        before in this request cost a dict lookup; the others are charged to the meter
+        together and validated (once per stored text, `models.validate_raw`).
         """
+        known, missing = self._records, self
         keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
-        values = iter(await self._raw.load_many([key for key in keys if key]))
-        return [
-            self._validated(spec, key, ((spec.key_fields[0], i),), next(values)) if key else None
-            for (spec, i), key in zip(refs, keys, strict=True)
-        ]
+        new = [n for n, key in enumerate(keys) if key and known.get(key, missing) is missing]
+        if new:
+            values = await self._raw.load_many([keys[n] for n in new])
+            fresh: dict[str, tuple[int, Raw | None]] = {}
+            for n, raw in zip(new, values, strict=True):
+                if keys[n] not in known:  # validated meanwhile by another field
+                    fresh.setdefault(keys[n], (n, raw))  # a key listed twice: once
+            self.meter.read(records=sum(raw is not None for _, raw in fresh.values()))
+            mapping = self.mapping
+            for key, (n, raw) in fresh.items():
+                spec, i = refs[n]
+                known[key] = (
+                    None
+                    if raw is None
+                    else validate_raw(spec.model, key, raw, mapping, ((spec.key_fields[0], i),))
+                )
+        else:
+            await self._raw.load_many(())  # the meter's check and the loop's pacing
+        return [known[key] if key else None for key in keys]
 
     async def load_keys(self, spec: EntitySpec, keys: Sequence[str]) -> list[Loaded]:
         """Validated records of `spec` at these keys (each one of its keys), in one batch."""

@@ -54,18 +54,20 @@ def kind_of(p: m.Place) -> str:
 
 
 async def find_places(ctx: Context, refs: Sequence[str]) -> list[m.Place | None]:
-    """Resolve place references (`kind:id`, or a bare id tried as each kind) in one batch."""
-    pairs = [e.place_refs(ref) for ref in refs]
+    """Resolve place references (`kind:id`, or a bare id tried as each kind) in one batch;
+    a reference met several times (many items at one place) is resolved once."""
+    unique = list(dict.fromkeys(refs))
+    pairs = [e.place_refs(ref) for ref in unique]
     loaded = iter(await ctx.loaders.records([(e.LOCATIONS[kd], i) for ps in pairs for kd, i in ps]))
-    out: list[m.Place | None] = []
-    for candidates in pairs:
+    hits: dict[str, m.Place | None] = {}
+    for ref, candidates in zip(unique, pairs, strict=True):
         hit = None
         for kind, id_ in candidates:  # every candidate is read (an invalid one is reported)
             found = usable(ctx, next(loaded))
             if hit is None and found is not None:
                 hit = shown(ctx, f"{kind}:{id_}", found) if found.dropped_fields else found
-        out.append(hit)
-    return out
+        hits[ref] = hit
+    return [hits[ref] for ref in refs]
 
 
 async def find_place(ctx: Context, ref: str) -> m.Place | None:

@@ -20,10 +20,13 @@ statements of at most 4,000 keys). The KV table is `args.kv_table` when given, e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
+import os
 import random
 import re
 import secrets
+import socket
 import statistics
 import sys
 import tempfile
@@ -39,6 +42,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from gql.commands.profile import SMALL_QUERY, ProfiledServer, format_stages, profile_requests
 from gql.kv import JSON, Store, StoreError, open_store
 from gql.kv import keys as k
 from gql.kv.entities import LOCATIONS
@@ -61,6 +65,10 @@ BOARD_QUERY = """query Board {
   }
 }"""
 WARMUP = 3
+SQLITE = "sqlite:///"
+SMALL_SECONDS = 3.0  # per round and server
+REQUEST_TIMEOUT = 60  # seconds a benchmark request may take before the bench gives up
+SCALE_SIZES = ((50, 40, 200), (100, 100, 1000))  # 2,000 and 10,000 items (trips, items, places)
 SEED = 42
 SEED_CHUNK = 10_000  # keys per seeding transaction
 # The GraphQL type of each kind of place, from the node registry (filled by gql.web.app's schema).
@@ -416,6 +424,133 @@ async def bench_direct(
     return await measure(way, fetch, store, data, requests, lambda _doc: counter.batches)
 
 
+# ---------------------------------------------------------------- the small query
+
+SMALL_CONNECTIONS = 4  # concurrent clients, as peers' small_query.sh runs wrk
+SMALL_ROUNDS = 3  # alternating rounds per server; the median is reported
+
+
+@dataclass
+class SmallResult:
+    """Requests per second of the small query on the gateway and on the bare handler."""
+
+    gateway: list[float]
+    bare: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.gateway) / statistics.median(self.bare)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def server_process(argv: list[str], env: dict[str, str], url: str) -> AsyncIterator[None]:
+    """Run a server process until the block ends; wait until `url` answers a POST. Its output
+    goes to a temporary file (a pipe nobody reads would fill up and stop the server)."""
+    with tempfile.TemporaryFile() as output:
+        process = await asyncio.create_subprocess_exec(
+            *argv, env={**os.environ, **env}, stdout=output, stderr=output
+        )
+        try:
+            await _answering(process, url)
+            if process.returncode is not None:
+                output.seek(0)
+                said = output.read().decode(errors="replace")
+                raise BenchError(f"{argv[2]} server did not start: {said[-500:]}")
+            yield
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+
+
+async def _answering(process: asyncio.subprocess.Process, url: str) -> None:
+    """Wait until `url` answers (or the process ends, or 30 s pass)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            if process.returncode is not None:
+                return
+            try:
+                async with session.post(url, data=b"{}") as resp:
+                    await resp.read()
+                    return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+    raise BenchError(f"no answer from {url} within 30 s")
+
+
+async def requests_per_second(
+    url: str, body: bytes, headers: dict[str, str], seconds: float
+) -> float:
+    """Requests per second of `SMALL_CONNECTIONS` clients posting `body` for `seconds`."""
+    done = 0
+    connector = aiohttp.TCPConnector(limit=SMALL_CONNECTIONS)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        deadline = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    done += resp.status == 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(SMALL_CONNECTIONS)))
+        return done / (time.perf_counter() - started)
+
+
+async def bench_small(path: str, table: str, data: Dataset, seconds: float) -> SmallResult:
+    """`trip(id:) { id title }` with a token: the gateway beside the bare handler (`bare.py`),
+    each in a process of its own on the same SQLite file, in alternating rounds."""
+    secret = secrets.token_urlsafe(32)
+    token = mint_token(secret, data.user_id)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    trip_id = data.trip_ids[0]
+    body = orjson.dumps({"query": SMALL_QUERY, "variables": {"id": trip_id}})
+    gw_port, bare_port = free_port(), free_port()
+    gw_url = f"http://127.0.0.1:{gw_port}/graphql"
+    bare_url = f"http://127.0.0.1:{bare_port}/graphql"
+    gw_argv = [sys.executable, "-m", "gql", "serve", "--store-url", f"sqlite:///{path}"]
+    gw_argv += ["--kv-table", table, "--port", str(gw_port)]
+    gw_env = {"KVGRAPH_JWT_SECRET": secret, "KVGRAPH_RATE_LIMIT": "0", "KVGRAPH_WORKERS": "1"}
+    bare_argv = [sys.executable, "-m", "gql.commands.bare", path, table, secret, str(bare_port)]
+    async with (
+        server_process(gw_argv, gw_env, gw_url),
+        server_process(bare_argv, {}, bare_url),
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)) as session,
+    ):
+        for url in (gw_url, bare_url):  # warm up, and check both answer the trip
+            for _ in range(WARMUP):
+                async with session.post(url, data=body, headers=headers) as resp:
+                    answer = await resp.read()
+            if trip_id.encode() not in answer:
+                raise BenchError(f"{url} did not answer trip {trip_id}: {answer[:300]!r}")
+        result = SmallResult([], [])
+        for _ in range(SMALL_ROUNDS):
+            result.gateway.append(await requests_per_second(gw_url, body, headers, seconds))
+            result.bare.append(await requests_per_second(bare_url, body, headers, seconds))
+    return result
+
+
+def format_small(result: SmallResult) -> str:
+    """The small query's line: both rates (median of the rounds) and their ratio."""
+    gateway, bare = statistics.median(result.gateway), statistics.median(result.bare)
+    rounds = lambda values: ", ".join(f"{v:.0f}" for v in values)  # noqa: E731
+    return (
+        f"small query (trip(id:) {{ id title }}, {SMALL_CONNECTIONS} connections): gateway "
+        f"{gateway:.0f} req/s ({rounds(result.gateway)}), bare aiohttp handler {bare:.0f} req/s "
+        f"({rounds(result.bare)}); gateway / bare {result.ratio:.2f}"
+    )
+
+
 # ---------------------------------------------------------------- report and command
 
 
@@ -430,12 +565,38 @@ def format_table(results: Sequence[Result]) -> str:
             f"{r.round_trips:>13}{r.size:>11,}"
         )
     by_way = {r.way: r for r in results}
-    gateway, floor, naive = by_way["gateway"], by_way["floor"], by_way["n+1"]
-    lines.append(
-        f"gateway / floor: {gateway.median_ms / floor.median_ms:.1f}x   "
-        f"n+1 / gateway: {naive.median_ms / gateway.median_ms:.1f}x   (medians)"
-    )
+    gateway, floor = by_way["gateway"], by_way["floor"]
+    ratios = f"gateway / floor: {gateway.median_ms / floor.median_ms:.2f}x   "
+    if (naive := by_way.get("n+1")) is not None:
+        ratios += f"n+1 / gateway: {naive.median_ms / gateway.median_ms:.1f}x   "
+    lines.append(ratios + "(medians)")
     return "\n".join(lines)
+
+
+def format_scale(sizes: Sequence[tuple[Dataset, list[Result]]]) -> str:
+    """How the board's time grows with its rows, against the floor's."""
+    lines = []
+    for data, results in sizes:
+        by_way = {r.way: r for r in results}
+        gateway, floor = by_way["gateway"], by_way["floor"]
+        lines.append(
+            f"  {len(data.item_ids):>7,} items: gateway {gateway.median_ms:8.2f} ms, "
+            f"floor {floor.median_ms:8.2f} ms, "
+            f"gateway / floor {gateway.median_ms / floor.median_ms:.2f}x, "
+            f"batches {gateway.batches} (floor {floor.batches})"
+        )
+    (small, small_results), (large, large_results) = sizes[0], sizes[-1]
+    grow = {
+        way: {r.way: r for r in large_results}[way].median_ms
+        / {r.way: r for r in small_results}[way].median_ms
+        for way in ("gateway", "floor")
+    }
+    rows = len(large.item_ids) / len(small.item_ids)
+    lines.append(
+        f"  {rows:.1f}x the rows: gateway {grow['gateway']:.1f}x the time, "
+        f"floor {grow['floor']:.1f}x"
+    )
+    return "\n".join(["scale (SQLite):", *lines])
 
 
 def check_args(args: argparse.Namespace) -> str | None:
@@ -469,21 +630,90 @@ async def prepare(store: Store, data: Dataset) -> None:
     print(f"seeded {len(data.rows):,} keys in {time.perf_counter() - started:.2f} s")
 
 
-async def run_bench(url: str, table: str, data: Dataset, requests: int) -> list[Result]:
-    """Seed the store, then time the three ways one after the other."""
+async def profile_gateway(url: str, table: str, data: Dataset, requests: int) -> str:
+    """Profile the board and the small query through the gateway (server thread only)."""
+    server = ProfiledServer()
+    loop = asyncio.get_running_loop()
+    started: asyncio.Future[tuple[str, Settings, asyncio.Event]] = loop.create_future()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        async with running_gateway(url, table) as (endpoint, settings, _store):
+            loop.call_soon_threadsafe(started.set_result, (endpoint, settings, stop))
+            await stop.wait()
+
+    def failed(done: Any) -> None:  # the gateway did not start: say why instead of waiting
+        if not started.done() and not done.cancelled() and done.exception() is not None:
+            started.set_exception(done.exception())
+
+    serving = asyncio.run_coroutine_threadsafe(serve(), server.loop)
+    serving.add_done_callback(lambda done: loop.call_soon_threadsafe(failed, done))
+    stop: asyncio.Event | None = None
+    try:
+        endpoint, settings, stop = await started
+        token = mint_token(settings.secret() or "", data.user_id, audience=settings.jwt_audience)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        board = orjson.dumps({"query": BOARD_QUERY})
+        small = orjson.dumps({"query": SMALL_QUERY, "variables": {"id": data.trip_ids[0]}})
+        board_stages = await profile_requests(server, endpoint, board, headers, requests)
+        small_stages = await profile_requests(server, endpoint, small, headers, requests * 20)
+    finally:
+        if stop is not None:
+            server.loop.call_soon_threadsafe(stop.set)
+        await asyncio.wrap_future(serving)
+        server.close()
+    return "\n".join(
+        [
+            format_stages("board", board_stages, requests),
+            format_stages("small query", small_stages, requests * 20),
+        ]
+    )
+
+
+async def run_bench(
+    url: str,
+    table: str,
+    data: Dataset,
+    requests: int,
+    *,
+    naive: bool = True,
+    small_seconds: float = 0.0,
+) -> tuple[list[Result], SmallResult | None]:
+    """Seed the store, then time the ways one after the other (the n+1 way if `naive`), and
+    on a SQLite store the small query for `small_seconds` per round (0: not)."""
     store = open_store(url, table)
     await store.open()
     try:
         await prepare(store, data)
         try:
-            gateway = await bench_gateway(url, table, data, requests)
-            floor = await bench_direct("floor", floor_board, store, data, requests)
-            naive = await bench_direct("n+1", n_plus_one_board, store, data, requests)
+            results = [
+                await bench_gateway(url, table, data, requests),
+                await bench_direct("floor", floor_board, store, data, requests),
+            ]
+            if naive:
+                results.append(await bench_direct("n+1", n_plus_one_board, store, data, requests))
+            small = None
+            if small_seconds > 0 and url.startswith(SQLITE):
+                small = await bench_small(url[len(SQLITE) :], table, data, small_seconds)
         finally:  # the store was empty: leave it so
             await store.delete_many(list(data.rows))
     finally:
         await store.close()
-    return [gateway, floor, naive]
+    return results, small
+
+
+async def run_profile(url: str, table: str, data: Dataset, requests: int) -> str:
+    """Seed the store, profile the gateway by stage, leave the store empty again."""
+    store = open_store(url, table)
+    await store.open()
+    try:
+        await prepare(store, data)
+        try:
+            return await profile_gateway(url, table, data, requests)
+        finally:
+            await store.delete_many(list(data.rows))
+    finally:
+        await store.close()
 
 
 def describe(args: argparse.Namespace, url: str | None) -> str:
@@ -506,9 +736,40 @@ async def bench_command(args: argparse.Namespace) -> int:
     print(describe(args, url), flush=True)
     try:
         with bench_store_url(url) as store_url:
-            results = await run_bench(store_url, table, data, args.requests)
+            if getattr(args, "profile", False):
+                print(await run_profile(store_url, table, data, args.requests))
+                return 0
+            await run_stores(args, store_url, table, data)
     except (BenchError, StoreError, ValueError) as exc:
         print(f"kvgraph bench: {exc}", file=sys.stderr)
         return 1
-    print(format_table(results))
     return 0
+
+
+async def run_stores(args: argparse.Namespace, url: str, table: str, data: Dataset) -> None:
+    """The board on the store (and on `--postgres-url`), the small query, and the scale."""
+    small_seconds: float = getattr(args, "small_seconds", SMALL_SECONDS)
+    stores = [(url, small_seconds)]
+    if postgres := getattr(args, "postgres_url", None):
+        stores.append((postgres, 0.0))
+    for store_url, seconds in stores:
+        results, small = await run_bench(
+            store_url, table, data, args.requests, small_seconds=seconds
+        )
+        print(f"board on {_where(store_url)}:", flush=True)
+        print(format_table(results), flush=True)
+        if small is not None:
+            print(format_small(small), flush=True)
+    if getattr(args, "scale", False):
+        sizes = []
+        for trips, items, places in SCALE_SIZES:
+            scaled = build_dataset(trips, items, places)
+            with bench_store_url(None) as scale_url:
+                found, _ = await run_bench(scale_url, table, scaled, args.requests, naive=False)
+            sizes.append((scaled, found))
+        print(format_scale(sizes), flush=True)
+
+
+def _where(url: str) -> str:
+    """A store URL as printed (no password)."""
+    return re.sub(r"//[^/@]*@", "//***@", url)

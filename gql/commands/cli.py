@@ -252,6 +252,26 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--places", type=int, default=200)
     bench.add_argument("--requests", type=int, default=30, help="timed runs per way")
     bench.add_argument("--store-url", help="store to seed (default: a temporary SQLite file)")
+    bench.add_argument(
+        "--postgres-url", help="also time the board on this Postgres (its table must be empty)"
+    )
+    bench.add_argument("--kv-table", help="KV table name (default kv_store)")
+    bench.add_argument(
+        "--small-seconds",
+        type=float,
+        default=3.0,
+        help="seconds per round of the small query beside the bare handler (0: skip it)",
+    )
+    bench.add_argument(
+        "--scale",
+        action="store_true",
+        help="also time the board at 2,000 and 10,000 items on SQLite (time against rows)",
+    )
+    bench.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing, show where the server's time goes, by stage (cProfile)",
+    )
     bench.set_defaults(run=_cmd_bench)
 
     fetch = sub.add_parser("fetch-graphiql", help="download GraphiQL's files for offline use")

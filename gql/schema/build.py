@@ -35,6 +35,7 @@ from gql.schema.extensions import (
     FiniteNumbers,
     GatewayErrors,
     KVStats,
+    ParsedOnce,
     RecordReports,
     SecretsAsVariables,
 )
@@ -145,6 +146,7 @@ def build_schema(
         mutation=Mutation,
         types=[AIContext, *PLACE_TYPES.values()],
         extensions=[
+            ParsedOnce,
             FiniteNumbers,
             SecretsAsVariables,
             *rules,

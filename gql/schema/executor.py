@@ -9,19 +9,28 @@ with every parent. Lists are flattened before their items are completed, so the 
 50 trips form one level.
 
 It is generic over the schema: leaves use the GraphQL type's own output coercion, abstract
-types their `resolve_type`, objects their `is_type_of`. Anything it does not handle — a field
-without a batch resolver, a null for a non-null field, an error, @defer/@stream, mutations —
-makes it give the operation back to graphql-core, which executes it from scratch (reads are
-side-effect free; the loaders' cache carries over; the context forgets what the first attempt
-reported), so results and errors are always graphql-core's own. An `Abort` (the request read
-past its limits) stops the operation in both executors: its response is that one error.
+types their `resolve_type`, objects their `is_type_of`. Field errors are its own too: a batch
+resolver that fails is called again once per parent (graphql-core calls a resolver per
+parent), and each failing parent's error, a leaf that cannot be coerced, or a null in a
+non-null field travels up to the nearest nullable position with the spec's null propagation,
+exactly as graphql-core would report it, so a query that meets an error still runs once.
+What it does not handle — a field without a batch resolver, an error raised while completing
+a value synchronously that must travel past its field (graphql-core then skips the object's
+later fields), @defer/@stream, mutations — makes it give the operation back to graphql-core,
+which executes it from scratch (reads are side-effect free; the loaders' cache carries over;
+the context forgets what the first attempt reported), so results and errors are always
+graphql-core's own. An `Abort` (the request read past its limits) stops the operation in
+both executors: its response is that one error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -38,10 +47,11 @@ from graphql import (
     is_abstract_type,
     is_leaf_type,
 )
+from graphql.error import located_error
 from graphql.execution import executor as graphql_executor
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import gather_with_cancel
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.errors import Abort
@@ -85,6 +95,65 @@ class Unsupported(Exception):
     """The level executor leaves this operation to graphql-core."""
 
 
+class _Raised:
+    """A value whose completion raised `error` (graphql-core would be propagating it).
+
+    `sync`: raised by synchronous completion (a leaf, a null where none may be). graphql-core
+    stops completing an object's later fields when one of them raises synchronously, so such
+    an error may only end at a nullable position right where it arose; one that must travel
+    further makes the level executor hand the operation back.
+    """
+
+    __slots__ = ("error", "sync")
+
+    def __init__(self, error: GraphQLError, sync: bool) -> None:
+        self.error, self.sync = error, sync
+
+
+PathOf = Callable[[int], Path | None]
+"""The response path of the value at each position of a level (built only for errors)."""
+
+
+def _root_path(_at: int) -> Path | None:
+    return None
+
+
+def _located(raw: Exception, details: FieldDetailsList, path: Path | None) -> GraphQLError:
+    """graphql-core's error for `raw` raised at `path` by the field of `details`."""
+    return located_error(raw, [d.node for d in details], path.as_list() if path else None)
+
+
+def _present(values: list[Any]) -> list[int]:
+    """Positions holding a value to complete (neither null nor raised)."""
+    return [i for i, v in enumerate(values) if v is not None and type(v) is not _Raised]
+
+
+FORMATTED_CACHE = 65_536  # date-times kept formatted, per scalar type
+_FORMATTED: dict[str, dict[int, tuple[Any, Any]]] = {}
+
+
+def _formatted(scalar: str, coerce: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """Date-times and dates in their output form, each object formatted once.
+
+    Records are shared by every request that reads the same stored text, so the same
+    datetime objects come back request after request: their text is kept by identity (with
+    the object, so its id cannot be reused while kept).
+    """
+    memo = _FORMATTED.get(scalar)
+    if memo is None or len(memo) > FORMATTED_CACHE:
+        memo = _FORMATTED[scalar] = {}
+    out = []
+    for value in values:
+        if not isinstance(value, dt.date):  # only immutable dates and times are kept
+            out.append(coerce(value))
+            continue
+        hit = memo.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = memo[id(value)] = (value, coerce(value))
+        out.append(hit[1])
+    return out
+
+
 class _Plan:
     """How to fetch one field for a whole level: an attribute name or a batch resolver."""
 
@@ -121,8 +190,13 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: GroupedFieldSet
     ) -> Any:
         self._plans: dict[tuple[str, str], _Plan] = {}
+        errors = self.collected_errors
+        self._errors: list[tuple[GraphQLError, Path | None]] = []
+        self._raised = 0
         try:
-            data = (await self._objects(root_type, [root_value], grouped_field_set))[0]
+            if not self.error_propagation:
+                raise Unsupported("error propagation disabled")
+            data = (await self._objects(root_type, [root_value], grouped_field_set, _root_path))[0]
         except Exception as exc:
             if isinstance(exc, Abort):
                 _mark(self.context_value, "level")
@@ -132,11 +206,20 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _restart(self.context_value)
         else:
             _mark(self.context_value, "level")
+            for error, path in self._errors:
+                errors.add(error, path)
+            if type(data) is _Raised:
+                raise data.error  # graphql-core answers it with `data: null`
             return data
         result = super().execute_collected_root_fields(
             root_type, root_value, grouped_field_set, False, ()
         )
         return await result if self.is_awaitable(result) else result
+
+    def _raise(self, error: GraphQLError, sync: bool) -> _Raised:
+        """A raised value (counted: while there are none, no level looks for them)."""
+        self._raised += 1
+        return _Raised(error, sync)
 
     def _plan(self, parent: GraphQLObjectType, name: str) -> _Plan:
         key = (parent.name, name)
@@ -146,24 +229,40 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     async def _objects(
-        self, type_: GraphQLObjectType, sources: list[Any], fields: GroupedFieldSet
-    ) -> list[dict[str, Any]]:
-        """Complete one level: every field of `fields` for every source."""
+        self,
+        type_: GraphQLObjectType,
+        sources: list[Any],
+        fields: GroupedFieldSet,
+        path_of: PathOf,
+    ) -> list[Any]:
+        """Complete one level: every field of `fields` for every source (an object whose
+        field raised is that field's `_Raised`, the first in field order)."""
         names = list(fields)
         # When one field gives up, its siblings stop too. Not a TaskGroup: on Python 3.11 one
         # whose child fails while it waits leaves a cancellation request on the request's
         # task, and the execution timeout then ends as CancelledError (a dropped connection),
         # not as its 504.
         columns = await gather_with_cancel(
-            *(self._column(type_, sources, fields[name], name) for name in names)
+            *(self._column(type_, sources, fields[name], name, path_of) for name in names)
         )
         if not names:
             return [{} for _ in sources]
         # Columns all have one value per source (checked where they are built).
-        return [dict(zip(names, row)) for row in zip(*columns)]  # noqa: B905
+        rows: list[Any] = [dict(zip(names, row)) for row in zip(*columns)]  # noqa: B905
+        if self._raised and any(type(v) is _Raised for column in columns for v in column):
+            for n, row in enumerate(rows):
+                raised = next((v for v in row.values() if type(v) is _Raised), None)
+                if raised is not None:
+                    rows[n] = raised
+        return rows
 
     async def _column(
-        self, type_: GraphQLObjectType, sources: list[Any], details: FieldDetailsList, key: str
+        self,
+        type_: GraphQLObjectType,
+        sources: list[Any],
+        details: FieldDetailsList,
+        key: str,
+        path_of: PathOf,
     ) -> list[Any]:
         """One field (response key `key`) for every source of a level, completed."""
         node = details[0].node
@@ -172,58 +271,193 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return [type_.name] * len(sources)
         field = type_.fields[name]
         plan = self._plan(type_, name)
+        parent_name = type_.name
+
+        def field_path(at: int) -> Path:
+            return Path(path_of(at), key, parent_name)
+
         if plan.attr is not None:
-            attr = plan.attr
-            values = [getattr(source, attr) for source in sources]
+            values = list(map(attrgetter(plan.attr), sources))
         else:
+            values = await self._resolve(plan, field, node, sources, details, field_path)
+        done = await self._complete(field.type, values, details, field_path, (type_, name))
+        return self._field_boundary(field.type, done, field_path, sync=plan.attr is not None)
+
+    async def _resolve(
+        self,
+        plan: _Plan,
+        field: GraphQLField,
+        node: Any,
+        sources: list[Any],
+        details: FieldDetailsList,
+        field_path: Callable[[int], Path],
+    ) -> list[Any]:
+        """The batch resolver's values; if it fails, each parent's own (graphql-core calls
+        the resolver once per parent): a parent whose call fails gets its error."""
+        try:
             args = get_argument_values(field, node, self.variable_values) if field.args else {}
-            values = await plan.batch(self.context_value, sources, args)
-        return await self._complete(field.type, values, details)
+            return list(await plan.batch(self.context_value, sources, args))
+        except Abort:
+            raise
+        except Exception:  # graphql-core's way: every parent on its own
+            pass
+        ctx = self.context_value
+
+        async def one(source: Any) -> Any:
+            args = get_argument_values(field, node, self.variable_values) if field.args else {}
+            return (await plan.batch(ctx, [source], args))[0]
+
+        found = await asyncio.gather(*(one(s) for s in sources), return_exceptions=True)
+        for value in found:
+            if isinstance(value, Abort) or (
+                isinstance(value, BaseException) and not isinstance(value, Exception)
+            ):
+                raise value
+        return [
+            self._raise(_located(v, details, field_path(i)), sync=False)
+            if isinstance(v, Exception)
+            else v
+            for i, v in enumerate(found)
+        ]
+
+    def _field_boundary(
+        self, type_: GraphQLOutputType, done: list[Any], path_of: PathOf, *, sync: bool
+    ) -> list[Any]:
+        """Where a field's completion ends: a raised value of a nullable field is its error and
+        null; of a non-null field it travels on to the parent object."""
+        if not self._raised or not any(type(v) is _Raised for v in done):
+            return done
+        nullable = not isinstance(type_, GraphQLNonNull)
+        out = list(done)
+        for i, value in enumerate(done):
+            if type(value) is not _Raised:
+                continue
+            if nullable:
+                self._errors.append((value.error, path_of(i)))
+                out[i] = None
+            elif value.sync and sync:
+                raise Unsupported("a synchronous field error propagates")
+            else:
+                value.sync = False  # it leaves the field's awaitable
+        return out
 
     async def _complete(
-        self, type_: GraphQLOutputType, values: list[Any], details: FieldDetailsList
+        self,
+        type_: GraphQLOutputType,
+        values: list[Any],
+        details: FieldDetailsList,
+        path_of: PathOf,
+        where: tuple[GraphQLObjectType, str],
     ) -> list[Any]:
         """Complete the values of one field across a level."""
         if isinstance(type_, GraphQLNonNull):
-            done = await self._complete(type_.of_type, values, details)
-            if any(v is None for v in done):
-                raise Unsupported("null for a non-null field")
+            done = await self._complete(type_.of_type, values, details, path_of, where)
+            if None in done:
+                parent, name = where
+                message = f"Cannot return null for non-nullable field {parent}.{name}."
+                done = [
+                    self._raise(_located(TypeError(message), details, path_of(i)), sync=True)
+                    if v is None
+                    else v
+                    for i, v in enumerate(done)
+                ]
             return done
-        present = [i for i, v in enumerate(values) if v is not None]
-        if not present:
-            return values
-        if len(present) < len(values):
-            done = await self._complete(type_, [values[i] for i in present], details)
-            out: list[Any] = [None] * len(values)
+        if None not in values and not self._raised:
+            present = None  # every value is there: the common case, without a list
+        else:
+            present = _present(values)
+            if not present:
+                return values
+        if present is not None and len(present) < len(values):
+
+            def sub_path(at: int, present: list[int] = present) -> Path | None:
+                return path_of(present[at])
+
+            done = await self._complete(
+                type_, [values[i] for i in present], details, sub_path, where
+            )
+            out: list[Any] = list(values)
             for i, v in zip(present, done, strict=True):
                 out[i] = v
             return out
         if isinstance(type_, GraphQLList):
-            return await self._lists(type_, values, details)
+            return await self._lists(type_, values, details, path_of, where)
         if is_leaf_type(type_):
             if type_ in _TEXT and all(type(v) is str for v in values):
                 return values  # String/ID coercion of a str is the str itself
-            coerce = type_.coerce_output_value
-            return [coerce(v) for v in values]
+            return self._leaves(type_, values, details, path_of)
         if is_abstract_type(type_):
-            return await self._abstract(type_, values, details)
-        return await self._typed_objects(type_, values, details)  # type: ignore[arg-type]
+            return await self._abstract(type_, values, details, path_of)
+        return await self._typed_objects(type_, values, details, path_of)  # type: ignore[arg-type]
+
+    def _leaves(
+        self, type_: GraphQLLeafType, values: list[Any], details: FieldDetailsList, path_of: PathOf
+    ) -> list[Any]:
+        """Leaf values in their output form; one that cannot be is its field error."""
+        coerce = type_.coerce_output_value
+        try:
+            if isinstance(values[0], dt.date):
+                return _formatted(type_.name, coerce, values)
+            return [coerce(v) for v in values]
+        except Exception:  # each value's own error, as graphql-core reports it
+            pass
+        out: list[Any] = []
+        for i, v in enumerate(values):
+            try:
+                out.append(coerce(v))
+            except Exception as exc:
+                out.append(self._raise(_located(exc, details, path_of(i)), sync=True))
+        return out
 
     async def _lists(
-        self, type_: GraphQLList[Any], values: list[Any], details: FieldDetailsList
+        self,
+        type_: GraphQLList[Any],
+        values: list[Any],
+        details: FieldDetailsList,
+        path_of: PathOf,
+        where: tuple[GraphQLObjectType, str],
     ) -> list[Any]:
         """Flatten every list of the level, complete the items together, split again."""
         lists = [list(v) for v in values]
-        flat = [item for items in lists for item in items]
-        done = await self._complete(type_.of_type, flat, details)
-        out, at = [], 0
+        starts: list[int] = []
+        at = 0
         for items in lists:
-            out.append(done[at : at + len(items)])
+            starts.append(at)
             at += len(items)
+
+        def item_path(flat: int) -> Path:
+            n = bisect.bisect_right(starts, flat) - 1
+            return Path(path_of(n), flat - starts[n], None)
+
+        flat = [item for items in lists for item in items]
+        done = await self._complete(type_.of_type, flat, details, item_path, where)
+        out: list[Any] = [
+            done[start : start + len(items)] for start, items in zip(starts, lists, strict=True)
+        ]
+        if not self._raised or not any(type(v) is _Raised for v in done):
+            return out
+        nullable = not isinstance(type_.of_type, GraphQLNonNull)
+        for n, items in enumerate(out):
+            for i, value in enumerate(items):
+                if type(value) is not _Raised:
+                    continue
+                if value.sync and not nullable:
+                    raise Unsupported("a synchronous list item error propagates")
+                if nullable:  # graphql-core reports it where it arose: the item is null
+                    self._errors.append((value.error, item_path(starts[n] + i)))
+                    items[i] = None
+            if not nullable:
+                raised = next((v for v in items if type(v) is _Raised), None)
+                if raised is not None:
+                    out[n] = raised  # the first raised item, by position, fails the list
         return out
 
     async def _abstract(
-        self, type_: GraphQLAbstractType, values: list[Any], details: FieldDetailsList
+        self,
+        type_: GraphQLAbstractType,
+        values: list[Any],
+        details: FieldDetailsList,
+        path_of: PathOf,
     ) -> list[Any]:
         """Group the values by concrete type and complete each group as one level."""
         if type_.resolve_type is None:
@@ -237,13 +471,23 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             concrete = self.schema.get_type(name)
             if not isinstance(concrete, GraphQLObjectType):
                 raise Unsupported(f"{name} is not an object type")
-            done = await self._typed_objects(concrete, [values[i] for i in indices], details)
+
+            def group_path(at: int, indices: list[int] = indices) -> Path | None:
+                return path_of(indices[at])
+
+            done = await self._typed_objects(
+                concrete, [values[i] for i in indices], details, group_path
+            )
             for i, v in zip(indices, done, strict=True):
                 out[i] = v
         return out
 
     async def _typed_objects(
-        self, type_: GraphQLObjectType, values: list[Any], details: FieldDetailsList
+        self,
+        type_: GraphQLObjectType,
+        values: list[Any],
+        details: FieldDetailsList,
+        path_of: PathOf,
     ) -> list[Any]:
         if type_.is_type_of is not None:
             # kvgraph's is_type_of depends on the value's class only: check each class once.
@@ -253,7 +497,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         collected = self.collect_subfields(type_, details)
         if collected.new_defer_usages:
             raise Unsupported("@defer")
-        return await self._objects(type_, values, collected.grouped_field_set)
+        return await self._objects(type_, values, collected.grouped_field_set, path_of)
 
 
 __all__ = ["GraphQLError", "GraphQLLeafType", "LevelExecutionContext"]

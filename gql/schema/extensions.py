@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -19,6 +21,7 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
+    parse,
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
@@ -126,6 +129,36 @@ def _final(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     _set_code(error, original.code if isinstance(original, ClientError) else INTERNAL_SERVER_ERROR)
     return error
+
+
+PARSE_CACHE = 128  # documents kept parsed, by their text and parse options
+PARSE_CACHED_CHARS = 64_000  # longer documents are parsed each time
+
+
+@lru_cache(maxsize=PARSE_CACHE)
+def _parsed(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
+    return parse(query, **dict(options))
+
+
+class ParsedOnce(SchemaExtension):
+    """Parse a document once and reuse it for the same text (and parse options).
+
+    graphql-core's ASTs are never changed by validation or execution, so one document object
+    serves every request that sends the same text, and the validation cache then finds it at
+    once (an equal document parsed afresh would be compared node by node). A persisted
+    query's hit is the same text each time: it skips parsing and validation. A document that
+    does not parse is left to Strawberry's own parse, which reports the error as usual.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        if context.graphql_document is None and query and len(query) <= PARSE_CACHED_CHARS:
+            options = tuple(sorted((context.parse_options or {}).items()))
+            # One that does not parse is parsed again by Strawberry, which reports its error.
+            with contextlib.suppress(GraphQLError, TypeError, RecursionError):
+                context.graphql_document = _parsed(query, options)
+        yield
 
 
 class _FiniteNumbersRule(ValidationRule):

@@ -17,20 +17,37 @@ ROW = re.compile(r"^(gateway|floor|n\+1)\s+[\d.]+\s+[\d.]+\s+(\d+)\s+(\d+)\s+[\d
 def run_bench(capsys: pytest.CaptureFixture[str], trips: int) -> dict[str, int]:
     """Run a tiny bench and return each way's batch count."""
     argv = ["bench", "--trips", str(trips), "--items", "4", "--places", "6", "--requests", "2"]
-    assert main(argv) == 0
+    assert main([*argv, "--small-seconds", "0"]) == 0
     out = capsys.readouterr().out
     assert "gateway / floor" in out
     assert "n+1 / gateway" in out
+    assert "small query" not in out
     return {way: int(batches) for way, batches, _ in ROW.findall(out)}
 
 
-def test_bench_batches_do_not_grow_with_rows(capsys: pytest.CaptureFixture[str]) -> None:
-    small, large = run_bench(capsys, 3), run_bench(capsys, 6)
-    assert set(small) == set(large) == {"gateway", "floor", "n+1"}
-    assert small["gateway"] == large["gateway"]
-    assert small["floor"] == large["floor"] == 4
-    assert small["n+1"] == 1 + 3 * 2 + 3 * 4 * 2
-    assert large["n+1"] == 1 + 6 * 2 + 6 * 4 * 2
+def test_bench_small_query_beside_the_bare_handler(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["bench", "--trips", "2", "--items", "2", "--places", "3", "--requests", "1"]
+    assert main([*argv, "--small-seconds", "0.2"]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("small query"))
+    assert re.search(r"gateway \d+ req/s .* bare aiohttp handler \d+ req/s .* gateway / bare", line)
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+async def test_bench_on_both_stores_and_at_scale(
+    capsys: pytest.CaptureFixture[str], store_url: tuple[str, str]
+) -> None:
+    url, table = store_url
+    argv = ["bench", "--trips", "2", "--items", "3", "--places", "4", "--requests", "1"]
+    argv += ["--small-seconds", "0", "--postgres-url", url, "--kv-table", table, "--scale"]
+    assert await bench_command(build_parser().parse_args(argv)) == 0
+    out = capsys.readouterr().out
+    assert out.count("gateway / floor") == 2 + 2  # two stores, then two sizes
+    assert "board on postgresql://" in out
+    assert ROW.findall(out).count(("gateway", "4", "4")) == 2
+    assert re.search(r"2,000 items: .* batches 4 \(floor 4\)", out)
+    assert re.search(r"10,000 items: .* batches 4 \(floor 4\)", out)
+    assert "5.0x the rows" in out
 
 
 def test_bench_rejects_pages_over_100(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,3 +66,13 @@ async def test_bench_refuses_a_store_with_data(
     args = build_parser().parse_args(["bench", "--trips", "1", "--items", "1", "--store-url", url])
     assert await bench_command(args) == 1
     assert "already has data" in capsys.readouterr().err
+
+
+def test_bench_profile_shows_stages(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["bench", "--profile", "--trips", "2", "--items", "3", "--places", "4"]
+    assert main([*argv, "--requests", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "board: server CPU per request by stage" in out
+    assert "small query: server CPU per request by stage" in out
+    assert "level executor and graphql-core" in out
+    assert out.count("total CPU") == 2

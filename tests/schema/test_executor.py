@@ -91,14 +91,15 @@ async def test_level_executor_batches_by_depth(store: Store) -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        '{ viewer { trips(after: "nonsense") { totalCount } } }',  # an error: graphql-core reports it
+        '{ viewer { trips(after: "nonsense") { totalCount } } }',
         "query($n: ID!) { node(nodeId: $n) { nodeId } }",
     ],
 )
-async def test_errors_are_left_to_graphql_core(store: Store, query: str) -> None:
+async def test_field_errors_are_answered_once(store: Store, query: str) -> None:
+    """A field error is the level executor's own: no second execution by graphql-core."""
     await board_data(store, trips=1, items=1)
     fast, core, executor = await both(store, query, {"n": "%%%"} if "$n" in query else None)
-    assert executor == "graphql-core"
+    assert executor == "level"
     assert fast.data == core.data
     assert _errors(fast) == _errors(core)
     assert _errors(fast)[0][1]["code"] == "BAD_USER_INPUT"
@@ -111,3 +112,26 @@ async def test_mutations_use_graphql_core(store: Store) -> None:
     )
     assert result.data == {"createTrip": {"trip": {"title": "x"}}}
     assert ctx.executor == "graphql-core"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a bad argument at level 3 for every trip: the null travels up to a nullable parent
+        "{ viewer { id trips { nodes { id items(first: 1000) { totalCount } } } } }",
+        # an invalid record and a failing sibling at the same level
+        '{ viewer { trips { nodes { id items { nodes { id startTime } } a: items(after: "x") '
+        "{ totalCount } } } } }",
+    ],
+)
+async def test_errors_at_depth_cost_one_execution(store: Store, query: str) -> None:
+    await board_data(store, trips=3, items=2)
+    await store.set("item:t1-i1", {"id": "t1-i1", "tripId": "t1", "startTime": "bad"})
+    fast, core, executor = await both(store, query, None)
+    assert executor == "level"
+    assert fast.data == core.data
+    assert _errors(fast) == _errors(core)
+    assert _errors(fast)
+    ctx = Context(store=store, viewer_id=U)
+    await FAST.execute(query, context_value=ctx)
+    assert ctx.loaders.batches <= 4  # one execution: a batch per level, none read twice
