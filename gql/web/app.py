@@ -23,6 +23,7 @@ from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation
 from gql.web.observe import OperationName, observe_middleware
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
+from gql.web.subscriptions import websocket_view_options
 from gql.web.timeout import task_scopes, timeout_middleware
 from gql.web.view import GatewayView
 
@@ -37,6 +38,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = settings.make_store()
     await store.open()
     app[STORE] = store
+    await store.start_changes()  # subscriptions hear other processes' writes
     yield
     await store.close()
 
@@ -157,8 +159,8 @@ def create_app(settings: Settings) -> web.Application:
     view = GatewayView(
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
-        subscription_protocols=(),  # no WebSocket (nor SSE) until subscriptions exist
         multipart_uploads_enabled=False,
+        **websocket_view_options(settings),  # graphql-transport-ws, origins as for CORS
     )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
