@@ -35,6 +35,7 @@ PAYLOAD_BYTES = 7_900  # under Postgres' limit of 8,000 bytes per NOTIFY payload
 MAX_NOTIFICATIONS = 16  # payloads per transaction; beyond that one resync marker
 KEEPALIVE = 10.0  # seconds between the listener's liveness queries
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0  # reconnect backoff, seconds
+APPLICATION_NAME = "kvgraph-listener"  # how the session shows in pg_stat_activity (+ table)
 _ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
@@ -90,10 +91,18 @@ class Listener:
     """LISTENs on a session connection of its own, reconnecting; relays to `feed`."""
 
     def __init__(
-        self, url: str, name: str, origin: str, feed: ChangeFeed, *, keepalive: float = KEEPALIVE
+        self,
+        url: str,
+        name: str,
+        origin: str,
+        feed: ChangeFeed,
+        *,
+        keepalive: float = KEEPALIVE,
+        table: str = "",
     ) -> None:
         self.url, self.name, self.origin, self.feed = url, name, origin, feed
         self.keepalive = keepalive
+        self.application_name = f"{APPLICATION_NAME} {table}".strip()[:63]
         self.connected = asyncio.Event()
         self.connections = 0  # sessions opened so far (a reconnect adds one)
         self.pid: int | None = None  # the listening session's backend pid
@@ -128,7 +137,11 @@ class Listener:
         delay = RETRY_FIRST
         while True:
             try:
-                conn = await asyncpg.connect(self.url, statement_cache_size=0)
+                conn = await asyncpg.connect(
+                    self.url,
+                    statement_cache_size=0,
+                    server_settings={"application_name": self.application_name},
+                )
             except (*_ERRORS, ValueError) as exc:
                 log.warning("change listener cannot connect (retry in %g s): %s", delay, exc)
                 await asyncio.sleep(delay)

@@ -207,7 +207,9 @@ class PostgresStore(Store):
 
     async def start_changes(self) -> None:
         if self.listener is None:
-            self.listener = Listener(self.listen_url, self.channel, self.origin, self.changes)
+            self.listener = Listener(
+                self.listen_url, self.channel, self.origin, self.changes, table=self.table
+            )
             await self.listener.start()
 
     async def stop_changes(self) -> None:
