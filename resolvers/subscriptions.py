@@ -64,6 +64,8 @@ async def _started(
     except BaseException:
         watcher.close()
         raise
+    finally:
+        watcher.ready()  # (a closed one stays inactive)
 
 
 def _stream(ctx: Context, watcher: Watcher, step: Step[T]) -> Events[T]:
@@ -83,7 +85,7 @@ async def _steps(ctx: Context, watcher: Watcher, step: Step[T]) -> AsyncGenerato
                 changed: set[str] | None = None
             else:
                 changed = await watcher.changes()
-            ctx.busy()
+            await ctx.busy()
             ctx.renew()
             try:
                 found = await step(changed)
@@ -112,10 +114,12 @@ async def message_added(ctx: Context, conversation_id: str) -> Events[m.Message]
     watcher, seen = await _started(ctx, [index], initial)
 
     async def step(changed: set[str] | None) -> list[m.Message]:
-        listing = await ctx.loaders.index(index)
+        listing, readable = await asyncio.gather(  # one round trip
+            ctx.loaders.index(index), own_conversation(ctx, conversation_id)
+        )
         new = [i for i in listing.ids if i not in seen]
         seen.update(new)
-        if not new or await own_conversation(ctx, conversation_id) is None:
+        if not new or readable is None:
             return []
         return [found for found in await records(ctx, e.MESSAGE, listed=True)(new) if found]
 

@@ -17,13 +17,13 @@ they read afresh, so a resync costs a re-read and emits only what really changed
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class Watcher:
     """The keys one subscription waits for, and the changes to them not yet taken."""
 
-    __slots__ = ("_event", "_feed", "_keys", "_pending", "_resync", "closed")
+    __slots__ = ("_event", "_feed", "_keys", "_pending", "_resync", "active", "closed")
 
     def __init__(self, feed: ChangeFeed) -> None:
         self._feed = feed
@@ -32,6 +32,7 @@ class Watcher:
         self._resync = False
         self._event = asyncio.Event()
         self.closed = False
+        self.active = False  # its subscription has read its first state (`ready`)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -63,12 +64,21 @@ class Watcher:
             return None
         return pending
 
+    def ready(self) -> None:
+        """Its subscription has read the state it starts from: from now on it is active (what
+        `ChangeFeed.active` and its observers count)."""
+        if not (self.active or self.closed):
+            self.active = True
+            self._feed._count(1)
+
     def close(self) -> None:
         """Stop watching (idempotent)."""
         if not self.closed:
             self._feed._rekey(self, self._keys, frozenset())
             self._feed._watchers.discard(self)
             self.closed = True
+            if self.active:
+                self._feed._count(-1)
 
     def __enter__(self) -> Watcher:
         return self
@@ -85,6 +95,13 @@ class ChangeFeed:
         self._watchers: set[Watcher] = set()
         self.published = 0  # batches of changed keys published (local and relayed)
         self.resyncs = 0
+        self.active = 0  # watchers whose subscription has started (`Watcher.ready`)
+        self.observers: list[Callable[[int], None]] = []  # told +1/-1 as `active` changes
+
+    def _count(self, delta: int) -> None:
+        self.active += delta
+        for observer in self.observers:
+            observer(delta)
 
     def watcher(self, keys: Iterable[str] = ()) -> Watcher:
         """A new watcher of `keys` (close it, or use it as a context manager)."""

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,11 @@ def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
     return cors
 
 
+async def _count_subscriptions(metrics: Metrics, app: web.Application) -> None:
+    """The active-subscriptions gauge follows the subscriptions watching the store."""
+    app[STORE].changes.observers.append(metrics.subscriptions.inc)
+
+
 def metrics_of(settings: Settings) -> Metrics | None:
     """The app's metrics, if these settings turn them on."""
     if not settings.metrics:
@@ -167,6 +173,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     if metrics is not None:
         app[METRICS] = metrics
+        app.on_startup.append(partial(_count_subscriptions, metrics))
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.router.add_get("/metrics", metrics_handler(metrics, token))
     folder = Path(settings.graphiql_assets) if settings.graphiql_assets else None

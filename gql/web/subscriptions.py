@@ -56,7 +56,7 @@ from gql.schema.errors import (
     masked,
     should_mask,
 )
-from gql.web.appkeys import AUTH, LIMITER, METRICS, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
 from gql.web.auth import AuthError, KeysUnavailable, Viewer
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
@@ -68,6 +68,7 @@ EXPIRES = web.RequestKey("token_expires", float)
 PROTOCOL = "graphql-transport-ws"
 FORBIDDEN = 4403  # graphql-ws: the client may connect again (with a fresh token)
 TRY_LATER = 1013  # the JWKS did not answer: tokens cannot be checked now
+EVENT_SLOTS = 32  # subscriptions of a process starting or working on an event at once
 
 
 def expiry(header: str | None) -> float | None:
@@ -261,13 +262,11 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             debug_stats=settings.debug_stats,
             read_limits=settings.read_limits(),
             event_seconds=settings.execution_timeout,
+            slots=_slots(self.view),
         )
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         context = self.operation_context()
-        gauge = self.request.app.get(METRICS)
-        if gauge is not None:
-            gauge.subscriptions.inc()
         try:
             await self._run(operation, context)
         except _Closed:
@@ -285,14 +284,13 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
         finally:
-            if gauge is not None:
-                gauge.subscriptions.dec()
+            context.idle()  # its slot, if it held one
 
     async def _run(self, operation: Operation[Context, None], context: Context) -> None:
         """Subscribe and send each event; the deadline runs while an event is worked on."""
         async with asyncio.timeout(None) as deadline:
             context.deadline = deadline
-            context.busy()
+            await context.busy()
             source = await self.schema.subscribe(
                 operation.query,
                 variable_values=operation.variables,
@@ -307,7 +305,6 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                         return
                     first = False
                     await operation.send_next(_with_reports(context, result))
-                    context.idle()
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _first_refusal(
@@ -321,6 +318,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             raise _Closed
         await operation.send_initial_errors([_coded(error) for error in result.errors])
+
+
+def _slots(view: Any) -> asyncio.Semaphore:
+    """The view's (its app's) event slots, made on first use."""
+    slots: asyncio.Semaphore | None = getattr(view, "_event_slots", None)
+    if slots is None:
+        slots = view._event_slots = asyncio.Semaphore(EVENT_SLOTS)
+    return slots
 
 
 class _Closed(Exception):

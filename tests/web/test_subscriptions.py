@@ -15,7 +15,7 @@ from gql.web.appkeys import METRICS, STORE
 from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
 from tests.support import ALICE, BOB, SECRET, app_client
-from tests.web.gqlws import bearer, connect
+from tests.web.gqlws import GqlWs, bearer, connect
 
 MESSAGE_ADDED = "subscription M($id: ID!) { messageAdded(conversationId: $id) { id content role } }"
 START = (
@@ -81,10 +81,10 @@ async def _subscribed(client: Any, count: int = 1) -> None:
     """Wait until `count` subscriptions watch the store (the subscribe has been handled)."""
     feed: ChangeFeed = client.app[STORE].changes
     for _ in range(400):
-        if len(feed) >= count:
+        if feed.active >= count:
             return
         await asyncio.sleep(0.025)
-    raise AssertionError(f"only {len(feed)} subscriptions watch the store")
+    raise AssertionError(f"only {feed.active} subscriptions are active")
 
 
 async def _until_no_watchers(client: Any) -> None:
@@ -373,3 +373,60 @@ async def test_the_gauge_counts_active_subscriptions(client: Any) -> None:
             break
         await asyncio.sleep(0.025)
     assert await gauge() == 0
+
+
+@pytest.mark.slow
+async def test_a_broadcast_reaches_every_subscriber_and_nothing_is_kept(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """The suite's light version of `tests/web/fanout_bench.py` (1,000 subscribers there):
+    every socket gets the message; once they leave, a second round holds no more memory.
+    (No access log: pytest keeps every log record of a test.)"""
+    import gc
+    import tracemalloc
+
+    client = await app_client(aiohttp_client, tmp_path, access_log=False)
+    conv = await conversation(client)
+    feed: ChangeFeed = client.app[STORE].changes
+
+    async def round_(count: int) -> None:
+        sockets = []
+        for _ in range(count):
+            ws = await client.ws_connect("/graphql", protocols=["graphql-transport-ws"])
+            sockets.append(ws)
+        clients = [GqlWs(ws) for ws in sockets]
+        await asyncio.gather(*(c.init(bearer(token())) for c in clients))
+        ops = await asyncio.gather(*(c.subscribe(MESSAGE_ADDED, {"id": conv}) for c in clients))
+        await _subscribed(client, count)
+        posted = await post(client, conv, "to all")
+        got = await asyncio.gather(*(c.data(op) for c, op in zip(clients, ops, strict=True)))
+        assert {g["data"]["messageAdded"]["id"] for g in got} == {posted}
+        await asyncio.gather(*(ws.close() for ws in sockets))
+        await _until_no_watchers(client)
+
+    await round_(30)  # warm-up: caches filled
+    held = []
+    tracemalloc.start(30)
+    try:
+        for _ in range(3):
+            await round_(30)
+            await asyncio.sleep(0.5)  # the server's socket handlers finish
+            gc.collect()
+            held.append(server_side(tracemalloc.take_snapshot()))
+    finally:
+        tracemalloc.stop()
+    assert feed.active == 0 and len(feed) == 0
+    # Round after round the server holds the same (what the first kept: bounded caches).
+    assert held[2] - held[1] < 32 * 1024, held
+
+
+def server_side(snapshot: Any) -> int:
+    """Bytes held that the client side did not allocate (the test client keeps every
+    socket it opened until it closes)."""
+    import tracemalloc
+
+    client = [
+        tracemalloc.Filter(False, pattern, all_frames=True)
+        for pattern in ("*/aiohttp/client*.py", "*/aiohttp/test_utils.py", "*/tests/web/*.py")
+    ]
+    return sum(stat.size for stat in snapshot.filter_traces(client).statistics("filename"))
