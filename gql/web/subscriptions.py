@@ -223,6 +223,12 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         if not isinstance(payload, dict):
             await self.websocket.close(4400, "Invalid subscribe payload")
             return
+        most = self.max_subscriptions_per_connection
+        if most is not None and len(self.operations) >= most:
+            said = f"At most {most} subscriptions per socket: complete one or open another."
+            refusal = _error(said, BAD_REQUEST, limit="subscriptions", max=most)
+            await self._refuse(message["id"], refusal)
+            return
         try:
             viewer_id = self.viewer.user_id if self.viewer else None
             self.request.app[LIMITER].check(viewer_id, self.request)

@@ -430,3 +430,18 @@ def server_side(snapshot: Any) -> int:
         for pattern in ("*/aiohttp/client*.py", "*/aiohttp/test_utils.py", "*/tests/web/*.py")
     ]
     return sum(stat.size for stat in snapshot.filter_traces(client).statistics("filename"))
+
+
+async def test_a_socket_holds_at_most_100_subscriptions(client: Any) -> None:
+    conv = await conversation(client)
+    async with connect(client, "/graphql") as ws:
+        await ws.init(bearer(token()))
+        for _ in range(100):
+            await ws.subscribe(MESSAGE_ADDED, {"id": conv})
+        error = await ws.next(await ws.subscribe(MESSAGE_ADDED, {"id": conv}))
+        assert error["type"] == "error"
+        assert error["payload"][0]["extensions"] == {
+            "code": "BAD_REQUEST",
+            "limit": "subscriptions",
+            "max": 100,
+        }
