@@ -209,10 +209,11 @@ async def test_each_subscription_field_emits_its_changes(client: Any) -> None:
         assert got["id"] == trip_id and got["items"]["nodes"] == [{"title": "Tram 28"}]
         alert = {"type": "threshold", "message": "80 % spent", "threshold": 0.8}
         await store.set(f"budget:alerts:{trip_id}", [alert])
-        assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == alert
+        served = {**alert, "type": "THRESHOLD"}  # an enum value
+        assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == served
         second = {"type": "threshold", "message": "all spent", "threshold": 1.0}
         await store.set(f"budget:alerts:{trip_id}", [alert, second])
-        assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == second
+        assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == {**second, "type": "THRESHOLD"}
         made = await suggestion(store)
         got = (await ws.data(suggestions))["data"]["suggestionChanged"]
         assert got == {"id": made, "status": "ACTIVE", "content": "Try the tram"}
