@@ -213,7 +213,10 @@ async def test_each_subscription_field_emits_its_changes(client: Any) -> None:
         assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == served
         second = {"type": "threshold", "message": "all spent", "threshold": 1.0}
         await store.set(f"budget:alerts:{trip_id}", [alert, second])
-        assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == {**second, "type": "THRESHOLD"}
+        assert (await ws.data(alerts))["data"]["budgetAlertRaised"] == {
+            **second,
+            "type": "THRESHOLD",
+        }
         made = await suggestion(store)
         got = (await ws.data(suggestions))["data"]["suggestionChanged"]
         assert got == {"id": made, "status": "ACTIVE", "content": "Try the tram"}
