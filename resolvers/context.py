@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,12 +44,46 @@ class Context:
     # The viewer's role on each trip met so far, by the trip's key (`resolvers/access.py`),
     # until the next write.
     trip_roles: dict[str, str | None] = field(default_factory=dict)
+    # A subscription's deadline (the web layer's `asyncio.Timeout`): it runs while an event
+    # is read and executed (`busy`), never while the subscription waits (`idle`); `slots`
+    # bounds how many subscriptions of the process work on an event at once.
+    deadline: asyncio.Timeout | None = None
+    event_seconds: float = 0.0
+    slots: asyncio.Semaphore | None = None
+    _slot: bool = False
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(
             self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
         )
         self.repo = Repository(self.store, self.mapping)
+
+    def renew(self) -> None:
+        """Before each subscription event: fresh loaders, roles and reports, so nothing read
+        for an earlier event (or by whom the viewer was then) decides this one."""
+        self.loaders = Loaders(
+            self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
+        )
+        self.trip_roles.clear()
+        self.problems.clear()
+        self.dropped.clear()
+
+    async def busy(self) -> None:
+        """A subscription event is to be read and executed: once one of the process's slots
+        is free (a broadcast to thousands is worked on a few at a time), the deadline runs."""
+        if self.slots is not None and not self._slot:
+            await self.slots.acquire()
+            self._slot = True
+        if self.deadline is not None:
+            self.deadline.reschedule(asyncio.get_running_loop().time() + self.event_seconds)
+
+    def idle(self) -> None:
+        """A subscription waits for the next change: no deadline, its slot given back."""
+        if self.deadline is not None:
+            self.deadline.reschedule(None)
+        if self._slot and self.slots is not None:
+            self._slot = False
+            self.slots.release()
 
     def forget(self, *keys: str) -> None:
         """After a write: the rest of the request reads these keys and every role afresh."""

@@ -515,7 +515,10 @@ async def suggestion(store: Store, user: str = ALICE, status: str = "active") ->
 
 
 # ------------------------------------------------------------------ HTTP transports of /graphql
-TRANSPORTS = ["GET", "POST"]  # every way /graphql takes an operation (WebSocket is refused)
+TRANSPORTS = [
+    "GET",
+    "POST",
+]  # every HTTP way /graphql takes an operation (WebSocket: its own tests)
 
 
 async def over(

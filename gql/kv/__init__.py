@@ -13,8 +13,10 @@ def open_store(
     *,
     pg_statement_cache: bool = True,
     sqlite_busy_timeout: float | None = None,
+    listen_url: str | None = None,
 ) -> Store:
-    """Return an unopened store for `url` (`sqlite:///...` or `postgresql://...`)."""
+    """Return an unopened store for `url` (`sqlite:///...` or `postgresql://...`);
+    `listen_url`: a Postgres session URL for LISTEN, when `url` is a transaction pooler."""
     scheme = url.partition("://")[0]
     if scheme == "sqlite":
         from gql.kv.sqlite import BUSY_TIMEOUT, SQLiteStore
@@ -23,5 +25,5 @@ def open_store(
     if scheme in {"postgres", "postgresql"}:
         from gql.kv.postgres import PostgresStore
 
-        return PostgresStore(url, table, statement_cache=pg_statement_cache)
+        return PostgresStore(url, table, statement_cache=pg_statement_cache, listen_url=listen_url)
     raise ValueError(f"unsupported store URL scheme {scheme!r}: use sqlite:/// or postgresql://")

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from gql.kv import jsontext
+from gql.kv.changes import ChangeFeed
 from gql.kv.jsontext import Unreadable
 
 JSON = Any
@@ -123,7 +124,13 @@ def chunks(keys: Sequence[str], size: int) -> Iterable[Sequence[str]]:
 
 
 class Transaction(abc.ABC):
-    """An atomic read-modify-write unit; reads lock their keys until commit."""
+    """An atomic read-modify-write unit; reads lock their keys until commit.
+
+    Backends add the keys each write names to `changed`: once the transaction commits they
+    are published on the store's change feed (`gql.kv.changes`).
+    """
+
+    changed: set[str]
 
     @abc.abstractmethod
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
@@ -168,6 +175,16 @@ class Store(abc.ABC):
 
     def __init__(self) -> None:
         self.stats = Stats()
+        self.changes = ChangeFeed()  # the keys each committed write changed
+
+    async def start_changes(self) -> None:
+        """Relay the change feed to and from other processes on this table (the backend's
+        mechanism); without it, the feed is this process's own writes only."""
+        return None
+
+    async def stop_changes(self) -> None:
+        """Stop relaying changes (idempotent)."""
+        return None
 
     @abc.abstractmethod
     async def open(self, *, create: bool = True) -> None:

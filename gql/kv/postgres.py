@@ -5,11 +5,13 @@ on the schema even for `CREATE TABLE IF NOT EXISTS`, so the table's existence is
 first (`to_regclass`) and DDL runs only for a missing table. Writers serialize per key with
 transaction-scoped advisory locks (taken in key order) plus `SELECT ... FOR UPDATE`, so a
 read-modify-write of a key that does not exist yet (a new index) is as safe as one of an
-existing row.
+existing row. Each write transaction NOTIFYs the keys it changed before it commits, and
+`start_changes` LISTENs for other processes' (`gql.kv.pgchanges`).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,6 +40,7 @@ from gql.kv.base import (
     unavailable,
     unique,
 )
+from gql.kv.pgchanges import Listener, channel, notify
 from gql.kv.pgtable import hidden_schema, inspect_table, missing_table, schema_denied, value_cast
 
 CHUNK = 5_000  # keys per statement; one array parameter, so this bounds statement size only
@@ -74,6 +77,7 @@ class PostgresTransaction(Transaction):
 
     def __init__(self, conn: Any, table: str, stats: Stats, store: PostgresStore) -> None:
         self._conn, self._table, self._stats, self._store = conn, table, stats, store
+        self.changed: set[str] = set()
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
         # One global lock order (no deadlock within a call); the table name salts the lock,
@@ -107,6 +111,7 @@ class PostgresTransaction(Transaction):
     async def _upsert(self, keys: list[str], texts: list[str], cast: str) -> None:
         if not keys:
             return
+        self.changed.update(keys)
         sql = (
             f"INSERT INTO {self._table} (key, value) "
             f"SELECT k, v{cast} FROM unnest($1::text[], $2::text[]) AS u(k, v) "
@@ -120,6 +125,7 @@ class PostgresTransaction(Transaction):
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         if keys:
+            self.changed.update(keys)
             await self._conn.execute(
                 f"DELETE FROM {self._table} WHERE key = ANY($1::text[])", unique(keys)
             )
@@ -137,10 +143,18 @@ class PostgresStore(Store):
         statement_cache: bool = True,
         min_size: int = 1,
         max_size: int = 10,
+        listen_url: str | None = None,
+        notify: bool = True,
     ) -> None:
         super().__init__()
         self.url, self.table = url, table
         self._table = quote_table(table)
+        # LISTEN needs a session: behind a transaction-mode pooler, a direct URL of its own.
+        self.listen_url = listen_url or url
+        self.notify = notify  # NOTIFY the changed keys in each write transaction
+        self.channel = channel(table)
+        self.origin = uuid.uuid4().hex  # names this process's notifications
+        self.listener: Listener | None = None
         # Poolers in transaction mode (Supabase's port 6543, pgbouncer) cannot keep
         # prepared statements across transactions: statement_cache=False turns them off.
         self._pool_args: dict[str, Any] = {"min_size": min_size, "max_size": max_size}
@@ -191,7 +205,20 @@ class PostgresStore(Store):
         except _UNREACHABLE as exc:
             raise StoreError(f"cannot open Postgres table {self.table}: {one_line(exc)}") from exc
 
+    async def start_changes(self) -> None:
+        if self.listener is None:
+            self.listener = Listener(
+                self.listen_url, self.channel, self.origin, self.changes, table=self.table
+            )
+            await self.listener.start()
+
+    async def stop_changes(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
+            self.listener = None
+
     async def close(self) -> None:
+        await self.stop_changes()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -263,7 +290,12 @@ class PostgresStore(Store):
             async with self._require_pool().acquire() as conn:
                 try:
                     async with conn.transaction():
-                        yield PostgresTransaction(conn, self._table, self.stats, self)
+                        tx = PostgresTransaction(conn, self._table, self.stats, self)
+                        yield tx
+                        if tx.changed and self.notify:  # delivered if and when it commits
+                            await notify(conn, self.channel, self.origin, tx.changed)
                 except _RETRYABLE as exc:
                     raise ConflictError(str(exc)) from exc
                 self.stats.count()
+        if tx.changed:
+            self.changes.publish(tx.changed)

@@ -5,6 +5,8 @@ transaction opened with `BEGIN IMMEDIATE` so a read-then-write never fails half-
 "database is locked". WAL lets readers run beside the writer and, with `synchronous=NORMAL`,
 a commit survives the process being killed (not a power cut). The table is created only when
 it is missing, so an existing file that is read-only opens and is reported, not changed.
+Committed writes are published on the change feed, and to the other processes serving the
+file once `start_changes` has run (`gql.kv.sqlitechanges`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from gql.kv.base import (
     unavailable,
     unique,
 )
+from gql.kv.sqlitechanges import SocketRelay
 from gql.kv.sqlitetable import Column, file_problems, missing_file, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
@@ -128,6 +131,7 @@ class SQLiteTransaction(Transaction):
 
     def __init__(self, conn: aiosqlite.Connection, table: str, stats: Stats) -> None:
         self._conn, self._table, self._stats = conn, table, stats
+        self.changed: set[str] = set()
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
         return [loads(raw) for raw in await _select(self._conn, self._table, keys, self._stats)]
@@ -145,6 +149,7 @@ class SQLiteTransaction(Transaction):
     async def _upsert(self, rows: list[tuple[str, str]]) -> None:
         if not rows:
             return
+        self.changed.update(key for key, _ in rows)
         sql = (
             f"INSERT INTO {self._table} (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -156,6 +161,7 @@ class SQLiteTransaction(Transaction):
         self._stats.count()
 
     async def delete_many(self, keys: Sequence[str]) -> None:
+        self.changed.update(keys)
         for part in chunks(unique(keys), CHUNK):
             sql = f"DELETE FROM {self._table} WHERE key IN ({','.join('?' * len(part))})"
             await self._conn.execute(sql, part)
@@ -177,6 +183,7 @@ class SQLiteStore(Store):
         self._reader: aiosqlite.Connection | None = None
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.relay: SocketRelay | None = None  # tells other processes on this file (started)
 
     async def open(self, *, create: bool = True) -> None:
         if not create and (missing := missing_file(self.path)) is not None:
@@ -202,7 +209,18 @@ class SQLiteStore(Store):
             await self.close()
             raise
 
+    async def start_changes(self) -> None:
+        if self.relay is None:
+            self.relay = SocketRelay(self.path, self.changes)
+            self.relay.start()
+
+    async def stop_changes(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
+
     async def close(self) -> None:
+        await self.stop_changes()
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -340,9 +358,14 @@ class SQLiteStore(Store):
             with unavailable(_FAULTS, "SQLite write failed"):
                 try:
                     await conn.execute("BEGIN IMMEDIATE")
-                    yield SQLiteTransaction(conn, self._table, self.stats)
+                    tx = SQLiteTransaction(conn, self._table, self.stats)
+                    yield tx
                 except BaseException:
                     await _rollback(conn)
                     raise
                 await conn.execute("COMMIT")
             self.stats.count()
+        if tx.changed:
+            self.changes.publish(tx.changed)
+            if self.relay is not None:
+                self.relay.send(tx.changed)

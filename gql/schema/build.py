@@ -43,6 +43,7 @@ from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
 from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
+from gql.schema.subscriptions import Subscription
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
 from gql.schema.users import UserMutations, UserQuery
@@ -144,6 +145,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[AIContext, *PLACE_TYPES.values()],
         extensions=[
             ParsedOnce,

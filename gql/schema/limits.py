@@ -68,6 +68,7 @@ from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from gql.schema.errors import VALIDATION_FAILED
 from resolvers.paging import DEFAULT_PAGE
@@ -508,6 +509,8 @@ class NodeBudget(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         error = self._refusal()
+        if error is not None and context.operation_type is OperationType.SUBSCRIPTION:
+            raise error  # a stream ignores a result set here: the refusal ends it instead
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield

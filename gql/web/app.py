@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation
 from gql.web.observe import OperationName, observe_middleware
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.settings import Settings
+from gql.web.subscriptions import websocket_view_options
 from gql.web.timeout import task_scopes, timeout_middleware
 from gql.web.view import GatewayView
 
@@ -37,6 +39,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = settings.make_store()
     await store.open()
     app[STORE] = store
+    await store.start_changes()  # subscriptions hear other processes' writes
     yield
     await store.close()
 
@@ -127,6 +130,11 @@ def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
     return cors
 
 
+async def _count_subscriptions(metrics: Metrics, app: web.Application) -> None:
+    """The active-subscriptions gauge follows the subscriptions watching the store."""
+    app[STORE].changes.observers.append(metrics.subscriptions.inc)
+
+
 def metrics_of(settings: Settings) -> Metrics | None:
     """The app's metrics, if these settings turn them on."""
     if not settings.metrics:
@@ -157,14 +165,15 @@ def create_app(settings: Settings) -> web.Application:
     view = GatewayView(
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
-        subscription_protocols=(),  # no WebSocket (nor SSE) until subscriptions exist
         multipart_uploads_enabled=False,
+        **websocket_view_options(settings),  # graphql-transport-ws, origins as for CORS
     )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if metrics is not None:
         app[METRICS] = metrics
+        app.on_startup.append(partial(_count_subscriptions, metrics))
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.router.add_get("/metrics", metrics_handler(metrics, token))
     folder = Path(settings.graphiql_assets) if settings.graphiql_assets else None

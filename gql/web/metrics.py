@@ -142,7 +142,7 @@ class Metrics:
         self._children: dict[str, tuple[Histogram, Counter, Counter]] = {}
         self.subscriptions = Gauge(
             "kvgraph_active_subscriptions",
-            "Subscriptions open now (0 until subscriptions exist).",
+            "Subscriptions active now (started and watching the store for changes).",
             registry=registry,
             multiprocess_mode="livesum",
         )

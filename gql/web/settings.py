@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     pg_statement_cache: bool = Field(
         True, description="false behind a transaction-mode pooler (Supabase port 6543)"
     )
+    listen_url: SecretStr | None = Field(
+        None,
+        description="Postgres session URL for LISTEN (subscriptions across processes) when "
+        "KVGRAPH_STORE_URL is a transaction-mode pooler (default: KVGRAPH_STORE_URL)",
+    )
     allow_rls: bool = Field(
         False,
         description="serve although row-level security filters the table for this role "
@@ -386,6 +391,7 @@ class Settings(BaseSettings):
             self.kv_table,
             pg_statement_cache=self.pg_statement_cache,
             sqlite_busy_timeout=self.busy_timeout(),
+            listen_url=self.listen_url.get_secret_value() if self.listen_url else None,
         )
 
     def secret(self) -> str | None:

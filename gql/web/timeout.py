@@ -89,8 +89,8 @@ def timeout_middleware(seconds: float, path: str = "/graphql") -> Middleware:
 
     @web.middleware
     async def execution_timeout(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != path:
-            return await handler(request)
+        if request.path != path or "websocket" in request.headers.get("Upgrade", "").lower():
+            return await handler(request)  # a socket's events are timed one by one instead
         tasks: set[asyncio.Task[Any]] = set()
         token = _SCOPE.set(tasks)
         deadline = asyncio.timeout(seconds)

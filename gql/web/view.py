@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -27,6 +27,7 @@ from gql.schema.errors import (
     AUTH_UNAVAILABLE,
     BAD_REQUEST,
     BAD_USER_INPUT,
+    FORBIDDEN,
     INTERNAL_SERVER_ERROR,
     RATE_LIMITED,
     STORE_UNAVAILABLE,
@@ -41,6 +42,7 @@ from gql.web.media import GRAPHQL_RESPONSE, negotiate
 from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
+from gql.web.subscriptions import TextFrames, TransportWS, asks_upgrade, upgrade_viewer
 from resolvers.context import Context
 
 RETRY_KEYS = 5  # seconds a client waits when the JWKS has not answered yet
@@ -48,10 +50,6 @@ VIEWER = web.RequestKey("viewer", Viewer)
 MEDIA = web.RequestKey("media_type", str)
 SUB_RESPONSE = web.RequestKey("sub_response", web.Response)
 NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
-NO_WEBSOCKET = (
-    "WebSocket is not supported on /graphql (no subscriptions yet): "
-    "send queries and mutations with HTTP GET or POST."
-)
 
 
 def _encode(data: object) -> bytes:
@@ -60,11 +58,6 @@ def _encode(data: object) -> bytes:
         return orjson.dumps(data)
     except TypeError:
         return json.dumps(data, ensure_ascii=False).encode("utf-8", "replace")
-
-
-def asks_websocket(request: web.Request) -> bool:
-    """Whether the request asks to upgrade to a WebSocket (whatever its subprotocol)."""
-    return "websocket" in request.headers.get("Upgrade", "").lower()
 
 
 def error_response(
@@ -122,11 +115,13 @@ class GatewayView(GraphQLView[Context, None]):
     """Strawberry's aiohttp view with kvgraph's context, auth, encoding and status codes."""
 
     _persisted: PersistedQueries | None = None
+    websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWS
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
-        if asks_websocket(request):  # refused before anything else: no transport around HTTP
-            return error_response(request, NO_WEBSOCKET, BAD_REQUEST, 400)
+        if asks_upgrade(request):  # subscriptions: `gql.web.subscriptions`
+            await upgrade_viewer(request)
         try:
             viewer = await request.app[AUTH].viewer(request.headers.get("Authorization"))
         except KeysUnavailable as exc:  # not the client's fault: try again shortly
@@ -193,8 +188,9 @@ class GatewayView(GraphQLView[Context, None]):
             "extensions" not in request.query_params
         )
 
-    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
-        return False  # `__call__` refuses upgrades; Strawberry's WebSocket path never runs
+    async def reject_websocket(self, request: web.Request) -> web.Response:
+        message = "This origin may not open a WebSocket here (KVGRAPH_CORS_ORIGINS)."
+        return error_response(request, message, FORBIDDEN, 403)
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -1,5 +1,5 @@
 """One pipeline for every transport: each rule holds over GET and POST alike, and nothing else
-reaches the schema (WebSocket upgrades, other content types and methods are refused).
+reaches the schema (other WebSocket subprotocols, content types and methods are refused).
 
 Each rule is tested per transport (`TRANSPORTS`): auth, the persisted-query lookup (APQ and the
 allow-list), the four limits, the rate limit and the bounds on request JSON. The execution
@@ -27,7 +27,6 @@ Client = TestClient  # type: ignore[type-arg]
 MakeClient = Callable[..., Awaitable[Any]]
 VIEWER = "query Viewer { viewer { id } }"
 CREATE = 'mutation { createTrip(input: {title: "x"}) { trip { id } } }'
-WEBSOCKET = "WebSocket is not supported on /graphql"
 
 
 def bearer(user: str = "u1") -> dict[str, str]:
@@ -250,25 +249,20 @@ async def any_mode(
     return await allowlist_client(aiohttp_client, tmp_path)
 
 
-@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws", None])
-async def test_websocket_handshakes_are_refused(any_mode: Client, protocol: str | None) -> None:
+@pytest.mark.parametrize("protocol", ["graphql-ws", None])
+async def test_websocket_protocols_but_graphql_transport_ws_are_closed(
+    any_mode: Client, protocol: str | None
+) -> None:
+    """The legacy subprotocol (and none at all) is closed with 4406 before any message is
+    read; graphql-transport-ws is in `test_subscriptions.py`."""
     protocols = [protocol] if protocol else []
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await any_mode.ws_connect("/graphql", protocols=protocols, headers=bearer())
-    assert refused.value.status == 400
-    headers = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        **({"Sec-WebSocket-Protocol": protocol} if protocol else {}),
-    }
     store = any_mode.app[STORE]
     before = await dump(store)
-    resp = await any_mode.get("/graphql", params={"query": VIEWER}, headers=headers | bearer())
-    error = await refusal(resp, 400)
-    assert error["extensions"] == {"code": "BAD_REQUEST"} and WEBSOCKET in error["message"]
-    assert "Sec-WebSocket-Accept" not in resp.headers
+    ws = await any_mode.ws_connect("/graphql", protocols=protocols, headers=bearer())
+    assert ws.protocol is None
+    await ws.send_str(json.dumps({"type": "connection_init"}))
+    frame = await ws.receive(timeout=10)
+    assert frame.type == aiohttp.WSMsgType.CLOSE and ws.close_code == 4406
     assert await dump(store) == before
 
 

@@ -1,0 +1,137 @@
+"""The change feed: which keys the store's writes changed, told to whoever watches them.
+
+Subscriptions (`gql.schema.subscriptions`) wait for the keys their state is read from. Every
+write transaction of a store records the keys it wrote or deleted and, once it has
+committed, publishes them here (in-process fan-out, by exact key, so a write costs what its
+own keys are watched by, however many watchers there are). Other processes learn of it
+through the backend's relay (Postgres: NOTIFY in the writing transaction and LISTEN on a
+session connection; SQLite: a datagram to each process serving the same file), which
+publishes on their own feed.
+
+A relay can miss changes (its connection dropped, a datagram was lost, a transaction changed
+more keys than a notification holds): it then calls `resync`, and every watcher is told that
+anything may have changed. Watchers keep the state they last showed and compare it with what
+they read afresh, so a resync costs a re-read and emits only what really changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+
+
+class Watcher:
+    """The keys one subscription waits for, and the changes to them not yet taken."""
+
+    __slots__ = ("_event", "_feed", "_keys", "_pending", "_resync", "active", "closed")
+
+    def __init__(self, feed: ChangeFeed) -> None:
+        self._feed = feed
+        self._keys: frozenset[str] = frozenset()
+        self._pending: set[str] = set()
+        self._resync = False
+        self._event = asyncio.Event()
+        self.closed = False
+        self.active = False  # its subscription has read its first state (`ready`)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The keys watched now."""
+        return self._keys
+
+    def watch(self, keys: Iterable[str]) -> None:
+        """Watch exactly these keys from now on (a listing's members change as it does)."""
+        new = frozenset(keys)
+        if new != self._keys and not self.closed:
+            self._feed._rekey(self, self._keys, new)
+            self._keys = new
+
+    def _tell(self, key: str | None) -> None:
+        if key is None:
+            self._resync = True
+        else:
+            self._pending.add(key)
+        self._event.set()
+
+    async def changes(self) -> set[str] | None:
+        """Wait for the next changes: the watched keys changed since the last call, or None
+        when anything may have changed (a resync: read everything again)."""
+        await self._event.wait()
+        self._event.clear()
+        pending, self._pending = self._pending, set()
+        if self._resync:
+            self._resync = False
+            return None
+        return pending
+
+    def ready(self) -> None:
+        """Its subscription has read the state it starts from: from now on it is active (what
+        `ChangeFeed.active` and its observers count)."""
+        if not (self.active or self.closed):
+            self.active = True
+            self._feed._count(1)
+
+    def close(self) -> None:
+        """Stop watching (idempotent)."""
+        if not self.closed:
+            self._feed._rekey(self, self._keys, frozenset())
+            self._feed._watchers.discard(self)
+            self.closed = True
+            if self.active:
+                self._feed._count(-1)
+
+    def __enter__(self) -> Watcher:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class ChangeFeed:
+    """In-process fan-out of changed keys to the watchers of each key."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, set[Watcher]] = {}
+        self._watchers: set[Watcher] = set()
+        self.published = 0  # batches of changed keys published (local and relayed)
+        self.resyncs = 0
+        self.active = 0  # watchers whose subscription has started (`Watcher.ready`)
+        self.observers: list[Callable[[int], None]] = []  # told +1/-1 as `active` changes
+
+    def _count(self, delta: int) -> None:
+        self.active += delta
+        for observer in self.observers:
+            observer(delta)
+
+    def watcher(self, keys: Iterable[str] = ()) -> Watcher:
+        """A new watcher of `keys` (close it, or use it as a context manager)."""
+        watcher = Watcher(self)
+        self._watchers.add(watcher)
+        watcher.watch(keys)
+        return watcher
+
+    def __len__(self) -> int:
+        return len(self._watchers)
+
+    def _rekey(self, watcher: Watcher, old: frozenset[str], new: frozenset[str]) -> None:
+        for key in old - new:
+            found = self._by_key.get(key)
+            if found is not None:
+                found.discard(watcher)
+                if not found:
+                    del self._by_key[key]
+        for key in new - old:
+            self._by_key.setdefault(key, set()).add(watcher)
+
+    def publish(self, keys: Iterable[str]) -> None:
+        """Tell the watchers of each key that it changed (committed)."""
+        self.published += 1
+        for key in keys:
+            for watcher in self._by_key.get(key, ()):
+                watcher._tell(key)
+
+    def resync(self) -> None:
+        """Tell every watcher that anything may have changed (changes may have been missed)."""
+        self.resyncs += 1
+        for watcher in self._watchers:
+            watcher._tell(None)

@@ -1,0 +1,359 @@
+"""Subscriptions over WebSocket (graphql-transport-ws) on /graphql, through the HTTP rules.
+
+Only the graphql-transport-ws protocol (the `graphql-ws` npm client's) is spoken; the legacy
+`graphql-ws` subprotocol (subscriptions-transport-ws) is refused (4406). Every rule of an HTTP
+request holds for a socket and each operation on it:
+
+- origin: a browser page on another origin may connect only if it is in
+  `KVGRAPH_CORS_ORIGINS` (`*`: any); same-origin pages and non-browser clients always may;
+- auth: the upgrade's `Authorization` header (refused with 401 when invalid) or, instead, the
+  `Authorization: Bearer <token>` member of the `connection_init` payload (refused with
+  close 4403 and the reason); checked with the same keys and claims as HTTP. When the token
+  expires, the socket is closed with 4403 "token expired": the client connects again with a
+  fresh token (graphql-ws does so by itself and subscribes again);
+- each `subscribe`: the rate limiter's debt check, the persisted-query mode (an allow-list
+  runs registered documents only, also by `extensions.persistedQuery`), the parse, depth,
+  alias, token and node limits, and the rate charge; a refusal is an `error` message with
+  the HTTP path's code. Queries and mutations go over HTTP: only subscriptions run here;
+- each event runs under the execution timeout (`KVGRAPH_EXECUTION_TIMEOUT`; waiting for an
+  event is not timed) with fresh loaders (`Context.renew`) and the access rules asked again.
+
+Frames are text (JSON): graphql-ws clients refuse binary frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import jwt
+from aiohttp import ClientConnectionResetError, web
+from graphql import GraphQLError
+from strawberry.aiohttp.views import AiohttpWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+from gql.schema.errors import (
+    BAD_REQUEST,
+    BAD_USER_INPUT,
+    INTERNAL_SERVER_ERROR,
+    INVALID_RECORD,
+    RATE_LIMITED,
+    TIMEOUT,
+    code_of,
+    masked,
+    should_mask,
+)
+from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
+from gql.web.auth import AuthError, KeysUnavailable, Viewer
+from gql.web.persisted import PersistedQueries, PersistedQueryError
+from gql.web.ratelimit import RateLimitedError
+from resolvers.context import Context
+from resolvers.errors import ClientError
+
+log = logging.getLogger("kvgraph.subscriptions")
+EXPIRES = web.RequestKey("token_expires", float)
+PROTOCOL = "graphql-transport-ws"
+FORBIDDEN = 4403  # graphql-ws: the client may connect again (with a fresh token)
+TRY_LATER = 1013  # the JWKS did not answer: tokens cannot be checked now
+EVENT_SLOTS = 32  # subscriptions of a process starting or working on an event at once
+
+
+def expiry(header: str | None) -> float | None:
+    """The `exp` (Unix time) of a bearer token that has been verified already."""
+    if not header:
+        return None
+    token = header.partition(" ")[2].strip()
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return GraphQLError(message, extensions={"code": code, **extensions}).formatted  # type: ignore[return-value]
+
+
+def _refused(result: ExecutionResult) -> bool:
+    """Whether a stream's first result is a refusal before any event (no data, no path)."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    """The error as a client sees it over HTTP: unexpected ones masked, every one coded (a
+    stream's errors miss the schema's `on_operation` hook, which codes an HTTP result's)."""
+    if should_mask(error):
+        return masked(error)
+    if code_of(error) is None:
+        original = error.original_error
+        if isinstance(original, ClientError):
+            code = original.code
+        else:
+            code = BAD_USER_INPUT if error.path is None else INTERNAL_SERVER_ERROR
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def _with_reports(context: Context, result: ExecutionResult) -> ExecutionResult:
+    """The event's result, its errors coded, with one INVALID_RECORD error per bad record it
+    met (as over HTTP)."""
+    if result.errors:
+        result.errors = [_coded(error) for error in result.errors]
+    if not (context.problems or context.dropped):
+        return result
+    reports = [
+        GraphQLError(
+            f"invalid record {key}: {context.problems[key]}",
+            extensions={"code": INVALID_RECORD, "key": key},
+        )
+        for key in sorted(context.problems)
+    ] + [
+        GraphQLError(
+            f"record {key}: {', '.join(fields)} could not be read and show as null",
+            extensions={"code": INVALID_RECORD, "key": key, "fields": sorted(fields)},
+        )
+        for key, fields in sorted(context.dropped.items())
+    ]
+    context.problems.clear()
+    context.dropped.clear()
+    return ExecutionResult(
+        data=result.data, errors=[*(result.errors or []), *reports], extensions=result.extensions
+    )
+
+
+class TextFrames(AiohttpWebSocketAdapter):
+    """Sends each message as a text frame (the view encodes JSON as bytes, for HTTP)."""
+
+    async def send_json(self, message: Any) -> None:
+        data = self.view.encode_json(message)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        try:
+            await self.ws.send_str(text)
+        except (RuntimeError, ClientConnectionResetError) as exc:
+            raise WebSocketDisconnected from exc
+
+
+class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's graphql-transport-ws handler with kvgraph's auth, limits and contexts."""
+
+    viewer: Viewer | None = None
+    expires: float | None = None
+    _expiry: asyncio.Task[None] | None = None
+
+    @property
+    def request(self) -> web.Request:
+        """The upgrade request."""
+        request: web.Request = self.context.request
+        return request
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload") or {}
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        if not isinstance(payload, dict):
+            await self.websocket.close(4400, "Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(4429, "Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        if not await self._authenticate(payload):
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+
+    async def _authenticate(self, payload: dict[str, Any]) -> bool:
+        """Who the socket is, from the payload's Authorization or else the upgrade's."""
+        header = payload.get("Authorization", payload.get("authorization"))
+        request = self.request
+        if header is None:
+            viewer_id = self.context.viewer_id
+            role = self.context.role or "authenticated"
+            self.viewer = Viewer(viewer_id, role) if viewer_id else None
+            self.expires = request.get(EXPIRES)
+        else:
+            try:
+                if not isinstance(header, str):
+                    raise AuthError("Authorization must be a string: Bearer <token>")
+                self.viewer = await request.app[AUTH].viewer(header)
+            except KeysUnavailable as exc:
+                await self.websocket.close(TRY_LATER, f"Try again later: {exc}"[:120])
+                return False
+            except AuthError as exc:
+                await self.websocket.close(FORBIDDEN, f"Forbidden: {exc}"[:120])
+                return False
+            self.expires = expiry(header)
+        if self.expires is not None:
+            self._expiry = asyncio.create_task(self._expire(self.expires))
+        return True
+
+    async def _expire(self, at: float) -> None:
+        """Close the socket when the token expires (the client reconnects with a new one)."""
+        await asyncio.sleep(max(0.0, at - time.time()))
+        log.info("closing a subscription socket: its token expired")
+        await self.websocket.close(FORBIDDEN, "Forbidden: token expired")
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        await super().shutdown()
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if not self.connection_acknowledged or message.get("id") in self.operations:
+            await super().handle_subscribe(message)  # closes the socket (protocol errors)
+            return
+        payload: Any = message.get("payload")
+        if not isinstance(payload, dict):
+            await self.websocket.close(4400, "Invalid subscribe payload")
+            return
+        most = self.max_subscriptions_per_connection
+        if most is not None and len(self.operations) >= most:
+            said = f"At most {most} subscriptions per socket: complete one or open another."
+            refusal = _error(said, BAD_REQUEST, limit="subscriptions", max=most)
+            await self._refuse(message["id"], refusal)
+            return
+        try:
+            viewer_id = self.viewer.user_id if self.viewer else None
+            self.request.app[LIMITER].check(viewer_id, self.request)
+            query = self._persisted().resolve(payload.get("query"), payload.get("extensions"))
+        except RateLimitedError as exc:
+            refusal = _error(exc.message, RATE_LIMITED, retryAfter=exc.retry)
+            await self._refuse(message["id"], refusal)
+            return
+        except PersistedQueryError as exc:
+            await self._refuse(message["id"], _error(exc.message, exc.code))
+            return
+        if not isinstance(query, str):
+            await self._refuse(message["id"], _error("subscribe needs a query", BAD_REQUEST))
+            return
+        await super().handle_subscribe({**message, "payload": {**payload, "query": query}})
+
+    def _persisted(self) -> PersistedQueries:
+        view: Any = self.view
+        persisted: PersistedQueries = view.persisted(self.request)
+        return persisted
+
+    async def _refuse(self, operation_id: str, error: dict[str, Any]) -> None:
+        message: Any = {"id": operation_id, "type": "error", "payload": [error]}
+        await self.send_message(message)
+
+    def operation_context(self) -> Context:
+        """A fresh context for one operation, as the socket's viewer."""
+        request = self.request
+        settings = request.app[SETTINGS]
+        return Context(
+            store=request.app[STORE],
+            mapping=settings.mapping(),
+            viewer_id=self.viewer.user_id if self.viewer else None,
+            role=self.viewer.role if self.viewer else None,
+            request=request,
+            response=self.context.response,
+            debug_stats=settings.debug_stats,
+            read_limits=settings.read_limits(),
+            event_seconds=settings.execution_timeout,
+            slots=_slots(self.view),
+        )
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        context = self.operation_context()
+        try:
+            await self._run(operation, context)
+        except _Closed:
+            return
+        except TimeoutError:
+            seconds = context.event_seconds
+            message = f"The subscription event took longer than {seconds:g} s and was stopped."
+            with contextlib.suppress(Exception):
+                await self._refuse(operation.id, _error(message, TIMEOUT))
+                operation.completed = True
+                self.operations.pop(operation.id, None)
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+        finally:
+            context.idle()  # its slot, if it held one
+
+    async def _run(self, operation: Operation[Context, None], context: Context) -> None:
+        """Subscribe and send each event; the deadline runs while an event is worked on."""
+        async with asyncio.timeout(None) as deadline:
+            context.deadline = deadline
+            await context.busy()
+            source = await self.schema.subscribe(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(source):
+                first = True
+                async for result in source:
+                    if first and (isinstance(result, PreExecutionError) or _refused(result)):
+                        await self._first_refusal(operation, result)
+                        return
+                    first = False
+                    await operation.send_next(_with_reports(context, result))
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    async def _first_refusal(
+        self, operation: Operation[Context, None], result: ExecutionResult
+    ) -> None:
+        """A subscription refused before its first event: one `error` message (a document
+        that does not parse or names no operation closes the socket, as the protocol says)."""
+        assert result.errors
+        if reason := self._get_pre_execution_close_reason(result.errors[0]):
+            await self.websocket.close(code=4400, reason=reason[:120])
+            self.operations.pop(operation.id, None)
+            raise _Closed
+        await operation.send_initial_errors([_coded(error) for error in result.errors])
+
+
+def _slots(view: Any) -> asyncio.Semaphore:
+    """The view's (its app's) event slots, made on first use."""
+    slots: asyncio.Semaphore | None = getattr(view, "_event_slots", None)
+    if slots is None:
+        slots = view._event_slots = asyncio.Semaphore(EVENT_SLOTS)
+    return slots
+
+
+class _Closed(Exception):
+    """The operation closed the socket instead of completing."""
+
+
+def asks_upgrade(request: web.Request) -> bool:
+    """Whether the request asks to upgrade to a WebSocket."""
+    return "websocket" in request.headers.get("Upgrade", "").lower()
+
+
+async def upgrade_viewer(request: web.Request) -> None:
+    """Note the upgrade's token expiry (its viewer is checked by the view, as for HTTP)."""
+    exp = expiry(request.headers.get("Authorization"))
+    if exp is not None:
+        request[EXPIRES] = exp
+
+
+def websocket_view_options(settings: Any) -> dict[str, Any]:
+    """The view's WebSocket options: graphql-transport-ws only, origins as CORS allows."""
+    return {
+        "subscription_protocols": (PROTOCOL,),
+        "allowed_origins": list(settings.cors_origins),
+        "keep_alive": False,
+    }
