@@ -1,0 +1,191 @@
+"""The frontend tools teams use, run against `schema.graphql` with a set of frontend
+operations: graphql-codegen (client preset and classic plugins) compiled by `tsc --strict`,
+and `relay-compiler` with `@connection` and `@refetchable` under docs/frontends.md's config.
+
+The projects live in `tests/node/clients/` (packages from `tests/node`'s lockfile); each run
+works in a scratch copy beside a copy of `schema.graphql`, so nothing generated is left in the
+tree and a removed operation cannot hide behind an old artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support import node_packages
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENTS = ROOT / "tests" / "node" / "clients"
+FRONTENDS_DOC = ROOT / "docs" / "frontends.md"
+
+
+@pytest.fixture(scope="module")
+def node_dir() -> Path:
+    """tests/node with the codegen, TypeScript and Relay packages installed from the lockfile."""
+    return node_packages()
+
+
+def scratch(project: str, node_dir: Path, tmp_path: Path) -> Path:
+    """A copy of `tests/node/clients/<project>` with schema.graphql and node_modules beside it."""
+    work = tmp_path / project
+    shutil.copytree(CLIENTS / project, work)
+    shutil.copyfile(ROOT / "schema.graphql", work / "schema.graphql")
+    (work / "node_modules").symlink_to(node_dir / "node_modules", target_is_directory=True)
+    return work
+
+
+def tool(work: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `node_modules/.bin/<name>` in `work`; the finished process, whatever its exit.
+
+    Without git's variables (`GIT_DIR`, set under `git rebase --exec`): relay-compiler would
+    `git add` its artifacts to the repository they name.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    return subprocess.run(
+        [str(work / "node_modules" / ".bin" / name), *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> str:
+    """The output of a tool that must succeed; its whole output when it did not."""
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(map(str, done.args))} failed:\n{output}"
+    return output
+
+
+def generated(work: Path, folder: str) -> dict[str, str]:
+    """The files a tool wrote under `work/folder`, by relative path."""
+    root = work / folder
+    return {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*") if p.is_file()}
+
+
+# --- graphql-codegen + tsc ------------------------------------------------------------------
+
+
+def test_codegen_operations_compile_under_strict_tsc(node_dir: Path, tmp_path: Path) -> None:
+    work = scratch("codegen", node_dir, tmp_path)
+    ok(tool(work, "graphql-codegen", "--config", "codegen.ts"))
+    types = (work / "src" / "gql" / "graphql.ts").read_text()
+    for operation in (
+        "TripBoardQuery",
+        "UpdateItemMutation",
+        "ChatQuery",
+        "PostMessageMutation",
+        "CatalogSearchQuery",
+        "LocationCardFragment",
+    ):
+        assert f"export type {operation} =" in types, operation
+    # futureProofEnums: every enum is open, as docs/frontends.md says
+    assert "'%future added value'" in types
+    classic = (work / "src" / "classic.ts").read_text()
+    assert "export type TripBoardQuery =" in classic
+    ok(tool(work, "tsc", "-p", "tsconfig.json"))
+
+
+def test_codegen_refuses_an_unmapped_scalar(node_dir: Path, tmp_path: Path) -> None:
+    """strictScalars: leaving JSON out of the map stops generation (docs/frontends.md)."""
+    work = scratch("codegen", node_dir, tmp_path)
+    config = work / "codegen.ts"
+    text = config.read_text()
+    assert '  JSON: "unknown",\n' in text
+    config.write_text(text.replace('  JSON: "unknown",\n', ""))
+    done = tool(work, "graphql-codegen", "--config", "codegen.ts")
+    assert done.returncode != 0
+    assert "Unknown scalar type JSON" in done.stdout + done.stderr
+
+
+def test_tsc_fails_on_a_type_error(node_dir: Path, tmp_path: Path) -> None:
+    """The compile step can fail: a frontend that reads a field it did not select."""
+    work = scratch("codegen", node_dir, tmp_path)
+    ok(tool(work, "graphql-codegen", "--config", "codegen.ts"))
+    (work / "src" / "wrong.ts").write_text(
+        'import type { ChatQuery } from "./gql/graphql";\n'
+        "export const title = (data: ChatQuery): string => data.conversation.title;\n"
+    )
+    done = tool(work, "tsc", "-p", "tsconfig.json")
+    assert done.returncode != 0
+    assert "wrong.ts" in done.stdout + done.stderr
+
+
+def test_codegen_fails_on_an_operation_the_schema_lacks(node_dir: Path, tmp_path: Path) -> None:
+    work = scratch("codegen", node_dir, tmp_path)
+    (work / "src" / "stale.ts").write_text(
+        'import { graphql } from "./gql";\n'
+        "export const Stale = graphql(`query Stale { viewer { id nickname } }`);\n"
+    )
+    done = tool(work, "graphql-codegen", "--config", "codegen.ts")
+    assert done.returncode != 0
+    assert "nickname" in done.stdout + done.stderr
+
+
+# --- relay-compiler -------------------------------------------------------------------------
+
+
+def test_relay_compiler_with_the_documented_config(node_dir: Path, tmp_path: Path) -> None:
+    work = scratch("relay", node_dir, tmp_path)
+    ok(tool(work, "relay-compiler"))
+    artifacts = generated(work, "src/__generated__")
+    for refetch in (
+        "TripBoardItemsPaginationQuery",
+        "TripBoardBudgetRefetchQuery",
+        "ChatMessagesPaginationQuery",
+    ):
+        text = artifacts[f"{refetch}.graphql.ts"]
+        # @refetchable on a Node type refetches through `node(nodeId:)`
+        assert "node(nodeId: $nodeId)" in text, refetch
+    assert "CatalogSearchRefetchQuery.graphql.ts" in artifacts  # @refetchable on Query
+    connection = artifacts["TripBoard_items.graphql.ts"]
+    assert '"TripBoard_items"' in connection and "pageInfo" in connection
+    ok(tool(work, "tsc", "-p", "tsconfig.json"))
+
+
+def test_relay_compiler_without_the_node_config_fails(node_dir: Path, tmp_path: Path) -> None:
+    """Why the docs name the settings: Relay's defaults (`id`) do not fit kvgraph's Node."""
+    work = scratch("relay", node_dir, tmp_path)
+    config = json.loads((work / "relay.config.json").read_text())
+    del config["schemaConfig"]
+    (work / "relay.config.json").write_text(json.dumps(config))
+    done = tool(work, "relay-compiler")
+    assert done.returncode != 0
+    assert not (
+        work / "src" / "__generated__" / "TripBoardItemsPaginationQuery.graphql.ts"
+    ).exists()
+
+
+# --- the docs show what is run --------------------------------------------------------------
+
+
+def doc_blocks(language: str) -> list[str]:
+    text = FRONTENDS_DOC.read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_docs_relay_config_is_the_one_tested() -> None:
+    (documented,) = [json.loads(block) for block in doc_blocks("json") if '"schemaConfig"' in block]
+    tested = json.loads((CLIENTS / "relay" / "relay.config.json").read_text())
+    assert documented == tested
+    environment = (CLIENTS / "relay" / "src" / "environment.ts").read_text()
+    (runtime,) = [block for block in doc_blocks("ts") if "getDataID" in block]
+    get_data_id = next(line for line in runtime.splitlines() if "getDataID" in line)
+    assert get_data_id in environment
+
+
+def test_docs_codegen_config_is_the_one_tested() -> None:
+    (documented,) = [block for block in doc_blocks("ts") if "CodegenConfig" in block]
+    tested = (CLIENTS / "codegen" / "codegen.ts").read_text()
+    for line in ('Date: "string"', 'DateTime: "string"', 'JSON: "unknown"'):
+        assert line in documented and line in tested, line
+    for option in ("strictScalars: true", "futureProofEnums: true", 'preset: "client"'):
+        assert option in documented and option in tested, option
