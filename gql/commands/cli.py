@@ -274,8 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(run=_cmd_bench)
 
-    fetch = sub.add_parser("fetch-graphiql", help="download GraphiQL's files for offline use")
-    fetch.add_argument("--dest", default="graphiql-assets", help="folder (default graphiql-assets)")
+    fetch = sub.add_parser(
+        "fetch-graphiql", help="refresh GraphiQL's pinned files from npm (sha384-verified)"
+    )
+    fetch.add_argument(
+        "--dest", help="another folder to fill (default: the copies packaged with kvgraph)"
+    )
     fetch.set_defaults(run=_cmd_fetch_graphiql)
 
     register = sub.add_parser(

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -167,6 +166,7 @@ def create_app(settings: Settings) -> web.Application:
         app[METRICS] = metrics
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.router.add_get("/metrics", metrics_handler(metrics, token))
-    folder = Path(settings.graphiql_assets) if settings.graphiql_assets else None
-    graphiql.add_routes(app, folder)
+    folder = graphiql.assets_dir(cdn=settings.graphiql_cdn, folder=settings.graphiql_assets)
+    if settings.graphiql:
+        graphiql.add_routes(app, folder)
     return app
