@@ -89,6 +89,8 @@ def test_codegen_operations_compile_under_strict_tsc(node_dir: Path, tmp_path: P
         assert f"export type {operation} =" in types, operation
     # futureProofEnums: every enum is open, as docs/frontends.md says
     assert "'%future added value'" in types
+    enums = (work / "src" / "enums.ts").read_text()
+    assert "export type ErrorCode =" in enums and "'UNAUTHENTICATED'" in enums
     classic = (work / "src" / "classic.ts").read_text()
     assert "export type TripBoardQuery =" in classic
     ok(tool(work, "tsc", "-p", "tsconfig.json"))
@@ -189,3 +191,32 @@ def test_docs_codegen_config_is_the_one_tested() -> None:
         assert line in documented and line in tested, line
     for option in ("strictScalars: true", "futureProofEnums: true", 'preset: "client"'):
         assert option in documented and option in tested, option
+
+
+def test_every_node_type_has_an_id_or_a_documented_key() -> None:
+    """Apollo's cache: a `Node` type without `id` (a record with a key of its own) is keyed in
+    the docs' typePolicies; other types are values that live inside their parent."""
+    schema = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    (cache,) = [block for block in doc_blocks("ts") if "typePolicies" in block]
+    keyed = set(re.findall(r"^\s+(\w+): \{ keyFields: \[", cache, flags=re.MULTILINE))
+    types = re.findall(
+        r"^type (\w+) implements ([\w& ]+) \{\n(.*?)^\}", schema, re.MULTILINE | re.DOTALL
+    )
+    unkeyed = [
+        name
+        for name, interfaces, body in types
+        if "Node" in interfaces.replace("&", " ").split()
+        and not re.search(r"^  id: ID!$", body, re.MULTILINE)
+        and name not in keyed
+    ]
+    assert unkeyed == [], (
+        "Node types without `id`: add a keyFields policy to docs/frontends.md "
+        f"(Apollo Client: cache keys): {unkeyed}"
+    )
+    assert {"Budget", "AIContext", "Collaborator"} <= keyed
+    for name in keyed:
+        fields = re.search(rf"^type {name}\b[^{{]*\{{\n(.*?)^\}}", schema, re.MULTILINE | re.DOTALL)
+        assert fields is not None, name
+        (key_fields,) = re.findall(rf"{name}: \{{ keyFields: \[([^\]]*)\]", cache)
+        for key in re.findall(r'"(\w+)"', key_fields):
+            assert re.search(rf"^  {key}: \w+!$", fields.group(1), re.MULTILINE), (name, key)

@@ -10,12 +10,17 @@ const scalars = {
 
 const config: CodegenConfig = {
   schema: "schema.graphql", // the file from kvgraph, not the live endpoint
-  documents: ["src/**/*.ts", "!src/gql/**", "!src/classic.ts"],
+  documents: ["src/**/*.ts", "!src/gql/**", "!src/classic.ts", "!src/enums.ts"],
   generates: {
     // the client preset (typed documents, fragment masking)
     "src/gql/": {
       preset: "client",
       config: { strictScalars: true, scalars, futureProofEnums: true },
+    },
+    // every enum of the schema, ErrorCode included (no document selects it)
+    "src/enums.ts": {
+      plugins: ["typescript"],
+      config: { onlyEnums: true, enumsAsTypes: true, futureProofEnums: true },
     },
     // the classic plugins, from the same documents
     "src/classic.ts": {
