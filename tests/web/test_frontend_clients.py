@@ -1,6 +1,7 @@
 """The frontend tools teams use, run against `schema.graphql` with a set of frontend
 operations: graphql-codegen (client preset and classic plugins) compiled by `tsc --strict`,
-and `relay-compiler` with `@connection` and `@refetchable` under docs/frontends.md's config.
+`relay-compiler` with `@connection` and `@refetchable` under docs/frontends.md's config, and
+Apollo Client 4 with the docs' cache policy against a live kvgraph.
 
 The projects live in `tests/node/clients/` (packages from `tests/node`'s lockfile); each run
 works in a scratch copy beside a copy of `schema.graphql`, so nothing generated is left in the
@@ -9,16 +10,26 @@ tree and a removed operation cannot hide behind an old artifact.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from gql.commands.demo import ALEX_USER_ID, DEMO_USER_ID, seed_demo
+from gql.web.app import create_app
+from gql.web.appkeys import STORE
+from gql.web.auth import mint_token
+from gql.web.settings import Settings
 from tests.support import node_packages
+
+SECRET = "test-secret-0123456789-0123456789-abcdef"
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "tests" / "node" / "clients"
@@ -171,6 +182,89 @@ def test_relay_compiler_without_the_node_config_fails(node_dir: Path, tmp_path: 
     assert not (
         work / "src" / "__generated__" / "TripBoardItemsPaginationQuery.graphql.ts"
     ).exists()
+
+
+# --- Apollo Client: the docs' snippets ------------------------------------------------------
+
+
+def test_docs_apollo_snippets_compile_under_strict_tsc(node_dir: Path, tmp_path: Path) -> None:
+    """docs/frontends.md's cache and error link, verbatim, against @apollo/client's types."""
+    work = scratch("apollo", node_dir, tmp_path)
+    snippets = [block for block in doc_blocks("ts") if '"@apollo/client' in block]
+    assert len(snippets) == 2, "the cache policy and the error link"
+    for n, snippet in enumerate(snippets):
+        prelude = 'import { retryLater, showOutage, signOut } from "./app";\n'
+        (work / "src" / f"docs{n}.ts").write_text(prelude + snippet + "\nexport {};\n")
+    ok(tool(work, "tsc", "-p", "tsconfig.json"))
+
+
+async def test_apollo_client_caches_by_the_documented_keys(
+    node_dir: Path, tmp_path: Path, aiohttp_server: Callable[..., Awaitable[Any]]
+) -> None:
+    """Apollo Client 4 against a live kvgraph with the docs' cache: a budget is stored under
+    its nodeId, a collaborator too; a bad token's 401 arrives as
+    CombinedGraphQLErrors with UNAUTHENTICATED (Apollo reads graphql-response+json bodies)."""
+    settings = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", jwt_secret=SECRET)
+    server = await aiohttp_server(create_app(settings))
+    store = server.app[STORE]
+    await seed_demo(store)
+    index = await store.get(f"trips:index:{DEMO_USER_ID}")
+    assert isinstance(index, list) and index
+    trip = str(index[0])
+    await store.set_many(
+        {
+            f"collaborator:{trip}:{ALEX_USER_ID}": {
+                "tripId": trip,
+                "userId": ALEX_USER_ID,
+                "role": "editor",
+            }
+        }
+    )
+    (cache,) = [block for block in doc_blocks("ts") if "typePolicies" in block]
+    module = tmp_path / "cache.mjs"
+    (tmp_path / "node_modules").symlink_to(node_dir / "node_modules", target_is_directory=True)
+    module.write_text(cache + "\nexport { cache };\n")  # the snippet is JavaScript too
+    proc = await asyncio.create_subprocess_exec(
+        "node",
+        str(node_dir / "apollo.mjs"),
+        str(server.make_url("/graphql")),
+        mint_token(SECRET, DEMO_USER_ID),
+        str(module),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, err.decode()
+    result = json.loads(out)
+    assert result["error"] is None and result["trips"], result
+    keys = result["keys"]
+    assert any(key.startswith('Budget:{"nodeId":"') for key in keys), keys
+    assert any(key.startswith('Collaborator:{"nodeId":"') for key in keys), keys
+    assert f"Trip:{trip}" in keys
+    assert result["bad"] == {
+        "combined": True,
+        "server": False,
+        "codes": ["UNAUTHENTICATED"],
+        "statusCode": None,
+    }
+
+
+def test_docs_possible_types_are_the_schemas() -> None:
+    """Fragments on `Location` and `Node` match only if possibleTypes lists every type."""
+    schema = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    (cache,) = [block for block in doc_blocks("ts") if "possibleTypes" in block]
+    for interface in ("Location", "Node"):
+        documented = re.search(rf"{interface}: \[([^\]]*)\]", cache)
+        assert documented is not None, interface
+        listed = sorted(re.findall(r'"(\w+)"', documented.group(1)))
+        implementing = sorted(
+            name
+            for name, interfaces in re.findall(
+                r"^type (\w+) implements ([\w& ]+) \{", schema, re.MULTILINE
+            )
+            if interface in interfaces.replace("&", " ").split()
+        )
+        assert listed == implementing, interface
 
 
 # --- the docs show what is run --------------------------------------------------------------
