@@ -40,6 +40,8 @@ ENTRIES: dict[str, str] = {
     "already); nothing was written. HTTP 200.",
     "INVALID_TRANSITION": "In `userErrors` of `advanceBookingWorkflow`: the workflow may not move "
     "to that step from where it is; nothing was written. HTTP 200.",
+    "NOT_CONFIGURED": "In `userErrors` of `setApiKey`: the server has no key to encrypt API keys "
+    "with (`KVGRAPH_API_KEY_SECRET` unset); nothing was written. HTTP 200.",
     "INVALID_RECORD": "A stored record fails validation (left out, named in `extensions.key`) "
     "or a shown record has fields it could not read (`extensions.fields`): HTTP 200 with "
     "`data` beside it; treat it as a warning. In `userErrors`: an index kvgraph would have to "
