@@ -1,6 +1,6 @@
-"""The command line: `python -m gql serve | seed-demo | export-schema | check | repair | export |
-import | token | bench | fetch-graphiql | register-queries` (the `kvgraph` console script is the
-same)."""
+"""The command line: `python -m gql serve | seed-demo | export-schema | release-schema | check |
+repair | export | import | token | bench | fetch-graphiql | register-queries` (the `kvgraph`
+console script is the same)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def _cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     export_schema(args.output)
     print(f"wrote {args.output}")
     return 0
+
+
+def _cmd_release_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from gql.commands.release_schema import release_schema_command
+
+    return release_schema_command(args.output, args.version, args.source)
 
 
 def _check_options(args: argparse.Namespace, *, repair: bool) -> Options:
@@ -199,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(run=_cmd_export_schema)
 
+    release = sub.add_parser(
+        "release-schema", help="record the current schema as the last release's (CI diffs it)"
+    )
+    release.add_argument("--output", default="tests/schema/released.graphql")
+    release.add_argument("--version", help="the release (default: kvgraph's own version)")
+    release.add_argument("--source", help="its git tag (default: v<version>)")
+    release.set_defaults(run=_cmd_release_schema)
+
     check = sub.add_parser("check", help="report index/entity inconsistencies (exit 1 if any)")
     _store_flags(check)
     _report_flags(check)
@@ -274,8 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(run=_cmd_bench)
 
-    fetch = sub.add_parser("fetch-graphiql", help="download GraphiQL's files for offline use")
-    fetch.add_argument("--dest", default="graphiql-assets", help="folder (default graphiql-assets)")
+    fetch = sub.add_parser(
+        "fetch-graphiql", help="refresh GraphiQL's pinned files from npm (sha384-verified)"
+    )
+    fetch.add_argument(
+        "--dest", help="another folder to fill (default: the copies packaged with kvgraph)"
+    )
     fetch.set_defaults(run=_cmd_fetch_graphiql)
 
     register = sub.add_parser(

@@ -1,4 +1,10 @@
-"""`kvgraph fetch-graphiql --dest DIR`: fetch the pinned GraphiQL files for offline use."""
+"""`kvgraph fetch-graphiql [--dest DIR]`: refresh GraphiQL's pinned files from the npm registry.
+
+Without `--dest` it rewrites the copies packaged with kvgraph (`gql/web/static/graphiql/`, a
+maintainer's step after the pins in `gql.web.graphiql` change; files of older pins are
+removed); with `--dest` it fills another folder (served with `KVGRAPH_GRAPHIQL_ASSETS`). Every
+file, licences included, is checked against its pinned sha384 before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gql.web import graphiql
@@ -17,15 +24,52 @@ from gql.web.graphiql import (
     DEFAULT_URL_PREFIX,
     MANIFEST,
     NPM_TIMEOUT,
-    Asset,
-    packages_of,
-    read_verified,
+    PACKAGED_DIR,
     sri_sha384,
 )
 
 
 class FetchError(Exception):
     """A user-facing reason why the assets could not be fetched."""
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One file to write: where it comes from (npm spec, path in its tarball), where it goes
+    (`name` under the folder) and its pinned hash."""
+
+    source: str
+    path: str
+    name: str
+    integrity: str
+
+
+def pinned_files() -> list[Pinned]:
+    """Every file the folder holds: the page's assets, then the packages' licences."""
+    assets = [Pinned(a.spec, a.path, a.name, a.integrity) for a in graphiql.ASSETS]
+    licences = [Pinned(x.source, x.path, x.name, x.integrity) for x in graphiql.LICENCES]
+    return assets + licences
+
+
+def by_source(files: list[Pinned]) -> dict[str, list[Pinned]]:
+    """The files grouped by the npm spec whose tarball holds them, in first-seen order."""
+    groups: dict[str, list[Pinned]] = {}
+    for file in files:
+        groups.setdefault(file.source, []).append(file)
+    return groups
+
+
+def read_pinned(dest: Path, file: Pinned) -> str | None:
+    """None if `dest` holds the file with its pinned hash, else what is wrong."""
+    try:
+        data = (dest / file.name).read_bytes()
+    except FileNotFoundError:
+        return f"{file.name}: missing"
+    except OSError as exc:
+        return f"{file.name}: unreadable ({exc})"
+    if sri_sha384(data) != file.integrity:
+        return f"{file.name}: integrity mismatch"
+    return None
 
 
 def _err(message: str) -> None:
@@ -58,29 +102,32 @@ async def _npm_pack(npm: str, spec: str, workdir: Path) -> None:
         raise FetchError(f"`npm pack {spec}` failed (exit {proc.returncode}):\n  {tail}")
 
 
-def _extract(workdir: Path, spec: str, assets: list[Asset]) -> dict[Asset, bytes]:
+def _extract(workdir: Path, spec: str, files: list[Pinned]) -> dict[Pinned, bytes]:
     """Read the wanted files out of the npm tarball in `workdir` (in memory, nothing else is
     unpacked)."""
     tarballs = sorted(workdir.glob("*.tgz"))
     if len(tarballs) != 1:
         raise FetchError(f"`npm pack {spec}` left {len(tarballs)} .tgz files, expected one")
     tarball = tarballs[0]
-    wanted = {asset.path: asset for asset in assets}
-    found: dict[Asset, bytes] = {}
+    wanted: dict[str, list[Pinned]] = {}
+    for file in files:
+        wanted.setdefault(file.path, []).append(file)
+    found: dict[Pinned, bytes] = {}
     try:
         with tarfile.open(tarball, "r:gz") as tar:
             for member in tar:
                 # npm tarballs hold one top folder (normally `package/`)
                 inner = PurePosixPath(member.name).parts[1:]
-                asset = wanted.get("/".join(inner))
-                if asset is None or not member.isfile():
+                targets = wanted.get("/".join(inner))
+                if not targets or not member.isfile():
                     continue
                 handle = tar.extractfile(member)
                 if handle is not None:
-                    found[asset] = handle.read()
+                    data = handle.read()
+                    found.update(dict.fromkeys(targets, data))
     except (OSError, tarfile.TarError) as exc:
         raise FetchError(f"{tarball.name}: not a readable npm tarball ({exc})") from exc
-    missing = [asset.path for asset in assets if asset not in found]
+    missing = list(dict.fromkeys(file.path for file in files if file not in found))
     if missing:
         raise FetchError(f"{tarball.name} lacks {', '.join(missing)}")
     return found
@@ -98,31 +145,32 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _store(dest: Path, found: dict[Asset, bytes]) -> None:
-    """Verify every file against its pinned SRI hash, then write them all; refuse on mismatch."""
+def _store(dest: Path, found: dict[Pinned, bytes]) -> None:
+    """Verify every file against its pinned hash, then write them all; refuse on mismatch."""
     bad = [
-        f"{asset.name}: expected {asset.integrity}, got {sri_sha384(data)}"
-        for asset, data in found.items()
-        if sri_sha384(data) != asset.integrity
+        f"{file.name}: expected {file.integrity}, got {sri_sha384(data)}"
+        for file, data in found.items()
+        if sri_sha384(data) != file.integrity
     ]
     if bad:
-        for asset in found:
-            (dest / asset.name).unlink(missing_ok=True)
+        for file in found:
+            (dest / file.name).unlink(missing_ok=True)
         raise FetchError(
             "integrity check failed, nothing written for this package:\n  " + "\n  ".join(bad)
         )
-    for asset, data in found.items():
-        _write_atomic(dest / asset.name, data)
+    for file, data in found.items():
+        _write_atomic(dest / file.name, data)
 
 
-def _present(dest: Path, assets: list[Asset]) -> bool:
-    return all(read_verified(dest, asset)[1] is None for asset in assets)
+def _present(dest: Path, files: list[Pinned]) -> bool:
+    return all(read_pinned(dest, file) is None for file in files)
 
 
-def _write_manifest(dest: Path, assets: tuple[Asset, ...]) -> None:
+def manifest_text() -> str:
+    """The folder's manifest.json: every pinned file with its version, hash and origin."""
     manifest = {
-        "about": "GraphiQL files for kvgraph (`kvgraph fetch-graphiql`); served under "
-        f"{DEFAULT_URL_PREFIX}/ when KVGRAPH_GRAPHIQL_ASSETS points here",
+        "about": "GraphiQL's files for kvgraph, written by `kvgraph fetch-graphiql` from the npm "
+        f"registry and served under {DEFAULT_URL_PREFIX}/ (the page's SRI hashes pin them)",
         "assets": [
             {
                 "package": asset.package,
@@ -132,18 +180,47 @@ def _write_manifest(dest: Path, assets: tuple[Asset, ...]) -> None:
                 "integrity": asset.integrity,
                 "cdn_url": asset.cdn_url,
             }
-            for asset in assets
+            for asset in graphiql.ASSETS
+        ],
+        "licences": [
+            {
+                "package": licence.spec,
+                "license": licence.spdx,
+                "file": licence.name,
+                "from": f"{licence.source}/{licence.path}",
+                "integrity": licence.integrity,
+                **({"note": licence.note} if licence.note else {}),
+            }
+            for licence in graphiql.LICENCES
         ],
     }
-    text = json.dumps(manifest, indent=2) + "\n"
+    return json.dumps(manifest, indent=2) + "\n"
+
+
+def _write_manifest(dest: Path) -> None:
+    text = manifest_text()
     path = dest / MANIFEST
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         _write_atomic(path, text.encode("utf-8"))
 
 
-async def _fetch(dest: Path, npm: str | None) -> None:
-    assets = graphiql.ASSETS
-    for spec, group in packages_of(assets).items():
+def _prune(dest: Path, files: list[Pinned]) -> list[str]:
+    """Remove files no pin names (an older version's) from the packaged folder; their names."""
+    keep = {file.name for file in files} | {MANIFEST}
+    removed = []
+    for path in sorted(dest.rglob("*"), reverse=True):
+        name = path.relative_to(dest).as_posix()
+        if path.is_file() and name not in keep:
+            path.unlink()
+            removed.append(name)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return sorted(removed)
+
+
+async def _fetch(dest: Path, npm: str | None, *, prune: bool) -> None:
+    files = pinned_files()
+    for spec, group in by_source(files).items():
         if await asyncio.to_thread(_present, dest, group):
             print(f"  {spec}: present, verified")
             continue
@@ -154,16 +231,20 @@ async def _fetch(dest: Path, npm: str | None) -> None:
             found = await asyncio.to_thread(_extract, Path(workdir), spec, group)
             await asyncio.to_thread(_store, dest, found)
         print(f"  {spec}: fetched, verified ({len(group)} file{'s' * (len(group) > 1)})")
-    await asyncio.to_thread(_write_manifest, dest, assets)
+    await asyncio.to_thread(_write_manifest, dest)
+    if prune:
+        for name in await asyncio.to_thread(_prune, dest, files):
+            print(f"  removed {name} (no longer pinned)")
 
 
-async def fetch_command(dest: str) -> int:
-    """`kvgraph fetch-graphiql --dest DIR`: fetch the pinned GraphiQL files with `npm pack`,
-    verify them against their SRI hashes and write them into DIR. Idempotent; 0 on success."""
-    folder = Path(dest)
+async def fetch_command(dest: str | None = None) -> int:
+    """`kvgraph fetch-graphiql [--dest DIR]`: fetch the pinned GraphiQL files with `npm pack`,
+    verify them against their hashes and write them into DIR (default: the packaged copies).
+    Idempotent; 0 on success."""
+    folder = Path(dest) if dest else PACKAGED_DIR
     print(f"fetching GraphiQL files into {folder}/ (npm pack, sha384-verified)")
     try:
-        await _fetch(folder, shutil.which("npm"))
+        await _fetch(folder, shutil.which("npm"), prune=not dest)
     except FetchError as exc:
         _err(str(exc))
         return 1
@@ -171,8 +252,6 @@ async def fetch_command(dest: str) -> int:
         _err(f"cannot write into {folder}: {exc}")
         return 1
     graphiql.clear_caches()
-    print(
-        f"done: {len(graphiql.ASSETS)} files in {folder}/; "
-        f"serve them with KVGRAPH_GRAPHIQL_ASSETS={dest}"
-    )
+    served = "served by default" if not dest else f"serve them with KVGRAPH_GRAPHIQL_ASSETS={dest}"
+    print(f"done: {len(pinned_files())} files in {folder}/; {served}")
     return 0

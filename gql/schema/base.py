@@ -215,7 +215,11 @@ class Connection(Generic[T]):
 class UserError:
     field: str | None
     message: str
-    code: str
+    code: str = strawberry.field(
+        description="Why, as one of the `ErrorCode` values (`BAD_USER_INPUT`, `NOT_FOUND`, "
+        "`FORBIDDEN`, `CONFLICT`, `NOT_ACTIVE`, `INVALID_RECORD`, ...); switch on it, with a "
+        "default branch."
+    )
 
 
 def record_data_field(**options: Any) -> Any:

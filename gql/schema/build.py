@@ -24,6 +24,7 @@ from gql.schema.api_keys import ApiKeyMutations
 from gql.schema.automation import AutomationMutations, JobQuery
 from gql.schema.base import Node, root_field
 from gql.schema.budgets import BudgetMutations
+from gql.schema.codes import ErrorCode
 from gql.schema.collaborators import CollaboratorMutations
 from gql.schema.collections import CollectionMutations, CollectionQuery
 from gql.schema.conflicts import ConflictMutations
@@ -43,6 +44,7 @@ from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
 from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
+from gql.schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from gql.schema.subscriptions import Subscription
 from gql.schema.suggestions import SuggestionMutations
 from gql.schema.trips import TripMutations, TripQuery
@@ -146,7 +148,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[AIContext, *PLACE_TYPES.values()],
+        types=[AIContext, *PLACE_TYPES.values(), ErrorCode],
         extensions=[
             ParsedOnce,
             FiniteNumbers,
@@ -159,6 +161,7 @@ def build_schema(
         ],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         execution_context_class=LevelExecutionContext if fast else None,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     schema.hide_suggestions = not introspection
     return schema

@@ -8,7 +8,6 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -176,6 +175,7 @@ def create_app(settings: Settings) -> web.Application:
         app.on_startup.append(partial(_count_subscriptions, metrics))
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.router.add_get("/metrics", metrics_handler(metrics, token))
-    folder = Path(settings.graphiql_assets) if settings.graphiql_assets else None
-    graphiql.add_routes(app, folder)
+    folder = graphiql.assets_dir(cdn=settings.graphiql_cdn, folder=settings.graphiql_assets)
+    if settings.graphiql:
+        graphiql.add_routes(app, folder)
     return app

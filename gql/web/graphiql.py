@@ -1,11 +1,16 @@
-"""GraphiQL without internet: fetch the IDE's files from npm, serve them, point the page at them.
+"""GraphiQL without internet: the IDE's files ship inside the package, pinned and verified.
 
-`kvgraph fetch-graphiql --dest DIR` (gql/commands/fetch_graphiql.py) runs `npm pack` for each
-pinned package, keeps only the files strawberry's GraphiQL page loads, checks each against the
-page's own SRI hash and writes them to DIR (plus `manifest.json`). With
-`KVGRAPH_GRAPHIQL_ASSETS=DIR` the server serves those files under `/graphiql-assets/` and rewrites
-the page to use them; without them (or if any file is missing or altered) the unchanged CDN page
-is served.
+Strawberry's GraphiQL page loads React, GraphiQL and the explorer plugin from unpkg.com. The
+same files, pinned to the versions and SRI hashes of that page (`ASSETS`), are committed under
+`gql/web/static/graphiql/` with their licences (`LICENCES`) and a `manifest.json`, and built
+into the wheel and sdist as package data. By default the server serves them under
+`/graphiql-assets/` and rewrites the page to load them, so the IDE works with no network.
+`KVGRAPH_GRAPHIQL_CDN=true` serves the unchanged CDN page instead; `KVGRAPH_GRAPHIQL_ASSETS=DIR`
+serves another folder. A folder whose files do not all match their hashes is not used (the CDN
+page is served, with a warning in the log).
+
+`kvgraph fetch-graphiql` (gql/commands/fetch_graphiql.py) refreshes the packaged copies from
+the npm registry (`npm pack`), verifying every file against its pin.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL_PREFIX = "/graphiql-assets"
 MANIFEST = "manifest.json"
+PACKAGED_DIR = Path(__file__).resolve().parent / "static" / "graphiql"
+LICENCE_FILE = "LICENSE"
 NPM_TIMEOUT = 180.0
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -101,17 +108,52 @@ ASSETS: tuple[Asset, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Licence:
+    """The licence of one pinned package, copied beside its files as `{spec}/LICENSE`."""
+
+    spec: str  # the package it covers: `name@version`
+    spdx: str  # its package.json `license` field
+    source: str  # the npm spec whose tarball holds the text
+    path: str  # inside that tarball
+    integrity: str  # "sha384-<base64>" of the text
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file's relative path under the assets folder."""
+        return f"{self.spec}/{LICENCE_FILE}"
+
+
+_REACT_LICENCE = "sha384-dIN5gxuW3odCH42AKpxql36fRQlrVsjCi4EJgGC2Ty8Ihkcq9cdrChEZpKhSAfks"
+_GRAPHIQL_LICENCE = "sha384-9JPX1agGTIUB7wtQt2kO3PUO7clmCJp+9e50VMjw1yd8briI77AZnMDBz5VcerBH"
+
+LICENCES: tuple[Licence, ...] = (
+    Licence("react@18.2.0", "MIT", "react@18.2.0", "LICENSE", _REACT_LICENCE),
+    Licence("react-dom@18.2.0", "MIT", "react-dom@18.2.0", "LICENSE", _REACT_LICENCE),
+    Licence(
+        "js-cookie@3.0.5",
+        "MIT",
+        "js-cookie@3.0.5",
+        "LICENSE",
+        "sha384-uG7osW4jezyTfrCMBZKlxO0Abr9+R81rXQtZnhqRRgdbRmYKGbspsV6b9MHIbXYE",
+    ),
+    Licence("graphiql@3.8.3", "MIT", "graphiql@3.8.3", "LICENSE", _GRAPHIQL_LICENCE),
+    Licence(
+        "@graphiql/plugin-explorer@1.0.2",
+        "MIT",
+        "graphiql@3.8.3",
+        "LICENSE",
+        _GRAPHIQL_LICENCE,
+        note="the package's tarball has no licence file (package.json: MIT); this is the "
+        "licence of its repository, github.com/graphql/graphiql, as shipped in graphiql@3.8.3",
+    ),
+)
+
+
 def sri_sha384(data: bytes) -> str:
     """The Subresource Integrity string of `data`: "sha384-<base64 digest>"."""
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
-
-
-def packages_of(assets: tuple[Asset, ...]) -> dict[str, list[Asset]]:
-    """The assets grouped by npm spec, in first-seen order."""
-    groups: dict[str, list[Asset]] = {}
-    for asset in assets:
-        groups.setdefault(asset.spec, []).append(asset)
-    return groups
 
 
 # --- checking and serving -------------------------------------------------------------------
@@ -152,14 +194,22 @@ def _check(assets_dir: Path, assets: tuple[Asset, ...]) -> _Checked:
             files[asset.name] = data
     if problems:
         log.warning(
-            "GraphiQL assets in %s are not usable, using the CDN page (run `kvgraph fetch-graphiql"
-            " --dest %s`): %s",
+            "GraphiQL assets in %s are not usable, using the CDN page (refresh them with "
+            "`kvgraph fetch-graphiql --dest %s`): %s",
             assets_dir,
             assets_dir,
             "; ".join(problems),
         )
         return _Checked({}, tuple(problems))
     return _Checked(files, ())
+
+
+def assets_dir(*, cdn: bool, folder: str) -> Path | None:
+    """Where GraphiQL's files are served from: None for the CDN page, else `folder` if given,
+    else the copies packaged with kvgraph."""
+    if cdn:
+        return None
+    return Path(folder) if folder else PACKAGED_DIR
 
 
 def check_assets(assets_dir: Path) -> list[str]:

@@ -120,7 +120,12 @@ class Settings(BaseSettings):
     )
     graphiql: bool = True
     graphiql_assets: str = Field(
-        "", description="folder of GraphiQL files from `kvgraph fetch-graphiql` (served offline)"
+        "",
+        description="folder of GraphiQL files from `kvgraph fetch-graphiql --dest` "
+        "(default: the copies packaged with kvgraph)",
+    )
+    graphiql_cdn: bool = Field(
+        False, description="load GraphiQL's files from unpkg.com instead of serving them"
     )
     dev: bool = Field(False, description="--dev only: dev secret, demo data, introspection")
     insecure_no_auth: bool = Field(

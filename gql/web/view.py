@@ -11,7 +11,6 @@ outage is a 503 under both.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -235,6 +234,7 @@ class GatewayView(GraphQLView[Context, None]):
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         if outcome := outcome_of(request):
             outcome.page = True
-        folder = request.app[SETTINGS].graphiql_assets
-        html = graphiql.ide_html(Path(folder) if folder else None)
+        settings = request.app[SETTINGS]
+        folder = graphiql.assets_dir(cdn=settings.graphiql_cdn, folder=settings.graphiql_assets)
+        html = graphiql.ide_html(folder)
         return web.Response(text=html, content_type="text/html")

@@ -1,5 +1,5 @@
-"""Offline GraphiQL: the page rewrite, the asset routes and `fetch_command` (with a fake npm; the
-real npm is exercised by tests/test_browser.py)."""
+"""Offline GraphiQL: the packaged files, the page rewrite, the asset routes and `fetch_command`
+(with a fake npm; tests/web/test_graphiql_package.py builds the wheel and sdist)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,22 @@ from aiohttp import web
 from strawberry.http.ides import get_graphql_ide_html
 from yarl import URL
 
-from gql.commands.fetch_graphiql import fetch_command
+from gql.commands import fetch_graphiql
+from gql.commands.fetch_graphiql import fetch_command, manifest_text, pinned_files
 from gql.web import graphiql
+from gql.web.app import create_app
 from gql.web.graphiql import (
     ASSETS,
+    LICENCES,
+    PACKAGED_DIR,
     Asset,
+    Licence,
     add_routes,
     check_assets,
     ide_html,
     sri_sha384,
 )
+from gql.web.settings import Settings
 
 CDN_PAGE = get_graphql_ide_html("graphiql")
 
@@ -33,11 +39,19 @@ def fake_content(asset: Asset) -> bytes:
     return f"/* fake {asset.name} */\n".encode()
 
 
+def fake_licence(licence: Licence) -> bytes:
+    return f"fake licence from {licence.source}\n".encode()
+
+
 @pytest.fixture
 def fake_assets(monkeypatch: pytest.MonkeyPatch) -> tuple[Asset, ...]:
-    """The real pins (same CDN URLs), but with hashes of small fake files."""
+    """The real pins (same CDN URLs), but with hashes of small fake files (licences too)."""
     assets = tuple(dataclasses.replace(a, integrity=sri_sha384(fake_content(a))) for a in ASSETS)
     monkeypatch.setattr(graphiql, "ASSETS", assets)
+    licences = tuple(
+        dataclasses.replace(x, integrity=sri_sha384(fake_licence(x))) for x in LICENCES
+    )
+    monkeypatch.setattr(graphiql, "LICENCES", licences)
     return assets
 
 
@@ -242,6 +256,8 @@ def npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_assets: tuple[Asse
         packages.setdefault(asset.spec, {"README.md": "not wanted"})[asset.path] = fake_content(
             asset
         ).decode()
+    for licence in LICENCES:
+        packages[licence.source][licence.path] = fake_licence(licence).decode()
     fake.serve(packages)
     return fake
 
@@ -261,9 +277,14 @@ async def test_fetch_writes_verified_files_and_is_idempotent(
     assert len(out.splitlines()) == len(specs) + 2  # header, one per package, summary
     assert check_assets(dest) == []
     files = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
-    assert files == {a.name for a in fake_assets} | {"manifest.json"}  # no README, no tarball
+    licences = {f"{a.spec}/LICENSE" for a in fake_assets}
+    # no README, no tarball
+    assert files == {a.name for a in fake_assets} | licences | {"manifest.json"}
     manifest = json.loads((dest / "manifest.json").read_text())
     assert [m["integrity"] for m in manifest["assets"]] == [a.integrity for a in fake_assets]
+    assert {m["file"] for m in manifest["licences"]} == licences
+    explorer = dest / "@graphiql/plugin-explorer@1.0.2/LICENSE"
+    assert explorer.read_bytes() == b"fake licence from graphiql@3.8.3\n"
     assert ide_html(dest) != CDN_PAGE
 
     # again: nothing to fetch
@@ -335,3 +356,118 @@ async def test_fetch_tarball_without_the_file(
     npm.serve({spec: {"README.md": "x"} for spec in {a.spec for a in fake_assets}})
     assert await fetch_command(str(tmp_path / "assets")) != 0
     assert f"lacks {fake_assets[0].path}" in capsys.readouterr().err
+
+
+async def test_fetch_into_the_package_removes_older_pins(
+    tmp_path: Path,
+    npm: FakeNpm,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_assets: tuple[Asset, ...],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without --dest the packaged copies are refreshed, and an older version's files go."""
+    packaged = tmp_path / "static" / "graphiql"
+    old = packaged / "react@18.1.0" / "umd" / "react.production.min.js"
+    old.parent.mkdir(parents=True)
+    old.write_text("old")
+    monkeypatch.setattr(fetch_graphiql, "PACKAGED_DIR", packaged)
+    assert await fetch_command() == 0
+    assert "removed react@18.1.0/umd/react.production.min.js" in capsys.readouterr().out
+    assert not (packaged / "react@18.1.0").exists()
+    files = {p.relative_to(packaged).as_posix() for p in packaged.rglob("*") if p.is_file()}
+    assert files == {f.name for f in pinned_files()} | {"manifest.json"}
+    # a folder given with --dest keeps whatever else it holds
+    other = tmp_path / "mine"
+    (other / "notes.txt").parent.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert await fetch_command(str(other)) == 0
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+# --- the copies packaged with kvgraph -------------------------------------------------------
+
+
+def test_packaged_files_are_the_pinned_ones() -> None:
+    """gql/web/static/graphiql holds every pinned file, verified, and nothing else."""
+    assert check_assets(PACKAGED_DIR) == []
+    assert {a.spec for a in ASSETS} == {x.spec for x in LICENCES}  # every package's licence
+    for licence in LICENCES:
+        data = (PACKAGED_DIR / licence.name).read_bytes()
+        assert sri_sha384(data) == licence.integrity, licence.name
+        assert b"MIT License" in data
+    files = {p.relative_to(PACKAGED_DIR).as_posix() for p in PACKAGED_DIR.rglob("*") if p.is_file()}
+    assert files == {f.name for f in pinned_files()} | {"manifest.json"}
+    manifest = (PACKAGED_DIR / "manifest.json").read_text(encoding="utf-8")
+    assert manifest == manifest_text(), "run `python -m gql fetch-graphiql` to refresh it"
+    assert {a["package"] for a in json.loads(manifest)["assets"]} == {
+        "react",
+        "react-dom",
+        "js-cookie",
+        "graphiql",
+        "@graphiql/plugin-explorer",
+    }
+
+
+def page_urls(html: str) -> list[str]:
+    """Every script `src` and stylesheet `href` of a page."""
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
+    urls = [re.search(r'(?:src|href)="([^"]+)"', tag) for tag in tags]
+    return [url.group(1) for url in urls if url and not url.group(1).startswith("data:")]
+
+
+async def get_page(client: Any) -> str:
+    resp = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/html")
+    return str(await resp.text())
+
+
+async def test_default_app_serves_the_packaged_files(aiohttp_client: Any, tmp_path: Path) -> None:
+    """Out of the box: the page loads only local files, served with types and long caching."""
+    settings = Settings(store_url=f"sqlite:///{tmp_path}/kv.db", insecure_no_auth=True)
+    client = await aiohttp_client(create_app(settings))
+    urls = page_urls(await get_page(client))
+    assert sorted(urls) == sorted(f"/graphiql-assets/{a.name}" for a in ASSETS)
+    for asset in ASSETS:
+        resp = await client.get(f"/graphiql-assets/{asset.name}")
+        assert resp.status == 200, asset.name
+        body = await resp.read()
+        assert sri_sha384(body) == asset.integrity
+        kind = "text/css" if asset.path.endswith(".css") else "text/javascript"
+        assert resp.headers["Content-Type"] == f"{kind}; charset=utf-8"
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert resp.headers["ETag"] == f'"{asset.integrity.removeprefix("sha384-")}"'
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    for name in ("manifest.json", LICENCES[0].name):  # only the page's files are served
+        assert (await client.get(f"/graphiql-assets/{name}")).status == 404
+
+
+async def test_cdn_only_on_request(aiohttp_client: Any, tmp_path: Path) -> None:
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db", insecure_no_auth=True, graphiql_cdn=True
+    )
+    client = await aiohttp_client(create_app(settings))
+    assert await get_page(client) == CDN_PAGE
+    assert all(url.startswith("https://unpkg.com/") for url in page_urls(CDN_PAGE))
+    assert (await client.get(f"/graphiql-assets/{ASSETS[0].name}")).status == 404
+
+
+async def test_no_graphiql_no_asset_routes(aiohttp_client: Any, tmp_path: Path) -> None:
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db", insecure_no_auth=True, graphiql=False
+    )
+    client = await aiohttp_client(create_app(settings))
+    assert (await client.get(f"/graphiql-assets/{ASSETS[0].name}")).status == 404
+
+
+async def test_another_folder_on_request(
+    aiohttp_client: Any, tmp_path: Path, fake_assets: tuple[Asset, ...]
+) -> None:
+    folder = write_assets(tmp_path / "assets", fake_assets)
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/kv.db", insecure_no_auth=True, graphiql_assets=str(folder)
+    )
+    client = await aiohttp_client(create_app(settings))
+    assert "https://" not in "".join(page_urls(await get_page(client)))
+    resp = await client.get(f"/graphiql-assets/{fake_assets[0].name}")
+    assert await resp.read() == fake_content(fake_assets[0])
