@@ -549,7 +549,10 @@ PROPERTIES: dict[type[Record], dict[str, tuple[str, ...]]] = {
 # a catalog kind's own come from its entry (`catalog.py`).
 # Writes go to kvgraph's name, or to the synonym an existing record already uses.
 SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
-    Profile: {"displayName": ("name", "fullName", "username"), "avatarUrl": ("avatar",)},
+    Profile: {
+        "displayName": ("name", "fullName", "full_name", "username"),
+        "avatarUrl": ("avatar",),
+    },
     Trip: {"title": ("name",), "timeZone": ("timezone", "tz", "timeZoneId")},
     Item: {"title": ("name",)},
     Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},

@@ -144,6 +144,8 @@ def test_dates_read_from_date_times(given: object, expected: dt.date) -> None:
     [
         (m.PLACES["event"], {"id": "e", "title": "Fado night"}, "name", "Fado night"),
         (m.Profile, {"id": "u", "name": "Ana"}, "display_name", "Ana"),
+        # Supabase's profiles starter names it `full_name` (beside `avatar_url`).
+        (m.Profile, {"id": "u", "full_name": "Ana Lima"}, "display_name", "Ana Lima"),
         (
             m.Message,
             {"id": "m", "conversationId": "c", "content": "x", "createdAt": "2025-05-20T18:00Z"},
