@@ -565,6 +565,8 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
         "createdAt": ("savedAt",),
     },
     Conflict: {"type": ("conflictType",), "detectedAt": ("createdAt",)},
+    BudgetAlert: {"at": ("createdAt", "timestamp", "time")},
+    ContextSnapshot: {"recordedAt": ("timestamp", "savedAt", "createdAt")},
     Workflow: {"currentStep": ("step", "stage")},
     AutomationRule: {"name": ("title",), "enabled": ("active", "isEnabled")},
     AutomationLogEntry: {"at": ("timestamp", "time", "createdAt"), "message": ("msg", "text")},

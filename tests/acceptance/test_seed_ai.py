@@ -307,13 +307,14 @@ async def test_context_and_its_history(app: App) -> None:
                     "entities": {"city": "Paris"},
                     "session": {"step": 1},
                     "updatedAt": 1735034700000,
+                    "timestamp": "2024-12-24T10:30:00Z",  # when it was replaced
                 },
             ],
         }
     )
     query = """{ conversation(id: "conv-123") { context { conversationId entities preferences
         session updatedAt data } contextHistory { totalCount nodes { entities session
-        updatedAt } } } }"""
+        updatedAt recordedAt } } } }"""
     conversation = (await app.ok(query, user=USER))["conversation"]
     context = conversation["context"]
     assert context["entities"] == {"city": "Paris", "dates": ["2025-03-01", "2025-03-04"]}
@@ -323,11 +324,17 @@ async def test_context_and_its_history(app: App) -> None:
     history = conversation["contextHistory"]
     assert history["totalCount"] == 2
     assert history["nodes"] == [
-        {"entities": {"city": "Lyon"}, "session": None, "updatedAt": "2024-12-24T10:00:00+00:00"},
+        {
+            "entities": {"city": "Lyon"},
+            "session": None,
+            "updatedAt": "2024-12-24T10:00:00+00:00",
+            "recordedAt": None,
+        },
         {
             "entities": {"city": "Paris"},
             "session": {"step": 1},
             "updatedAt": "2024-12-24T10:05:00+00:00",
+            "recordedAt": "2024-12-24T10:30:00+00:00",
         },
     ]
     set_context = """mutation { setContext(input: {conversationId: "conv-123",
@@ -343,7 +350,12 @@ async def test_context_and_its_history(app: App) -> None:
     assert [snapshot.pop("seq") for snapshot in history_now] == [0, 1, 2]
     assert len(history_now) == 3 and history_now[:2] == [
         {"entities": {"city": "Lyon"}, "updatedAt": "2024-12-24T10:00:00Z"},
-        {"entities": {"city": "Paris"}, "session": {"step": 1}, "updatedAt": 1735034700000},
+        {
+            "entities": {"city": "Paris"},
+            "session": {"step": 1},
+            "updatedAt": 1735034700000,
+            "timestamp": "2024-12-24T10:30:00Z",
+        },
     ]
     assert history_now[2]["entities"] == {"city": "Paris", "dates": ["2025-03-01", "2025-03-04"]}
     stranger = await app.ok(query, user=STRANGER)

@@ -335,7 +335,9 @@ async def test_budget_and_its_alerts(app: App) -> None:
                     "currency": "EUR",
                     "message": "Half the budget is spent",
                     "at": "2024-12-22T10:00:00Z",
-                }
+                },
+                # An app's percentage and its own name for the time.
+                {"threshold": 80, "message": "80% used", "createdAt": 1735034400000},
             ],
         }
     )
@@ -358,15 +360,23 @@ async def test_budget_and_its_alerts(app: App) -> None:
         "message": "Half the budget is spent",
         "at": "2024-12-22T10:00:00+00:00",
     }
+    assert budget["alerts"]["nodes"][1] == {
+        "type": None,
+        "threshold": 80.0,
+        "spent": None,
+        "message": "80% used",
+        "at": "2024-12-24T10:00:00+00:00",
+    }
     update = f'mutation {{ updateBudget(input: {{tripId: "{T}", total: 450}}) {{ {ERRORS} }} }}'
     await app.mutate(update, user=USER)
     stored = await app.raw(f"budget:{T}")
     assert stored["total"] == 450 and stored["breakdown"] == {"meal": 10}
     alerts = await app.raw(f"budget:alerts:{T}")
     assert alerts[0]["message"] == "Half the budget is spent"
-    # 475.5 of 450 crosses 80 % and 100 %: each recorded once, in the app's list.
-    assert [a["threshold"] for a in alerts[1:]] == [0.8, 1.0]
-    await app.ok(query, user=USER)
+    # 475.5 of 450 crosses 100 % (80 % is recorded already, as the app's 80): once.
+    assert [a["threshold"] for a in alerts[2:]] == [1.0]
+    assert alerts[1] == {"threshold": 80, "message": "80% used", "createdAt": 1735034400000}
+    await app.mutate(update.replace("450", "440"), user=USER)
     assert len(await app.raw(f"budget:alerts:{T}")) == 3
 
 

@@ -153,6 +153,18 @@ def test_dates_read_from_date_times(given: object, expected: dt.date) -> None:
             dt.datetime(2025, 5, 20, 18, tzinfo=dt.UTC),
         ),
         (m.Suggestion, {"id": "s", "userId": "u", "message": "Go early"}, "content", "Go early"),
+        (
+            m.BudgetAlert,
+            {"threshold": 0.8, "createdAt": "2025-05-20T18:00:00Z"},
+            "at",
+            dt.datetime(2025, 5, 20, 18, tzinfo=dt.UTC),
+        ),
+        (
+            m.ContextSnapshot,
+            {"entities": {}, "timestamp": 1747764000000},
+            "recorded_at",
+            dt.datetime(2025, 5, 20, 18, tzinfo=dt.UTC),
+        ),
     ],
 )
 def test_common_other_names_are_read(
