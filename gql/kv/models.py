@@ -501,6 +501,10 @@ class WebSource(Record):
 ELEMENTS: dict[type[Record], dict[str, type[Record]]] = {
     AutomationLog: {"entries": AutomationLogEntry},
 }
+# Records an app may store as the bare list of their one list field (`log:{jobId}` as
+# `[{...}, ...]`, the job's execution history itself): read as `{field: list}`, and appended
+# to as the list they are (`Repository.append`), so the app's form is kept.
+BARE_LISTS: dict[type[Record], str] = {AutomationLog: "entries"}
 
 
 class ApiKey(Record):
@@ -685,6 +689,8 @@ def _checked(
     model: type[Record], value: Any, mapping: Translation | None, identity: Identity = ()
 ) -> Record | str:
     """Validate decoded JSON as `model` stored under `identity`; a string says why not."""
+    if isinstance(value, list) and model in BARE_LISTS:
+        value = {BARE_LISTS[model]: value}
     if not isinstance(value, dict):
         if isinstance(value, Unreadable):
             return value.reason

@@ -110,6 +110,18 @@ async def test_job_mutations_keep_the_queue(app: App) -> None:
     log = await app.raw("log:j1")
     assert log["entries"][:3] == JOBS["log:j1"]["entries"]  # type: ignore[index]
     assert log["entries"][3]["level"] == "error" and log["entries"][3]["message"] == "late failure"
+    # A log the app keeps as the bare list of its entries reads, and stays a list.
+    await app.write({"log:j3": [{"timestamp": "2024-12-24T03:00:00Z", "message": "queued"}]})
+    query = '{ job(id: "j3") { log { jobId entries { nodes { at message } } } } }'
+    log = (await app.ok(query, **SERVICE))["job"]["log"]
+    assert log == {
+        "jobId": "j3",
+        "entries": {"nodes": [{"at": "2024-12-24T03:00:00+00:00", "message": "queued"}]},
+    }
+    await app.mutate(append.replace('"j1"', '"j3"'), **SERVICE)
+    bare = await app.raw("log:j3")
+    assert isinstance(bare, list) and bare[0]["message"] == "queued"
+    assert bare[1]["message"] == "late failure"
     delete = f'mutation {{ deleteJob(input: {{id: "j3"}}) {{ {ERRORS} }} }}'
     await app.mutate(delete, **SERVICE)
     assert await app.raw("jobs:index") == ["j1", "j2", job["id"]]

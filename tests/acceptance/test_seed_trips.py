@@ -524,3 +524,24 @@ async def test_booking_workflows(app: App) -> None:
     assert await app.ok('{ bookingWorkflow(id: "w1") { id } }', user=STRANGER) == {
         "bookingWorkflow": None
     }
+
+
+async def test_delete_trip_keeps_every_index(app: App) -> None:
+    await app.write(
+        {
+            **TRIP,
+            f"collaborator:{T}:{FRIEND}": {"tripId": T, "userId": FRIEND, "role": "editor"},
+            f"trips:index:{FRIEND}": ["t-friend", T],
+        }
+    )
+    delete = f'mutation {{ deleteTrip(input: {{id: "{T}"}}) {{ {ERRORS} }} }}'
+    refused = await app.post(delete, user=FRIEND)
+    assert refused.get("errors") or refused["data"]["deleteTrip"]["userErrors"]
+    assert await app.raw(f"trip:{T}") is not None
+    await app.mutate(delete, user=USER)
+    assert await app.raw(f"trips:index:{USER}") == ["t-old"]
+    assert await app.raw(f"trips:index:{FRIEND}") == ["t-friend"]
+    assert await app.raw(f"trip:{T}") is None
+    assert await app.raw(f"collaborator:{T}:{FRIEND}") is None
+    assert await app.raw(f"items:index:{T}") is None and await app.raw("item:i1") is None
+    assert await app.raw("trip:t-old") == TRIP["trip:t-old"]
