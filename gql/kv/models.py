@@ -501,6 +501,10 @@ class WebSource(Record):
 ELEMENTS: dict[type[Record], dict[str, type[Record]]] = {
     AutomationLog: {"entries": AutomationLogEntry},
 }
+# Records an app may store as the bare list of their one list field (`log:{jobId}` as
+# `[{...}, ...]`, the job's execution history itself): read as `{field: list}`, and appended
+# to as the list they are (`Repository.append`), so the app's form is kept.
+BARE_LISTS: dict[type[Record], str] = {AutomationLog: "entries"}
 
 
 class ApiKey(Record):
@@ -549,7 +553,10 @@ PROPERTIES: dict[type[Record], dict[str, tuple[str, ...]]] = {
 # a catalog kind's own come from its entry (`catalog.py`).
 # Writes go to kvgraph's name, or to the synonym an existing record already uses.
 SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
-    Profile: {"displayName": ("name", "fullName", "username"), "avatarUrl": ("avatar",)},
+    Profile: {
+        "displayName": ("name", "fullName", "full_name", "username"),
+        "avatarUrl": ("avatar",),
+    },
     Trip: {"title": ("name",), "timeZone": ("timezone", "tz", "timeZoneId")},
     Item: {"title": ("name",)},
     Place: {"name": ("title",), "latitude": _LAT, "longitude": _LNG, "imageUrl": ("image",)},
@@ -562,6 +569,8 @@ SYNONYMS: dict[type[Record], dict[str, tuple[str, ...]]] = {
         "createdAt": ("savedAt",),
     },
     Conflict: {"type": ("conflictType",), "detectedAt": ("createdAt",)},
+    BudgetAlert: {"at": ("createdAt", "timestamp", "time")},
+    ContextSnapshot: {"recordedAt": ("timestamp", "savedAt", "createdAt")},
     Workflow: {"currentStep": ("step", "stage")},
     AutomationRule: {"name": ("title",), "enabled": ("active", "isEnabled")},
     AutomationLogEntry: {"at": ("timestamp", "time", "createdAt"), "message": ("msg", "text")},
@@ -680,6 +689,8 @@ def _checked(
     model: type[Record], value: Any, mapping: Translation | None, identity: Identity = ()
 ) -> Record | str:
     """Validate decoded JSON as `model` stored under `identity`; a string says why not."""
+    if isinstance(value, list) and model in BARE_LISTS:
+        value = {BARE_LISTS[model]: value}
     if not isinstance(value, dict):
         if isinstance(value, Unreadable):
             return value.reason

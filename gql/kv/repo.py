@@ -411,7 +411,7 @@ class Repository:
         creating the record (its key fields only) when it is missing; one transaction, the
         parent locked first. A record kvgraph cannot read, or whose field is not a list, is
         never overwritten: UnreadableList naming the key. What the list holds is kept as
-        stored."""
+        stored, and a record stored as the bare list (`m.BARE_LISTS`) stays a bare list."""
         key = spec.pattern.key(*key_args)
         check_text(list(items), field)
         fresh = {to_camel(name): value for name, value in spec.identity(*key_args)}
@@ -426,6 +426,9 @@ class Repository:
                 _stamp(spec, self.mapping, raw)
                 write[key] = raw
                 after = _validated(spec, key, raw, self.mapping)
+            elif isinstance(stored, list) and m.BARE_LISTS.get(spec.model) == field:
+                write[key] = [*stored, *items]  # the app's bare list stays one
+                after = _validated(spec, key, write[key], self.mapping)
             else:
                 before = spec.validate(key, stored, self.mapping)
                 if isinstance(before, m.InvalidRecord):

@@ -17,8 +17,9 @@ an app's percentage (kvgraph's mutations refuse it), so it is read as one (80 = 
 budgets and in recorded alerts alike. A threshold is crossed when `spent`
 reaches `threshold * total` (a budget without a positive total has no alerts). Each
 threshold is recorded once per budget, the first time it is crossed: a threshold already in
-`budget:alerts:{tripId}` (an alert of type `threshold` with the same value) is never
-recorded again, also after spending fell below it and rose again.
+`budget:alerts:{tripId}` (an alert of type `threshold` with the same value, or an app's
+alert with that value and no type at all) is never recorded again, also after spending fell
+below it and rose again.
 """
 
 from __future__ import annotations
@@ -138,7 +139,9 @@ def recorded(alerts: Iterable[Any]) -> list[float]:
     """The thresholds a budget's alert list already records (other elements are ignored)."""
     out = []
     for alert in alerts:
-        if isinstance(alert, m.BudgetAlert) and alert.type == THRESHOLD and alert.threshold:
+        if not isinstance(alert, m.BudgetAlert) or alert.type not in (THRESHOLD, None):
+            continue
+        if alert.threshold:
             out.append(fraction(alert.threshold))
     return out
 

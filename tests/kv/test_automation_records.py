@@ -96,3 +96,14 @@ async def test_append_keeps_what_is_stored_and_refuses_what_it_cannot_read(
     with pytest.raises(UnreadableList, match="log:j2: its entries is not a list"):
         await repo.append(e.LOG, ["j2"], "entries", [{"message": "n"}])
     assert await store.get("log:j2") == {"entries": {"not": "a list"}}
+
+
+async def test_a_log_stored_as_a_bare_list_reads_and_stays_a_list(store: Store) -> None:
+    entries = [{"timestamp": "2024-12-24T02:00:01Z", "message": "started"}, {"msg": "done"}]
+    await store.set_many({"job:j1": {"id": "j1"}, "log:j1": entries})
+    log = e.LOG.validate("log:j1", await store.get("log:j1"))
+    assert log.entries == entries and log.job_id == "j1"  # type: ignore[union-attr]
+    report = await scan(store)
+    assert not [p for p in report.problems if p.key == "log:j1"]
+    await Repository(store).append(e.LOG, ["j1"], "entries", [{"message": "more"}])
+    assert await store.get("log:j1") == [*entries, {"message": "more"}]

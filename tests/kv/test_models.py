@@ -144,6 +144,8 @@ def test_dates_read_from_date_times(given: object, expected: dt.date) -> None:
     [
         (m.PLACES["event"], {"id": "e", "title": "Fado night"}, "name", "Fado night"),
         (m.Profile, {"id": "u", "name": "Ana"}, "display_name", "Ana"),
+        # Supabase's profiles starter names it `full_name` (beside `avatar_url`).
+        (m.Profile, {"id": "u", "full_name": "Ana Lima"}, "display_name", "Ana Lima"),
         (
             m.Message,
             {"id": "m", "conversationId": "c", "content": "x", "createdAt": "2025-05-20T18:00Z"},
@@ -151,6 +153,18 @@ def test_dates_read_from_date_times(given: object, expected: dt.date) -> None:
             dt.datetime(2025, 5, 20, 18, tzinfo=dt.UTC),
         ),
         (m.Suggestion, {"id": "s", "userId": "u", "message": "Go early"}, "content", "Go early"),
+        (
+            m.BudgetAlert,
+            {"threshold": 0.8, "createdAt": "2025-05-20T18:00:00Z"},
+            "at",
+            dt.datetime(2025, 5, 20, 18, tzinfo=dt.UTC),
+        ),
+        (
+            m.ContextSnapshot,
+            {"entities": {}, "timestamp": 1747764000000},
+            "recorded_at",
+            dt.datetime(2025, 5, 20, 18, tzinfo=dt.UTC),
+        ),
     ],
 )
 def test_common_other_names_are_read(

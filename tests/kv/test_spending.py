@@ -29,6 +29,11 @@ def test_an_apps_percentages_read_as_percentages() -> None:
     assert s.due(budget(total=100, thresholds=[80, 100]), 100, s.recorded(alerts)) == [1.0]
 
 
+def test_an_apps_alert_without_a_type_records_its_threshold() -> None:
+    alerts = [m.BudgetAlert.model_validate({"threshold": 80, "message": "80% used"})]
+    assert s.recorded(alerts) == [0.8]
+
+
 def test_reaching_a_threshold_exactly_crosses_it() -> None:
     b = budget(total=0.3, thresholds=[1.0])
     assert s.crossed(b, 0.1 + 0.2) == [1.0]  # 0.30000000000000004 and float noise alike
