@@ -58,6 +58,15 @@ class Failing(SchemaExtension):
         EVENTS.append("failing exec out")
 
 
+class Swallow(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        EVENTS.append("swallow exec in")
+        try:
+            yield
+        except Boom:
+            EVENTS.append("swallowed")
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -73,24 +82,28 @@ class Cached(strawberry.Schema):
         return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
 
-async def run(schema_class: type[strawberry.Schema]) -> tuple[list[str], Any]:
-    schema = schema_class(query=Query, extensions=[Outer, Plain, Failing])
+async def run(
+    schema_class: type[strawberry.Schema], extensions: list[type[SchemaExtension]]
+) -> tuple[list[str], Any]:
+    schema = schema_class(query=Query, extensions=extensions)
     EVENTS.clear()
     result = await schema.execute("{ hello }")
     return list(EVENTS), (result.data, [e.message for e in result.errors or ()])
 
 
 @pytest.mark.parametrize("fail", [False, True])
+@pytest.mark.parametrize("middle", [Plain, Swallow])
 async def test_cached_hooks_run_like_strawberrys(
-    fail: bool, monkeypatch: pytest.MonkeyPatch
+    fail: bool, middle: type[SchemaExtension], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Failing, "fail", fail)
-    theirs = await run(strawberry.Schema)
-    ours = await run(Cached)
+    theirs = await run(strawberry.Schema, [Outer, middle, Failing])
+    ours = await run(Cached, [Outer, middle, Failing])
     assert ours == theirs
-    assert ("outer saw boom" in ours[0]) is fail and "plain parse" in ours[0]
+    assert ("outer saw boom" in ours[0]) is (fail and middle is Plain)
+    assert ("swallowed" in ours[0]) is (fail and middle is Swallow)
 
 
 def test_a_class_without_a_hook_has_none_and_a_generator_is_wrapped_once() -> None:
-    assert hook_factory(Plain, "on_execute") is None
+    assert hook_factory(Plain, "on_execute") is None and hook_factory(Plain, "on_parse") is not None
     assert hook_factory(Outer, "on_execute") is hook_factory(Outer, "on_execute") is not None
