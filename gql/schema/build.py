@@ -14,7 +14,8 @@ from graphql import (
     lexicographic_sort_schema,
     print_schema,
 )
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -40,6 +41,7 @@ from gql.schema.extensions import (
     RecordReports,
     SecretsAsVariables,
 )
+from gql.schema.hooks import CachedHooksRunner
 from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
@@ -117,6 +119,11 @@ class GatewaySchema(strawberry.Schema):
     ) -> dict[str, Any]:
         kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
         return {**kwargs, "hide_suggestions": self.hide_suggestions}
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

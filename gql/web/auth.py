@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ ANON_ROLE = "anon"  # Supabase's anon key: a valid token that names nobody
 JWKS_MIN_REFETCH = 10.0  # seconds between two fetches triggered by unknown kids
 JWKS_TIMEOUT = 5.0
 JWKS_MAX_BYTES = 1 << 20
+VERIFIED_CACHE = 1024  # verified tokens kept by their text (least recently used dropped)
 
 log = logging.getLogger("kvgraph.auth")
 
@@ -199,6 +201,52 @@ class JwksCache:
         self._keys, self._fetched = keys, self._tried
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A token that verified: who it names, its `exp`, and the key (and `kid`) that did it."""
+
+    viewer: Viewer | None
+    exp: float
+    kid: Any
+    key: object
+
+
+class VerifiedTokens:
+    """Tokens that verified, by their text, until their `exp` (a bounded LRU).
+
+    A hit is only as good as the check it replays: it is refused once `exp` has passed (the
+    token then goes through the full check, which says why) and, for a JWKS token, when its
+    `kid` no longer names the very key that verified it (rotated or withdrawn keys). Refused
+    tokens are never kept.
+    """
+
+    def __init__(self, size: int = VERIFIED_CACHE, clock: Callable[[], float] = time.time):
+        self.size, self.clock = size, clock
+        self._entries: OrderedDict[str, Verified] = OrderedDict()
+
+    def get(self, token: str) -> Verified | None:
+        """The entry of a token still within its `exp`; None (and forgotten) otherwise."""
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry.exp <= self.clock():  # PyJWT's own test: expired at `exp` itself
+            del self._entries[token]
+            return None
+        self._entries.move_to_end(token)
+        return entry
+
+    def put(self, token: str, entry: Verified) -> None:
+        """Keep a verified token, dropping the least recently used past `size`."""
+        self._entries[token] = entry
+        self._entries.move_to_end(token)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def forget(self, token: str) -> None:
+        """Drop a token (its key changed)."""
+        self._entries.pop(token, None)
+
+
 class Authenticator:
     """Turns an `Authorization` header into a Viewer (or None: anonymous) or an AuthError."""
 
@@ -209,10 +257,12 @@ class Authenticator:
         audience: str,
         algorithms: Collection[str],
         jwks: JwksCache | None = None,
+        verified: VerifiedTokens | None = None,
     ) -> None:
         self.secret, self.audience, self.jwks = secret, audience, jwks
         self.hmac = [name for name in algorithms if name in HMAC] if secret else []
         self.asymmetric = [name for name in algorithms if name in ASYMMETRIC] if jwks else []
+        self.verified = verified if verified is not None else VerifiedTokens()
 
     async def viewer(self, header: str | None) -> Viewer | None:
         """The viewer named by an `Authorization` header; None when there is none."""
@@ -223,7 +273,21 @@ class Authenticator:
             raise AuthError(BAD_SCHEME)
         if not (self.hmac or self.asymmetric):
             raise AuthError(NO_KEYS)
-        return await self.decode(token.strip())
+        token = token.strip()
+        hit = self.verified.get(token)
+        if hit is not None:
+            if not isinstance(hit.key, jwt.PyJWK) or await self._same_key(hit):
+                return hit.viewer
+            self.verified.forget(token)
+        return await self.decode(token)
+
+    async def _same_key(self, hit: Verified) -> bool:
+        """Whether the JWKS still names the key that verified a cached token."""
+        assert self.jwks is not None
+        try:
+            return await self.jwks.key(hit.kid) is hit.key
+        except AuthError:
+            return False  # the full check says why
 
     async def decode(self, token: str) -> Viewer | None:
         """Verify the token with the configured key for its algorithm; None for `anon`."""
@@ -240,7 +304,11 @@ class Authenticator:
             algorithms = [name for name in self.asymmetric if name == key.algorithm_name]
         else:
             raise AuthError(BAD_ALGORITHM)
-        return viewer_of(verified_claims(token, key, algorithms), self.audience)
+        claims = verified_claims(token, key, algorithms)
+        viewer = viewer_of(claims, self.audience)
+        kid = header.get("kid") if isinstance(key, jwt.PyJWK) else None
+        self.verified.put(token, Verified(viewer, float(int(claims["exp"])), kid, key))
+        return viewer
 
 
 def verified_claims(token: str, key: jwt.PyJWK | str, algorithms: list[str]) -> dict[str, Any]:

@@ -524,3 +524,87 @@ async def test_jwks_that_never_answered_is_503_not_401(client: Client, jwks: Jwk
     body = await resp.json()
     assert body["errors"][0]["extensions"]["code"] == "AUTH_UNAVAILABLE"
     assert "data" not in body
+
+
+# --- verified tokens, kept until their exp ---------------------------------------------------
+
+
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every full signature check (`verified_claims`) by its token."""
+    checked: list[str] = []
+    real = a.verified_claims
+
+    def spy(token: str, *args: Any) -> dict[str, Any]:
+        checked.append(token)
+        return real(token, *args)
+
+    monkeypatch.setattr(a, "verified_claims", spy)
+    return checked
+
+
+async def test_a_verified_token_is_checked_once_and_refused_tokens_every_time(
+    jwks: Jwks, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = counting(monkeypatch)
+    auth = checker(jwks, session, Clock())
+    hs, es = mint_token(SECRET, "u-hs"), signed(EC_KEY, "ES256", "ec1", sub="u-es")
+    anon = signed(SECRET, "HS256", role="anon", sub=None, aud=None)
+    for _ in range(3):
+        assert await auth.viewer(f"Bearer {hs}") == a.Viewer("u-hs", "authenticated")
+        assert await auth.viewer(f"Bearer  {es} ") == a.Viewer("u-es", "authenticated")
+        assert await auth.viewer(f"Bearer {anon}") is None
+    assert checked == [hs, es, anon]
+    forged = signed("x" * 40, "HS256")
+    for _ in range(2):
+        with pytest.raises(AuthError, match="signature"):
+            await auth.viewer(f"Bearer {forged}")
+    assert checked[3:] == [forged, forged]  # a refusal is never kept
+
+
+async def test_a_kept_token_is_refused_once_its_exp_passes(
+    jwks: Jwks, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = counting(monkeypatch)
+    auth = checker(jwks, session, Clock())
+    exp = int(time.time()) + 1
+    token = signed(SECRET, "HS256", exp=exp)
+    for _ in range(2):
+        assert await auth.viewer(f"Bearer {token}") == a.Viewer("u1", "authenticated")
+    await asyncio.sleep(exp - time.time() + 0.05)  # PyJWT refuses a token at its exp itself
+    for _ in range(2):
+        with pytest.raises(AuthError, match="expired"):
+            await auth.viewer(f"Bearer {token}")
+    assert checked.count(token) == 3  # verified once, then each refusal checked in full
+
+
+async def test_a_kept_jwks_token_is_refused_once_its_key_is_withdrawn(
+    jwks: Jwks, session: aiohttp.ClientSession
+) -> None:
+    clock = Clock()
+    auth = checker(jwks, session, clock)
+    token = signed(EC_KEY, "ES256", "ec1")
+    assert await auth.viewer(f"Bearer {token}") is not None
+    jwks.state["keys"] = [public_jwk(RSA_KEY, "rsa1", "RS256")]  # ec1 withdrawn
+    clock.now += 601  # the keys are stale: the next request fetches them again
+    with pytest.raises(AuthError, match="signing key is not known"):
+        await auth.viewer(f"Bearer {token}")
+    jwks.state["keys"] = [public_jwk(EC_OTHER, "ec1", "ES256")]  # ec1 now names another key
+    clock.now += 601
+    with pytest.raises(AuthError, match="signature"):
+        await auth.viewer(f"Bearer {token}")
+
+
+async def test_verified_tokens_are_bounded_least_recently_used_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked = counting(monkeypatch)
+    auth = Authenticator(
+        secret=SECRET,
+        audience="authenticated",
+        algorithms=["HS256"],
+        verified=a.VerifiedTokens(size=2),
+    )
+    one, two, three = (mint_token(SECRET, user) for user in ("u-1", "u-2", "u-3"))
+    for token in (one, two, one, three, one, two):
+        await auth.viewer(f"Bearer {token}")
+    assert checked == [one, two, three, two]  # `two` was the least recently used at `three`
