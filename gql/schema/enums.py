@@ -11,6 +11,7 @@ from a model (`from_model`, inputs) finds it by its Literal (`enum_of`).
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, get_args
@@ -28,6 +29,7 @@ else:  # the catalog's kinds (`gql/kv/catalog.py`): `RENTAL = "rental"`, ...
         description="The kinds of place in the catalog.",
     )
 
+_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")  # what a value becomes, upper-cased
 OTHER_DESCRIPTION = "A stored value kvgraph does not know: read it from the `...Raw` field."
 
 
@@ -41,6 +43,8 @@ def _derived(literal: Any) -> type[Enum]:
     }
     if m.OTHER.upper() in members:
         raise ValueError(f"{info.name}: `{m.OTHER}` names unknown values, it cannot be known")
+    if bad := [name for name in members if not _NAME.fullmatch(name)]:
+        raise ValueError(f"{info.name}: values {bad} make no GraphQL enum value names")
     members[m.OTHER.upper()] = strawberry.enum_value(m.OTHER, description=OTHER_DESCRIPTION)
     enum = Enum(info.name, members, module=__name__)  # type: ignore[misc]
     return strawberry.enum(enum, description=info.description)

@@ -10,10 +10,13 @@ already), and a fresh interpreter serves and checks the new kind from it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -276,3 +279,34 @@ def test_a_new_entity_is_five_source_files(tmp_path: Path) -> None:
         "enum": True,
         "problems": ["notes:index:u2 dangling"],
     }
+
+
+def test_a_value_set_that_makes_no_graphql_enum_is_refused_by_name() -> None:
+    from typing import Literal
+
+    from gql.kv import models as m
+    from gql.schema.enums import enum_of
+
+    for values, message in (
+        (Literal["ok", "other"], "`other` names unknown values"),
+        (Literal["ok", "in-progress"], "values ['IN-PROGRESS'] make no GraphQL enum value names"),
+    ):
+        m.VALUE_SETS[values] = m.ValueSet("Broken")
+        try:
+            with pytest.raises(ValueError, match=re.escape(f"Broken: {message}")):
+                enum_of(values)
+        finally:
+            del m.VALUE_SETS[values]
+
+
+def test_every_value_set_derives_its_enum_with_other_last() -> None:
+    from typing import get_args
+
+    from gql.kv import models as m
+    from gql.schema import enums
+
+    for literal, info in m.VALUE_SETS.items():
+        enum = enums.enum_of(literal)
+        assert enum is getattr(enums, info.name)
+        assert [member.value for member in enum] == [*get_args(literal), m.OTHER]
+    assert enums.enum_of(str) is None
