@@ -18,6 +18,8 @@ import datetime as dt
 import functools
 import types
 from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
@@ -82,6 +84,43 @@ JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 AI_RUN_STATUSES: tuple[str, ...] = get_args(AIRunStatus)
 OTHER = "other"  # how a value outside the known ones is named where a known one is expected
+
+
+@dataclass(frozen=True)
+class ValueSet:
+    """What an enum-like value set is called and means: the GraphQL enum derived from it
+    (`gql/schema/enums.py`, with `OTHER` added) takes its name and descriptions from here."""
+
+    name: str  # the GraphQL enum's name
+    description: str | None = None
+    values: Mapping[str, str] = _field(default_factory=dict)  # value -> its description
+
+
+# Each value set above (but the catalog's `LocationType`, `LocationKind` from `catalog.py`):
+# a new one is a Literal and its line here, and nothing else in enums.py.
+VALUE_SETS: dict[Any, ValueSet] = {
+    ItemKind: ValueSet("ItemKind"),
+    Role: ValueSet("MessageRole"),
+    SuggestionStatus: ValueSet("SuggestionStatus"),
+    CollaboratorRole: ValueSet("CollaboratorRole"),
+    ConflictType: ValueSet(
+        "ConflictType",
+        "What kind of conflict `detectConflicts` found.",
+        {
+            "overlap": "Two items' times overlap.",
+            "outside_trip": "An item is outside the trip's dates.",
+            "place_closed": "An item's place is closed then (its opening hours).",
+            "outside_event": "An item at an event is not during the event.",
+        },
+    ),
+    ConflictStatus: ValueSet("ConflictStatus"),
+    WorkflowStep: ValueSet("WorkflowStep", "A booking workflow's step."),
+    WorkflowStatus: ValueSet("WorkflowStatus", "Where a booking workflow stands, from its step."),
+    BudgetAlertType: ValueSet("BudgetAlertType"),
+    JobStatus: ValueSet("JobStatus", "Where a background job stands."),
+    AIRunStatus: ValueSet("AIRunStatus", "How an agent run ended (`ai_run:{id}` status)."),
+    LogLevel: ValueSet("LogLevel", "How much a job's log entry matters."),
+}
 
 
 def _any_text(value: Any) -> str:

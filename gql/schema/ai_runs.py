@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
-from gql.schema.base import Node, node, record_data_field
+from gql.schema.base import Node, node, record_data_field, root_mutations
 from gql.schema.derive import UNSET, create_input, from_model, id_input, mutation, update_input
 from resolvers import ai_runs
 
@@ -82,6 +82,7 @@ UpdateAiRunInput = update_input(m.AIRun, "UpdateAiRunInput")
 DeleteAiRunInput = id_input("DeleteAiRunInput")
 
 
+@root_mutations
 @strawberry.type
 class AIRunMutations:
     record_ai_run = mutation(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Node, node, relation
+from gql.schema.base import Node, node, relation, root_mutations
 from gql.schema.derive import UNSET, mutation
 from resolvers import api_keys
 from resolvers.context import Context
@@ -58,6 +58,7 @@ class DeleteApiKeyInput:
     )
 
 
+@root_mutations
 @strawberry.type
 class ApiKeyMutations:
     set_api_key = mutation(

@@ -10,7 +10,17 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
-from gql.schema.base import Connection, Node, by_id, connection, node, relation, root_field
+from gql.schema.base import (
+    Connection,
+    Node,
+    by_id,
+    connection,
+    node,
+    relation,
+    root_field,
+    root_mutations,
+    root_query,
+)
 from gql.schema.derive import (
     _input,
     create_input,
@@ -94,6 +104,7 @@ async def append_job_log(ctx: Context, data: dict[str, Any]) -> Outcome:
     return await automation.append_job_log(ctx, {**data, "entries": entries})
 
 
+@root_query
 @strawberry.type
 class JobQuery:
     job: Job | None = by_id(
@@ -108,6 +119,7 @@ class JobQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class AutomationMutations:
     create_job = mutation(

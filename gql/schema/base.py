@@ -154,10 +154,30 @@ def node(model: type, fetch: nodes.Fetch, id_of: Callable[[Any], str] | None = N
 
     def mark(cls: type) -> type:
         nodes.register(nodes.NodeKind(cls.__name__, model, fetch, id_of or nodes.record_id))
+        TYPES.append(cls)
         cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, model))  # type: ignore[attr-defined]
         return cls
 
     return mark
+
+
+# The root classes each domain module contributes (`@root_query`, `@root_mutations`) and every
+# node type (`@node`, also those no root field reaches): `build.py` takes them from here, so a
+# new domain module needs no edit there.
+ROOTS: dict[str, list[type]] = {"Query": [], "Mutation": []}
+TYPES: list[type] = []
+
+
+def root_query(cls: type) -> type:
+    """Register a `@strawberry.type` class whose fields join the Query root."""
+    ROOTS["Query"].append(cls)
+    return cls
+
+
+def root_mutations(cls: type) -> type:
+    """Register a `@strawberry.type` class whose fields join the Mutation root."""
+    ROOTS["Mutation"].append(cls)
+    return cls
 
 
 def _type_name(obj: Any, _info: GraphQLResolveInfo, _type: GraphQLAbstractType) -> str:

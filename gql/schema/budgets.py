@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Connection, Node, connection, node, relation
+from gql.schema.base import Connection, Node, connection, node, relation, root_mutations
 from gql.schema.derive import UNSET, create_input, from_model, mutation
 from gql.schema.enums import ItemKind
 from resolvers import budgets
@@ -123,6 +123,7 @@ def _plain_rates(write: Callable[[Any, dict[str, Any]], Awaitable[Outcome]]) -> 
     return with_rates
 
 
+@root_mutations
 @strawberry.type
 class BudgetMutations:
     create_budget = mutation(

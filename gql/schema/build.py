@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,17 +22,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from gql.schema.ai_runs import AIRunMutations
-from gql.schema.api_keys import ApiKeyMutations
-from gql.schema.automation import AutomationMutations, JobQuery
-from gql.schema.base import Node, root_field
-from gql.schema.budgets import BudgetMutations
+from gql.schema.base import ROOTS, TYPES, Node, root_field
 from gql.schema.codes import ErrorCode
-from gql.schema.collaborators import CollaboratorMutations
-from gql.schema.collections import CollectionMutations, CollectionQuery
-from gql.schema.conflicts import ConflictMutations
-from gql.schema.contexts import ContextMutations
-from gql.schema.conversations import AIContext, ConversationMutations, ConversationQuery
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
 from gql.schema.extensions import (
@@ -42,17 +35,10 @@ from gql.schema.extensions import (
     SecretsAsVariables,
 )
 from gql.schema.hooks import CachedHooksRunner
-from gql.schema.items import ItemMutations
 from gql.schema.limits import Limits, RateGate
 from gql.schema.limits import extensions as limit_extensions
-from gql.schema.locations import PLACE_TYPES, LocationMutations, LocationQuery
 from gql.schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from gql.schema.subscriptions import Subscription
-from gql.schema.suggestions import SuggestionMutations
-from gql.schema.trips import TripMutations, TripQuery
-from gql.schema.users import UserMutations, UserQuery
-from gql.schema.websources import WebSourceMutations, WebSourceQuery
-from gql.schema.workflows import WorkflowMutations, WorkflowQuery
 from resolvers import nodes
 
 log = logging.getLogger("kvgraph")
@@ -68,41 +54,17 @@ class NodeQuery:
     )
 
 
-Query = merge_types(
-    "Query",
-    (
-        NodeQuery,
-        UserQuery,
-        TripQuery,
-        ConversationQuery,
-        LocationQuery,
-        CollectionQuery,
-        WorkflowQuery,
-        JobQuery,
-        WebSourceQuery,
-    ),
-)
-Mutation = merge_types(
-    "Mutation",
-    (
-        TripMutations,
-        ItemMutations,
-        ConversationMutations,
-        SuggestionMutations,
-        LocationMutations,
-        CollaboratorMutations,
-        CollectionMutations,
-        UserMutations,
-        ConflictMutations,
-        WorkflowMutations,
-        BudgetMutations,
-        AutomationMutations,
-        WebSourceMutations,
-        AIRunMutations,
-        ApiKeyMutations,
-        ContextMutations,
-    ),
-)
+def _roots(name: str) -> tuple[type, ...]:
+    """The classes registered for a root by every module of `gql/schema/` (imported here:
+    each registers its own), by module name, then in each module's order."""
+    package = __name__.rpartition(".")[0]
+    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        importlib.import_module(f"{package}.{module.name}")
+    return tuple(sorted(ROOTS[name], key=lambda cls: cls.__module__))
+
+
+Query = merge_types("Query", (NodeQuery, *_roots("Query")))
+Mutation = merge_types("Mutation", _roots("Mutation"))
 
 
 class GatewaySchema(strawberry.Schema):
@@ -155,7 +117,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[AIContext, *PLACE_TYPES.values(), ErrorCode],
+        types=[*TYPES, ErrorCode],
         extensions=[
             ParsedOnce,
             FiniteNumbers,

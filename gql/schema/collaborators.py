@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import strawberry
 
+from gql.schema.base import root_mutations
 from gql.schema.derive import mutation
 from gql.schema.enums import CollaboratorRole
 from gql.schema.trips import Collaborator
@@ -35,6 +36,7 @@ class RemoveCollaboratorInput:
     user_id: strawberry.ID
 
 
+@root_mutations
 @strawberry.type
 class CollaboratorMutations:
     invite_collaborator = mutation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Connection, Node, by_id, connection, node
+from gql.schema.base import Connection, Node, by_id, connection, node, root_mutations, root_query
 from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
 from gql.schema.enums import LocationKind
 from gql.schema.locations import Location
@@ -58,6 +58,7 @@ class RemoveCollectionPlaceInput:
     place_id: strawberry.ID
 
 
+@root_query
 @strawberry.type
 class CollectionQuery:
     collection: Collection | None = by_id(
@@ -65,6 +66,7 @@ class CollectionQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class CollectionMutations:
     create_collection = mutation(

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Node, lazy, node, relation
+from gql.schema.base import Node, lazy, node, relation, root_mutations
 from gql.schema.derive import UNSET, from_model, id_input, mutation
 from gql.schema.items import ItineraryItem
 from resolvers import conflicts
@@ -67,6 +67,7 @@ ResolveConflictInput = id_input(
 DeleteConflictInput = id_input("DeleteConflictInput")
 
 
+@root_mutations
 @strawberry.type
 class ConflictMutations:
     detect_conflicts = mutation(

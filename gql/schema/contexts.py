@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from gql.schema.base import root_mutations
 from gql.schema.conversations import AIContext
 from gql.schema.derive import UNSET, mutation
 from resolvers import contexts
@@ -23,6 +24,7 @@ class ClearContextInput:
     conversation_id: strawberry.ID
 
 
+@root_mutations
 @strawberry.type
 class ContextMutations:
     set_context = mutation(

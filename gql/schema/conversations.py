@@ -6,7 +6,17 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
-from gql.schema.base import Connection, Node, by_id, connection, node, record_data_field, relation
+from gql.schema.base import (
+    Connection,
+    Node,
+    by_id,
+    connection,
+    node,
+    record_data_field,
+    relation,
+    root_mutations,
+    root_query,
+)
 from gql.schema.derive import UNSET, create_input, from_model, id_input, mutation
 from resolvers import contexts, conversations
 
@@ -62,6 +72,7 @@ PostMessageInput = create_input(m.Message, "PostMessageInput", hide=("id", "role
 DeleteConversationInput = id_input("DeleteConversationInput")
 
 
+@root_query
 @strawberry.type
 class ConversationQuery:
     conversation: Conversation | None = by_id(
@@ -69,6 +80,7 @@ class ConversationQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class ConversationMutations:
     start_conversation = mutation(

@@ -30,7 +30,7 @@ from strawberry.scalars import JSON
 
 from gql.kv import models as m
 from gql.schema.base import Info, UserError, relation
-from gql.schema.enums import ENUMS
+from gql.schema.enums import enum_of
 from resolvers.common import Outcome
 from resolvers.errors import bad_input
 
@@ -54,8 +54,8 @@ def graphql_type(annotation: Any, name: str, *, optional: bool = False) -> Any:
         return graphql_type(annotation, name) | None
     if origin is list:
         return list[graphql_type(typing.get_args(annotation)[0], name)]  # type: ignore[misc]
-    if annotation in ENUMS:
-        return ENUMS[annotation]
+    if (enum := enum_of(annotation)) is not None:
+        return enum
     if annotation is str and (name == "id" or name.endswith("_id")):
         return strawberry.ID
     if annotation in _SCALARS:

@@ -1,9 +1,20 @@
-"""The GraphQL enums, and which record-model value set each one shows."""
+"""The GraphQL enums, derived from the record models' value sets: nothing to edit here.
+
+Each enum-like value set is a Literal in `gql/kv/models.py` with its `ValueSet` beside it
+(`VALUE_SETS`: the enum's name, what it and its values mean). Its GraphQL enum has a member per
+value (`outside_trip` is `OUTSIDE_TRIP`), in the Literal's order, then `OTHER` for a stored
+value kvgraph does not know. `LocationKind` is the catalog's (`gql/kv/catalog.py`), without
+`OTHER`. A schema module names an enum by importing it from here (`from gql.schema.enums
+import JobStatus`: the module's `__getattr__` finds it by its GraphQL name); a field derived
+from a model (`from_model`, inputs) finds it by its Literal (`enum_of`).
+"""
 
 from __future__ import annotations
 
+import re
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, get_args
 
 import strawberry
 
@@ -18,137 +29,41 @@ else:  # the catalog's kinds (`gql/kv/catalog.py`): `RENTAL = "rental"`, ...
         description="The kinds of place in the catalog.",
     )
 
-
-OTHER_VALUE = strawberry.enum_value(
-    m.OTHER, description="A stored value kvgraph does not know: read it from the `...Raw` field."
-)
+_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")  # what a value becomes, upper-cased
+OTHER_DESCRIPTION = "A stored value kvgraph does not know: read it from the `...Raw` field."
 
 
-@strawberry.enum
-class ItemKind(Enum):
-    ACTIVITY = "activity"
-    MEAL = "meal"
-    STAY = "stay"
-    TRANSPORT = "transport"
-    OTHER = OTHER_VALUE
+@cache
+def _derived(literal: Any) -> type[Enum]:
+    """The GraphQL enum of a value set of `models.VALUE_SETS` (made once)."""
+    info = m.VALUE_SETS[literal]
+    members = {
+        value.upper(): strawberry.enum_value(value, description=info.values.get(value))
+        for value in get_args(literal)
+    }
+    if m.OTHER.upper() in members:
+        raise ValueError(f"{info.name}: `{m.OTHER}` names unknown values, it cannot be known")
+    if bad := [name for name in members if not _NAME.fullmatch(name)]:
+        raise ValueError(f"{info.name}: values {bad} make no GraphQL enum value names")
+    members[m.OTHER.upper()] = strawberry.enum_value(m.OTHER, description=OTHER_DESCRIPTION)
+    enum = Enum(info.name, members, module=__name__)  # type: ignore[misc]
+    return strawberry.enum(enum, description=info.description)
 
 
-@strawberry.enum
-class MessageRole(Enum):
-    USER = "user"
-    ASSISTANT = "assistant"
-    SYSTEM = "system"
-    TOOL = "tool"
-    OTHER = OTHER_VALUE
+def enum_of(annotation: Any) -> type[Enum] | None:
+    """The GraphQL enum showing a model's value set (a Literal), or None if it is none."""
+    if annotation is m.LocationType:
+        return LocationKind
+    try:
+        known = annotation in m.VALUE_SETS
+    except TypeError:  # unhashable annotations are no value set
+        return None
+    return _derived(annotation) if known else None
 
 
-@strawberry.enum
-class SuggestionStatus(Enum):
-    ACTIVE = "active"
-    ACCEPTED = "accepted"
-    DISMISSED = "dismissed"
-    EXPIRED = "expired"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum
-class CollaboratorRole(Enum):
-    VIEWER = "viewer"
-    EDITOR = "editor"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum(description="What kind of conflict `detectConflicts` found.")
-class ConflictType(Enum):
-    OVERLAP = strawberry.enum_value("overlap", description="Two items' times overlap.")
-    OUTSIDE_TRIP = strawberry.enum_value(
-        "outside_trip", description="An item is outside the trip's dates."
-    )
-    PLACE_CLOSED = strawberry.enum_value(
-        "place_closed", description="An item's place is closed then (its opening hours)."
-    )
-    OUTSIDE_EVENT = strawberry.enum_value(
-        "outside_event", description="An item at an event is not during the event."
-    )
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum
-class ConflictStatus(Enum):
-    OPEN = "open"
-    RESOLVED = "resolved"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum(description="A booking workflow's step.")
-class WorkflowStep(Enum):
-    DRAFT = "draft"
-    SEARCHING = "searching"
-    SELECTED = "selected"
-    BOOKING = "booking"
-    CONFIRMED = "confirmed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum(description="Where a booking workflow stands, from its step.")
-class WorkflowStatus(Enum):
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum
-class BudgetAlertType(Enum):
-    THRESHOLD = "threshold"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum(description="Where a background job stands.")
-class JobStatus(Enum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum(description="How an agent run ended (`ai_run:{id}` status).")
-class AIRunStatus(Enum):
-    RUNNING = "running"
-    SUCCESS = "success"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-    OTHER = OTHER_VALUE
-
-
-@strawberry.enum(description="How much a job's log entry matters.")
-class LogLevel(Enum):
-    DEBUG = "debug"
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-    OTHER = OTHER_VALUE
-
-
-# The model's value set (a Literal) -> the GraphQL enum that shows it.
-ENUMS: dict[Any, type[Enum]] = {
-    m.ItemKind: ItemKind,
-    m.LocationType: LocationKind,
-    m.Role: MessageRole,
-    m.SuggestionStatus: SuggestionStatus,
-    m.CollaboratorRole: CollaboratorRole,
-    m.ConflictType: ConflictType,
-    m.ConflictStatus: ConflictStatus,
-    m.WorkflowStep: WorkflowStep,
-    m.WorkflowStatus: WorkflowStatus,
-    m.BudgetAlertType: BudgetAlertType,
-    m.JobStatus: JobStatus,
-    m.LogLevel: LogLevel,
-    m.AIRunStatus: AIRunStatus,
-}
+def __getattr__(name: str) -> Any:
+    """A derived enum by its GraphQL name: `from gql.schema.enums import JobStatus`."""
+    for literal, info in m.VALUE_SETS.items():
+        if info.name == name:
+            return _derived(literal)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Node, lazy, node, relation
+from gql.schema.base import Node, lazy, node, relation, root_mutations
 from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
 from gql.schema.locations import Location
 from resolvers import items
@@ -56,6 +56,7 @@ MoveItineraryItemInput = id_input(
 )
 
 
+@root_mutations
 @strawberry.type
 class ItemMutations:
     add_itinerary_item = mutation(

@@ -6,7 +6,7 @@ import strawberry
 
 from gql.kv import models as m
 from gql.kv.catalog import CATALOG, CatalogKind
-from gql.schema.base import Connection, Node, by_id, node, root_field
+from gql.schema.base import Connection, Node, by_id, node, root_field, root_mutations, root_query
 from gql.schema.derive import from_model, mutation
 from gql.schema.enums import LocationKind
 from resolvers import locations
@@ -45,6 +45,7 @@ class UnsavePlaceInput:
     place_id: strawberry.ID
 
 
+@root_query
 @strawberry.type
 class LocationQuery:
     location: Location | None = by_id(
@@ -58,6 +59,7 @@ class LocationQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class LocationMutations:
     save_place = mutation(

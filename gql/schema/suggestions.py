@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Node, node, relation
+from gql.schema.base import Node, node, relation, root_mutations
 from gql.schema.derive import RAW, from_model, id_input, mutation
 from gql.schema.enums import SuggestionStatus
 from gql.schema.items import ItineraryItem
@@ -35,6 +35,7 @@ AcceptSuggestionInput = id_input("AcceptSuggestionInput")
 DismissSuggestionInput = id_input("DismissSuggestionInput")
 
 
+@root_mutations
 @strawberry.type
 class SuggestionMutations:
     dismiss_suggestion = mutation(

@@ -7,7 +7,17 @@ from typing import Any
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Connection, Node, by_id, connection, lazy, node, relation
+from gql.schema.base import (
+    Connection,
+    Node,
+    by_id,
+    connection,
+    lazy,
+    node,
+    relation,
+    root_mutations,
+    root_query,
+)
 from gql.schema.budgets import Budget
 from gql.schema.conflicts import Conflict
 from gql.schema.derive import create_input, from_model, id_input, mutation, update_input
@@ -61,6 +71,7 @@ UpdateTripInput = update_input(m.Trip, "UpdateTripInput")
 DeleteTripInput = id_input("DeleteTripInput")
 
 
+@root_query
 @strawberry.type
 class TripQuery:
     trip: Trip | None = by_id(
@@ -68,6 +79,7 @@ class TripQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class TripMutations:
     create_trip = mutation(

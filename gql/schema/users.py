@@ -17,6 +17,8 @@ from gql.schema.base import (
     record_data_field,
     relation,
     root_field,
+    root_mutations,
+    root_query,
 )
 from gql.schema.collections import Collection
 from gql.schema.conversations import Conversation
@@ -97,6 +99,7 @@ class User(Node):
     )
 
 
+@root_query
 @strawberry.type
 class UserQuery:
     viewer: User | None = root_field(
@@ -115,6 +118,7 @@ class UpdateProfileInput:
     )
 
 
+@root_mutations
 @strawberry.type
 class UserMutations:
     update_profile = mutation(

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from gql.kv import models as m
-from gql.schema.base import Node, node, root_field
+from gql.schema.base import Node, node, root_field, root_mutations, root_query
 from gql.schema.derive import UNSET, _input, create_input, from_model, mutation
 from resolvers import websources
 
@@ -34,6 +34,7 @@ DeleteWebSourceInput = _input(
 )
 
 
+@root_query
 @strawberry.type
 class WebSourceQuery:
     web_source: WebSource | None = root_field(
@@ -44,6 +45,7 @@ class WebSourceQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class WebSourceMutations:
     upsert_web_source = mutation(

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql.kv import models as m
-from gql.schema.base import Node, by_id, lazy, node, relation
+from gql.schema.base import Node, by_id, lazy, node, relation, root_mutations, root_query
 from gql.schema.derive import UNSET, from_model, id_input, mutation
 from gql.schema.enums import WorkflowStep
 from resolvers import workflows
@@ -77,6 +77,7 @@ CancelBookingWorkflowInput = id_input("CancelBookingWorkflowInput", note=_NOTE)
 DeleteBookingWorkflowInput = id_input("DeleteBookingWorkflowInput")
 
 
+@root_query
 @strawberry.type
 class WorkflowQuery:
     booking_workflow: BookingWorkflow | None = by_id(
@@ -84,6 +85,7 @@ class WorkflowQuery:
     )
 
 
+@root_mutations
 @strawberry.type
 class WorkflowMutations:
     create_booking_workflow = mutation(
