@@ -34,8 +34,6 @@ SECRET = "test-secret-0123456789-0123456789-abcdef"
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "tests" / "node" / "clients"
 FRONTENDS_DOC = ROOT / "docs" / "frontends.md"
-# The chat's subscription documents join the projects once the schema has subscriptions.
-HAS_SUBSCRIPTIONS = "\ntype Subscription {" in (ROOT / "schema.graphql").read_text("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +45,7 @@ def node_dir() -> Path:
 def scratch(project: str, node_dir: Path, tmp_path: Path) -> Path:
     """A copy of `tests/node/clients/<project>` with schema.graphql and node_modules beside it."""
     work = tmp_path / project
-    shutil.copytree(CLIENTS / project, work, ignore=shutil.ignore_patterns("subscriptions"))
-    if HAS_SUBSCRIPTIONS:
-        for document in (CLIENTS / project / "subscriptions").iterdir():
-            shutil.copyfile(document, work / "src" / document.name)
+    shutil.copytree(CLIENTS / project, work)
     shutil.copyfile(ROOT / "schema.graphql", work / "schema.graphql")
     (work / "node_modules").symlink_to(node_dir / "node_modules", target_is_directory=True)
     return work
@@ -101,7 +96,7 @@ def test_codegen_operations_compile_under_strict_tsc(node_dir: Path, tmp_path: P
         "PostMessageMutation",
         "CatalogSearchQuery",
         "LocationCardFragment",
-        *(["ChatLiveSubscription"] if HAS_SUBSCRIPTIONS else []),
+        "ChatLiveSubscription",
     ):
         assert f"export type {operation} =" in types, operation
     # futureProofEnums: every enum is open, as docs/frontends.md says
@@ -165,7 +160,7 @@ def test_relay_compiler_with_the_documented_config(node_dir: Path, tmp_path: Pat
         # @refetchable on a Node type refetches through `node(nodeId:)`
         assert "node(nodeId: $nodeId)" in text, refetch
     assert "CatalogSearchRefetchQuery.graphql.ts" in artifacts  # @refetchable on Query
-    assert ("ChatLiveSubscription.graphql.ts" in artifacts) == HAS_SUBSCRIPTIONS
+    assert "ChatLiveSubscription.graphql.ts" in artifacts
     connection = artifacts["TripBoard_items.graphql.ts"]
     assert '"TripBoard_items"' in connection and "pageInfo" in connection
     ok(tool(work, "tsc", "-p", "tsconfig.json"))

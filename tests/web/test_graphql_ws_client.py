@@ -31,14 +31,8 @@ from tests.support import ALICE, BOB, PG_SKIP, PG_URL, drop_table, node_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-0123456789-0123456789-abcdef"
-HAS_SUBSCRIPTIONS = "\ntype Subscription {" in (ROOT / "schema.graphql").read_text("utf-8")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not HAS_SUBSCRIPTIONS, reason="no Subscription type in schema.graphql yet (item 1)"
-    ),
-]
+pytestmark = [pytest.mark.slow]
 
 MESSAGE_ADDED = (
     "subscription Chat($id: ID!) { messageAdded(conversationId: $id) { id content role } }"
