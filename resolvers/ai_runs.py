@@ -23,7 +23,7 @@ from gql.kv import models as m
 from resolvers import access
 from resolvers import validate as v
 from resolvers.access import record, records, viewer_only
-from resolvers.common import Outcome, Problem, pages_of_index, written
+from resolvers.common import Outcome, Problem, deleted, pages_of_index, written
 from resolvers.context import Context
 from resolvers.errors import bad_input
 from resolvers.paging import Page, PageArgs
@@ -199,9 +199,4 @@ async def delete_ai_run(ctx: Context, data: dict[str, Any]) -> Outcome:
     found = await _stored_run(ctx, data["id"])
     if isinstance(found, Outcome):
         return found
-    return await written(
-        ctx,
-        ctx.repo.delete(e.AI_RUN, found.id),
-        e.AI_RUN.pattern.key(found.id),
-        k.AI_RUNS_INDEX.key(found.user_id),
-    )
+    return await deleted(ctx, e.AI_RUN, found)

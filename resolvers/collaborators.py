@@ -19,7 +19,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.repo import now
 from resolvers.access import OWNER, readable, records, trip_for
-from resolvers.common import Outcome, author, denied, written
+from resolvers.common import Outcome, author, deleted, denied, written
 from resolvers.context import Context
 from resolvers.errors import NOT_FOUND
 from resolvers.users import UserRef
@@ -148,10 +148,4 @@ async def remove_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:
     entry = await _entry(ctx, trip, user_id)
     if isinstance(entry, Outcome):
         return entry
-    return await written(
-        ctx,
-        ctx.repo.delete(e.COLLABORATOR, trip.id, user_id),
-        e.COLLABORATOR.pattern.key(trip.id, user_id),
-        k.TRIPS_INDEX.key(user_id),
-        shown=entry,
-    )
+    return await deleted(ctx, e.COLLABORATOR, entry, shown=entry)

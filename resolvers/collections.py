@@ -21,7 +21,7 @@ from gql.kv import models as m
 from gql.kv.repo import InvalidData, NotFound
 from resolvers import validate as v
 from resolvers.access import record, viewer_only
-from resolvers.common import IdArgs, Outcome, Problem, author, pages_of_index, written
+from resolvers.common import IdArgs, Outcome, Problem, author, deleted, pages_of_index, written
 from resolvers.context import Context
 from resolvers.locations import PLACE, find_place, find_places, place
 from resolvers.paging import Page, PageArgs, paginate
@@ -154,16 +154,11 @@ async def update_collection(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def delete_collection(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a collection and take it out of the viewer's index (its places stay)."""
-    user = author(ctx, e.COLLECTION, "change")
+    author(ctx, e.COLLECTION, "change")
     found = await _own(ctx, data["id"], "id")
     if isinstance(found, Outcome):
         return found
-    return await written(
-        ctx,
-        ctx.repo.delete(e.COLLECTION, found.id),
-        k.COLLECTIONS_INDEX.key(user),
-        e.COLLECTION.pattern.key(found.id),
-    )
+    return await deleted(ctx, e.COLLECTION, found)
 
 
 async def _edit(ctx: Context, data: dict[str, Any], patch: Patch) -> Outcome:

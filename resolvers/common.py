@@ -73,6 +73,14 @@ async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any 
     return Outcome(record if shown is None else shown)
 
 
+async def deleted(ctx: Context, spec: EntitySpec, record: Any, *, shown: Any = None) -> Outcome:
+    """Delete `record` of `spec` (through `written`); the loaders forget its key and every
+    index of its spec."""
+    key_args = [getattr(record, field) for field in spec.key_fields]
+    forget = [spec.key_for(record), *(link.key_for(record) for link in spec.indexes)]
+    return await written(ctx, ctx.repo.delete(spec, *key_args), *forget, shown=shown)
+
+
 def viewer_id(ctx: Context) -> str:
     """The signed-in user's id, or UNAUTHENTICATED."""
     if ctx.viewer_id is None:

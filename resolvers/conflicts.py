@@ -34,7 +34,7 @@ from resolvers import schedule as s
 from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import WRITERS, record, records, trip_for
-from resolvers.common import Outcome, author, denied, written
+from resolvers.common import Outcome, author, deleted, denied, written
 from resolvers.context import Context
 from resolvers.errors import NOT_FOUND
 from resolvers.paging import Page, PageArgs, paginate
@@ -325,9 +325,4 @@ async def delete_conflict(ctx: Context, data: dict[str, Any]) -> Outcome:
     found = await _editable(ctx, data["id"], "delete its conflicts")
     if isinstance(found, Outcome):
         return found
-    return await written(
-        ctx,
-        ctx.repo.delete(e.CONFLICT, found.id),
-        e.CONFLICT.pattern.key(found.id),
-        k.CONFLICTS_INDEX.key(found.trip_id),
-    )
+    return await deleted(ctx, e.CONFLICT, found)

@@ -31,7 +31,7 @@ from gql.kv.repo import RepoError, now
 from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import readable_trip, record, viewer_only
-from resolvers.common import IdArgs, Outcome, author, pages_of_index, written
+from resolvers.common import IdArgs, Outcome, author, deleted, pages_of_index, written
 from resolvers.context import Context
 from resolvers.paging import Page, PageArgs
 from resolvers.users import UserRef
@@ -184,16 +184,11 @@ async def cancel_workflow(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def delete_workflow(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a workflow of the viewer's and take it out of their list."""
-    user = author(ctx, e.WORKFLOW, "change")
+    author(ctx, e.WORKFLOW, "change")
     found = await _own(ctx, data["id"])
     if isinstance(found, Outcome):
         return found
-    return await written(
-        ctx,
-        ctx.repo.delete(e.WORKFLOW, found.id),
-        e.WORKFLOW.pattern.key(found.id),
-        k.WORKFLOWS_INDEX.key(user),
-    )
+    return await deleted(ctx, e.WORKFLOW, found)
 
 
 async def workflow_by_id(ctx: Context, args: IdArgs) -> m.Workflow | None:
