@@ -4,6 +4,7 @@ other requests are answered while it runs."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,9 @@ async def test_a_request_past_its_read_limit_is_refused(
 async def test_a_long_query_shares_the_loop_and_is_stopped_at_its_deadline(
     aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    client = await client_with(aiohttp_client, tmp_path, execution_timeout=3, introspection=True)
+    # The small request takes about 0.5 s beside the slow one on a quiet machine; the deadline
+    # leaves it ten times that, so a loaded CI machine does not make the two race.
+    client = await client_with(aiohttp_client, tmp_path, execution_timeout=6, introspection=True)
     store: Store = client.app[STORE]
     before = store.stats.keys_read
     slow = asyncio.ensure_future(client.post("/graphql", json={"query": SLOW}, headers=HEADERS))
@@ -68,9 +71,14 @@ async def test_a_long_query_shares_the_loop_and_is_stopped_at_its_deadline(
         return store.stats.keys_read >= before + 100  # the slow query has read its items
 
     await until(under_way, "the slow query reads")
+    started = time.perf_counter()
     small = await client.post("/graphql", json={"query": "{ viewer { id } }"}, headers=HEADERS)
     assert (await small.json())["data"] == {"viewer": {"id": U}}
-    assert not slow.done(), "the small request was answered only after the large one"
+    waited = time.perf_counter() - started
+    assert not slow.done(), (
+        f"the small request was answered only after the large one ({waited:.2f} s; "
+        f"the large one answered {slow.result().status})"
+    )
     resp = await slow
     assert (
         resp.status == 504 and (await resp.json())["errors"][0]["extensions"]["code"] == "TIMEOUT"
