@@ -313,7 +313,31 @@ def _validate(
     return validate(schema, document, rules, hide_suggestions=hide_suggestions)
 
 
-_cached_validate = lru_cache(maxsize=VALIDATION_CACHE)(_validate)
+class _Same:
+    """A document as a cache key by identity: graphql-core's frozen-dataclass nodes hash
+    the whole tree on every lookup. `ParsedOnce` hands out one object per text, so the same
+    text finds its entry (a document parsed afresh is validated afresh)."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+
+    def __hash__(self) -> int:
+        return id(self.document)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.document is self.document
+
+
+@lru_cache(maxsize=VALIDATION_CACHE)
+def _cached_validate(
+    schema: GraphQLSchema,
+    same: _Same,
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    return _validate(schema, same.document, rules, hide_suggestions)
 
 
 class BoundedValidation(SchemaExtension):
@@ -340,7 +364,7 @@ class BoundedValidation(SchemaExtension):
                 errors = _validate(schema, document, rules, self.hide_suggestions)
             else:
                 hits = _cached_validate.cache_info().hits
-                errors = _cached_validate(schema, document, rules, self.hide_suggestions)
+                errors = _cached_validate(schema, _Same(document), rules, self.hide_suggestions)
                 validated_now = _cached_validate.cache_info().hits == hits
             context.pre_execution_errors = errors
             setattr(context, VALIDATED_NOW, validated_now)

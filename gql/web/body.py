@@ -10,8 +10,11 @@ few levels deep and a double has 17 significant digits.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 MAX_DEPTH = 100  # arrays and objects nested in one another
 MAX_NUMBER_CHARS = 1_000  # characters of one number literal
@@ -48,9 +51,34 @@ def too_deep(value: dict[str, Any] | list[Any], limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+# Decoded the slow way: a run of number characters that may be a number past the bound, or
+# 19 digits in a row (orjson reads an integer past 64 bits as a float, losing digits).
+_SLOW = re.compile(rb"[0-9]{19}|[-+.eE0-9]{%d}" % (MAX_NUMBER_CHARS + 1))
+
+
 def decode(data: str | bytes) -> object:
     """The JSON value of `data`; BodyError when it is too deep, has too long a number or is not
-    UTF-8 (a syntax error stays `json.JSONDecodeError`)."""
+    UTF-8 (a syntax error stays `json.JSONDecodeError`).
+
+    orjson decodes the common body; what it refuses (NaN, lone surrogates, other encodings,
+    deep nesting, bad syntax) and bodies that might hold a long integer or a number past the
+    bound go through `json` with the bounds, which gives the answer and the error.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if not _SLOW.search(raw):
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if isinstance(value, dict | list) and too_deep(value):
+                raise BodyError(TOO_DEEP)
+            return value
+    return decode_bounded(data)
+
+
+def decode_bounded(data: str | bytes) -> object:
+    """`decode` by Python's `json` alone, numbers and nesting bounded."""
     try:
         value = json.loads(data, parse_int=_INT, parse_float=_FLOAT)
     except RecursionError:

@@ -11,7 +11,7 @@ outage is a 503 under both.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from aiohttp import web
@@ -145,6 +145,11 @@ class GatewayView(GraphQLView[Context, None]):
             return error_response(request, exc.reason, code, status, headers)
         except web.HTTPClientError as exc:  # aiohttp's own, e.g. 413 for a body too large
             return error_response(request, exc.reason, BAD_REQUEST, exc.status)
+
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        # Strawberry's check builds a WebSocketResponse and parses a handshake, twice per
+        # request: only a request asking to upgrade can be one.
+        return asks_upgrade(request) and super().is_websocket_request(request)
 
     def persisted(self, request: web.Request) -> PersistedQueries:
         """The app's persisted-query registry and APQ cache (made on first use)."""
