@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from graphql import (
     lexicographic_sort_schema,
     print_schema,
 )
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -27,12 +26,11 @@ from gql.schema.codes import ErrorCode
 from gql.schema.errors import should_mask
 from gql.schema.executor import LevelExecutionContext
 from gql.schema.extensions import (
-    FiniteNumbers,
+    DOCUMENT_RULES,
     GatewayErrors,
     KVStats,
     ParsedOnce,
     RecordReports,
-    SecretsAsVariables,
 )
 from gql.schema.hooks import CachedHooksRunner
 from gql.schema.limits import Limits, RateGate
@@ -95,9 +93,6 @@ class GatewaySchema(strawberry.Schema):
                 log.error("unexpected error: %s", error.message, exc_info=error.original_error)
 
 
-NO_INTROSPECTION = partial(AddValidationRules, [NoSchemaIntrospectionCustomRule])
-
-
 def build_schema(
     *,
     fast: bool = True,
@@ -112,7 +107,7 @@ def build_schema(
     (production) refuses `__schema`/`__type` in validation (`__typename` stays) and leaves
     "Did you mean ...?" out of every error, which would name what introspection hides.
     """
-    rules = [] if introspection else [NO_INTROSPECTION]
+    rules = [*DOCUMENT_RULES, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -120,10 +115,7 @@ def build_schema(
         types=[*TYPES, ErrorCode],
         extensions=[
             ParsedOnce,
-            FiniteNumbers,
-            SecretsAsVariables,
-            *rules,
-            *limit_extensions(limits or Limits(), rate, suggestions=introspection),
+            *limit_extensions(limits or Limits(), rate, suggestions=introspection, rules=rules),
             GatewayErrors,
             RecordReports,
             KVStats,

@@ -23,7 +23,7 @@ from graphql import (
     get_named_type,
     parse,
 )
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions import SchemaExtension
 
 from gql.schema.api_keys import SECRET_INPUT_FIELDS, SECRET_INPUTS
 from gql.schema.errors import (
@@ -176,13 +176,6 @@ class _FiniteNumbersRule(ValidationRule):
             self.report_error(GraphQLError(f"Number {shown} is too large to represent.", node))
 
 
-class FiniteNumbers(AddValidationRules):
-    """Validation refuses number literals no GraphQL scalar can hold (`Float` would get inf)."""
-
-    def __init__(self) -> None:
-        super().__init__([_FiniteNumbersRule])
-
-
 class _SecretsAsVariablesRule(ValidationRule):
     """Refuse a secret written into the document itself (`setApiKey(input: {secret: "..."})`):
     documents are cached (persisted queries) and may be logged by proxies, variables are not."""
@@ -200,11 +193,9 @@ class _SecretsAsVariablesRule(ValidationRule):
             )
 
 
-class SecretsAsVariables(AddValidationRules):
-    """Validation refuses secrets written into a document rather than passed as variables."""
-
-    def __init__(self) -> None:
-        super().__init__([_SecretsAsVariablesRule])
+# Validation rules of kvgraph's own: number literals no GraphQL scalar can hold (`Float` would
+# get inf), secrets written into a document rather than passed as variables.
+DOCUMENT_RULES: tuple[type[ValidationRule], ...] = (_FiniteNumbersRule, _SecretsAsVariablesRule)
 
 
 def _document_order(error: GraphQLError) -> tuple[Any, ...]:

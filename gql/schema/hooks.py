@@ -36,6 +36,7 @@ def _STRAWBERRY(extension: SchemaExtension) -> contextlib.AbstractContextManager
 
 
 _FACTORIES: dict[tuple[type, str], Factory | None] = {}
+_STAGES: dict[tuple[tuple[type, ...], str], tuple[tuple[tuple[Factory, int], ...], bool]] = {}
 
 
 def hook_factory(cls: type[SchemaExtension], name: str) -> Factory | None:
@@ -65,14 +66,15 @@ class Stage:
     __slots__ = ("_entered", "_fallback", "_hooks")
 
     def __init__(
-        self, manager: type[ExtensionContextManagerBase], extensions: list[SchemaExtension]
+        self,
+        manager: type[ExtensionContextManagerBase],
+        extensions: list[SchemaExtension],
+        classes: tuple[type, ...] | None = None,
     ) -> None:
-        hooks = [(hook_factory(type(ext), manager.HOOK_NAME), ext) for ext in extensions]
-        self._hooks = [(factory, ext) for factory, ext in hooks if factory is not None]
+        hooks, strawberry = _stage_hooks(classes or _classes(extensions), manager.HOOK_NAME)
+        self._hooks = [(factory, extensions[at]) for factory, at in hooks]
         self._entered: list[contextlib.AbstractContextManager[None]] = []
-        self._fallback = None
-        if any(factory is _STRAWBERRY for factory, _ in self._hooks):
-            self._fallback = manager(extensions)
+        self._fallback = manager(extensions) if strawberry else None
 
     def __enter__(self) -> None:
         if self._fallback is not None:
@@ -122,6 +124,24 @@ class Stage:
             self.__exit__(exc_type, exc, tb)
 
 
+def _classes(extensions: list[SchemaExtension]) -> tuple[type, ...]:
+    return tuple(type(extension) for extension in extensions)
+
+
+def _stage_hooks(
+    classes: tuple[type, ...], name: str
+) -> tuple[tuple[tuple[Factory, int], ...], bool]:
+    """A stage's hooks for extensions of these classes: (factory, position) in order, and
+    whether one of them is left to Strawberry; found once per list of classes."""
+    key = (classes, name)
+    found = _STAGES.get(key)
+    if found is None:
+        factories = [(hook_factory(cls, name), at) for at, cls in enumerate(classes)]
+        hooks = tuple((f, at) for f, at in factories if f is not None)
+        found = _STAGES[key] = (hooks, any(f is _STRAWBERRY for f, _ in hooks))
+    return found
+
+
 def _unwind(entered: list[contextlib.AbstractContextManager[None]], error: BaseException) -> bool:
     """Leave `entered` (innermost last) with `error` as an exit stack would; True if one of
     them suppressed it, and whatever a hook raises instead propagates."""
@@ -134,14 +154,18 @@ def _unwind(entered: list[contextlib.AbstractContextManager[None]], error: BaseE
 class CachedHooksRunner(SchemaExtensionsRunner):
     """Strawberry's extensions runner with each stage's hooks found from the cache."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._classes = _classes(self.extensions)
+
     def operation(self) -> Any:
-        return Stage(OperationContextManager, self.extensions)
+        return Stage(OperationContextManager, self.extensions, self._classes)
 
     def validation(self) -> Any:
-        return Stage(ValidationContextManager, self.extensions)
+        return Stage(ValidationContextManager, self.extensions, self._classes)
 
     def parsing(self) -> Any:
-        return Stage(ParsingContextManager, self.extensions)
+        return Stage(ParsingContextManager, self.extensions, self._classes)
 
     def executing(self) -> Any:
-        return Stage(ExecutingContextManager, self.extensions)
+        return Stage(ExecutingContextManager, self.extensions, self._classes)

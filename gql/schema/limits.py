@@ -28,7 +28,7 @@ times `Limits.token_cost` (`RateGate.charge`), so invalid documents cannot be se
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Protocol
@@ -112,16 +112,18 @@ class Limits:
 
 
 def extensions(
-    limits: Limits, rate: RateGate | None = None, *, suggestions: bool = True
+    limits: Limits,
+    rate: RateGate | None = None,
+    *,
+    suggestions: bool = True,
+    rules: Sequence[type[ASTValidationRule]] = (),
 ) -> list[Callable[[], SchemaExtension]]:
     """Extension factories enforcing `limits` (rules built here, once, for every request).
 
-    `suggestions=False` leaves every "Did you mean ...?" out of validation errors.
+    `suggestions=False` leaves every "Did you mean ...?" out of validation errors; `rules` run
+    before the limits' own, added by the same extension (one per request, not one per rule).
     """
-    rules: list[type[ASTValidationRule]] = [
-        depth_rule(limits.max_depth),
-        alias_rule(limits.max_aliases),
-    ]
+    rules = [*rules, depth_rule(limits.max_depth), alias_rule(limits.max_aliases)]
     return [
         partial(MaxTokensLimiter, limits.max_tokens),
         partial(AddValidationRules, rules),
