@@ -2,18 +2,20 @@
 
 Strawberry finds each extension's hooks anew for every request and each of its four stages
 (about a dozen extensions: some fifty lookups), wrapping every generator method in a fresh
-`contextlib.contextmanager` (a `functools.wraps` each). Here the lookup and the wrapper are
-made once per class and hook name, and a stage enters its hooks in order and leaves them in
-reverse without an exit stack unless something raises (then a real `ExitStack` unwinds
-them, so exceptions are handled as Strawberry handles them). A stage with a hook that is not
-a generator function is left to Strawberry's own manager.
+`contextlib.contextmanager` (a `functools.wraps` each). Here the lookup is made once per list
+of extension classes and stage, and a stage steps its hooks' generators itself: entered in
+order, left in reverse, without an exit stack or a context manager per hook unless something
+raises (then a real `ExitStack` unwinds them, each as `contextmanager` would, so exceptions
+are handled as Strawberry handles them). A stage with a hook that is not a generator function
+is left to Strawberry's own manager.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any
 
@@ -26,31 +28,78 @@ from strawberry.extensions.context import (
     ValidationContextManager,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
-Factory = Callable[[SchemaExtension], contextlib.AbstractContextManager[None]]
+Hook = Callable[[SchemaExtension], Generator[None, None, None]]
 
 
-def _STRAWBERRY(extension: SchemaExtension) -> contextlib.AbstractContextManager[None]:
+def _STRAWBERRY(extension: SchemaExtension) -> Generator[None, None, None]:
     """Marker of a hook that is not a generator function: Strawberry wraps it itself."""
     raise NotImplementedError
 
 
-_FACTORIES: dict[tuple[type, str], Factory | None] = {}
-_STAGES: dict[tuple[tuple[type, ...], str], tuple[tuple[tuple[Factory, int], ...], bool]] = {}
+_HOOKS: dict[tuple[type, str], Hook | None] = {}
+StageHooks = tuple[tuple[tuple[Hook, int], ...], bool]
+_STAGES: dict[tuple[tuple[type[SchemaExtension], ...], str], StageHooks] = {}
 
 
-def hook_factory(cls: type[SchemaExtension], name: str) -> Factory | None:
-    """The context manager factory of a class's hook `name`; None when it defines none."""
+def class_hook(cls: type[SchemaExtension], name: str) -> Hook | None:
+    """A class's generator hook `name` (`_STRAWBERRY` if it is another kind); None when it
+    defines none."""
     key = (cls, name)
-    if key not in _FACTORIES:
+    if key not in _HOOKS:
         hook = getattr(cls, name)
         if hook is getattr(SchemaExtension, name):
-            _FACTORIES[key] = None
+            _HOOKS[key] = None
         elif inspect.isgeneratorfunction(hook):
-            _FACTORIES[key] = contextlib.contextmanager(hook)
+            _HOOKS[key] = hook
         else:
-            _FACTORIES[key] = _STRAWBERRY
-    return _FACTORIES[key]
+            _HOOKS[key] = _STRAWBERRY
+    return _HOOKS[key]
+
+
+class _Started(contextlib.AbstractContextManager[None]):
+    """A started generator hook as `contextlib.contextmanager` would leave it (its `__exit__`
+    is that one's), made only when something raises and an exit stack takes over."""
+
+    __slots__ = ("gen",)
+
+    def __init__(self, gen: Generator[None, None, None]) -> None:
+        self.gen = gen
+
+    def __exit__(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if typ is None:
+            try:
+                next(self.gen)
+            except StopIteration:
+                return False
+            raise RuntimeError("generator didn't stop")
+        if value is None:
+            value = typ()
+        try:
+            self.gen.throw(value)
+        except StopIteration as exc:
+            return exc is not value
+        except RuntimeError as exc:
+            if exc is value:
+                exc.__traceback__ = traceback
+                return False
+            if isinstance(value, StopIteration) and exc.__cause__ is value:
+                value.__traceback__ = traceback
+                return False
+            raise
+        except BaseException as exc:
+            if exc is not value:
+                raise
+            exc.__traceback__ = traceback
+            return False
+        raise RuntimeError("generator didn't stop after throw()")
 
 
 class Stage:
@@ -69,21 +118,24 @@ class Stage:
         self,
         manager: type[ExtensionContextManagerBase],
         extensions: list[SchemaExtension],
-        classes: tuple[type, ...] | None = None,
+        classes: tuple[type[SchemaExtension], ...] | None = None,
     ) -> None:
         hooks, strawberry = _stage_hooks(classes or _classes(extensions), manager.HOOK_NAME)
-        self._hooks = [(factory, extensions[at]) for factory, at in hooks]
-        self._entered: list[contextlib.AbstractContextManager[None]] = []
+        self._hooks = [(hook, extensions[at]) for hook, at in hooks]
+        self._entered: list[Generator[None, None, None]] = []
         self._fallback = manager(extensions) if strawberry else None
 
     def __enter__(self) -> None:
         if self._fallback is not None:
             self._fallback.__enter__()
             return
-        for factory, extension in self._hooks:
-            entered = factory(extension)
-            entered.__enter__()
-            self._entered.append(entered)
+        for hook, extension in self._hooks:
+            gen = hook(extension)
+            try:
+                next(gen)
+            except StopIteration:
+                raise RuntimeError("generator didn't yield") from None
+            self._entered.append(gen)
 
     def __exit__(
         self,
@@ -100,11 +152,17 @@ class Stage:
             return
         for index in range(len(entered) - 1, -1, -1):
             try:
-                entered[index].__exit__(None, None, None)
+                next(entered[index])
+            except StopIteration:
+                continue
             except BaseException as error:
                 if not _unwind(entered[:index], error):
                     raise
                 return
+            stuck = RuntimeError("generator didn't stop")
+            if not _unwind(entered[:index], stuck):
+                raise stuck
+            return
 
     async def __aenter__(self) -> None:
         if self._fallback is not None:
@@ -124,30 +182,35 @@ class Stage:
             self.__exit__(exc_type, exc, tb)
 
 
-def _classes(extensions: list[SchemaExtension]) -> tuple[type, ...]:
+def _classes(extensions: list[SchemaExtension]) -> tuple[type[SchemaExtension], ...]:
     return tuple(type(extension) for extension in extensions)
 
 
-def _stage_hooks(
-    classes: tuple[type, ...], name: str
-) -> tuple[tuple[tuple[Factory, int], ...], bool]:
+def _stage_hooks(classes: tuple[type[SchemaExtension], ...], name: str) -> StageHooks:
     """A stage's hooks for extensions of these classes: (factory, position) in order, and
     whether one of them is left to Strawberry; found once per list of classes."""
     key = (classes, name)
     found = _STAGES.get(key)
     if found is None:
-        factories = [(hook_factory(cls, name), at) for at, cls in enumerate(classes)]
-        hooks = tuple((f, at) for f, at in factories if f is not None)
+        found_hooks = [(class_hook(cls, name), at) for at, cls in enumerate(classes)]
+        hooks = tuple((hook, at) for hook, at in found_hooks if hook is not None)
         found = _STAGES[key] = (hooks, any(f is _STRAWBERRY for f, _ in hooks))
     return found
 
 
-def _unwind(entered: list[contextlib.AbstractContextManager[None]], error: BaseException) -> bool:
+@functools.lru_cache(maxsize=64)
+def _with_results(classes: tuple[type[SchemaExtension], ...]) -> tuple[int, ...]:
+    """Positions of the extensions with results of their own (the rest give `{}`)."""
+    plain = SchemaExtension.get_results
+    return tuple(at for at, cls in enumerate(classes) if cls.get_results is not plain)
+
+
+def _unwind(entered: list[Generator[None, None, None]], error: BaseException) -> bool:
     """Leave `entered` (innermost last) with `error` as an exit stack would; True if one of
     them suppressed it, and whatever a hook raises instead propagates."""
     stack = contextlib.ExitStack()
-    for manager in entered:
-        stack.push(manager)
+    for gen in entered:
+        stack.push(_Started(gen))
     return bool(stack.__exit__(type(error), error, error.__traceback__))
 
 
@@ -157,6 +220,13 @@ class CachedHooksRunner(SchemaExtensionsRunner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._classes = _classes(self.extensions)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for at in _with_results(self._classes):
+            data.update(await await_maybe(self.extensions[at].get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
     def operation(self) -> Any:
         return Stage(OperationContextManager, self.extensions, self._classes)

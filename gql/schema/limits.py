@@ -299,6 +299,7 @@ _BOUNDED: dict[type[ASTValidationRule], type[ASTValidationRule]] = {
 _STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
+@lru_cache(maxsize=16)
 def bounded_rules(
     rules: tuple[type[ASTValidationRule], ...],
 ) -> tuple[type[ASTValidationRule], ...]:

@@ -11,7 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
-from gql.schema.hooks import CachedHooksRunner, hook_factory
+from gql.schema.hooks import CachedHooksRunner, class_hook
 
 EVENTS: list[str] = []
 
@@ -67,6 +67,21 @@ class Swallow(SchemaExtension):
             EVENTS.append("swallowed")
 
 
+class YieldsTwice(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        EVENTS.append("twice exec in")
+        yield
+        EVENTS.append("twice exec between")
+        yield
+
+
+class NeverYields(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        EVENTS.append("never parse")
+        if False:
+            yield
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -104,6 +119,19 @@ async def test_cached_hooks_run_like_strawberrys(
     assert ("swallowed" in ours[0]) is (fail and middle is Swallow)
 
 
+@pytest.mark.parametrize("fail", [False, True])
+@pytest.mark.parametrize("odd", [YieldsTwice, NeverYields])
+async def test_hooks_that_break_the_protocol_fail_like_strawberrys(
+    fail: bool, odd: type[SchemaExtension], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Failing, "fail", fail)
+    theirs = await run(strawberry.Schema, [Outer, odd, Failing])
+    ours = await run(Cached, [Outer, odd, Failing])
+    assert ours == theirs
+    # The failing hook is innermost: its error is the one left when it fails after execution.
+    assert ("generator didn't" in str(ours[1])) is (not fail or odd is NeverYields)
+
+
 def test_a_class_without_a_hook_has_none_and_a_generator_is_wrapped_once() -> None:
-    assert hook_factory(Plain, "on_execute") is None and hook_factory(Plain, "on_parse") is not None
-    assert hook_factory(Outer, "on_execute") is hook_factory(Outer, "on_execute") is not None
+    assert class_hook(Plain, "on_execute") is None and class_hook(Plain, "on_parse") is not None
+    assert class_hook(Outer, "on_execute") is class_hook(Outer, "on_execute") is not None
