@@ -49,6 +49,7 @@ from gql.kv.entities import LOCATIONS
 from gql.web.app import create_app
 from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
+from gql.web.server import settle_gc
 from gql.web.settings import Settings
 from resolvers import nodes
 from resolvers.paging import MAX_PAGE  # a connection page holds at most this many nodes
@@ -373,6 +374,7 @@ async def running_gateway(url: str, table: str) -> AsyncIterator[tuple[str, Sett
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    settle_gc()  # as `serve` does (this process's floors run with it too)
     try:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

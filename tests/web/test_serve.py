@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import asyncpg
 import pytest
 
 from gql.web.auth import mint_token
+from gql.web.server import GC_THRESHOLD, settle_gc
 from gql.web.settings import DEV_JWT_SECRET
 from tests.support import PG_URL, pg_role
 
@@ -298,3 +300,15 @@ def test_dev_in_the_environment_without_a_secret_refuses_to_start(tmp_path: Path
         proc.wait()
     assert proc.returncode == 2 and "refusing to start: no keys" in output
     assert "eyJ" not in output and not (tmp_path / "kvgraph.db").exists()
+
+
+def test_serving_settles_the_garbage_collector() -> None:
+    """What exists once the app is up leaves later collections, and young ones are rare."""
+    threshold = gc.get_threshold()
+    try:
+        settle_gc()
+        assert gc.get_threshold() == GC_THRESHOLD and GC_THRESHOLD[0] >= 10_000
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
