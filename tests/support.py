@@ -384,7 +384,7 @@ ALICE = "a11ce000-0000-4000-8000-000000000001"
 BOB = "b0b00000-0000-4000-8000-000000000002"
 NOWHERE = "00000000-dead-4000-8000-00000000beef"  # an id nothing has
 
-UE = "userErrors { field message code }"
+UE = "userErrors { field message code errorCode }"
 
 
 def mutation(name: str, selection: str) -> str:
@@ -437,6 +437,9 @@ async def refused(
         if name != "userErrors":
             assert value is None, f"{name} should be null when refused: {value}"
     assert await dump(store) == before, "a refused mutation wrote to the store"
+    for error in out["userErrors"]:
+        if {"code", "errorCode"} <= error.keys():  # the enum and the deprecated string agree
+            assert error["errorCode"] == error["code"], error
     return out["userErrors"]  # type: ignore[no-any-return]
 
 

@@ -22,8 +22,9 @@ from graphql import GraphQLAbstractType, GraphQLResolveInfo
 from pydantic.alias_generators import to_camel
 from strawberry.types.arguments import StrawberryArgumentAnnotation
 
+from gql.schema.codes import ErrorCode
 from resolvers import nodes
-from resolvers.common import IdArgs
+from resolvers.common import IdArgs, Problem
 from resolvers.context import Context
 from resolvers.paging import Page, PageArgs
 
@@ -235,11 +236,28 @@ class Connection(Generic[T]):
 class UserError:
     field: str | None
     message: str
-    code: str = strawberry.field(
-        description="Why, as one of the `ErrorCode` values (`BAD_USER_INPUT`, `NOT_FOUND`, "
-        "`FORBIDDEN`, `CONFLICT`, `NOT_ACTIVE`, `INVALID_RECORD`, ...); switch on it, with a "
-        "default branch."
+    error_code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Why: switch on it, with a default branch (codes are added, each named in "
+        "CHANGELOG.md)."
     )
+    code: str = strawberry.field(
+        description="Why, as the name of an `ErrorCode` value: the same value as `errorCode`.",
+        deprecation_reason="Use `errorCode`: the same value, typed as the `ErrorCode` enum.",
+    )
+
+    @classmethod
+    def of(cls, problem: Problem) -> UserError:
+        """The payload entry of a domain problem: `errorCode` is its code as an `ErrorCode`."""
+        try:
+            typed = ErrorCode[problem.code]
+        except KeyError:
+            raise ValueError(
+                f"userError code {problem.code!r} is not an ErrorCode: add it to "
+                "gql/schema/codes.py ENTRIES"
+            ) from None
+        return cls(
+            field=problem.field, message=problem.message, error_code=typed, code=problem.code
+        )
 
 
 def record_data_field(**options: Any) -> Any:

@@ -1,8 +1,9 @@
-"""`ErrorCode`: every `extensions.code` and `userErrors.code` value as an enum in the schema.
+"""`ErrorCode`: every `extensions.code` and `userErrors.errorCode` value as an enum in the schema.
 
-Error codes travel in `extensions` (untyped) and in `UserError.code` (a String), so without this
-enum nothing in `schema.graphql` would tell a client which values to switch on, or what HTTP
-status comes with each, and a new code would pass graphql-inspector unseen. As a schema enum,
+Error codes travel in `extensions` (untyped) and in `UserError.errorCode` (this enum; the
+deprecated `UserError.code` is the same value as a String), so without it nothing in
+`schema.graphql` would tell a client which values to switch on, or what HTTP status comes with
+each, and a new code would pass graphql-inspector unseen. As a schema enum,
 codegen writes it as a type (the `typescript` plugin) and a new value shows in the schema diff
 (tests/schema/test_schema_diff.py), which CHANGELOG.md must then name.
 """
@@ -73,7 +74,7 @@ ENTRIES: dict[str, str] = {
 _VALUES = {code: strawberry.enum_value(code, description=text) for code, text in ENTRIES.items()}
 ErrorCode = strawberry.enum(
     cast("type[Enum]", Enum("ErrorCode", _VALUES)),
-    description="Every value of `errors[].extensions.code` and `userErrors[].code`, with the "
+    description="Every value of `errors[].extensions.code` and `userErrors[].errorCode`, with the "
     "HTTP status it comes with. Switch on these, not on messages or statuses, and keep a "
     "default branch: codes are added (each named in CHANGELOG.md).",
 )

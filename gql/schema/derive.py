@@ -269,7 +269,8 @@ def mutation(
 
     async def resolve(info: Info, input: Any) -> Any:
         out = await fn(info.context, provided(input))
-        return payload(**{field: out.record, "user_errors": out.problems})
+        problems = [UserError.of(problem) for problem in out.problems]
+        return payload(**{field: out.record, "user_errors": problems})
 
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [

@@ -204,7 +204,12 @@ async def test_resolving_and_listing_by_status(gw: Gateway, store: Store) -> Non
     # Resolving twice is refused, and writes nothing.
     errors = await refused(gw, store, RESOLVE, {"id": overlap["id"]}, OWNER)
     assert errors == [
-        {"field": "id", "message": "conflict is resolved already", "code": "NOT_OPEN"}
+        {
+            "field": "id",
+            "message": "conflict is resolved already",
+            "code": "NOT_OPEN",
+            "errorCode": "NOT_OPEN",
+        }
     ]
     # Once the items change, the same overlap is a new conflict.
     await store.set("item:c", item("c", "2026-06-10T12:15", "2026-06-10T14:00"))

@@ -1,10 +1,12 @@
 """The schema changes safely: graphql-inspector diffs `schema.graphql` against the last
 release's (`tests/schema/released.graphql`, written by `release-schema`), and every breaking
-change, and every dangerous one that alters what an existing client receives, must be named
-in CHANGELOG.md's "Unreleased" section.
+change, every dangerous one that alters what an existing client receives, and every
+deprecation (graphql-inspector: non-breaking, but a client should move off the field before
+it goes), must be named in CHANGELOG.md's "Unreleased" section.
 
 "Named" means one bullet of that section holds, in backticks, every part of the change's path:
-`UserError.code`, or `ItemKind` and `OTHER` (`New enum value `OTHER` in `ItemKind``).
+`UserError.code`, or `ItemKind` and `OTHER` (`New enum value `OTHER` in `ItemKind``); a
+field's deprecation has the path `UserError.code.@deprecated` (`UserError.code` is `@deprecated`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ MUST_NAME = {
     "FIELD_ARGUMENT_DEFAULT_CHANGED",
     "INPUT_FIELD_DEFAULT_VALUE_CHANGED",
 }
+# Deprecations: what a client must stop using, whatever level graphql-inspector gives them.
+DEPRECATIONS = {"FIELD_DEPRECATION_ADDED", "ENUM_VALUE_DEPRECATION_REASON_ADDED"}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +61,10 @@ def changes(node_dir: Path, old: Path, new: Path) -> list[dict[str, Any]]:
 
 
 def must_name(change: dict[str, Any]) -> bool:
-    level = change["level"]
-    return level == "BREAKING" or (level == "DANGEROUS" and change["type"] in MUST_NAME)
+    level, kind = change["level"], change["type"]
+    return (
+        level == "BREAKING" or kind in DEPRECATIONS or (level == "DANGEROUS" and kind in MUST_NAME)
+    )
 
 
 def unreleased_bullets(changelog: str) -> list[set[str]]:
@@ -94,7 +100,7 @@ def test_changes_since_the_release_are_named_in_the_changelog(
     current.write_text(sdl(), encoding="utf-8")
     missing = unnamed(changes(node_dir, RELEASED, current), CHANGELOG.read_text("utf-8"))
     assert missing == [], (
-        "these schema changes break or change what deployed clients receive: name each in "
+        "these schema changes break, change or deprecate what deployed clients use: name each in "
         "CHANGELOG.md's Unreleased section (in backticks, with what a client must do):\n  "
         + "\n  ".join(missing)
     )
@@ -155,6 +161,11 @@ def test_naming_rule() -> None:
     assert must_name(enum_added)
     assert not must_name({"type": "FIELD_ARGUMENT_ADDED", "level": "DANGEROUS"})
     assert not must_name({"type": "ENUM_VALUE_ADDED", "level": "NON_BREAKING"})  # a new enum
+    deprecated = {"type": "FIELD_DEPRECATION_ADDED", "level": "NON_BREAKING"}
+    assert must_name(deprecated)
+    assert not named({**deprecated, "path": "UserError.code.@deprecated"}, bullets)
+    deprecation = unreleased_bullets("## [Unreleased]\n\n- `UserError.code` is `@deprecated`.\n")
+    assert named({**deprecated, "path": "UserError.code.@deprecated"}, deprecation)
 
 
 def test_released_schema_is_the_tagged_one() -> None:
