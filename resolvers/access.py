@@ -22,7 +22,6 @@ the catalog. A kind without a write rule makes the module refuse to import.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +32,7 @@ from gql.kv import models as m
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from resolvers.context import SERVICE_ROLE, Context, shown
+from resolvers.eager import gather_eagerly
 from resolvers.errors import FORBIDDEN, NOT_FOUND, ClientError, unauthenticated
 
 WRITERS = frozenset({"owner", "editor"})  # trip roles that may change a trip and its items
@@ -76,8 +76,8 @@ async def trip_roles(ctx: Context, trips: Sequence[m.Trip]) -> list[str | None]:
         if t.user_id != viewer and key not in known
     ]
     if shared:
-        entries = await asyncio.gather(
-            *(ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t, _ in shared)
+        entries = await gather_eagerly(
+            ctx.loaders.entity(e.COLLABORATOR, t.id, viewer) for t, _ in shared
         )
         for (_, key), c in zip(shared, entries, strict=True):
             # An invalid entry grants nothing and is not reported: it names a trip the

@@ -10,7 +10,6 @@ without a readable `createdAt` is left out of the totals and counted in `undated
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from resolvers import validate as v
 from resolvers.access import record, records, viewer_only
 from resolvers.common import Outcome, Problem, deleted, pages_of_index, written
 from resolvers.context import Context
+from resolvers.eager import gather_eagerly
 from resolvers.errors import bad_input
 from resolvers.paging import Page, PageArgs
 from resolvers.users import UserRef
@@ -141,7 +141,7 @@ async def ai_run_totals(
         found = await records(ctx, e.AI_RUN, listed=True)(listing.ids)
         return totals_of([r for r in found if r is not None], args)
 
-    return list(await asyncio.gather(*(one(u) for u in users)))
+    return list(await gather_eagerly(one(u) for u in users))
 
 
 # ---------------------------------------------------------------- mutations

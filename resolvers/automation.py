@@ -9,7 +9,6 @@ in the seed: kvgraph keeps `automations:index:{userId}` (see docs/api.md).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from resolvers.common import (
     written,
 )
 from resolvers.context import SERVICE_ROLE, Context, usable
+from resolvers.eager import gather_eagerly
 from resolvers.loaders import Listing, Stored
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
@@ -107,7 +107,7 @@ async def log_of(ctx: Context, job_id: str) -> m.AutomationLog | None:
 async def log_entries(ctx: Context, logs: Sequence[m.AutomationLog], args: PageArgs) -> list[Page]:
     """A page of each log's entries, oldest first, by position; an entry that is not a valid
     entry is skipped and reported as `log:{jobId}.entries[n]`."""
-    return list(await asyncio.gather(*(_entries(ctx, log, args) for log in logs)))
+    return list(await gather_eagerly(_entries(ctx, log, args) for log in logs))
 
 
 async def _entries(ctx: Context, log: m.AutomationLog, args: PageArgs) -> Page:

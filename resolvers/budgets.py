@@ -8,7 +8,6 @@ records an alert in the same transaction as the write that crossed a threshold.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from resolvers import validate as v
 from resolvers.access import WRITERS, record, records, trip_for
 from resolvers.common import Outcome, Problem, author, denied, pages_of_list, written
 from resolvers.context import Context
+from resolvers.eager import gather_eagerly
 from resolvers.paging import Page, PageArgs
 
 MAX_THRESHOLDS = 20
@@ -85,11 +85,9 @@ async def budget_rates(ctx: Context, budgets: Sequence[m.Budget]) -> list[list[R
 async def spendings(ctx: Context, budgets: Sequence[m.Budget]) -> list[s.Spending]:
     """What each budget's trip spent, by `spending`'s rules: its items (each once, only those
     of this trip) and its trip's currency, each level of them in one batch."""
-    lists = await asyncio.gather(
-        *(ctx.loaders.index(k.ITEMS_INDEX.key(b.trip_id)) for b in budgets)
-    )
-    found = await asyncio.gather(
-        *(records(ctx, e.ITEM, listed=True)(s.counted_once(i.ids)) for i in lists)
+    lists = await gather_eagerly(ctx.loaders.index(k.ITEMS_INDEX.key(b.trip_id)) for b in budgets)
+    found = await gather_eagerly(
+        records(ctx, e.ITEM, listed=True)(s.counted_once(i.ids)) for i in lists
     )
     of_trip = await trips.trips_by_id(ctx, [b.trip_id for b in budgets])
     return [

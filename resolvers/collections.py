@@ -11,7 +11,6 @@ edits of that collection are refused until it is fixed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from resolvers import validate as v
 from resolvers.access import record, viewer_only
 from resolvers.common import IdArgs, Outcome, Problem, author, deleted, pages_of_index, written
 from resolvers.context import Context
+from resolvers.eager import gather_eagerly
 from resolvers.locations import PLACE, find_place, find_places, place
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
@@ -57,7 +57,7 @@ async def collection_places(
     def page(c: m.Collection) -> Any:
         return paginate(c.place_ids or [], args, lambda chunk: find_places(ctx, chunk), kind=PLACE)
 
-    return list(await asyncio.gather(*(page(c) for c in collections)))
+    return list(await gather_eagerly(page(c) for c in collections))
 
 
 def _refers_to(ref: str, place_id: str) -> bool:

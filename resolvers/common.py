@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from gql.kv.repo import RepoError
 from gql.kv.text import text_problem
 from resolvers import access
 from resolvers.context import Context, usable
+from resolvers.eager import gather_eagerly
 from resolvers.errors import FORBIDDEN, NOT_FOUND, unauthenticated
 from resolvers.loaders import Listing, Number, Stored
 from resolvers.paging import Page, PageArgs, paginate
@@ -132,8 +132,8 @@ async def pages_of_index(
     lists: the indexes of all parents in one batch, then all pages' records in one. Parents
     naming the same index (a trip met again through its items) share one page."""
     keys = list(dict.fromkeys(index.key(key_of(p)) for p in parents))
-    found = await asyncio.gather(*(ctx.loaders.index(key) for key in keys))
-    pages = await asyncio.gather(*(page_of(ctx, spec, i, args, children) for i in found))
+    found = await gather_eagerly(ctx.loaders.index(key) for key in keys)
+    pages = await gather_eagerly(page_of(ctx, spec, i, args, children) for i in found)
     by_key = dict(zip(keys, pages, strict=True))
     return [by_key[index.key(key_of(p))] for p in parents]
 
@@ -151,7 +151,7 @@ async def pages_of_prefix(
     paged and counted like an index, in key order."""
     prefixes = [spec.pattern.prefix(*params_of(p)) for p in parents]
     unique_prefixes = list(dict.fromkeys(prefixes))
-    found = await asyncio.gather(*(ctx.loaders.listed(prefix) for prefix in unique_prefixes))
+    found = await gather_eagerly(ctx.loaders.listed(prefix) for prefix in unique_prefixes)
 
     def page(prefix: str, listing: Listing) -> Awaitable[Page]:
         async def load(ids: Sequence[str]) -> list[Any]:
@@ -160,9 +160,7 @@ async def pages_of_prefix(
 
         return paginate(listing, args, load, kind=spec.name)
 
-    pages = await asyncio.gather(
-        *(page(*pair) for pair in zip(unique_prefixes, found, strict=True))
-    )
+    pages = await gather_eagerly(page(*pair) for pair in zip(unique_prefixes, found, strict=True))
     by_prefix = dict(zip(unique_prefixes, pages, strict=True))
     return [by_prefix[prefix] for prefix in prefixes]
 
@@ -184,7 +182,7 @@ async def pages_of_list(
     (`loaders.Stored`), so its cursors stay valid as the front goes."""
     keys = [pattern.key(key_of(p)) for p in parents]
     unique_keys = list(dict.fromkeys(keys))
-    found = await asyncio.gather(*(ctx.loaders.objects(key, number) for key in unique_keys))
+    found = await gather_eagerly(ctx.loaders.objects(key, number) for key in unique_keys)
 
     def page(key: str, stored: Stored) -> Awaitable[Page]:
         async def load(refs: Sequence[str]) -> list[Any]:
@@ -194,7 +192,7 @@ async def pages_of_list(
         return paginate(stored, args, load, kind=model.__name__)
 
     pairs = zip(unique_keys, found, strict=True)
-    pages = await asyncio.gather(*(page(key, stored) for key, stored in pairs))
+    pages = await gather_eagerly(page(key, stored) for key, stored in pairs)
     by_key = dict(zip(unique_keys, pages, strict=True))
     return [by_key[key] for key in keys]
 

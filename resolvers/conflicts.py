@@ -18,7 +18,6 @@ therefore stays resolved until the items it names change.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from resolvers import validate as v
 from resolvers.access import WRITERS, record, records, trip_for
 from resolvers.common import Outcome, author, deleted, denied, written
 from resolvers.context import Context
+from resolvers.eager import gather_eagerly
 from resolvers.errors import NOT_FOUND
 from resolvers.paging import Page, PageArgs, paginate
 
@@ -87,11 +87,11 @@ async def trip_conflicts(ctx: Context, trips_: Sequence[m.Trip], args: ConflictA
     """A page of each trip's conflicts in the status asked (`conflicts:index:{tripId}`),
     oldest first; `OTHER` is any status kvgraph does not know."""
     keys = list(dict.fromkeys(k.CONFLICTS_INDEX.key(t.id) for t in trips_))
-    listings = await asyncio.gather(*(ctx.loaders.index(key) for key in keys))
-    found = await asyncio.gather(
-        *(records(ctx, e.CONFLICT, listed=True)(listing.ids) for listing in listings)
+    listings = await gather_eagerly(ctx.loaders.index(key) for key in keys)
+    found = await gather_eagerly(
+        records(ctx, e.CONFLICT, listed=True)(listing.ids) for listing in listings
     )
-    pages = await asyncio.gather(*(_page(list(f), args) for f in found))
+    pages = await gather_eagerly(_page(list(f), args) for f in found)
     by_key = dict(zip(keys, pages, strict=True))
     return [by_key[k.CONFLICTS_INDEX.key(t.id)] for t in trips_]
 

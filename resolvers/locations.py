@@ -13,6 +13,7 @@ from gql.kv import models as m
 from resolvers.access import readable, viewer_only
 from resolvers.common import IdArgs, Outcome, author, written
 from resolvers.context import Context, shown, usable
+from resolvers.eager import gather_eagerly
 from resolvers.nodes import Fetch
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
@@ -93,7 +94,7 @@ def _matches(p: m.Place, city: str | None, search: str | None) -> bool:
 async def catalog(ctx: Context, args: CatalogArgs) -> Page:
     """`locations(...)`: a page of the public catalog, one kind or all, by city and text."""
     kinds = [args.kind] if args.kind else list(KINDS)
-    indexes = await asyncio.gather(*(ctx.loaders.index(k.LOCATION_INDEX[kd].key()) for kd in kinds))
+    indexes = await gather_eagerly(ctx.loaders.index(k.LOCATION_INDEX[kd].key()) for kd in kinds)
     refs = [
         f"{kind}:{id_}" for kind, found in zip(kinds, indexes, strict=True) for id_ in found.ids
     ]
@@ -119,11 +120,9 @@ async def saved_refs(ctx: Context, users: Sequence[UserRef]) -> list[list[str]]:
     prefixes = [k.SAVED_PLACE.prefix(u.id) for u in users]
     listings = asyncio.gather(*(ctx.loaders.listed(p) for p in prefixes))
     found, listed = await asyncio.gather(indexes, listings)
-    entries = await asyncio.gather(
-        *(
-            _saved_entries(ctx, prefix, listing.ids)
-            for prefix, listing in zip(prefixes, listed, strict=True)
-        )
+    entries = await gather_eagerly(
+        _saved_entries(ctx, prefix, listing.ids)
+        for prefix, listing in zip(prefixes, listed, strict=True)
     )
     out = []
     for index, own in zip(found, entries, strict=True):
@@ -158,8 +157,8 @@ async def saved_places(ctx: Context, users: Sequence[UserRef], args: PageArgs) -
     """A page of each user's saved places, from both patterns (`saved_refs`)."""
     refs = await saved_refs(ctx, users)
     return list(
-        await asyncio.gather(
-            *(paginate(r, args, lambda chunk: find_places(ctx, chunk), kind=PLACE) for r in refs)
+        await gather_eagerly(
+            paginate(r, args, lambda chunk: find_places(ctx, chunk), kind=PLACE) for r in refs
         )
     )
 

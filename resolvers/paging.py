@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from resolvers.eager import gather_eagerly
 from resolvers.errors import bad_input
 from resolvers.ids import cursor, parse_cursor
 from resolvers.loaders import Listing
@@ -110,7 +111,7 @@ class Page:
     async def counts(pages: Sequence[Page]) -> list[int]:
         """`count()` of several pages, read together (a page shared by parents counted once)."""
         distinct = list({id(page): page for page in pages}.values())
-        counted = await asyncio.gather(*(page.count() for page in distinct))
+        counted = await gather_eagerly(page.count() for page in distinct)
         found = {id(page): n for page, n in zip(distinct, counted, strict=True)}
         return [found[id(page)] for page in pages]
 

@@ -13,7 +13,6 @@ to the trip as an itinerary item in the same transaction.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from resolvers import validate as v
 from resolvers.access import WRITERS, own_suggestion, records, trip_for, viewer_only
 from resolvers.common import Outcome, author, denied, page_of, written
 from resolvers.context import Context
+from resolvers.eager import gather_eagerly
 from resolvers.loaders import Listing
 from resolvers.locations import find_place, kind_of, place
 from resolvers.paging import Page, PageArgs, paginate
@@ -50,10 +50,8 @@ async def user_suggestions(
     Filtering reads the full index rather than `suggestions:active:`, which apps may not keep
     exactly (kvgraph maintains it on every write for them).
     """
-    indexes = await asyncio.gather(
-        *(ctx.loaders.index(k.SUGGESTIONS_INDEX.key(u.id)) for u in users)
-    )
-    return list(await asyncio.gather(*(_page(ctx, ids, args) for ids in indexes)))
+    indexes = await gather_eagerly(ctx.loaders.index(k.SUGGESTIONS_INDEX.key(u.id)) for u in users)
+    return list(await gather_eagerly(_page(ctx, ids, args) for ids in indexes))
 
 
 async def _page(ctx: Context, listing: Listing, args: SuggestionArgs) -> Page:

@@ -29,9 +29,9 @@ import asyncio
 import bisect
 import datetime as dt
 import logging
-import types
-from collections.abc import Callable, Coroutine, Generator, Sequence
-from operator import attrgetter
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Any
 
 from graphql import (
@@ -52,14 +52,16 @@ from graphql.error import located_error
 from graphql.execution import executor as graphql_executor
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path, gather_with_cancel
+from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.eager import gather_eagerly
 from resolvers.errors import Abort
 
 DEFINITION = "strawberry-definition"
 log = logging.getLogger("kvgraph.executor")
 _TEXT = (GraphQLString, GraphQLID)
+_STR = {str}
 
 
 def _mark(context: Any, executor: str) -> None:
@@ -85,61 +87,6 @@ async def gather_settled(*awaitables: Any) -> list[Any]:
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    return results
-
-
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
-    """Go on with a coroutine stepped by hand until it yielded `yielded` (to its task)."""
-    while True:
-        try:
-            sent = yield yielded
-        except BaseException as exc:  # the task's cancellation, handed to the coroutine
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = coro.send(sent)
-            except StopIteration as stop:
-                return stop.value
-
-
-async def _awaited(left: Any) -> Any:
-    """A native coroutine of `_resume`'s (what `asyncio.gather` accepts on every version)."""
-    return await left
-
-
-async def gather_eagerly(coros: list[Coroutine[Any, Any, Any]]) -> list[Any]:
-    """Await every coroutine, each run at once until it first waits; the first error cancels
-    the others (as graphql-core's `gather_with_cancel`).
-
-    Most fields of a level finish without waiting (attributes, leaves); a task each, as
-    `asyncio.gather` makes, cost an event-loop round per field of every level. Only those
-    that wait are gathered, and one alone is awaited in place. (Python 3.12's eager task
-    factory does this for every task.)
-    """
-    results: list[Any] = [None] * len(coros)
-    waiting: list[tuple[int, Any]] = []
-    for at, coro in enumerate(coros):
-        try:
-            yielded = coro.send(None)
-        except StopIteration as stop:
-            results[at] = stop.value
-        except BaseException:
-            for left in coros[:at] + coros[at + 1 :]:
-                left.close()  # started or not: none is left suspended
-            raise
-        else:
-            waiting.append((at, _resume(coro, yielded)))
-    if len(waiting) == 1:
-        at, left = waiting[0]
-        results[at] = await left
-    elif waiting:
-        done = await gather_with_cancel(*(_awaited(left) for _, left in waiting))
-        for (at, _), value in zip(waiting, done, strict=True):
-            results[at] = value
     return results
 
 
@@ -177,6 +124,11 @@ def _root_path(_at: int) -> Path | None:
 def _located(raw: Exception, details: FieldDetailsList, path: Path | None) -> GraphQLError:
     """graphql-core's error for `raw` raised at `path` by the field of `details`."""
     return located_error(raw, [d.node for d in details], path.as_list() if path else None)
+
+
+def _has_null(values: list[Any]) -> bool:
+    """Whether a value is None, by identity (`None in values` calls each model's `__eq__`)."""
+    return any(map(is_, values, repeat(None)))
 
 
 def _present(values: list[Any]) -> list[int]:
@@ -303,8 +255,12 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         if not names:
             return [{} for _ in sources]
-        # Columns all have one value per source (checked where they are built).
-        rows: list[Any] = [dict(zip(names, row)) for row in zip(*columns)]  # noqa: B905
+        # Columns all have one value per source (checked where they are built). Filled column
+        # by column: twice as fast as a dict(zip(names, row)) per row.
+        rows: list[Any] = [{} for _ in sources]
+        for name, column in zip(names, columns, strict=True):
+            for row, value in zip(rows, column):  # noqa: B905
+                row[name] = value
         if self._raised and any(type(v) is _Raised for column in columns for v in column):
             for n, row in enumerate(rows):
                 raised = next((v for v in row.values() if type(v) is _Raised), None)
@@ -408,7 +364,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """Complete the values of one field across a level."""
         if isinstance(type_, GraphQLNonNull):
             done = await self._complete(type_.of_type, values, details, path_of, where)
-            if None in done:
+            if _has_null(done):
                 parent, name = where
                 message = f"Cannot return null for non-nullable field {parent}.{name}."
                 done = [
@@ -418,7 +374,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     for i, v in enumerate(done)
                 ]
             return done
-        if None not in values and not self._raised:
+        if not _has_null(values) and not self._raised:
             present = None  # every value is there: the common case, without a list
         else:
             present = _present(values)
@@ -439,7 +395,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(type_, GraphQLList):
             return await self._lists(type_, values, details, path_of, where)
         if is_leaf_type(type_):
-            if type_ in _TEXT and all(type(v) is str for v in values):
+            if type_ in _TEXT and set(map(type, values)) == _STR:
                 return values  # String/ID coercion of a str is the str itself
             return self._leaves(type_, values, details, path_of)
         if is_abstract_type(type_):
@@ -547,7 +503,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> list[Any]:
         if type_.is_type_of is not None:
             # kvgraph's is_type_of depends on the value's class only: check each class once.
-            samples = {type(v): v for v in values}.values()
+            samples = dict(zip(map(type, values), values, strict=True)).values()
             if not all(type_.is_type_of(v, None) for v in samples):  # type: ignore[arg-type]
                 raise Unsupported(f"value is not a {type_.name}")
         collected = self.collect_subfields(type_, details)

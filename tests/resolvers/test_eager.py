@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gql.schema.executor import gather_eagerly
+from resolvers.eager import gather_eagerly
 
 
 async def now(value: Any) -> Any:
