@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gql.kv.base import Store
+from gql.kv.changes import EventReads
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import Repository
@@ -58,11 +59,16 @@ class Context:
         )
         self.repo = Repository(self.store, self.mapping)
 
-    def renew(self) -> None:
+    def renew(self, shared: EventReads | None = None) -> None:
         """Before each subscription event: fresh loaders, roles and reports, so nothing read
-        for an earlier event (or by whom the viewer was then) decides this one."""
+        for an earlier event (or by whom the viewer was then) decides this one; `shared`:
+        the event's reads, fetched once for every subscription handling it."""
         self.loaders = Loaders(
-            self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
+            self.store,
+            self.mapping,
+            report=self.report,
+            meter=Meter(self.read_limits),
+            shared=shared,
         )
         self.trip_roles.clear()
         self.problems.clear()

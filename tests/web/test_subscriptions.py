@@ -393,6 +393,36 @@ async def test_the_gauge_counts_active_subscriptions(client: Any) -> None:
     assert await gauge() == 0
 
 
+async def test_subscribers_of_one_event_share_its_store_reads(client: Any) -> None:
+    """One event costs the same round trips to the store for 1 subscriber as for 30 (each
+    still checks its access and validates on its own): `EventReads`."""
+    conv = await conversation(client)
+    stats = client.app[STORE].stats
+
+    async def trips(count: int) -> tuple[int, int]:
+        """(round trips, keys read) of posting a message that `count` subscribers get."""
+        sockets = [
+            await client.ws_connect("/graphql", protocols=["graphql-transport-ws"])
+            for _ in range(count)
+        ]
+        clients = [GqlWs(ws) for ws in sockets]
+        await asyncio.gather(*(c.init(bearer(token())) for c in clients))
+        ops = await asyncio.gather(*(c.subscribe(MESSAGE_ADDED, {"id": conv}) for c in clients))
+        await _subscribed(client, count)
+        before = (stats.round_trips, stats.keys_read)
+        posted = await post(client, conv, f"to {count}")
+        got = await asyncio.gather(*(c.data(op) for c, op in zip(clients, ops, strict=True)))
+        assert {g["data"]["messageAdded"]["id"] for g in got} == {posted}
+        spent = (stats.round_trips - before[0], stats.keys_read - before[1])
+        await asyncio.gather(*(ws.close() for ws in sockets))
+        await _until_no_watchers(client)
+        return spent
+
+    one, many = await trips(1), await trips(30)
+    print(f"post + event: 1 subscriber {one}, 30 subscribers {many} (round trips, keys)")
+    assert many == one
+
+
 @pytest.mark.slow
 async def test_a_broadcast_reaches_every_subscriber_and_nothing_is_kept(
     aiohttp_client: Any, tmp_path: Path
