@@ -84,7 +84,9 @@ class Context:
             self.deadline.reschedule(asyncio.get_running_loop().time() + self.event_seconds)
 
     def idle(self) -> None:
-        """A subscription waits for the next change: no deadline, its slot given back."""
+        """A subscription waits for the next change: no deadline, its slot given back, and
+        the last event's shared reads let go (another subscription may keep them longer)."""
+        self.loaders.shared = None
         if self.deadline is not None:
             self.deadline.reschedule(None)
         if self._slot and self.slots is not None:

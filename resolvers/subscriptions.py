@@ -87,7 +87,7 @@ async def _steps(ctx: Context, watcher: Watcher, step: Step[T]) -> AsyncGenerato
                 changed: set[str] | None = None
             else:
                 changed = await watcher.changes()
-                shared = watcher.reads
+                shared = watcher.reads()
             await ctx.busy()
             ctx.renew(shared)
             try:

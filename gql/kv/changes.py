@@ -83,9 +83,9 @@ class Watcher:
         "_latest",
         "_pending",
         "_resync",
+        "_taken",
         "active",
         "closed",
-        "reads",
     )
 
     def __init__(self, feed: ChangeFeed) -> None:
@@ -97,7 +97,7 @@ class Watcher:
         self.closed = False
         self.active = False  # its subscription has read its first state (`ready`)
         self._latest: EventReads | None = None
-        self.reads: EventReads | None = None  # the shared reads of the changes taken last
+        self._taken: EventReads | None = None
 
     @property
     def keys(self) -> frozenset[str]:
@@ -125,11 +125,17 @@ class Watcher:
         await self._event.wait()
         self._event.clear()
         pending, self._pending = self._pending, set()
-        self.reads, self._latest = self._latest, None
+        self._taken, self._latest = self._latest, None
         if self._resync:
             self._resync = False
             return None
         return pending
+
+    def reads(self) -> EventReads | None:
+        """The shared reads of the changes taken last (handed over once, so the watcher keeps
+        no event's values while it waits for the next)."""
+        taken, self._taken = self._taken, None
+        return taken
 
     def ready(self) -> None:
         """Its subscription has read the state it starts from: from now on it is active (what

@@ -158,19 +158,23 @@ async def in_process(store: str, table: str, folder: Path, count: int) -> None:
         async with aiohttp.ClientSession() as session:
             created = await graphql(session, base_url, START, {"input": {"title": "heap"}})
             conv = created["startConversation"]["conversation"]["id"]
-            await heap_round(session, base_url, conv, feed, count)  # warm-up: caches filled
+            stats = app[STORE].stats
+            await heap_round(session, base_url, conv, feed, count, stats)  # warm-up
             gc.collect()
             tracemalloc.start()  # counts what is allocated from now on and still held
             baseline = tracemalloc.get_traced_memory()[0]
             for round_ in (1, 2):
-                with_them, took = await heap_round(session, base_url, conv, feed, count)
+                with_them, took, trips = await heap_round(
+                    session, base_url, conv, feed, count, stats
+                )
                 gc.collect()
                 after = tracemalloc.get_traced_memory()[0]
                 print(
                     f"in-process round {round_}: {count} subscribers got the broadcast in "
                     f"{took * 1000:.0f} ms; traced heap {baseline / 2**20:.2f} MiB before, "
                     f"{with_them / 2**20:.2f} MiB with them, {after / 2**20:.2f} MiB after "
-                    f"(+{(after - baseline) / 2**10:.0f} KiB)"
+                    f"(+{(after - baseline) / 2**10:.0f} KiB); the post and the broadcast took "
+                    f"{trips} store round trips"
                 )
             tracemalloc.stop()
     finally:
@@ -178,9 +182,10 @@ async def in_process(store: str, table: str, folder: Path, count: int) -> None:
 
 
 async def heap_round(
-    session: aiohttp.ClientSession, url: str, conv: str, feed: Any, count: int
-) -> tuple[int, float]:
-    """Connect `count` subscribers, broadcast, disconnect: (traced bytes with them, seconds)."""
+    session: aiohttp.ClientSession, url: str, conv: str, feed: Any, count: int, stats: Any
+) -> tuple[int, float, int]:
+    """Connect `count` subscribers, broadcast, disconnect: (traced bytes with them, seconds,
+    store round trips of the post and the broadcast)."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as many:
         sockets = []
@@ -192,17 +197,17 @@ async def heap_round(
         await until(lambda: feed.active >= count)
         gc.collect()
         with_them = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
-        begin = time.perf_counter()
+        begin, trips = time.perf_counter(), stats.round_trips
         posted = await post(session, url, conv, "broadcast")
         results = await asyncio.gather(
             *(c.data(op) for (_, c), op in zip(sockets, ops, strict=True))
         )
-        took = time.perf_counter() - begin
+        took, trips = time.perf_counter() - begin, stats.round_trips - trips
         assert all(r["data"]["messageAdded"]["id"] == posted for r in results)
         await asyncio.gather(*(ws.close() for ws, _ in sockets))
         del sockets, results
     await until(lambda: not (feed.active or len(feed)))
-    return with_them, took
+    return with_them, took, trips
 
 
 async def until(check: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gql.kv.changes import ChangeFeed
+from gql.kv.changes import ChangeFeed, EventReads
 from gql.web.appkeys import METRICS, RELEASE, STORE
 from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
@@ -414,6 +414,7 @@ async def test_subscribers_of_one_event_share_its_store_reads(client: Any) -> No
         got = await asyncio.gather(*(c.data(op) for c, op in zip(clients, ops, strict=True)))
         assert {g["data"]["messageAdded"]["id"] for g in got} == {posted}
         spent = (stats.round_trips - before[0], stats.keys_read - before[1])
+        await _no_event_reads_kept()  # the subscriptions wait for the next event
         await asyncio.gather(*(ws.close() for ws in sockets))
         await _until_no_watchers(client)
         return spent
@@ -421,6 +422,18 @@ async def test_subscribers_of_one_event_share_its_store_reads(client: Any) -> No
     one, many = await trips(1), await trips(30)
     print(f"post + event: 1 subscriber {one}, 30 subscribers {many} (round trips, keys)")
     assert many == one
+
+
+async def _no_event_reads_kept() -> None:
+    """Wait until no event's shared reads are kept (the subscriptions let go of them)."""
+    import gc
+
+    for _ in range(400):
+        gc.collect()
+        if not [o for o in gc.get_objects() if isinstance(o, EventReads)]:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("an event's shared reads are still kept")
 
 
 @pytest.mark.slow
