@@ -7,11 +7,15 @@ Prints (figures for docs/scale-out.md, never asserted):
 - the delivery latency of a message posted over HTTP to one process and received by a
   subscriber on the other (and on the same process, for comparison), median and p95;
 - a broadcast to `--subscribers` sockets on one process: how long until all received it;
-- the server's resident memory before, with the subscribers, and after they disconnected,
-  over two rounds (a leak shows as growth from round to round); resident memory stays near
-  its peak (the allocator keeps freed pages for reuse), so:
+- the server's resident memory before, with the subscribers, and 2 s after they
+  disconnected (the server releases memory a second after a burst of closes), over two
+  rounds (a leak shows as growth from round to round); how far it falls depends on the
+  allocator (run with `PYTHONMALLOC=malloc` in the environment to compare), so:
 - the same broadcast to a server running in this process, with the Python heap measured by
-  `tracemalloc` (server and clients): before, with the subscribers, after they left.
+  `tracemalloc` (server and clients): before, with the subscribers, after they left, and the
+  store round trips of the post and the broadcast.
+
+The clients offer permessage-deflate, as browsers do.
 """
 
 from __future__ import annotations
