@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gql.kv.base import Store
+from gql.kv.changes import EventReads
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import Repository
@@ -58,11 +59,16 @@ class Context:
         )
         self.repo = Repository(self.store, self.mapping)
 
-    def renew(self) -> None:
+    def renew(self, shared: EventReads | None = None) -> None:
         """Before each subscription event: fresh loaders, roles and reports, so nothing read
-        for an earlier event (or by whom the viewer was then) decides this one."""
+        for an earlier event (or by whom the viewer was then) decides this one; `shared`:
+        the event's reads, fetched once for every subscription handling it."""
         self.loaders = Loaders(
-            self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
+            self.store,
+            self.mapping,
+            report=self.report,
+            meter=Meter(self.read_limits),
+            shared=shared,
         )
         self.trip_roles.clear()
         self.problems.clear()
@@ -78,7 +84,9 @@ class Context:
             self.deadline.reschedule(asyncio.get_running_loop().time() + self.event_seconds)
 
     def idle(self) -> None:
-        """A subscription waits for the next change: no deadline, its slot given back."""
+        """A subscription waits for the next change: no deadline, its slot given back, and
+        the last event's shared reads let go (another subscription may keep them longer)."""
+        self.loaders.shared = None
         if self.deadline is not None:
             self.deadline.reschedule(None)
         if self._slot and self.slots is not None:

@@ -12,6 +12,11 @@ at most once per request, and not at all when the same text was validated before
 The batcher is ours rather than Strawberry's DataLoader: a list level of thousands of keys
 then costs one future, not one per key, and a failed batch is not cached (the next load tries
 again), which also makes the loaders safe to keep for a long-lived connection.
+
+A subscription's loaders for one change event fetch through that event's `EventReads`
+(`gql.kv.changes`), shared with every subscription handling the same event: a value is
+fetched once for all of them, and each one's loaders still decode, validate and check it on
+their own.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from gql.kv import indexes, jsontext
 from gql.kv.base import Raw, Store
+from gql.kv.changes import EventReads
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.mapping import IDENTITY, AppMapping
@@ -231,8 +237,10 @@ class Loaders:
         mapping: AppMapping = IDENTITY,
         report: Report | None = None,
         meter: Meter | None = None,
+        shared: EventReads | None = None,
     ) -> None:
         self.store, self.mapping = store, mapping
+        self.shared = shared  # a change event's reads, shared with its other subscriptions
         self.report = report  # told about each index value that cannot be read completely
         self.meter = meter or Meter()
         self.batches = 0
@@ -247,12 +255,21 @@ class Loaders:
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
         self.keys += len(keys)
+        if self.shared is not None:
+            return await self.shared.read(keys, self.store.get_many_raw)
         return await self.store.get_many_raw(keys)
 
     async def _list_batch(self, prefixes: Sequence[str]) -> list[Rows | None]:
         self.batches += 1
         limit = self.meter.limits.max_records + 1
-        found = await self.store.list_prefixes_raw(prefixes, limit=limit)
+
+        async def fetch(asked: Sequence[tuple[int, str]]) -> list[list[tuple[str, Raw]]]:
+            return await self.store.list_prefixes_raw([p for _, p in asked], limit=limit)
+
+        if self.shared is not None:  # by (limit, prefix): one limit per call
+            found = await self.shared.read([(limit, p) for p in prefixes], fetch)
+        else:
+            found = await fetch([(limit, p) for p in prefixes])
         self.keys += sum(len(rows) for rows in found)
         for rows in found:
             self._raw.keep(rows)  # the records' own loads then cost no round trip

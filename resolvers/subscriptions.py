@@ -4,8 +4,9 @@ Each subscription checks at its start that the viewer may read what it names (el
 `NOT_FOUND`/`UNAUTHENTICATED` error and nothing is delivered), remembers the state it has
 seen (message ids, alert objects, records), and waits on the store's change feed for the
 keys that state is read from. On each change (or a resync, when changes may have been
-missed: `gql.kv.changes`) it reads again with fresh loaders (`Context.renew`), asks the
-access rules again, as the viewer is now, and emits only what is new or changed and
+missed: `gql.kv.changes`) it reads again with fresh loaders (`Context.renew`; the values
+fetched once for every subscription handling the same event: `gql.kv.changes.EventReads`),
+asks the access rules again, as the viewer is now, and emits only what is new or changed and
 readable then. Events the viewer may not read at that moment are skipped, not delivered
 later. A store that fails during a re-read is tried again shortly, as a resync.
 """
@@ -80,13 +81,15 @@ async def _steps(ctx: Context, watcher: Watcher, step: Step[T]) -> AsyncGenerato
         retry = False
         while True:
             ctx.idle()
+            shared = None  # a retry reads afresh
             if retry:
                 await asyncio.sleep(STORE_RETRY)
                 changed: set[str] | None = None
             else:
                 changed = await watcher.changes()
+                shared = watcher.reads()
             await ctx.busy()
-            ctx.renew()
+            ctx.renew(shared)
             try:
                 found = await step(changed)
             except StoreError as exc:

@@ -12,18 +12,81 @@ A relay can miss changes (its connection dropped, a datagram was lost, a transac
 more keys than a notification holds): it then calls `resync`, and every watcher is told that
 anything may have changed. Watchers keep the state they last showed and compare it with what
 they read afresh, so a resync costs a re-read and emits only what really changed.
+
+Every watcher told of one publish (or one resync) gets the same `EventReads`: the values the
+subscriptions handling that event read, fetched once for all of them. It is made when the
+event is published, so everything in it was read after the event's writes committed; each
+subscription still validates, and asks the access rules, on its own (fresh loaders per
+event), so a broadcast to a thousand subscribers of one conversation costs the reads of one.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+Fetch = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+
+
+class EventReads:
+    """What the subscriptions handling one change event read from the store, shared: each
+    key (or prefix) fetched once, a reader that finds it being fetched waits for it."""
+
+    __slots__ = ("_loading", "_values")
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, Any] = {}
+        self._loading: dict[Hashable, asyncio.Future[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    async def read(self, keys: Sequence[Hashable], fetch: Fetch) -> list[Any]:
+        """The values of `keys`, in order: fetched by `fetch` (one call for those nobody has
+        fetched yet), or as another reader fetched them (again, if that reader failed)."""
+        values, loading = self._values, self._loading
+        while True:
+            missing, waits = [], set()
+            for key in dict.fromkeys(keys):
+                if key not in values:
+                    if (future := loading.get(key)) is None:
+                        missing.append(key)
+                    else:
+                        waits.add(future)
+            if missing:
+                await self._fetch(missing, fetch)
+            elif not waits:
+                return [values[key] for key in keys]
+            for future in waits:
+                await asyncio.shield(future)  # a failed or cancelled fetch: read them again
+
+    async def _fetch(self, keys: list[Hashable], fetch: Fetch) -> None:
+        future = asyncio.get_running_loop().create_future()
+        for key in keys:
+            self._loading[key] = future
+        try:
+            self._values.update(zip(keys, await fetch(keys), strict=True))
+        finally:
+            for key in keys:
+                del self._loading[key]
+            future.set_result(None)
 
 
 class Watcher:
     """The keys one subscription waits for, and the changes to them not yet taken."""
 
-    __slots__ = ("_event", "_feed", "_keys", "_pending", "_resync", "active", "closed")
+    __slots__ = (
+        "_event",
+        "_feed",
+        "_keys",
+        "_latest",
+        "_pending",
+        "_resync",
+        "_taken",
+        "active",
+        "closed",
+    )
 
     def __init__(self, feed: ChangeFeed) -> None:
         self._feed = feed
@@ -33,6 +96,8 @@ class Watcher:
         self._event = asyncio.Event()
         self.closed = False
         self.active = False  # its subscription has read its first state (`ready`)
+        self._latest: EventReads | None = None
+        self._taken: EventReads | None = None
 
     @property
     def keys(self) -> frozenset[str]:
@@ -46,7 +111,8 @@ class Watcher:
             self._feed._rekey(self, self._keys, new)
             self._keys = new
 
-    def _tell(self, key: str | None) -> None:
+    def _tell(self, key: str | None, reads: EventReads) -> None:
+        self._latest = reads  # the latest event's: read after every change pending
         if key is None:
             self._resync = True
         else:
@@ -59,10 +125,17 @@ class Watcher:
         await self._event.wait()
         self._event.clear()
         pending, self._pending = self._pending, set()
+        self._taken, self._latest = self._latest, None
         if self._resync:
             self._resync = False
             return None
         return pending
+
+    def reads(self) -> EventReads | None:
+        """The shared reads of the changes taken last (handed over once, so the watcher keeps
+        no event's values while it waits for the next)."""
+        taken, self._taken = self._taken, None
+        return taken
 
     def ready(self) -> None:
         """Its subscription has read the state it starts from: from now on it is active (what
@@ -126,12 +199,14 @@ class ChangeFeed:
     def publish(self, keys: Iterable[str]) -> None:
         """Tell the watchers of each key that it changed (committed)."""
         self.published += 1
+        reads = EventReads()
         for key in keys:
             for watcher in self._by_key.get(key, ()):
-                watcher._tell(key)
+                watcher._tell(key, reads)
 
     def resync(self) -> None:
         """Tell every watcher that anything may have changed (changes may have been missed)."""
         self.resyncs += 1
+        reads = EventReads()
         for watcher in self._watchers:
-            watcher._tell(None)
+            watcher._tell(None, reads)

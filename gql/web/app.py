@@ -17,11 +17,12 @@ from aiohttp.typedefs import Middleware
 from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, LIMITER, METRICS, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, METRICS, RELEASE, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
 from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation_names
 from gql.web.observe import OperationName, observe_middleware
 from gql.web.ratelimit import RateLimiter, rate_limit_status
+from gql.web.release import Release
 from gql.web.settings import Settings
 from gql.web.subscriptions import websocket_view_options
 from gql.web.timeout import task_scopes, timeout_middleware
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_auth_ctx)
     app.cleanup_ctx.append(task_scopes)
     app[LIMITER] = limiter = RateLimiter.of(settings)
+    app[RELEASE] = Release()  # memory back to the system after a burst of sockets closed
     schema = build_schema(
         limits=settings.limits(), rate=limiter, introspection=settings.introspection_on()
     )

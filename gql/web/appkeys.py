@@ -8,6 +8,7 @@ from gql.kv.base import Store
 from gql.web.auth import Authenticator
 from gql.web.metrics import Metrics
 from gql.web.ratelimit import RateLimiter
+from gql.web.release import Release
 from gql.web.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -15,3 +16,4 @@ STORE = web.AppKey("store", Store)
 AUTH = web.AppKey("auth", Authenticator)
 LIMITER = web.AppKey("limiter", RateLimiter)
 METRICS = web.AppKey("metrics", Metrics)
+RELEASE = web.AppKey("release", Release)

@@ -18,7 +18,10 @@ request holds for a socket and each operation on it:
 - each event runs under the execution timeout (`KVGRAPH_EXECUTION_TIMEOUT`; waiting for an
   event is not timed) with fresh loaders (`Context.renew`) and the access rules asked again.
 
-Frames are text (JSON): graphql-ws clients refuse binary frames.
+Frames are text (JSON): graphql-ws clients refuse binary frames. They are not compressed: a
+socket that accepted permessage-deflate (every browser offers it) would hold zlib state of
+about 300 KiB for its whole life to shrink messages of a few hundred bytes (1,000 sockets:
+300 MiB, docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from gql.schema.errors import (
     masked,
     should_mask,
 )
-from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
+from gql.web.appkeys import AUTH, LIMITER, RELEASE, SETTINGS, STORE
 from gql.web.auth import AuthError, KeysUnavailable, Viewer
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
@@ -153,13 +156,23 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     viewer: Viewer | None = None
     expires: float | None = None
-    _expiry: asyncio.Task[None] | None = None
+    _expiry: asyncio.TimerHandle | None = None  # a timer, not a task held per socket
+    _expired: asyncio.Task[None] | None = None
 
     @property
     def request(self) -> web.Request:
         """The upgrade request."""
         request: web.Request = self.context.request
         return request
+
+    async def handle(self) -> None:
+        """Serve the socket, counted open meanwhile (`gql.web.release`)."""
+        release = self.request.app[RELEASE]
+        release.opened()
+        try:
+            await super().handle()
+        finally:
+            release.closed()
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload") or {}
@@ -201,14 +214,16 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 return False
             self.expires = expiry(header)
         if self.expires is not None:
-            self._expiry = asyncio.create_task(self._expire(self.expires))
+            delay = max(0.0, self.expires - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
         return True
 
-    async def _expire(self, at: float) -> None:
-        """Close the socket when the token expires (the client reconnects with a new one)."""
-        await asyncio.sleep(max(0.0, at - time.time()))
+    def _expire(self) -> None:
+        """The token expired: close the socket (the client reconnects with a new one)."""
         log.info("closing a subscription socket: its token expired")
-        await self.websocket.close(FORBIDDEN, "Forbidden: token expired")
+        self._expired = asyncio.ensure_future(
+            self.websocket.close(FORBIDDEN, "Forbidden: token expired")
+        )
 
     async def shutdown(self) -> None:
         if self._expiry is not None:
@@ -336,6 +351,11 @@ def _slots(view: Any) -> asyncio.Semaphore:
 
 class _Closed(Exception):
     """The operation closed the socket instead of completing."""
+
+
+def websocket_response(subprotocol: str | None) -> web.WebSocketResponse:
+    """A socket's response, without permessage-deflate (see the module's docstring)."""
+    return web.WebSocketResponse(protocols=[subprotocol] if subprotocol else [], compress=False)
 
 
 def asks_upgrade(request: web.Request) -> bool:

@@ -41,7 +41,13 @@ from gql.web.media import GRAPHQL_RESPONSE, negotiate
 from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
-from gql.web.subscriptions import TextFrames, TransportWS, asks_upgrade, upgrade_viewer
+from gql.web.subscriptions import (
+    TextFrames,
+    TransportWS,
+    asks_upgrade,
+    upgrade_viewer,
+    websocket_response,
+)
 from resolvers.context import Context
 
 RETRY_KEYS = 5  # seconds a client waits when the JWKS has not answered yet
@@ -191,6 +197,13 @@ class GatewayView(GraphQLView[Context, None]):
         return super().should_render_graphql_ide(request) and (
             "extensions" not in request.query_params
         )
+
+    async def create_websocket_response(
+        self, request: web.Request, subprotocol: str | None
+    ) -> web.WebSocketResponse:
+        ws = websocket_response(subprotocol)
+        await ws.prepare(request)
+        return ws
 
     async def reject_websocket(self, request: web.Request) -> web.Response:
         message = "This origin may not open a WebSocket here (KVGRAPH_CORS_ORIGINS)."

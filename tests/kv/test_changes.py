@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import asyncpg
 import orjson
 import pytest
 
 from gql.kv import Store, open_store
-from gql.kv.changes import ChangeFeed, Watcher
+from gql.kv.changes import ChangeFeed, EventReads, Watcher
 from gql.kv.pgchanges import APPLICATION_NAME, MAX_NOTIFICATIONS, PAYLOAD_BYTES, parse, payloads
 from gql.kv.sqlitechanges import DATAGRAM_BYTES, datagrams
 from tests.support import BACKENDS, PG_URL
@@ -47,6 +48,50 @@ async def test_watchers_hear_their_own_keys_only() -> None:
     b.close()
     a.close()
     assert len(feed) == 0 and not feed._by_key
+
+
+async def test_the_watchers_of_one_event_share_its_reads() -> None:
+    feed = ChangeFeed()
+    a, b, c = feed.watcher(["x"]), feed.watcher(["y"]), feed.watcher(["x"])
+    feed.publish(["x", "y"])
+    await changes(a), await changes(b)
+    first = a.reads()
+    assert first is not None and first is b.reads()
+    assert a.reads() is None  # handed over once: the watcher keeps no values
+    feed.publish(["x"])  # c took nothing yet: it reads as of the latest event
+    await changes(a), await changes(c)
+    second = a.reads()
+    assert second is not None and second is c.reads() and second is not first
+    feed.resync()
+    await changes(a), await changes(b)
+    third = a.reads()
+    assert third is not None and third is b.reads() and third is not second
+
+
+async def test_event_reads_fetch_each_key_once_and_again_after_a_failure() -> None:
+    calls: list[list[str]] = []
+    gate = asyncio.Event()
+
+    async def fetch(keys: Sequence[Any]) -> list[str]:
+        calls.append(list(keys))
+        failing = len(calls) == 1  # the first fetch fails
+        await gate.wait()
+        if failing:
+            raise OSError("store down")
+        return [f"v-{key}" for key in keys]
+
+    reads = EventReads()
+    first = asyncio.ensure_future(reads.read(["a", "b"], fetch))
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(reads.read(["b", "a", "c"], fetch))
+    await asyncio.sleep(0)
+    assert calls == [["a", "b"], ["c"]]  # b and a are being fetched: it waits for them
+    gate.set()
+    with pytest.raises(OSError, match="store down"):
+        await first
+    assert await waiting == ["v-b", "v-a", "v-c"]  # read again by the one that waited
+    assert calls == [["a", "b"], ["c"], ["b", "a"]]
+    assert await reads.read(["c", "a"], fetch) == ["v-c", "v-a"] and len(calls) == 3
 
 
 @pytest.mark.parametrize("store_url", BACKENDS, indirect=True)

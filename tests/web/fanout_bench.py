@@ -7,11 +7,15 @@ Prints (figures for docs/scale-out.md, never asserted):
 - the delivery latency of a message posted over HTTP to one process and received by a
   subscriber on the other (and on the same process, for comparison), median and p95;
 - a broadcast to `--subscribers` sockets on one process: how long until all received it;
-- the server's resident memory before, with the subscribers, and after they disconnected,
-  over two rounds (a leak shows as growth from round to round); resident memory stays near
-  its peak (the allocator keeps freed pages for reuse), so:
+- the server's resident memory before, with the subscribers, and 2 s after they
+  disconnected (the server releases memory a second after a burst of closes), over two
+  rounds (a leak shows as growth from round to round); how far it falls depends on the
+  allocator (run with `PYTHONMALLOC=malloc` in the environment to compare), so:
 - the same broadcast to a server running in this process, with the Python heap measured by
-  `tracemalloc` (server and clients): before, with the subscribers, after they left.
+  `tracemalloc` (server and clients): before, with the subscribers, after they left, and the
+  store round trips of the post and the broadcast.
+
+The clients offer permessage-deflate, as browsers do.
 """
 
 from __future__ import annotations
@@ -83,7 +87,9 @@ async def until_gauge(session: aiohttp.ClientSession, url: str, wanted: int) -> 
 
 
 async def subscriber(session: aiohttp.ClientSession, url: str, conv: str) -> tuple[Any, GqlWs]:
-    ws = await session.ws_connect(f"{url}/graphql", protocols=["graphql-transport-ws"])
+    """A socket offering permessage-deflate, as browsers' WebSockets always do."""
+    protocols = ["graphql-transport-ws"]
+    ws = await session.ws_connect(f"{url}/graphql", protocols=protocols, compress=15)
     client = GqlWs(ws)
     await client.init(bearer(TOKEN))
     return ws, client
@@ -135,7 +141,7 @@ async def broadcast(
         assert all(r["data"]["messageAdded"]["id"] == posted for r in results)
         await asyncio.gather(*(ws.close() for ws, _ in sockets))
     await until_gauge(session, one.url, 0)
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)  # the server releases memory a second after the last close
     return took, with_them, one.rss()
 
 
@@ -156,19 +162,23 @@ async def in_process(store: str, table: str, folder: Path, count: int) -> None:
         async with aiohttp.ClientSession() as session:
             created = await graphql(session, base_url, START, {"input": {"title": "heap"}})
             conv = created["startConversation"]["conversation"]["id"]
-            await heap_round(session, base_url, conv, feed, count)  # warm-up: caches filled
+            stats = app[STORE].stats
+            await heap_round(session, base_url, conv, feed, count, stats)  # warm-up
             gc.collect()
             tracemalloc.start()  # counts what is allocated from now on and still held
             baseline = tracemalloc.get_traced_memory()[0]
             for round_ in (1, 2):
-                with_them, took = await heap_round(session, base_url, conv, feed, count)
+                with_them, took, trips = await heap_round(
+                    session, base_url, conv, feed, count, stats
+                )
                 gc.collect()
                 after = tracemalloc.get_traced_memory()[0]
                 print(
                     f"in-process round {round_}: {count} subscribers got the broadcast in "
                     f"{took * 1000:.0f} ms; traced heap {baseline / 2**20:.2f} MiB before, "
                     f"{with_them / 2**20:.2f} MiB with them, {after / 2**20:.2f} MiB after "
-                    f"(+{(after - baseline) / 2**10:.0f} KiB)"
+                    f"(+{(after - baseline) / 2**10:.0f} KiB); the post and the broadcast took "
+                    f"{trips} store round trips"
                 )
             tracemalloc.stop()
     finally:
@@ -176,9 +186,10 @@ async def in_process(store: str, table: str, folder: Path, count: int) -> None:
 
 
 async def heap_round(
-    session: aiohttp.ClientSession, url: str, conv: str, feed: Any, count: int
-) -> tuple[int, float]:
-    """Connect `count` subscribers, broadcast, disconnect: (traced bytes with them, seconds)."""
+    session: aiohttp.ClientSession, url: str, conv: str, feed: Any, count: int, stats: Any
+) -> tuple[int, float, int]:
+    """Connect `count` subscribers, broadcast, disconnect: (traced bytes with them, seconds,
+    store round trips of the post and the broadcast)."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as many:
         sockets = []
@@ -190,17 +201,17 @@ async def heap_round(
         await until(lambda: feed.active >= count)
         gc.collect()
         with_them = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
-        begin = time.perf_counter()
+        begin, trips = time.perf_counter(), stats.round_trips
         posted = await post(session, url, conv, "broadcast")
         results = await asyncio.gather(
             *(c.data(op) for (_, c), op in zip(sockets, ops, strict=True))
         )
-        took = time.perf_counter() - begin
+        took, trips = time.perf_counter() - begin, stats.round_trips - trips
         assert all(r["data"]["messageAdded"]["id"] == posted for r in results)
         await asyncio.gather(*(ws.close() for ws, _ in sockets))
         del sockets, results
     await until(lambda: not (feed.active or len(feed)))
-    return with_them, took
+    return with_them, took, trips
 
 
 async def until(check: Any) -> None:

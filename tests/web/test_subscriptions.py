@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from gql.kv.changes import ChangeFeed
-from gql.web.appkeys import METRICS, STORE
+from gql.kv.changes import ChangeFeed, EventReads
+from gql.web.appkeys import METRICS, RELEASE, STORE
 from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
+from gql.web.release import Release
+from gql.web.subscriptions import TransportWS
 from tests.support import ALICE, BOB, SECRET, app_client
 from tests.web.gqlws import GqlWs, bearer, connect
 
@@ -357,6 +359,18 @@ async def test_frames_are_text_json(client: Any) -> None:
         assert await ws.ws.receive_json(timeout=10) == {"type": "pong"}
 
 
+async def test_frames_are_not_compressed_even_when_the_client_offers_it(client: Any) -> None:
+    """A browser always offers permessage-deflate; accepting it would hold zlib state of about
+    300 KiB per socket for its whole life."""
+    ws = await client.ws_connect("/graphql", protocols=["graphql-transport-ws"], compress=15)
+    try:
+        assert ws.compress == 0
+        gql = GqlWs(ws)
+        await gql.init(bearer(token()))
+    finally:
+        await ws.close()
+
+
 async def test_the_gauge_counts_active_subscriptions(client: Any) -> None:
     conv = await conversation(client)
 
@@ -377,6 +391,49 @@ async def test_the_gauge_counts_active_subscriptions(client: Any) -> None:
             break
         await asyncio.sleep(0.025)
     assert await gauge() == 0
+
+
+async def test_subscribers_of_one_event_share_its_store_reads(client: Any) -> None:
+    """One event costs the same round trips to the store for 1 subscriber as for 30 (each
+    still checks its access and validates on its own): `EventReads`."""
+    conv = await conversation(client)
+    stats = client.app[STORE].stats
+
+    async def trips(count: int) -> tuple[int, int]:
+        """(round trips, keys read) of posting a message that `count` subscribers get."""
+        sockets = [
+            await client.ws_connect("/graphql", protocols=["graphql-transport-ws"])
+            for _ in range(count)
+        ]
+        clients = [GqlWs(ws) for ws in sockets]
+        await asyncio.gather(*(c.init(bearer(token())) for c in clients))
+        ops = await asyncio.gather(*(c.subscribe(MESSAGE_ADDED, {"id": conv}) for c in clients))
+        await _subscribed(client, count)
+        before = (stats.round_trips, stats.keys_read)
+        posted = await post(client, conv, f"to {count}")
+        got = await asyncio.gather(*(c.data(op) for c, op in zip(clients, ops, strict=True)))
+        assert {g["data"]["messageAdded"]["id"] for g in got} == {posted}
+        spent = (stats.round_trips - before[0], stats.keys_read - before[1])
+        await _no_event_reads_kept()  # the subscriptions wait for the next event
+        await asyncio.gather(*(ws.close() for ws in sockets))
+        await _until_no_watchers(client)
+        return spent
+
+    one, many = await trips(1), await trips(30)
+    print(f"post + event: 1 subscriber {one}, 30 subscribers {many} (round trips, keys)")
+    assert many == one
+
+
+async def _no_event_reads_kept() -> None:
+    """Wait until no event's shared reads are kept (the subscriptions let go of them)."""
+    import gc
+
+    for _ in range(400):
+        gc.collect()
+        if not [o for o in gc.get_objects() if isinstance(o, EventReads)]:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("an event's shared reads are still kept")
 
 
 @pytest.mark.slow
@@ -434,6 +491,48 @@ def server_side(snapshot: Any) -> int:
         for pattern in ("*/aiohttp/client*.py", "*/aiohttp/test_utils.py", "*/tests/web/*.py")
     ]
     return sum(stat.size for stat in snapshot.filter_traces(client).statistics("filename"))
+
+
+async def test_memory_is_released_once_after_a_burst_of_sockets_closed(client: Any) -> None:
+    """The sockets are counted open and shut; their closing halves the peak, so the process
+    collects and trims once (not once per socket); no socket handler is kept."""
+    import gc
+
+    release: Release = client.app[RELEASE]
+    release.floor, release.delay = 10, 0.05
+    conv = await conversation(client)
+    sockets = [
+        await client.ws_connect("/graphql", protocols=["graphql-transport-ws"]) for _ in range(12)
+    ]
+    clients = [GqlWs(ws) for ws in sockets]
+    await asyncio.gather(*(c.init(bearer(token())) for c in clients))
+    await asyncio.gather(*(c.subscribe(MESSAGE_ADDED, {"id": conv}) for c in clients))
+    await _subscribed(client, 12)
+    assert (release.open, release.peak, release.releases) == (12, 12, 0)
+    await asyncio.gather(*(ws.close() for ws in sockets))
+    await _until_no_watchers(client)
+    for _ in range(400):
+        if release.releases:
+            break
+        await asyncio.sleep(0.025)
+    assert (release.open, release.peak, release.releases) == (0, 0, 1)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, TransportWS)]
+
+
+async def test_a_release_waits_for_the_peak_to_halve() -> None:
+    release = Release(floor=4, delay=60)
+    for _ in range(10):
+        release.opened()
+    for _ in range(4):
+        release.closed()
+    assert release._timer is None  # 6 open of a peak of 10
+    release.closed()
+    assert release._timer is not None  # 5: half
+    release.closed()
+    release.opened()  # the burst goes on: still one timer
+    release.release()
+    assert (release.open, release.peak, release.releases) == (5, 5, 1)
 
 
 async def test_a_socket_holds_at_most_100_subscriptions(client: Any) -> None:

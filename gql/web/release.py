@@ -1,0 +1,92 @@
+"""Giving memory back to the system after a burst of WebSockets closed.
+
+A thousand subscription sockets hold about 50 MiB of small Python objects. When they close,
+Python frees every object, but the allocators keep the pages: glibc's malloc keeps freed
+chunks in its heap (returned only from the heap's top), and pymalloc keeps an arena of 1 MiB
+as long as a single object in it lives (the objects a server allocates for good while
+sockets come and go are scattered over the burst's arenas). Resident memory then stays at its
+peak (docs/scale-out.md measures it).
+
+So once the open sockets have fallen to half of their peak or less, and no socket closed for
+`DELAY` seconds (a burst of closes is one release, not one per socket), the process collects
+cyclic garbage and asks glibc to return every free page (`malloc_trim(0)`, which also frees
+pages inside the heap). The collection is what frees the sockets: about 200 objects each,
+its request, transport and handlers among them, are held in reference cycles through the
+frames of the tasks cancelled when it closed, which only the cycle collector frees (a full
+collection would have to, later). After 1,000 sockets it found 190,000-200,000 objects and
+took 180-410 ms of the event loop, the trim 1-13 ms. That returns what glibc holds; what
+pymalloc's arenas hold is returned only when Python allocates through malloc as well
+(`PYTHONMALLOC=malloc` in the server's environment: docs/scale-out.md has the figures).
+Other C libraries (musl, macOS) have no `malloc_trim`: the collection alone runs there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import gc
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("kvgraph.memory")
+FLOOR = 64  # sockets: a smaller peak is not worth a release
+DELAY = 1.0  # seconds without a close before the release
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's `malloc_trim(0)`, or None where the C library has none."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+class Release:
+    """Counts the open sockets and releases memory after a burst of them closed."""
+
+    def __init__(self, floor: int = FLOOR, delay: float = DELAY) -> None:
+        self.floor, self.delay = floor, delay
+        self.open = 0
+        self.peak = 0  # most sockets open at once since the last release
+        self.releases = 0
+        self._trim = _malloc_trim()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def opened(self) -> None:
+        """A socket opened."""
+        self.open += 1
+        self.peak = max(self.peak, self.open)
+
+    def closed(self) -> None:
+        """A socket closed: release once the burst is over, if it halved the peak."""
+        self.open -= 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.peak >= self.floor and self.open <= self.peak // 2:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self.release)
+
+    def release(self) -> None:
+        """Collect cyclic garbage and return free pages to the system."""
+        if self._timer is not None:
+            self._timer.cancel()  # (called before its time: by a test)
+            self._timer = None
+        began = time.perf_counter()
+        collected = gc.collect()  # (a full collection would free them later anyway)
+        collecting = time.perf_counter() - began
+        trimmed = self._trim() if self._trim is not None else None
+        log.info(
+            "memory released after %d sockets closed (%d open): %d objects collected in "
+            "%.0f ms, %s in %.0f ms",
+            self.peak - self.open,
+            self.open,
+            collected,
+            collecting * 1000,
+            "no malloc_trim here" if trimmed is None else "trimmed",
+            (time.perf_counter() - began - collecting) * 1000,
+        )
+        self.releases += 1
+        self.peak = self.open
