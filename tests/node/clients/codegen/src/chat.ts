@@ -34,7 +34,7 @@ export const PostMessage = graphql(`
   mutation PostMessage($input: PostMessageInput!) {
     postMessage(input: $input) {
       message { ...MessageBubble }
-      userErrors { field message code }
+      userErrors { field message errorCode }
     }
   }
 `);

@@ -1,4 +1,4 @@
-// Reading kvgraph's error codes: `extensions.code` and `userErrors.code` are `ErrorCode`
+// Reading kvgraph's error codes: `extensions.code` and `userErrors.errorCode` are `ErrorCode`
 // values (the schema's enum, written by the `typescript` plugin), whatever the HTTP status.
 import type { ErrorCode } from "./enums";
 

@@ -1,5 +1,5 @@
 // Editing the itinerary: add, change, move and remove items; userErrors are the expected
-// failures (nothing was written), switched on by code.
+// failures (nothing was written), switched on by errorCode (the ErrorCode enum).
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { graphql } from "./gql";
 import type {
@@ -29,7 +29,7 @@ export const AddItem = graphql(`
   mutation AddItem($input: AddItineraryItemInput!) {
     addItineraryItem(input: $input) {
       item { ...EditableItem }
-      userErrors { field message code }
+      userErrors { field message errorCode }
     }
   }
 `);
@@ -38,7 +38,7 @@ export const UpdateItem = graphql(`
   mutation UpdateItem($input: UpdateItineraryItemInput!) {
     updateItineraryItem(input: $input) {
       item { ...EditableItem }
-      userErrors { field message code }
+      userErrors { field message errorCode }
     }
   }
 `);
@@ -46,7 +46,7 @@ export const UpdateItem = graphql(`
 export const MoveItem = graphql(`
   mutation MoveItem($input: MoveItineraryItemInput!) {
     moveItineraryItem(input: $input) {
-      userErrors { field message code }
+      userErrors { field message errorCode }
     }
   }
 `);
@@ -54,7 +54,7 @@ export const MoveItem = graphql(`
 export const RemoveItem = graphql(`
   mutation RemoveItem($input: RemoveItineraryItemInput!) {
     removeItineraryItem(input: $input) {
-      userErrors { field message code }
+      userErrors { field message errorCode }
     }
   }
 `);
@@ -79,7 +79,7 @@ export function formErrors(result: UpdateItemMutation): Map<string, string> {
   const errors = new Map<string, string>();
   for (const error of result.updateItineraryItem.userErrors) {
     const field = error.field ?? "form";
-    switch (error.code) {
+    switch (error.errorCode) {
       case "FORBIDDEN":
         errors.set("form", "This trip is read-only for you.");
         break;

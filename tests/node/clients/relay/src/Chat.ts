@@ -28,7 +28,7 @@ export const post = graphql`
       message @appendNode(connections: $connections, edgeTypeName: "MessageEdge") {
         id role roleRaw content timestamp
       }
-      userErrors { field message code }
+      userErrors { field message errorCode }
     }
   }
 `;
