@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from strawberry.types.arguments import StrawberryArgumentAnnotation
 
 from gql.schema.codes import ErrorCode
+from gql.schema.executor import by_class
 from resolvers import nodes
 from resolvers.common import IdArgs, Problem
 from resolvers.context import Context
@@ -196,6 +197,7 @@ class Node:
     )
 
     @classmethod
+    @by_class  # `nodes.kind_of`: the record's class
     def resolve_type(
         cls, obj: Any, info: GraphQLResolveInfo, abstract_type: GraphQLAbstractType
     ) -> str:

@@ -32,7 +32,7 @@ import logging
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import attrgetter, is_
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLAbstractType,
@@ -160,6 +160,17 @@ def _formatted(scalar: str, coerce: Callable[[Any], Any], values: list[Any]) -> 
             hit = memo[id(value)] = (value, coerce(value))
         out.append(hit[1])
     return out
+
+
+BY_CLASS = "kvgraph_by_class"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def by_class(resolve_type: F) -> F:
+    """Mark a `resolve_type` that answers by the value's class alone: the level executor asks
+    it once per class of a level instead of once per value."""
+    setattr(resolve_type, BY_CLASS, True)
+    return resolve_type
 
 
 class _Plan:
@@ -474,10 +485,20 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """Group the values by concrete type and complete each group as one level."""
         if type_.resolve_type is None:
             raise Unsupported("abstract type without resolve_type")
+        resolve = type_.resolve_type
         groups: dict[str, list[int]] = {}
-        for i, value in enumerate(values):
-            name = type_.resolve_type(value, None, type_)  # type: ignore[arg-type]
-            groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
+        if getattr(resolve, BY_CLASS, False):  # asked once per class of the level
+            names: dict[type, Any] = {}
+            for i, value in enumerate(values):
+                cls = type(value)
+                name = names.get(cls)
+                if name is None:
+                    name = names[cls] = resolve(value, None, type_)  # type: ignore[arg-type]
+                groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
+        else:
+            for i, value in enumerate(values):
+                name = resolve(value, None, type_)  # type: ignore[arg-type]
+                groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
         out: list[Any] = [None] * len(values)
         for name, indices in groups.items():
             concrete = self.schema.get_type(name)
