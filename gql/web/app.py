@@ -158,7 +158,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_auth_ctx)
     app.cleanup_ctx.append(task_scopes)
     app[LIMITER] = limiter = RateLimiter.of(settings)
-    app[RELEASE] = Release()  # memory back to the system after a burst of sockets closed
+    app[RELEASE] = Release(prune=[limiter.prune])  # memory back after a burst of sockets
     schema = build_schema(
         limits=settings.limits(), rate=limiter, introspection=settings.introspection_on()
     )

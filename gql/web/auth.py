@@ -217,7 +217,7 @@ class VerifiedTokens:
     A hit is only as good as the check it replays: it is refused once `exp` has passed (the
     token then goes through the full check, which says why) and, for a JWKS token, when its
     `kid` no longer names the very key that verified it (rotated or withdrawn keys). Refused
-    tokens are never kept.
+    tokens are never kept, nor are WebSockets' tokens (checked once per socket).
     """
 
     def __init__(self, size: int = VERIFIED_CACHE, clock: Callable[[], float] = time.time):
@@ -246,6 +246,9 @@ class VerifiedTokens:
         """Drop a token (its key changed)."""
         self._entries.pop(token, None)
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
 
 class Authenticator:
     """Turns an `Authorization` header into a Viewer (or None: anonymous) or an AuthError."""
@@ -264,8 +267,12 @@ class Authenticator:
         self.asymmetric = [name for name in algorithms if name in ASYMMETRIC] if jwks else []
         self.verified = verified if verified is not None else VerifiedTokens()
 
-    async def viewer(self, header: str | None) -> Viewer | None:
-        """The viewer named by an `Authorization` header; None when there is none."""
+    async def viewer(self, header: str | None, *, remember: bool = True) -> Viewer | None:
+        """The viewer named by an `Authorization` header; None when there is none.
+
+        `remember=False` for a token checked once (a WebSocket's, at its upgrade or
+        `connection_init`): it is not kept, so a thousand sockets leave no entries behind.
+        """
         if not header:
             return None
         scheme, _, token = header.partition(" ")
@@ -279,7 +286,7 @@ class Authenticator:
             if not isinstance(hit.key, jwt.PyJWK) or await self._same_key(hit):
                 return hit.viewer
             self.verified.forget(token)
-        return await self.decode(token)
+        return await self.decode(token, remember=remember)
 
     async def _same_key(self, hit: Verified) -> bool:
         """Whether the JWKS still names the key that verified a cached token."""
@@ -289,7 +296,7 @@ class Authenticator:
         except AuthError:
             return False  # the full check says why
 
-    async def decode(self, token: str) -> Viewer | None:
+    async def decode(self, token: str, *, remember: bool = True) -> Viewer | None:
         """Verify the token with the configured key for its algorithm; None for `anon`."""
         try:
             header = jwt.get_unverified_header(token)
@@ -306,8 +313,9 @@ class Authenticator:
             raise AuthError(BAD_ALGORITHM)
         claims = verified_claims(token, key, algorithms)
         viewer = viewer_of(claims, self.audience)
-        kid = header.get("kid") if isinstance(key, jwt.PyJWK) else None
-        self.verified.put(token, Verified(viewer, float(int(claims["exp"])), kid, key))
+        if remember:
+            kid = header.get("kid") if isinstance(key, jwt.PyJWK) else None
+            self.verified.put(token, Verified(viewer, float(int(claims["exp"])), kid, key))
         return viewer
 
 

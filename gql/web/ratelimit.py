@@ -80,10 +80,28 @@ class Buckets:
         return min(float(self.allowance), tokens + (now - since) * self.rate)
 
     def _keep(self, key: str, tokens: float) -> None:
-        """Put the key back as the most recently used, dropping the least recently used."""
+        """Put the key back as the most recently used, dropping the least recently used; a
+        full bucket is not kept (a key without one has a full bucket)."""
+        if tokens >= self.allowance:
+            return
         self._buckets[key] = (tokens, self.clock())
         if len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
+
+    def prune(self) -> int:
+        """Drop the buckets that have refilled since last used; how many were dropped."""
+        now, full = self.clock(), float(self.allowance)
+        refilled = [
+            key
+            for key, (tokens, since) in self._buckets.items()
+            if tokens + (now - since) * self.rate >= full
+        ]
+        for key in refilled:
+            del self._buckets[key]
+        return len(refilled)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
 
 def client_key(request: web.Request) -> str:
@@ -113,6 +131,12 @@ class RateLimiter:
         if settings.rate_limit_anonymous:
             anonymous = Buckets(settings.rate_limit_anonymous, window)
         return cls(viewers, anonymous)
+
+    def prune(self) -> None:
+        """Drop the buckets that have refilled (after a burst of clients left)."""
+        for buckets in (self.viewers, self.anonymous):
+            if buckets is not None:
+                buckets.prune()
 
     def _bucket(self, viewer_id: str | None, request: web.Request) -> tuple[Buckets | None, str]:
         if viewer_id is not None:

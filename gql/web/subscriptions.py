@@ -205,7 +205,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             try:
                 if not isinstance(header, str):
                     raise AuthError("Authorization must be a string: Bearer <token>")
-                self.viewer = await request.app[AUTH].viewer(header)
+                self.viewer = await request.app[AUTH].viewer(header, remember=False)
             except KeysUnavailable as exc:
                 await self.websocket.close(TRY_LATER, f"Try again later: {exc}"[:120])
                 return False

@@ -125,10 +125,12 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
-        if asks_upgrade(request):  # subscriptions: `gql.web.subscriptions`
+        upgrade = asks_upgrade(request)
+        if upgrade:  # subscriptions: `gql.web.subscriptions`
             await upgrade_viewer(request)
-        try:
-            viewer = await request.app[AUTH].viewer(request.headers.get("Authorization"))
+        try:  # a socket's token is checked once: not kept (`Authenticator.viewer`)
+            header = request.headers.get("Authorization")
+            viewer = await request.app[AUTH].viewer(header, remember=not upgrade)
         except KeysUnavailable as exc:  # not the client's fault: try again shortly
             headers = {"Retry-After": str(RETRY_KEYS)}
             return error_response(request, str(exc), AUTH_UNAVAILABLE, 503, headers)

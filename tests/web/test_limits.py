@@ -436,6 +436,22 @@ def test_buckets_keep_a_bounded_number_of_keys() -> None:
     assert buckets.take("c", 10) > 0  # "c" was kept
 
 
+def test_buckets_keep_no_full_bucket_and_prune_the_refilled() -> None:
+    """A key without a bucket has a full one: full buckets are not kept, and `prune` drops
+    those that refilled (after a burst of clients left)."""
+    clock = Clock()
+    buckets = Buckets(10, 1.0, clock=clock)
+    assert buckets.wait("idle") == 0.0
+    assert len(buckets) == 0  # asked, not charged: nothing kept
+    buckets.take("a", 10)
+    buckets.take("b", 2)
+    clock.now = 0.5  # "b" has refilled, "a" has 5
+    assert (buckets.prune(), len(buckets)) == (1, 1)
+    assert buckets.take("a", 6) == pytest.approx(0.1)  # "a" kept its debt
+    clock.now = 2.0
+    assert (buckets.prune(), len(buckets)) == (1, 0)
+
+
 @pytest.mark.parametrize(
     ("peer", "key"),
     [

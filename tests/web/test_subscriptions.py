@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gql.kv.changes import ChangeFeed, EventReads
-from gql.web.appkeys import METRICS, RELEASE, STORE
+from gql.web.appkeys import AUTH, METRICS, RELEASE, STORE
 from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
 from gql.web.release import Release
@@ -518,6 +519,46 @@ async def test_memory_is_released_once_after_a_burst_of_sockets_closed(client: A
     assert (release.open, release.peak, release.releases) == (0, 0, 1)
     gc.collect()
     assert not [o for o in gc.get_objects() if isinstance(o, TransportWS)]
+
+
+async def test_a_socket_leaves_no_verified_token_behind(client: Any) -> None:
+    """A socket's token is checked once (upgrade header or connection_init): the verified
+    tokens kept for HTTP requests do not grow by one per socket."""
+    verified = client.app[AUTH].verified
+    await conversation(client)  # an HTTP request's token is kept
+    kept = len(verified)
+    assert kept >= 1
+    tokens = [token(hours=1 + n / 100) for n in range(8)]  # 8 distinct texts
+    for n, text in enumerate(tokens):
+        if n % 2:
+            async with connect(client, "/graphql") as ws:
+                await ws.init(bearer(text))
+        else:
+            headers = {"Authorization": f"Bearer {text}"}
+            async with connect(client, "/graphql", headers=headers) as ws:
+                await ws.init()
+    assert len(verified) == kept
+
+
+def test_a_release_lets_go_of_attribute_names_made_at_run_time() -> None:
+    """The type attribute cache keeps the names of recent lookups (by address): a name built
+    at run time, as graphql-core's `f"{operation.value}_type"`, would outlive its socket."""
+
+    class Probe:
+        pass
+
+    name = "".join(["made_", "at_run_time"])  # a new string, not an interned one
+    held = sys.getrefcount(name)
+    getattr(Probe(), name, None)
+    assert sys.getrefcount(name) == held + 1  # the cache holds it
+    Release().release()
+    assert sys.getrefcount(name) == held
+
+
+def test_a_release_prunes_the_caches_given_to_it() -> None:
+    pruned: list[int] = []
+    Release(prune=[lambda: pruned.append(1)]).release()
+    assert pruned == [1]
 
 
 async def test_a_release_waits_for_the_peak_to_halve() -> None:
