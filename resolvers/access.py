@@ -293,7 +293,12 @@ async def readable(
 async def _report(
     ctx: Context, rule: Rule, invalid: Sequence[tuple[str, m.InvalidRecord]], listed: bool
 ) -> None:
-    """Report the invalid records the viewer may know of."""
+    """Report the invalid records the viewer may know of.
+
+    A valid record stored under another record's key (a copy, its id naming the original)
+    is reported only to a viewer the rule lets read it as stored: an index listing someone
+    else's copy must not tell its reader that the record exists, nor what its id says.
+    """
     if not (listed or rule.by_key):
         return
     allowed = (
@@ -301,9 +306,15 @@ async def _report(
         if listed
         else await rule.check(ctx, [i for i, _ in invalid], [None] * len(invalid))
     )
-    for (_, found), ok in zip(invalid, allowed, strict=True):
+    misplaced = [n for n, (_, r) in enumerate(invalid) if r.found is not None and allowed[n]]
+    if misplaced:
+        ids = [invalid[n][0] for n in misplaced]
+        found = [invalid[n][1].found for n in misplaced]
+        for n, ok in zip(misplaced, await rule.check(ctx, ids, found), strict=True):
+            allowed[n] = ok
+    for (_, record), ok in zip(invalid, allowed, strict=True):
         if ok:
-            ctx.report(found)
+            ctx.report(record)
 
 
 def records(

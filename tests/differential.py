@@ -323,8 +323,9 @@ TEXTS = ["Lisbon", "Porto", "ta", "", "YzE6eDp5", "not a cursor", *CURSORS]
 
 def readers(key: str) -> frozenset[str | None]:
     """Who may be told that `key` exists (as an invalid record's report names it; a part of a
-    record, `workflow:w.history[1]`, by who may know the record)."""
-    key = re.sub(r"\.\w+\[\d+\]$", "", key)
+    record, `workflow:w.history[1]`, or an element of a stored list, `context:history:c[1]`,
+    by who may know the record)."""
+    key = re.sub(r"(\.\w+)?\[\d+\]$", "", key)
     return WORLD[key][1] if key in WORLD else frozenset()
 
 

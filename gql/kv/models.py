@@ -675,12 +675,17 @@ def field_names(model: type[Record]) -> dict[str, str]:
 
 
 class InvalidRecord:
-    """A stored value that failed validation: kept with its key, reported, never raised."""
+    """A stored value that failed validation: kept with its key, reported, never raised.
 
-    __slots__ = ("key", "message")
+    `found`: when the value is a valid record under the wrong key (its id names another),
+    the record with its key's identity; read rules ask it whether the viewer may be told
+    (see `access`). It is never shown.
+    """
 
-    def __init__(self, key: str, message: str) -> None:
-        self.key, self.message = key, message
+    __slots__ = ("found", "key", "message")
+
+    def __init__(self, key: str, message: str, found: Record | None = None) -> None:
+        self.key, self.message, self.found = key, message, found
 
     def __repr__(self) -> str:
         return f"InvalidRecord({self.key!r}: {self.message})"
@@ -710,6 +715,23 @@ def describe(error: ValidationError) -> str:
 # and one whose fields disagree with its key is invalid (it would otherwise claim, and be
 # granted, another record's identity).
 Identity = tuple[tuple[str, str], ...]
+
+
+class Misplaced(str):
+    """Why a valid record is invalid under its key (its id names another), with the record."""
+
+    __slots__ = ("record",)
+    record: Record
+
+
+def _misplaced(problem: str, record: Record) -> Misplaced:
+    found = Misplaced(problem)
+    found.record = record
+    return found
+
+
+def _invalid(key: str, result: str) -> InvalidRecord:
+    return InvalidRecord(key, result, result.record if isinstance(result, Misplaced) else None)
 
 
 @functools.lru_cache(maxsize=PARSED_CACHE)
@@ -755,7 +777,10 @@ def _checked(
         record = _without_unreadable(model, value, exc, unread)
     problem = _identity_problem(model, record, identity)
     if problem is not None:
-        return problem
+        if not isinstance(record, Record):
+            return problem
+        # Read rules judge it under its own key: never under the identity it claims.
+        return _misplaced(problem, record.model_copy(update=dict(identity)))
     if unread and isinstance(record, Record):
         _keep(record, DROPPED, {**unread, **record.dropped_fields})
     if stored and isinstance(record, Record):
@@ -856,7 +881,7 @@ def validate_raw(
     decoded nor validated again.
     """
     result = _parse(model, raw, mapping, identity)
-    return InvalidRecord(key, result) if isinstance(result, str) else result
+    return _invalid(key, result) if isinstance(result, str) else result
 
 
 def validate(
@@ -868,4 +893,4 @@ def validate(
 ) -> Record | InvalidRecord:
     """Validate a stored value as `model`; an invalid value comes back as InvalidRecord."""
     result = _checked(model, value, mapping, identity)
-    return InvalidRecord(key, result) if isinstance(result, str) else result
+    return _invalid(key, result) if isinstance(result, str) else result

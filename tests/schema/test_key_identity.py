@@ -67,6 +67,19 @@ async def test_a_copy_under_another_key_shows_nothing_of_the_original(
     assert "does not match its key" in reports["trip:copy"]
 
 
+async def test_an_index_listing_someone_elses_copy_tells_its_reader_nothing(
+    gateway: Gateway, world: None, store: Store
+) -> None:
+    """The owner's index lists the stranger's copy: the copy is not shown, and no report names
+    its key or says what its id is (the stranger's record, readable only by the stranger)."""
+    await store.set_many({f"trips:index:{OWNER}": ["trip-own", "copy", "mine"]})
+    result = await gateway.run(
+        "{ viewer { trips(first: 10) { totalCount nodes { id } } } }", viewer=OWNER
+    )
+    assert result.data == {"viewer": {"trips": {"totalCount": 1, "nodes": [{"id": "trip-own"}]}}}
+    assert not result.errors
+
+
 async def test_the_owner_still_sees_the_original(gateway: Gateway, world: None) -> None:
     data = await gateway.ok(f'{{ trip(id: "trip-own") {{ {TRIP_FIELDS} }} }}', viewer=OWNER)
     assert data["trip"]["items"]["nodes"] == [{"id": "i1", "notes": SECRET}]
