@@ -237,3 +237,20 @@ def test_serve_writes_json_lines_and_serves_metrics(tmp_path: Path) -> None:
         )
     finally:
         assert stop(proc) == 0
+
+
+def test_configure_drops_the_record_fields_no_format_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our handler shows no thread or process: records stop looking them up. A logging setup
+    already in place is left alone, flags included."""
+    for flag in ("logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, flag, True)
+    monkeypatch.setattr(logging.root, "level", logging.root.level)
+    monkeypatch.setattr(logging.root, "handlers", [logging.NullHandler()])
+    logs.configure("text")
+    assert logging.logThreads and logging.logProcesses and logging.logMultiprocessing
+    monkeypatch.setattr(logging.root, "handlers", [])
+    logs.configure("json")
+    assert not (logging.logThreads or logging.logProcesses or logging.logMultiprocessing)
+    record = logging.LogRecord("kvgraph", logging.INFO, __file__, 1, "hi", None, None)
+    assert record.processName is None and record.threadName is None
+    assert isinstance(logging.root.handlers[0].formatter, logs.JsonFormatter)
