@@ -406,7 +406,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(type_, GraphQLList):
             return await self._lists(type_, values, details, path_of, where)
         if is_leaf_type(type_):
-            if type_ in _TEXT and set(map(type, values)) == _STR:
+            if type_ in _TEXT and (not values or set(map(type, values)) == _STR):
                 return values  # String/ID coercion of a str is the str itself
             return self._leaves(type_, values, details, path_of)
         if is_abstract_type(type_):
