@@ -39,7 +39,6 @@ def _STRAWBERRY(extension: SchemaExtension) -> Generator[None, None, None]:
     raise NotImplementedError
 
 
-_HOOKS: dict[tuple[type, str], Hook | None] = {}
 StageHooks = tuple[tuple[tuple[Hook, int], ...], bool]
 _STAGES: dict[tuple[tuple[type[SchemaExtension], ...], str], StageHooks] = {}
 
@@ -47,16 +46,10 @@ _STAGES: dict[tuple[tuple[type[SchemaExtension], ...], str], StageHooks] = {}
 def class_hook(cls: type[SchemaExtension], name: str) -> Hook | None:
     """A class's generator hook `name` (`_STRAWBERRY` if it is another kind); None when it
     defines none."""
-    key = (cls, name)
-    if key not in _HOOKS:
-        hook = getattr(cls, name)
-        if hook is getattr(SchemaExtension, name):
-            _HOOKS[key] = None
-        elif inspect.isgeneratorfunction(hook):
-            _HOOKS[key] = hook
-        else:
-            _HOOKS[key] = _STRAWBERRY
-    return _HOOKS[key]
+    hook = getattr(cls, name)
+    if hook is getattr(SchemaExtension, name):
+        return None
+    return hook if inspect.isgeneratorfunction(hook) else _STRAWBERRY
 
 
 class _Started(contextlib.AbstractContextManager[None]):
