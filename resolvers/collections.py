@@ -23,7 +23,7 @@ from resolvers.access import record, viewer_only
 from resolvers.common import IdArgs, Outcome, Problem, author, deleted, pages_of_index, written
 from resolvers.context import Context
 from resolvers.eager import gather_eagerly
-from resolvers.locations import PLACE, find_place, find_places, place
+from resolvers.locations import PLACE, find_place, find_places, place, refers_to
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
 
@@ -60,11 +60,6 @@ async def collection_places(
     return list(await gather_eagerly(page(c) for c in collections))
 
 
-def _refers_to(ref: str, place_id: str) -> bool:
-    """Whether a stored reference (`id` or `kind:id`) names this place."""
-    return any(id_ == place_id for _, id_ in e.place_refs(ref))
-
-
 def _places_of(found: m.Record | None) -> list[str]:
     """A collection's references as stored, refusing one whose `placeIds` cannot be read."""
     if found is None:
@@ -81,7 +76,7 @@ def _places_of(found: m.Record | None) -> list[str]:
 def _at(refs: list[str], place_id: str) -> int:
     """Where a place stands in a collection; NotFound when it is not in it."""
     for n, ref in enumerate(refs):
-        if _refers_to(ref, place_id):
+        if refers_to(ref, place_id):
             return n
     raise NotFound("place is not in this collection", "placeId")
 
@@ -89,7 +84,7 @@ def _at(refs: list[str], place_id: str) -> int:
 def _adding(place_id: str, position: int | None) -> Patch:
     def change(found: m.Record | None) -> dict[str, Any]:
         refs = _places_of(found)
-        if any(_refers_to(ref, place_id) for ref in refs):
+        if any(refers_to(ref, place_id) for ref in refs):
             return {"placeIds": refs}  # there already (added concurrently): kept where it is
         if len(refs) >= MAX_PLACES:
             raise InvalidData(f"a collection holds at most {MAX_PLACES:,} places", "placeId")
@@ -185,7 +180,7 @@ async def add_collection_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     if found is None:
         return Outcome(None, [Problem("placeId", "place not found", "NOT_FOUND")])
     mine = await collection(ctx, data["collectionId"])
-    if mine is not None and any(_refers_to(r, found.id) for r in mine.place_ids or ()):
+    if mine is not None and any(refers_to(r, found.id) for r in mine.place_ids or ()):
         return Outcome(mine)  # in it already: nothing is written
     return await _edit(ctx, data, _adding(found.id, position))
 

@@ -16,7 +16,7 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.history import clear_context as clear
 from gql.kv.history import record_context, sequence
-from gql.kv.repo import NotFound, RepoError
+from gql.kv.repo import RepoError
 from resolvers import access
 from resolvers.common import Outcome, pages_of_list
 from resolvers.context import Context
@@ -65,11 +65,7 @@ async def _written(ctx: Context, conversation_id: str, write: Awaitable[Any]) ->
     """The outcome of a write to a conversation's context and history."""
     try:
         found = await write
-    except NotFound as exc:
-        if exc.message.startswith("conversation"):
-            return Outcome.fail("conversation not found", "conversationId", "NOT_FOUND")
-        return Outcome.from_error(exc)
-    except RepoError as exc:
+    except RepoError as exc:  # a missing conversation: its parent check says so, by field
         return Outcome.from_error(exc)
     ctx.forget(e.CONTEXT.pattern.key(conversation_id), k.CONTEXT_HISTORY.key(conversation_id))
     return Outcome(found[0] if isinstance(found, tuple) else found)

@@ -163,8 +163,8 @@ async def saved_places(ctx: Context, users: Sequence[UserRef], args: PageArgs) -
     )
 
 
-def _refers_to(ref: str, place_id: str) -> bool:
-    """Whether a saved entry (`id` or `kind:id`) names this place."""
+def refers_to(ref: str, place_id: str) -> bool:
+    """Whether a stored place reference (`id` or `kind:id`) names this place."""
     return any(id_ == place_id for _, id_ in e.place_refs(ref))
 
 
@@ -187,7 +187,7 @@ async def save_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     if found is None:
         return Outcome.fail("place not found", "placeId", "NOT_FOUND")
     (saved,) = await saved_refs(ctx, [UserRef(user)])
-    if any(_refers_to(ref, found.id) for ref in saved):
+    if any(refers_to(ref, found.id) for ref in saved):
         return Outcome(found)  # saved already, perhaps as `kind:id` or under its own key
     if await uses_saved_keys(ctx, user):
         entry = {"userId": user, "placeId": found.id, "locationType": kind_of(found)}
@@ -204,7 +204,7 @@ async def unsave_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     place_id, key = data["placeId"], k.SAVED.key(user)
     prefix = k.SAVED_PLACE.prefix(user)
     index, listing = await asyncio.gather(ctx.loaders.index(key), ctx.loaders.listed(prefix))
-    entry = next((r for r in index.ids if _refers_to(r, place_id)), None)
+    entry = next((r for r in index.ids if refers_to(r, place_id)), None)
     own = [prefix + place_id] if listing.position(place_id) is not None else []
     if entry is None and not own:
         return Outcome.fail("place is not saved", "placeId", "NOT_FOUND")

@@ -98,12 +98,13 @@ async def workflow_history(
 ) -> list[list[m.WorkflowTransition]]:
     """Each workflow's moves, oldest first; an entry that is not a transition is skipped and
     reported as `workflow:{id}.history[n]`."""
+    model = m.ELEMENTS[m.Workflow]["history"]
     out = []
     for w in found:
         moves: list[m.WorkflowTransition] = []
         for n, entry in enumerate(w.history or ()):
             key = f"{e.WORKFLOW.pattern.key(w.id)}.history[{n}]"
-            move = m.validate(m.WorkflowTransition, key, entry, ctx.mapping)
+            move = m.validate(model, key, entry, ctx.mapping)
             if isinstance(move, m.InvalidRecord):
                 ctx.report(move)
             elif isinstance(move, m.WorkflowTransition):

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from gql.schema.build import sdl
 
-DEFAULT_OUTPUT = "tests/schema/released.graphql"
 HEADER = (
     "# The schema of kvgraph {version}, the last release (source: {source}).\n"
     "# CI diffs schema.graphql against it (tests/schema/test_schema_diff.py); breaking changes\n"

@@ -129,7 +129,7 @@ def _active(record: Any) -> bool | None:
     status = getattr(record, "status", None)
     if status not in m.SUGGESTION_STATUSES:
         return None
-    return status == "active" and not record.expired()
+    return bool(record.current_status() == "active")
 
 
 def _s(pattern: k.KeyPattern, model: type[m.Record], **kw: Any) -> EntitySpec:

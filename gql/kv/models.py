@@ -539,6 +539,7 @@ class WebSource(Record):
 # by `check`.
 ELEMENTS: dict[type[Record], dict[str, type[Record]]] = {
     AutomationLog: {"entries": AutomationLogEntry},
+    Workflow: {"history": WorkflowTransition},
 }
 # Records an app may store as the bare list of their one list field (`log:{jobId}` as
 # `[{...}, ...]`, the job's execution history itself): read as `{field: list}`, and appended

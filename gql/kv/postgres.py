@@ -144,14 +144,12 @@ class PostgresStore(Store):
         min_size: int = 1,
         max_size: int = 10,
         listen_url: str | None = None,
-        notify: bool = True,
     ) -> None:
         super().__init__()
         self.url, self.table = url, table
         self._table = quote_table(table)
         # LISTEN needs a session: behind a transaction-mode pooler, a direct URL of its own.
         self.listen_url = listen_url or url
-        self.notify = notify  # NOTIFY the changed keys in each write transaction
         self.channel = channel(table)
         self.origin = uuid.uuid4().hex  # names this process's notifications
         self.listener: Listener | None = None
@@ -292,7 +290,7 @@ class PostgresStore(Store):
                     async with conn.transaction():
                         tx = PostgresTransaction(conn, self._table, self.stats, self)
                         yield tx
-                        if tx.changed and self.notify:  # delivered if and when it commits
+                        if tx.changed:  # NOTIFY the changed keys: delivered if and when it commits
                             await notify(conn, self.channel, self.origin, tx.changed)
                 except _RETRYABLE as exc:
                     raise ConflictError(str(exc)) from exc

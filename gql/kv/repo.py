@@ -657,12 +657,14 @@ class Repository:
         values = await tx.get_many(index_keys)
         for link, index_key, value in zip(spec.indexes, index_keys, values, strict=True):
             rid = link.listed_id(record)
-            try:
-                current = editable_index(index_key, updates.get(index_key, value))
-            except UnreadableIndex:
-                if link.shared:
-                    continue
-                raise
+            current = updates.get(index_key)  # two links naming one index: edited once
+            if current is None:
+                try:
+                    current = editable_index(index_key, value)
+                except UnreadableIndex:
+                    if link.shared:
+                        continue
+                    raise
             if rid in current.ids:
                 updates[index_key] = current.without(rid)
         await tx.set_many({index_key: value.stored() for index_key, value in updates.items()})

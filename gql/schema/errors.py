@@ -66,6 +66,13 @@ def coded(message: str, code: str, **extra: Any) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **extra})
 
 
+def before_execution(result: Any) -> bool:
+    """Whether a result failed before execution: no data, and errors none of which has a path
+    (no resolver ran). Such an answer is a request error (HTTP 400, a stream's refusal)."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+
+
 def code_of(error: GraphQLError) -> str | None:
     """The error's `extensions.code`, if it has one."""
     code = (error.extensions or {}).get("code")

@@ -264,13 +264,11 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         columns = await gather_eagerly(
             [self._column(type_, sources, fields[name], name, path_of) for name in names]
         )
-        if not names:
-            return [{} for _ in sources]
         # Columns all have one value per source (checked where they are built). Filled column
         # by column: twice as fast as a dict(zip(names, row)) per row.
         rows: list[Any] = [{} for _ in sources]
         for name, column in zip(names, columns, strict=True):
-            for row, value in zip(rows, column):  # noqa: B905
+            for row, value in zip(rows, column, strict=True):
                 row[name] = value
         if self._raised and any(type(v) is _Raised for column in columns for v in column):
             for n, row in enumerate(rows):
@@ -486,19 +484,15 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if type_.resolve_type is None:
             raise Unsupported("abstract type without resolve_type")
         resolve = type_.resolve_type
+        by_class: dict[type, Any] | None = {} if getattr(resolve, BY_CLASS, False) else None
         groups: dict[str, list[int]] = {}
-        if getattr(resolve, BY_CLASS, False):  # asked once per class of the level
-            names: dict[type, Any] = {}
-            for i, value in enumerate(values):
-                cls = type(value)
-                name = names.get(cls)
-                if name is None:
-                    name = names[cls] = resolve(value, None, type_)  # type: ignore[arg-type]
-                groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
-        else:
-            for i, value in enumerate(values):
+        for i, value in enumerate(values):
+            name = None if by_class is None else by_class.get(type(value))
+            if name is None:
                 name = resolve(value, None, type_)  # type: ignore[arg-type]
-                groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
+                if by_class is not None:  # asked once per class of the level
+                    by_class[type(value)] = name
+            groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
         out: list[Any] = [None] * len(values)
         for name, indices in groups.items():
             concrete = self.schema.get_type(name)

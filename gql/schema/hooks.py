@@ -111,9 +111,9 @@ class Stage:
         self,
         manager: type[ExtensionContextManagerBase],
         extensions: list[SchemaExtension],
-        classes: tuple[type[SchemaExtension], ...] | None = None,
+        classes: tuple[type[SchemaExtension], ...],
     ) -> None:
-        hooks, strawberry = _stage_hooks(classes or _classes(extensions), manager.HOOK_NAME)
+        hooks, strawberry = _stage_hooks(classes, manager.HOOK_NAME)
         self._hooks = [(hook, extensions[at]) for hook, at in hooks]
         self._entered: list[Generator[None, None, None]] = []
         self._fallback = manager(extensions) if strawberry else None

@@ -316,31 +316,30 @@ def _validate(
     return validate(schema, document, rules, hide_suggestions=hide_suggestions)
 
 
-class _Same:
-    """A document as a cache key by identity: graphql-core's frozen-dataclass nodes hash
-    the whole tree on every lookup. `ParsedOnce` hands out one object per text, so the same
-    text finds its entry (a document parsed afresh is validated afresh)."""
+class _Text:
+    """A document as a cache key by the text it was parsed from (graphql-core's frozen-dataclass
+    nodes would hash the whole tree on every lookup); equal texts validate alike."""
 
-    __slots__ = ("document",)
+    __slots__ = ("document", "text")
 
-    def __init__(self, document: DocumentNode) -> None:
-        self.document = document
+    def __init__(self, text: str, document: DocumentNode) -> None:
+        self.text, self.document = text, document
 
     def __hash__(self) -> int:
-        return id(self.document)
+        return hash(self.text)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.document is self.document
+        return isinstance(other, _Text) and other.text == self.text
 
 
 @lru_cache(maxsize=VALIDATION_CACHE)
 def _cached_validate(
     schema: GraphQLSchema,
-    same: _Same,
+    text: _Text,
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
-    return _validate(schema, same.document, rules, hide_suggestions)
+    return _validate(schema, text.document, rules, hide_suggestions)
 
 
 class BoundedValidation(SchemaExtension):
@@ -362,12 +361,14 @@ class BoundedValidation(SchemaExtension):
         if document is not None:
             rules = bounded_rules(tuple(context.validation_rules))
             schema = context.schema._schema
-            if document.loc is not None and len(document.loc.source.body) > CACHED_CHARS:
+            text = document.loc.source.body if document.loc is not None else None
+            if text is None or len(text) > CACHED_CHARS:
                 validated_now = True
                 errors = _validate(schema, document, rules, self.hide_suggestions)
             else:
                 hits = _cached_validate.cache_info().hits
-                errors = _cached_validate(schema, _Same(document), rules, self.hide_suggestions)
+                key = _Text(text, document)
+                errors = _cached_validate(schema, key, rules, self.hide_suggestions)
                 validated_now = _cached_validate.cache_info().hits == hits
             context.pre_execution_errors = errors
             setattr(context, VALIDATED_NOW, validated_now)

@@ -7,6 +7,8 @@ understands, so it is the answer to a missing `Accept`, to `*/*` and to anything
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -34,3 +36,8 @@ def negotiate(accept: str | None) -> str:
         elif kind in {JSON, "application/*", "*/*"}:
             json_q = max(json_q, _quality(params))
     return GRAPHQL_RESPONSE if graphql_q > 0 and graphql_q >= json_q else JSON
+
+
+def asks_upgrade(headers: Mapping[str, str]) -> bool:
+    """Whether a request's headers ask to upgrade to a WebSocket."""
+    return "websocket" in headers.get("Upgrade", "").lower()

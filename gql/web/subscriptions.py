@@ -30,13 +30,20 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncGenerator
+from json import JSONDecodeError
 from typing import Any
 
 import jwt
-from aiohttp import ClientConnectionResetError, web
+from aiohttp import ClientConnectionResetError, WSMsgType, web
+from cross_web import HTTPException
 from graphql import GraphQLError
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -55,7 +62,9 @@ from gql.schema.errors import (
     INVALID_RECORD,
     RATE_LIMITED,
     TIMEOUT,
+    before_execution,
     code_of,
+    coded,
     masked,
     should_mask,
 )
@@ -88,13 +97,7 @@ def expiry(header: str | None) -> float | None:
 
 
 def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    return GraphQLError(message, extensions={"code": code, **extensions}).formatted  # type: ignore[return-value]
-
-
-def _refused(result: ExecutionResult) -> bool:
-    """Whether a stream's first result is a refusal before any event (no data, no path)."""
-    errors = result.errors or []
-    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+    return coded(message, code, **extensions).formatted  # type: ignore[return-value]
 
 
 def _coded(error: GraphQLError) -> GraphQLError:
@@ -140,7 +143,21 @@ def _with_reports(context: Context, result: ExecutionResult) -> ExecutionResult:
 
 
 class TextFrames(AiohttpWebSocketAdapter):
-    """Sends each message as a text frame (the view encodes JSON as bytes, for HTTP)."""
+    """Sends each message as a text frame (the view encodes JSON as bytes, for HTTP); a frame
+    the view's bounded decoding refuses (an array, too deep, a number too long) closes the
+    socket 4400 like any message that is not one, instead of escaping as an HTTP 400."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        async for ws_message in self.ws:
+            if ws_message.type == WSMsgType.BINARY:
+                raise NonTextMessageReceived
+            if ws_message.type != WSMsgType.TEXT:
+                continue
+            try:
+                yield self.view.decode_json(ws_message.data)
+            except (JSONDecodeError, HTTPException) as exc:
+                if not ignore_parsing_errors:
+                    raise NonJsonMessageReceived from exc
 
     async def send_json(self, message: Any) -> None:
         data = self.view.encode_json(message)
@@ -321,7 +338,9 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             async with aclosing(source):
                 first = True
                 async for result in source:
-                    if first and (isinstance(result, PreExecutionError) or _refused(result)):
+                    if first and (
+                        isinstance(result, PreExecutionError) or before_execution(result)
+                    ):
                         await self._first_refusal(operation, result)
                         return
                     first = False
@@ -356,11 +375,6 @@ class _Closed(Exception):
 def websocket_response(subprotocol: str | None) -> web.WebSocketResponse:
     """A socket's response, without permessage-deflate (see the module's docstring)."""
     return web.WebSocketResponse(protocols=[subprotocol] if subprotocol else [], compress=False)
-
-
-def asks_upgrade(request: web.Request) -> bool:
-    """Whether the request asks to upgrade to a WebSocket."""
-    return "websocket" in request.headers.get("Upgrade", "").lower()
 
 
 async def upgrade_viewer(request: web.Request) -> None:

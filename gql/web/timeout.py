@@ -26,7 +26,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from gql.schema.errors import TIMEOUT
-from gql.web.media import negotiate
+from gql.web.media import asks_upgrade, negotiate
 from gql.web.observe import note
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -89,7 +89,7 @@ def timeout_middleware(seconds: float, path: str = "/graphql") -> Middleware:
 
     @web.middleware
     async def execution_timeout(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != path or "websocket" in request.headers.get("Upgrade", "").lower():
+        if request.path != path or asks_upgrade(request.headers):
             return await handler(request)  # a socket's events are timed one by one instead
         tasks: set[asyncio.Task[Any]] = set()
         token = _SCOPE.set(tasks)

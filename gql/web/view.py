@@ -31,20 +31,20 @@ from gql.schema.errors import (
     RATE_LIMITED,
     STORE_UNAVAILABLE,
     UNAUTHENTICATED,
+    before_execution,
     code_of,
 )
 from gql.web import graphiql
 from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
 from gql.web.auth import AuthError, KeysUnavailable, Viewer
 from gql.web.body import BodyError, decode
-from gql.web.media import GRAPHQL_RESPONSE, negotiate
+from gql.web.media import GRAPHQL_RESPONSE, asks_upgrade, negotiate
 from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from gql.web.subscriptions import (
     TextFrames,
     TransportWS,
-    asks_upgrade,
     upgrade_viewer,
     websocket_response,
 )
@@ -94,18 +94,12 @@ def _http_error(exc: HTTPException) -> tuple[int, str, dict[str, str]]:
     return exc.status_code, BAD_REQUEST, {"Allow": "GET, POST"} if exc.status_code == 405 else {}
 
 
-def _before_execution(result: ExecutionResult) -> bool:
-    """Whether the request failed before execution (no resolver ran, so no `data`)."""
-    errors = result.errors or []
-    return result.data is None and bool(errors) and all(e.path is None for e in errors)
-
-
 def status_for(result: ExecutionResult, media_type: str) -> int:
     """The HTTP status of a GraphQL result under the negotiated media type."""
     codes = {code_of(error) for error in result.errors or ()}
     if STORE_UNAVAILABLE in codes:
         return 503
-    if media_type == GRAPHQL_RESPONSE and _before_execution(result):
+    if media_type == GRAPHQL_RESPONSE and before_execution(result):
         return 500 if codes == {INTERNAL_SERVER_ERROR} else 400
     return 200
 
@@ -125,7 +119,7 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
-        upgrade = asks_upgrade(request)
+        upgrade = asks_upgrade(request.headers)
         if upgrade:  # subscriptions: `gql.web.subscriptions`
             await upgrade_viewer(request)
         try:  # a socket's token is checked once: not kept (`Authenticator.viewer`)
@@ -157,7 +151,7 @@ class GatewayView(GraphQLView[Context, None]):
     def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
         # Strawberry's check builds a WebSocketResponse and parses a handshake, twice per
         # request: only a request asking to upgrade can be one.
-        return asks_upgrade(request) and super().is_websocket_request(request)
+        return asks_upgrade(request.headers) and super().is_websocket_request(request)
 
     def persisted(self, request: web.Request) -> PersistedQueries:
         """The app's persisted-query registry and APQ cache (made on first use)."""
@@ -236,7 +230,7 @@ class GatewayView(GraphQLView[Context, None]):
         response_data = process_result(result)
         note_errors(request, result.errors or ())
         media_type = request[MEDIA]
-        if media_type == GRAPHQL_RESPONSE and _before_execution(result):
+        if media_type == GRAPHQL_RESPONSE and before_execution(result):
             response_data.pop("data", None)
         sub_response = request[SUB_RESPONSE]
         sub_response.set_status(status_for(result, media_type))

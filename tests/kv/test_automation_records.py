@@ -107,3 +107,24 @@ async def test_a_log_stored_as_a_bare_list_reads_and_stays_a_list(store: Store) 
     assert not [p for p in report.problems if p.key == "log:j1"]
     await Repository(store).append(e.LOG, ["j1"], "entries", [{"message": "more"}])
     assert await store.get("log:j1") == [*entries, {"message": "more"}]
+
+
+async def test_check_reports_a_workflow_move_it_cannot_read(store: Store) -> None:
+    """A booking workflow's history is read entry by entry, by the API and by `check` alike."""
+    await store.set_many(
+        {
+            "trip:t1": {"id": "t1", "userId": "u1", "title": "Lisbon"},
+            "trips:index:u1": ["t1"],
+            "workflow:w1": {
+                "id": "w1",
+                "tripId": "t1",
+                "userId": "u1",
+                "history": ["oops", {"step": "draft"}],
+            },
+            "workflows:index:u1": ["w1"],
+        }
+    )
+    report = await scan(store)
+    invalid = [(p.key, p.detail) for p in report.problems if p.kind is Kind.INVALID]
+    assert invalid == [("workflow:w1.history[0]", "expected a JSON object, found str")]
+    assert (await store.get("workflow:w1"))["history"][0] == "oops"  # reported, kept

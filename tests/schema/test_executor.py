@@ -8,6 +8,7 @@ import pytest
 
 from gql.kv import Store
 from gql.schema.build import build_schema
+from gql.schema.executor import BY_CLASS
 from resolvers.context import Context
 from resolvers.ids import node_id
 from tests.support import BOARD, U, board_data
@@ -135,3 +136,12 @@ async def test_errors_at_depth_cost_one_execution(store: Store, query: str) -> N
     ctx = Context(store=store, viewer_id=U)
     await FAST.execute(query, context_value=ctx)
     assert ctx.loaders.batches <= 4  # one execution: a batch per level, none read twice
+
+
+def test_the_abstract_types_keep_their_by_class_mark() -> None:
+    """The level executor asks `resolve_type` once per class only where it is marked so:
+    the mark must survive Strawberry's building of the schema."""
+    schema = FAST._schema
+    for name in ("Node", "Location"):
+        resolve = schema.get_type(name).resolve_type  # type: ignore[union-attr]
+        assert getattr(resolve, BY_CLASS, False), name

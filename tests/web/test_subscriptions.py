@@ -589,3 +589,17 @@ async def test_a_socket_holds_at_most_100_subscriptions(client: Any) -> None:
             "limit": "subscriptions",
             "max": 100,
         }
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["[1]", '{"a": ' + "[" * 200 + "]" * 200 + "}", '{"n": 1' + "0" * 1_500 + "}", "not json"],
+)
+async def test_a_frame_that_is_no_message_closes_4400(client: Any, frame: str) -> None:
+    """What the request JSON bounds refuse over HTTP (400) closes the socket with the
+    protocol's 4400 here, as a frame that is not JSON does."""
+    async with connect(client, "/graphql") as ws:
+        await ws.init(bearer(token()))
+        await ws.ws.send_str(frame)
+        await ws.closed()
+        assert ws.ws.close_code == 4400
