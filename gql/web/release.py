@@ -28,11 +28,18 @@ from being returned. The cache fills again on the next lookups, from the arenas 
 
 What still pins arenas after that is not per socket: a few hundred objects the process
 renews as it works (asyncpg's pool timers and prepared statements, metric values, asyncio's
-and aiohttp's free lists) that happened to be renewed during the burst. Their arenas are
-returned only when Python allocates through malloc (`PYTHONMALLOC=malloc`, which costs CPU:
-docs/operations.md has the figures, docs/scale-out.md what was measured).
+and aiohttp's free lists) that happened to be renewed during the burst. So while a burst is
+on, the process allocates through malloc: from `floor` sockets open until the release,
+Python's small objects come from glibc's malloc instead of pymalloc (`Allocation`), and are
+freed as ever (pymalloc's free hands back what is not its own). What the burst allocated and
+what the process renewed meanwhile then sit in glibc's heap, where the trim returns every
+free page, not in arenas a single object keeps; the arenas filled before the burst are kept
+as they are. Allocating through malloc costs CPU (docs/operations.md has the figures), paid
+only while that many sockets are open.
 
 Other C libraries (musl, macOS) have no `malloc_trim`: the collection alone runs there.
+The switch is made only over CPython's own pymalloc with no hook installed (not under
+`tracemalloc`, `-X dev`, `PYTHONMALLOC`, nor another implementation).
 """
 
 from __future__ import annotations
@@ -44,8 +51,10 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 log = logging.getLogger("kvgraph.memory")
+RAW, MEM, OBJ = 0, 1, 2  # CPython's allocator domains (PyMemAllocatorDomain)
 FLOOR = 64  # sockets: a smaller peak is not worth a release
 DELAY = 1.0  # seconds without a close before the release
 
@@ -60,6 +69,69 @@ def _malloc_trim() -> Callable[[], object] | None:
     return lambda: trim(0)
 
 
+class _Allocator(ctypes.Structure):
+    """CPython's `PyMemAllocatorEx`."""
+
+    NAMES = ("ctx", "malloc", "calloc", "realloc", "free")
+    _fields_ = [(name, ctypes.c_void_p) for name in NAMES]
+
+    def same(self, other: _Allocator) -> bool:
+        """The same functions and context."""
+        return all(getattr(self, name) == getattr(other, name) for name in self.NAMES)
+
+
+class Allocation:
+    """Switches Python's small-object allocation between pymalloc and malloc at run time.
+
+    A hook in the documented sense (`PyMem_SetAllocator`): it allocates through the raw
+    domain's malloc and leaves freeing and resizing to pymalloc, which hands any block it
+    did not allocate to the raw domain. So a block is always freed by the allocator that
+    made it, whichever way the switch stood.
+    """
+
+    def __init__(self) -> None:
+        self.malloc = False  # allocating through malloc now
+        self._api: tuple[Any, Any] | None = None
+        self._pymalloc: _Allocator | None = None
+        self._hook: _Allocator | None = None
+        try:
+            api = ctypes.pythonapi
+            get, put = api.PyMem_GetAllocator, api.PyMem_SetAllocator
+        except (AttributeError, ValueError):
+            return  # not CPython
+        for call in (get, put):
+            call.argtypes, call.restype = [ctypes.c_int, ctypes.POINTER(_Allocator)], None
+        raw, mem, obj = _Allocator(), _Allocator(), _Allocator()
+        for domain, into in ((RAW, raw), (MEM, mem), (OBJ, obj)):
+            get(domain, into)
+        hooked = raw.ctx or mem.ctx or obj.ctx  # tracemalloc's or the debug hooks
+        if hooked or not mem.same(obj) or obj.malloc == raw.malloc:
+            return  # not plain pymalloc (PYTHONMALLOC=malloc already, or hooks installed)
+        self._api, self._pymalloc = (get, put), obj
+        self._hook = _Allocator(None, raw.malloc, raw.calloc, obj.realloc, obj.free)
+
+    @property
+    def possible(self) -> bool:
+        """Whether this process allocates through plain pymalloc, so the switch applies."""
+        return self._hook is not None
+
+    def use_malloc(self, on: bool) -> None:
+        """Allocate through malloc (on) or pymalloc again; leaves another hook alone."""
+        if self._api is None or self._hook is None or self._pymalloc is None or on == self.malloc:
+            return
+        get, put = self._api
+        was, now = (self._pymalloc, self._hook) if on else (self._hook, self._pymalloc)
+        current = _Allocator()
+        for domain in (MEM, OBJ):
+            get(domain, current)
+            if not current.same(was):
+                log.debug("another allocator hook is installed (tracemalloc?): no switch")
+                return
+        for domain in (MEM, OBJ):
+            put(domain, now)
+        self.malloc = on
+
+
 class Release:
     """Counts the open sockets and releases memory after a burst of them closed."""
 
@@ -68,8 +140,10 @@ class Release:
         floor: int = FLOOR,
         delay: float = DELAY,
         prune: Sequence[Callable[[], object]] = (),
+        allocation: Allocation | None = None,
     ) -> None:
         self.floor, self.delay, self.prune = floor, delay, prune
+        self.allocation = ALLOCATION if allocation is None else allocation
         self.open = 0
         self.peak = 0  # most sockets open at once since the last release
         self.releases = 0
@@ -80,6 +154,8 @@ class Release:
         """A socket opened."""
         self.open += 1
         self.peak = max(self.peak, self.open)
+        if self.open >= self.floor:
+            self.allocation.use_malloc(True)  # a burst: its objects in glibc's heap
 
     def closed(self) -> None:
         """A socket closed: release once the burst is over, if it halved the peak."""
@@ -95,6 +171,8 @@ class Release:
         if self._timer is not None:
             self._timer.cancel()  # (called before its time: by a test)
             self._timer = None
+        if self.open < self.floor:
+            self.allocation.use_malloc(False)  # the burst is over: pymalloc again
         for drop in self.prune:  # caches' entries the clients left behind, first
             drop()
         began = time.perf_counter()
@@ -103,10 +181,11 @@ class Release:
         sys._clear_type_cache()  # names it held pinned the burst's arenas (see above)
         trimmed = self._trim() if self._trim is not None else None
         log.info(
-            "memory released after %d sockets closed (%d open): %d objects collected in "
-            "%.0f ms, %s in %.0f ms",
+            "memory released after %d sockets closed (%d open, allocating through %s): "
+            "%d objects collected in %.0f ms, %s in %.0f ms",
             self.peak - self.open,
             self.open,
+            "malloc" if self.allocation.malloc else "pymalloc",
             collected,
             collecting * 1000,
             "no malloc_trim here" if trimmed is None else "trimmed",
@@ -114,3 +193,6 @@ class Release:
         )
         self.releases += 1
         self.peak = self.open
+
+
+ALLOCATION = Allocation()  # the process's one allocator, shared by every app in it
