@@ -65,17 +65,25 @@ class InvalidData(RepoError):
     code = "BAD_USER_INPUT"
 
 
-class UnreadableIndex(RepoError):
-    """A write needs an index whose stored value is not a list: refused, never overwritten."""
+class UnreadableRecord(RepoError):
+    """A write needs a stored value kvgraph cannot read: refused, never overwritten, and
+    never the client's fault."""
 
     code = "INVALID_RECORD"
 
     def __init__(self, key: str, why: str) -> None:
         super().__init__(
-            f"cannot change {key}: its stored value is {why}; kvgraph leaves it as it is "
-            "(fix it by hand, see `kvgraph check`)"
+            f"cannot change {key}: {why}; kvgraph leaves it as it is (fix it by hand, see "
+            "`kvgraph check`)"
         )
         self.key = key
+
+
+class UnreadableIndex(UnreadableRecord):
+    """A write needs an index whose stored value is not a list: refused, never overwritten."""
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(key, f"its stored value is {why}")
 
 
 class UnreadableList(RepoError):
