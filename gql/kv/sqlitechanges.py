@@ -7,8 +7,9 @@ write sends the changed keys to every other socket there. A socket nobody holds 
 process that died) is removed by the first sender that finds it refused.
 
 A datagram carries at most `DATAGRAM_BYTES`: more keys go in several, and more than
-`MAX_DATAGRAMS` worth as one resync marker. A peer whose queue is full at that moment is sent
-a resync marker as soon as it has room again, so it re-reads instead of missing a change.
+`MAX_DATAGRAMS` worth as one resync marker (`changes.messages`, split as Postgres'
+notifications are). A peer whose queue is full at that moment is sent a resync marker as soon
+as it has room again, so it re-reads instead of missing a change.
 Writes by other programs on the file (`kvgraph import`, an app) are not relayed.
 """
 
@@ -26,9 +27,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
-from gql.kv.changes import ChangeFeed
+from gql.kv.changes import ChangeFeed, messages, read_message, resync_marker
 
 log = logging.getLogger("kvgraph.changes")
 DATAGRAM_BYTES = 60_000
@@ -46,22 +45,8 @@ def folder_of(path: str) -> Path:
 
 
 def datagrams(keys: Iterable[str]) -> list[bytes]:
-    """The datagrams carrying `keys`, or one resync marker when they need too many."""
-    marker = [orjson.dumps({"all": True})]
-    out: list[list[str]] = [[]]
-    size = 8
-    for key in sorted(set(keys)):
-        cost = len(orjson.dumps(key)) + 1
-        if cost + 8 > DATAGRAM_BYTES:
-            return marker
-        if size + cost > DATAGRAM_BYTES:
-            if len(out) == MAX_DATAGRAMS:
-                return marker
-            out.append([])
-            size = 8
-        out[-1].append(key)
-        size += cost
-    return [orjson.dumps({"k": part}) for part in out if part]
+    """The datagrams carrying `keys` (`changes.messages`), or one resync marker."""
+    return messages(keys, DATAGRAM_BYTES, MAX_DATAGRAMS)
 
 
 class SocketRelay:
@@ -100,15 +85,11 @@ class SocketRelay:
                 data = self._sock.recv(DATAGRAM_BYTES + 1024)
             except (BlockingIOError, InterruptedError):
                 return
-            try:
-                message = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                continue
-            keys = message.get("k") if isinstance(message, dict) else None
-            if isinstance(keys, list):
-                self.feed.publish(key for key in keys if isinstance(key, str))
-            else:
+            _, keys = read_message(data)
+            if keys is None:
                 self.feed.resync()
+            else:
+                self.feed.publish(keys)
 
     def peers(self) -> list[str]:
         """The other processes' sockets."""
@@ -158,4 +139,4 @@ class SocketRelay:
         if self._sock is None:
             return
         for peer in behind:
-            self._send_one(peer, orjson.dumps({"all": True}))
+            self._send_one(peer, resync_marker())

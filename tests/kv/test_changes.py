@@ -13,7 +13,8 @@ import pytest
 
 from gql.kv import Store, open_store
 from gql.kv.changes import ChangeFeed, EventReads, Watcher
-from gql.kv.pgchanges import APPLICATION_NAME, MAX_NOTIFICATIONS, PAYLOAD_BYTES, parse, payloads
+from gql.kv.changes import read_message as parse
+from gql.kv.pgchanges import APPLICATION_NAME, MAX_NOTIFICATIONS, PAYLOAD_BYTES, payloads
 from gql.kv.sqlitechanges import DATAGRAM_BYTES, datagrams
 from tests.support import BACKENDS, PG_URL
 
