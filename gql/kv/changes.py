@@ -13,6 +13,10 @@ more keys than a notification holds): it then calls `resync`, and every watcher 
 anything may have changed. Watchers keep the state they last showed and compare it with what
 they read afresh, so a resync costs a re-read and emits only what really changed.
 
+Both relays tell other processes in the same messages (`messages`, `read_message`): the
+changed keys as JSON `{"k": [...]}`, split to fit the relay's limit, or one resync marker
+`{"all": true}` when they need more messages than the relay sends for one write.
+
 Every watcher told of one publish (or one resync) gets the same `EventReads`: the values the
 subscriptions handling that event read, fetched once for all of them. It is made when the
 event is published, so everything in it was read after the event's writes committed; each
@@ -25,6 +29,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any
+
+import orjson
 
 Fetch = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
 
@@ -210,3 +216,46 @@ class ChangeFeed:
         reads = EventReads()
         for watcher in self._watchers:
             watcher._tell(None, reads)
+
+
+# ---------------------------------------------------------------- relay messages
+def messages(keys: Iterable[str], limit: int, most: int, origin: str | None = None) -> list[bytes]:
+    """The messages telling other processes that `keys` changed, each at most `limit` bytes
+    (`{"k": [...]}`, with `"o": origin` when given), or one resync marker when they need more
+    than `most` messages or a key alone does not fit."""
+    envelope = {} if origin is None else {"o": origin}
+    head = len(orjson.dumps({**envelope, "k": []}))
+    parts: list[list[str]] = [[]]
+    size = head
+    for key in sorted(set(keys)):
+        cost = len(orjson.dumps(key)) + 1  # with its comma
+        if head + cost > limit:
+            return [resync_marker(origin)]
+        if size + cost > limit:
+            if len(parts) == most:
+                return [resync_marker(origin)]
+            parts.append([])
+            size = head
+        parts[-1].append(key)
+        size += cost
+    return [orjson.dumps({**envelope, "k": part}) for part in parts if part]
+
+
+def resync_marker(origin: str | None = None) -> bytes:
+    """The message telling other processes that anything may have changed."""
+    return orjson.dumps({"all": True} if origin is None else {"o": origin, "all": True})
+
+
+def read_message(data: str | bytes) -> tuple[str | None, list[str] | None]:
+    """(origin, keys) of a message; keys None for a resync marker (or anything unreadable)."""
+    try:
+        found = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(found, dict):
+        return None, None
+    origin = found.get("o") if isinstance(found.get("o"), str) else None
+    keys = found.get("k")
+    if found.get("all") or not isinstance(keys, list):
+        return origin, None
+    return origin, [key for key in keys if isinstance(key, str)]

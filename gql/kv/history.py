@@ -22,10 +22,10 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import Transaction
 from gql.kv.repo import (
-    InvalidData,
     NotFound,
     Repository,
     UnreadableIndex,
+    UnreadableRecord,
     _validated,
     atomic,
     check_text,
@@ -73,6 +73,15 @@ def _snapshot(stored: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
     return {**kept, "recordedAt": iso_utc(at)}
 
 
+def _readable(repo: Repository, key: str, stored: Any) -> m.Record:
+    """The stored context as a record; UnreadableRecord (it is kept) when kvgraph cannot read
+    it: not a JSON object, or naming another conversation."""
+    record = e.CONTEXT.validate(key, stored, repo.mapping)
+    if isinstance(record, m.InvalidRecord):
+        raise UnreadableRecord(key, record.message)
+    return record
+
+
 async def record_context(
     repo: Repository, conversation_id: str, patch: Mapping[str, Any], cap: int
 ) -> tuple[m.Record, bool]:
@@ -90,8 +99,7 @@ async def record_context(
         stored, history = await tx.get_many([key, history_key])
         write: dict[str, Any] = {}
         if stored is not None:
-            if not isinstance(stored, dict):
-                raise InvalidData(f"cannot replace {key}: it is not a JSON object (kept)")
+            _readable(repo, key, stored)
             if history is not None and not isinstance(history, list):
                 raise UnreadableIndex(history_key, f"a JSON {type(history).__name__}, not a list")
             at = dt.datetime.now(dt.UTC)
@@ -119,11 +127,9 @@ async def clear_context(repo: Repository, conversation_id: str, cap: int) -> m.R
         stored, history = await tx.get_many([key, history_key])
         if stored is None:
             raise NotFound("the conversation has no context", "conversationId")
-        if not isinstance(stored, dict):
-            raise InvalidData(f"cannot clear {key}: it is not a JSON object (kept)")
+        record = _readable(repo, key, stored)
         if history is not None and not isinstance(history, list):
             raise UnreadableIndex(history_key, f"a JSON {type(history).__name__}, not a list")
-        record = _validated(spec, key, stored, repo.mapping)
         snapshot = _snapshot(stored, dt.datetime.now(dt.UTC))
         await tx.set(history_key, appended(history or [], snapshot, cap))
         await tx.delete_many([key])

@@ -8,12 +8,13 @@ carry LISTEN, so that connection may use a direct session URL of its own
 (`KVGRAPH_LISTEN_URL`). It publishes what others wrote on its own feed; its own writes are
 published in-process when they commit (each payload names the process it came from).
 
-A NOTIFY payload must stay under 8,000 bytes: the keys are split over several notifications,
-and a transaction that changed more than `MAX_NOTIFICATIONS` payloads' worth (an import) sends
-one `{"all": true}` marker instead, on which every listener resyncs. A dropped connection
-(`pg_terminate_backend`, a failover, a network cut) is noticed at once or by the keep-alive
-query, and the listener connects again with backoff; once it LISTENs again, the feed resyncs,
-so whatever was written meanwhile is read again by every subscription.
+A NOTIFY payload must stay under 8,000 bytes: the keys are split over several notifications
+(`changes.messages`, the same split as SQLite's datagrams), and a transaction that changed
+more than `MAX_NOTIFICATIONS` payloads' worth (an import) sends one `{"all": true}` marker
+instead, on which every listener resyncs. A dropped connection (`pg_terminate_backend`, a
+failover, a network cut) is noticed at once or by the keep-alive query, and the listener
+connects again with backoff; once it LISTENs again, the feed resyncs, so whatever was written
+meanwhile is read again by every subscription.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
-import orjson
 
-from gql.kv.changes import ChangeFeed
+from gql.kv.changes import ChangeFeed, messages, read_message
 
 log = logging.getLogger("kvgraph.changes")
 PAYLOAD_BYTES = 7_900  # under Postgres' limit of 8,000 bytes per NOTIFY payload
@@ -45,39 +45,9 @@ def channel(table: str) -> str:
 
 
 def payloads(origin: str, keys: Iterable[str]) -> list[str]:
-    """The notification payloads carrying `keys` (each under `PAYLOAD_BYTES`), or one resync
-    marker when they need more than `MAX_NOTIFICATIONS` or a key alone is too long."""
-    marker = [orjson.dumps({"o": origin, "all": True}).decode()]
-    head = len(orjson.dumps({"o": origin, "k": []}))
-    out: list[list[str]] = [[]]
-    size = head
-    for key in sorted(set(keys)):
-        cost = len(orjson.dumps(key)) + 1
-        if head + cost > PAYLOAD_BYTES:
-            return marker
-        if size + cost > PAYLOAD_BYTES:
-            if len(out) == MAX_NOTIFICATIONS:
-                return marker
-            out.append([])
-            size = head
-        out[-1].append(key)
-        size += cost
-    return [orjson.dumps({"o": origin, "k": part}).decode() for part in out if part]
-
-
-def parse(payload: str) -> tuple[str | None, list[str] | None]:
-    """(origin, keys) of a payload; keys None for a resync marker (or anything unreadable)."""
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    origin = data.get("o") if isinstance(data.get("o"), str) else None
-    keys = data.get("k")
-    if data.get("all") or not isinstance(keys, list):
-        return origin, None
-    return origin, [key for key in keys if isinstance(key, str)]
+    """The notification payloads carrying `keys` (`changes.messages`, each under
+    `PAYLOAD_BYTES`), or one resync marker."""
+    return [m.decode() for m in messages(keys, PAYLOAD_BYTES, MAX_NOTIFICATIONS, origin)]
 
 
 async def notify(conn: Any, name: str, origin: str, keys: Iterable[str]) -> None:
@@ -125,7 +95,7 @@ class Listener:
             self._task = None
 
     def _on_notify(self, conn: Any, pid: int, channel: str, payload: str) -> None:
-        origin, keys = parse(payload)
+        origin, keys = read_message(payload)
         if origin == self.origin:
             return  # this process's own write: published when it committed
         if keys is None:

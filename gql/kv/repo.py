@@ -35,6 +35,7 @@ from gql.kv import models as m
 from gql.kv.base import ConflictError, Store, Transaction
 from gql.kv.entities import BUDGET, ITEM, SPECS, SUGGESTION, TRIP, EntitySpec
 from gql.kv.mapping import IDENTITY, AppMapping
+from gql.kv.scalars import is_postgres_text, postgres_utc
 from gql.kv.text import text_problem
 
 T = TypeVar("T")
@@ -64,17 +65,25 @@ class InvalidData(RepoError):
     code = "BAD_USER_INPUT"
 
 
-class UnreadableIndex(RepoError):
-    """A write needs an index whose stored value is not a list: refused, never overwritten."""
+class UnreadableRecord(RepoError):
+    """A write needs a stored value kvgraph cannot read: refused, never overwritten, and
+    never the client's fault."""
 
     code = "INVALID_RECORD"
 
     def __init__(self, key: str, why: str) -> None:
         super().__init__(
-            f"cannot change {key}: its stored value is {why}; kvgraph leaves it as it is "
-            "(fix it by hand, see `kvgraph check`)"
+            f"cannot change {key}: {why}; kvgraph leaves it as it is (fix it by hand, see "
+            "`kvgraph check`)"
         )
         self.key = key
+
+
+class UnreadableIndex(UnreadableRecord):
+    """A write needs an index whose stored value is not a list: refused, never overwritten."""
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(key, f"its stored value is {why}")
 
 
 class UnreadableList(RepoError):
@@ -105,12 +114,15 @@ def iso_utc(at: dt.datetime) -> str:
 def stamp_like(previous: Any, at: dt.datetime) -> str | int:
     """`at` (aware) in the format of the stamp a record already has, so the app can still
     compare it: an epoch number stays one (ms or s, as before), a numeric string stays a
-    numeric string; anything else, or no stamp yet, is ISO-8601 UTC with `Z`."""
+    numeric string, Postgres' text form stays one (UTC, `+00`); anything else, or no stamp
+    yet, is ISO-8601 UTC with `Z`."""
     ms, s = round(at.timestamp() * 1000), int(at.timestamp())
     if isinstance(previous, int | float) and not isinstance(previous, bool):
         return ms if abs(previous) > EPOCH_MS_FROM else s
     if isinstance(previous, str) and previous.isdigit():
         return str(ms if int(previous) > EPOCH_MS_FROM else s)
+    if isinstance(previous, str) and is_postgres_text(previous):
+        return postgres_utc(at)
     return iso_utc(at)
 
 

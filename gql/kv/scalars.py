@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -66,7 +67,39 @@ def _price_level(value: Any) -> Any:
     return value
 
 
-_DATETIME: TypeAdapter[dt.datetime] = TypeAdapter(dt.datetime)
+# Postgres' text form of a timestamptz (`now()::text`): a space before the time and an offset
+# in whole hours (`+00`, `-08`), with minutes (`+05:30`) or seconds (`+05:53:28`, a historical
+# zone's) only when it has them. Pydantic reads the form with minutes and the one without an
+# offset (a `timestamp`'s) itself, not the two matched here.
+_POSTGRES_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d:\d\d)?")
+
+
+def is_postgres_text(value: str) -> bool:
+    """Whether a stored date-time is written as Postgres prints one (a space before the time)."""
+    return len(value) > 10 and value[10] == " " and value[4:5] == "-"
+
+
+def _postgres_text(value: Any) -> Any:
+    """A date-time in Postgres' text form with an offset, read with that offset; any other
+    value as it is (pydantic reads it, or reports it)."""
+    if isinstance(value, str) and _POSTGRES_TEXT.fullmatch(value):
+        return dt.datetime.fromisoformat(value)  # a ValueError is reported as unreadable
+    return value
+
+
+def postgres_utc(at: dt.datetime) -> str:
+    """An aware time as UTC in Postgres' text form: `2025-03-14 19:00:00.123+00` (the fraction
+    as Postgres prints it, without trailing zeros; none when it is zero)."""
+    utc = at.astimezone(dt.UTC)
+    fraction = f".{utc.microsecond:06d}".rstrip("0") if utc.microsecond else ""
+    return f"{utc:%Y-%m-%d %H:%M:%S}{fraction}+00"
+
+
+# A date-time as given: an offset stays (`+02:00` is not converted to UTC), a time without
+# one stays a local wall-clock time (naive), microseconds are kept, epoch ms/s read as UTC.
+# Postgres' text form (`2024-12-24 10:00:00+00`) reads as the ISO form with the same offset.
+DateTime = Annotated[dt.datetime, BeforeValidator(_postgres_text)]
+_DATETIME: TypeAdapter[dt.datetime] = TypeAdapter(DateTime)
 
 
 def _calendar_date(value: Any) -> Any:
@@ -91,9 +124,6 @@ Count = Annotated[int, WrapValidator(_whole)]
 PriceLevel = Annotated[Count, BeforeValidator(_price_level)]
 # A calendar date: `2025-06-05`, or a date-time / epoch number (see `_calendar_date`).
 Date = Annotated[dt.date, BeforeValidator(_calendar_date)]
-# A date-time as given: an offset stays (`+02:00` is not converted to UTC), a time without
-# one stays a local wall-clock time (naive), microseconds are kept, epoch ms/s read as UTC.
-DateTime = dt.datetime
 
 
 def is_local(value: dt.datetime) -> bool:

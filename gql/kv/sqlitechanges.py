@@ -6,9 +6,17 @@ file's real path (under the temporary folder, private to the user); a process th
 write sends the changed keys to every other socket there. A socket nobody holds any more (a
 process that died) is removed by the first sender that finds it refused.
 
+Every user of the machine can know the folder's name (it cannot be random, as `mkdtemp`'s or
+ssh-agent's are: each process must find it), so someone else may have made it first. It is
+used only as what kvgraph makes, a real folder of this user's that no one else may enter
+(mode 0700, as ssh insists for `~/.ssh`); any other (a symbolic link, another user's folder,
+one open to others) is refused with a `StoreError` saying what is wrong and how to mend it,
+rather than relaying changes through a place a stranger could read or write.
+
 A datagram carries at most `DATAGRAM_BYTES`: more keys go in several, and more than
-`MAX_DATAGRAMS` worth as one resync marker. A peer whose queue is full at that moment is sent
-a resync marker as soon as it has room again, so it re-reads instead of missing a change.
+`MAX_DATAGRAMS` worth as one resync marker (`changes.messages`, split as Postgres'
+notifications are). A peer whose queue is full at that moment is sent a resync marker as soon
+as it has room again, so it re-reads instead of missing a change.
 Writes by other programs on the file (`kvgraph import`, an app) are not relayed.
 """
 
@@ -21,14 +29,14 @@ import hashlib
 import logging
 import os
 import socket
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
-from gql.kv.changes import ChangeFeed
+from gql.kv.base import StoreError
+from gql.kv.changes import ChangeFeed, messages, read_message, resync_marker
 
 log = logging.getLogger("kvgraph.changes")
 DATAGRAM_BYTES = 60_000
@@ -45,23 +53,39 @@ def folder_of(path: str) -> Path:
     return Path(tempfile.gettempdir()) / f"kvgraph-{os.getuid()}-{digest}"
 
 
+def private_folder(folder: Path) -> None:
+    """Make `folder` (mode 0700), or make sure the one there is this user's own private folder;
+    StoreError saying what is wrong with it otherwise."""
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    try:
+        found = folder.lstat()
+    except OSError as exc:
+        raise StoreError(f"cannot make the change-relay folder {folder}: {exc}") from exc
+    problem = _folder_problem(found)
+    if problem is not None:
+        raise StoreError(
+            f"refusing the change-relay folder {folder}: {problem}; kvgraph makes it itself, "
+            "private to the user it runs as: remove it (or set TMPDIR to a folder of your own)"
+        )
+
+
+def _folder_problem(found: os.stat_result) -> str | None:
+    """Why a found folder is not one kvgraph may relay through (None: it is)."""
+    if stat.S_ISLNK(found.st_mode):
+        return "it is a symbolic link"
+    if not stat.S_ISDIR(found.st_mode):
+        return "it is not a folder"
+    if found.st_uid != os.getuid():
+        return f"it belongs to another user (uid {found.st_uid}, not {os.getuid()})"
+    if found.st_mode & 0o077:
+        return f"others may write to it or read it (mode {stat.S_IMODE(found.st_mode):o}, not 700)"
+    return None
+
+
 def datagrams(keys: Iterable[str]) -> list[bytes]:
-    """The datagrams carrying `keys`, or one resync marker when they need too many."""
-    marker = [orjson.dumps({"all": True})]
-    out: list[list[str]] = [[]]
-    size = 8
-    for key in sorted(set(keys)):
-        cost = len(orjson.dumps(key)) + 1
-        if cost + 8 > DATAGRAM_BYTES:
-            return marker
-        if size + cost > DATAGRAM_BYTES:
-            if len(out) == MAX_DATAGRAMS:
-                return marker
-            out.append([])
-            size = 8
-        out[-1].append(key)
-        size += cost
-    return [orjson.dumps({"k": part}) for part in out if part]
+    """The datagrams carrying `keys` (`changes.messages`), or one resync marker."""
+    return messages(keys, DATAGRAM_BYTES, MAX_DATAGRAMS)
 
 
 class SocketRelay:
@@ -76,7 +100,7 @@ class SocketRelay:
 
     def start(self) -> None:
         """Bind this process's socket and receive on the running loop."""
-        self.folder.mkdir(mode=0o700, exist_ok=True)
+        private_folder(self.folder)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.setblocking(False)
         sock.bind(str(self.address))
@@ -100,15 +124,11 @@ class SocketRelay:
                 data = self._sock.recv(DATAGRAM_BYTES + 1024)
             except (BlockingIOError, InterruptedError):
                 return
-            try:
-                message = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                continue
-            keys = message.get("k") if isinstance(message, dict) else None
-            if isinstance(keys, list):
-                self.feed.publish(key for key in keys if isinstance(key, str))
-            else:
+            _, keys = read_message(data)
+            if keys is None:
                 self.feed.resync()
+            else:
+                self.feed.publish(keys)
 
     def peers(self) -> list[str]:
         """The other processes' sockets."""
@@ -158,4 +178,4 @@ class SocketRelay:
         if self._sock is None:
             return
         for peer in behind:
-            self._send_one(peer, orjson.dumps({"all": True}))
+            self._send_one(peer, resync_marker())

@@ -14,10 +14,9 @@ from gql.schema.derive import UNSET, mutation
 from resolvers import api_keys
 from resolvers.context import Context
 
-# What a document names when it may carry a secret: errors of such an operation never quote
-# an input value (`extensions.GatewayErrors`).
-SECRET_INPUTS = ("setApiKey", "SetApiKeyInput")
-# Input fields that take a secret, by input type: validation refuses them as literals.
+# Input fields that take a secret, by input type: the one place that says so. Validation
+# refuses them as literals, and no error of an operation naming such a type (or an input that
+# holds one, or a field taking either) quotes an input value (`extensions.secret_names`).
 SECRET_INPUT_FIELDS = {"SetApiKeyInput": frozenset({"secret"})}
 
 

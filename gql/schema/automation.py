@@ -27,13 +27,10 @@ from gql.schema.derive import (
     from_model,
     id_input,
     mutation,
-    provided,
     update_input,
 )
 from gql.schema.enums import JobStatus
 from resolvers import automation
-from resolvers.common import Outcome
-from resolvers.context import Context
 
 REQUIRED: Any = dataclasses.MISSING
 
@@ -98,12 +95,6 @@ DisableAutomationRuleInput = id_input("DisableAutomationRuleInput")
 DeleteAutomationRuleInput = id_input("DeleteAutomationRuleInput")
 
 
-async def append_job_log(ctx: Context, data: dict[str, Any]) -> Outcome:
-    """The domain's append, with each entry's given fields (`provided`)."""
-    entries = [provided(entry) for entry in data["entries"]]
-    return await automation.append_job_log(ctx, {**data, "entries": entries})
-
-
 @root_query
 @strawberry.type
 class JobQuery:
@@ -145,7 +136,7 @@ class AutomationMutations:
         node_description="The job as it was before deletion.",
     )
     append_job_log = mutation(
-        append_job_log,
+        automation.append_job_log,
         AppendJobLogInput,
         "log",
         AutomationLog,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import strawberry
 
 from gql.kv import models as m
@@ -12,7 +9,6 @@ from gql.schema.base import Connection, Node, connection, node, relation, root_m
 from gql.schema.derive import UNSET, create_input, from_model, mutation
 from gql.schema.enums import ItemKind
 from resolvers import budgets
-from resolvers.common import Outcome
 
 
 @strawberry.type(
@@ -111,23 +107,11 @@ UpdateBudgetInput = create_input(
 )
 
 
-def _plain_rates(write: Callable[[Any, dict[str, Any]], Awaitable[Outcome]]) -> Any:
-    """`write` given the input's rates as plain `{currency, rate}` objects."""
-
-    async def with_rates(ctx: Any, data: dict[str, Any]) -> Outcome:
-        if data.get("rates") is not None:
-            data["rates"] = [{"currency": r.currency, "rate": r.rate} for r in data["rates"]]
-        return await write(ctx, data)
-
-    with_rates.__name__ = write.__name__
-    return with_rates
-
-
 @root_mutations
 @strawberry.type
 class BudgetMutations:
     create_budget = mutation(
-        _plain_rates(budgets.create_budget),
+        budgets.create_budget,
         CreateBudgetInput,
         "budget",
         Budget,
@@ -136,7 +120,7 @@ class BudgetMutations:
         '{"USD": 0.92}. Thresholds the items already reached are recorded as alerts at once.',
     )
     update_budget = mutation(
-        _plain_rates(budgets.update_budget),
+        budgets.update_budget,
         UpdateBudgetInput,
         "budget",
         Budget,

@@ -227,20 +227,34 @@ def id_input(name: str, **more: tuple[Any, Any]) -> Any:
     return _input(name, {"id": (strawberry.ID, dataclasses.MISSING), **more})
 
 
-def provided(data: object) -> dict[str, Any]:
-    """The input's fields that were given, camelCase, enums as their values.
+def provided(data: object, where: str = "") -> dict[str, Any]:
+    """The input's fields that were given, camelCase, at every depth: a nested input (or a
+    list of them) is given as its own given fields, so a field left out is absent and an
+    explicit null is None inside it too; enums as their values, JSON as it came.
 
-    `OTHER` only shows a stored value kvgraph does not know; it cannot be written.
+    `OTHER` only shows a stored value kvgraph does not know; it cannot be written (refused
+    naming where it is: `entries[1].level`).
     """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(data):  # type: ignore[arg-type]
         value = getattr(data, f.name)
-        if value is UNSET:
-            continue
-        if isinstance(value, Enum) and value.name == "OTHER":
-            raise bad_input(f"{to_camel(f.name)}: OTHER stands for values kvgraph does not know")
-        out[to_camel(f.name)] = value.value if isinstance(value, Enum) else value
+        if value is not UNSET:
+            name = to_camel(f.name)
+            out[name] = _given(value, where + name)
     return out
+
+
+def _given(value: Any, where: str) -> Any:
+    """One given input value as the domain takes it (see `provided`)."""
+    if isinstance(value, Enum):
+        if value.name == "OTHER":
+            raise bad_input(f"{where}: OTHER stands for values kvgraph does not know")
+        return value.value
+    if isinstance(value, list):
+        return [_given(item, f"{where}[{n}]") for n, item in enumerate(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a nested input
+        return provided(value, where + ".")
+    return value
 
 
 def _payload(name: str, field: str, node: Any, node_description: str | None) -> Any:

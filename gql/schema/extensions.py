@@ -6,14 +6,20 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
     DocumentNode,
     FloatValueNode,
+    GraphQLArgument,
     GraphQLError,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
     GraphQLSyntaxError,
     IntValueNode,
     ObjectFieldNode,
@@ -25,7 +31,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gql.schema.api_keys import SECRET_INPUT_FIELDS, SECRET_INPUTS
+from gql.schema.api_keys import SECRET_INPUT_FIELDS
 from gql.schema.errors import (
     BAD_USER_INPUT,
     INTERNAL_SERVER_ERROR,
@@ -98,14 +104,47 @@ class GatewayErrors(SchemaExtension):
         result = getattr(result, "initial_result", result)  # an incremental result's first part
         if errors := getattr(result, "errors", None):
             result.errors = [_final(error) for error in errors]
-            if takes_secret(self.execution_context.query):
+            context = self.execution_context
+            if takes_secret(context.query, context.schema._schema):
                 for error in result.errors:
                     error.message = without_input_values(error.message)
 
 
-def takes_secret(document: str | None) -> bool:
-    """Whether a document may carry a secret in its inputs (it names a field taking one)."""
-    return document is not None and any(name in document for name in SECRET_INPUTS)
+def takes_secret(document: str | None, schema: GraphQLSchema) -> bool:
+    """Whether a document may carry a secret in its inputs (it names a type or field that
+    takes one, see `secret_names`)."""
+    if document is None:
+        return False
+    return any(name in document for name in secret_names(schema, frozenset(SECRET_INPUT_FIELDS)))
+
+
+@lru_cache(maxsize=8)
+def secret_names(schema: GraphQLSchema, secret_inputs: frozenset[str]) -> frozenset[str]:
+    """What a document names when it may carry a secret: the input types with a secret field
+    (`secret_inputs`, from `SECRET_INPUT_FIELDS`), the input types holding one of those at any
+    depth, and every field with an argument of one of them (a variable's type names the
+    input, a literal input its field)."""
+    types = schema.type_map.values()
+    inputs = [t for t in types if isinstance(t, GraphQLInputObjectType)]
+    holders = {t.name for t in inputs if t.name in secret_inputs}
+    grown = True
+    while grown:
+        more = {t.name for t in inputs if _takes(t.fields.values(), holders)} - holders
+        holders |= more
+        grown = bool(more)
+    fields = {
+        name
+        for t in types
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)
+        for name, field in t.fields.items()
+        if _takes(field.args.values(), holders)
+    }
+    return frozenset(holders | fields)
+
+
+def _takes(values: Iterable[GraphQLArgument | GraphQLInputField], names: set[str]) -> bool:
+    """Whether any of these arguments or input fields is of a type named in `names`."""
+    return any(get_named_type(value.type).name in names for value in values)
 
 
 _VARIABLE_PREFIX = re.compile(r"^(Variable '\$\w+' has invalid value(?: at [^:]*)?: )?(.*)$", re.S)

@@ -4,17 +4,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
 import pytest
 
-from gql.kv import Store, open_store
+from gql.kv import Store, StoreError, open_store
 from gql.kv.changes import ChangeFeed, EventReads, Watcher
-from gql.kv.pgchanges import APPLICATION_NAME, MAX_NOTIFICATIONS, PAYLOAD_BYTES, parse, payloads
-from gql.kv.sqlitechanges import DATAGRAM_BYTES, datagrams
+from gql.kv.changes import read_message as parse
+from gql.kv.pgchanges import APPLICATION_NAME, MAX_NOTIFICATIONS, PAYLOAD_BYTES, payloads
+from gql.kv.sqlitechanges import DATAGRAM_BYTES, datagrams, folder_of
 from tests.support import BACKENDS, PG_URL
 
 WAIT = 20.0  # seconds to wait for a change (generous: these are no timing tests)
@@ -219,3 +225,83 @@ async def test_a_listen_url_of_its_own(store_url: tuple[str, str]) -> None:
     assert store.listen_url == PG_URL  # type: ignore[attr-defined]
     direct = open_store(url, table)
     assert direct.listen_url == url  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- SQLite's socket folder
+def _wide_open(folder: Path) -> None:
+    folder.mkdir()
+    folder.chmod(0o777)
+
+
+def _symlink(folder: Path) -> None:
+    target = folder.parent / "elsewhere"
+    target.mkdir(mode=0o700)
+    folder.symlink_to(target)
+
+
+def _a_file(folder: Path) -> None:
+    folder.write_text("")
+
+
+def _someone_elses(folder: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("only root can give a folder to another user")
+    folder.mkdir(mode=0o700)
+    os.chown(folder, 54321, 54321)
+
+
+def _sockets(temp_dir: Path) -> list[Path]:
+    return list(temp_dir.glob("*/*.sock"))
+
+
+@pytest.fixture
+def temp_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh temporary folder, as sticky as /tmp, that kvgraph takes for the system's (short:
+    a socket's path has at most 107 bytes)."""
+    found = Path(tempfile.mkdtemp(prefix="kvg-"))
+    found.chmod(0o1777)
+    monkeypatch.setattr(tempfile, "tempdir", str(found))
+    yield found
+    shutil.rmtree(found)
+
+
+@pytest.mark.parametrize(
+    ("plant", "said"),
+    [
+        (_wide_open, "others may write to it"),
+        (_symlink, "a symbolic link"),
+        (_a_file, "not a folder"),
+        (_someone_elses, "belongs to another user"),
+    ],
+)
+async def test_a_socket_folder_someone_else_could_have_made_is_refused(
+    temp_dir: Path, plant: Callable[[Path], None], said: str
+) -> None:
+    """The folder's name is known to every user of the machine: one found there must be this
+    user's own, private folder, else a stranger could read or forge the relayed changes."""
+    path = str(temp_dir / "kv.db")
+    plant(folder_of(path))
+    store = open_store(f"sqlite:///{path}")
+    await store.open()
+    try:
+        with pytest.raises(StoreError, match=said) as refused:
+            await store.start_changes()
+    finally:
+        await store.close()
+    assert str(folder_of(path)) in str(refused.value)
+    assert not _sockets(temp_dir)  # none bound, in it or where it points
+
+
+async def test_the_socket_folder_is_made_private(temp_dir: Path) -> None:
+    path = str(temp_dir / "kv.db")
+    old = os.umask(0)  # even with nothing masked
+    try:
+        store = open_store(f"sqlite:///{path}")
+        await store.open()
+        try:
+            await store.start_changes()
+        finally:
+            await store.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder_of(path).lstat().st_mode) == 0o700

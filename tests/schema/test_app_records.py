@@ -292,6 +292,40 @@ async def test_times_read_back_unchanged(app: Gateway, store: Store, start: str,
     ]
 
 
+UPDATE_ITEM = """mutation($input: UpdateItineraryItemInput!) {
+  updateItineraryItem(input: $input) { item { id title startTime } userErrors { field code } }
+}"""
+
+
+async def test_postgres_text_times_read_as_iso_and_stay_as_stored(
+    app: Gateway, store: Store
+) -> None:
+    """Times an app copied from Postgres (`now()::text`) read with their offset (or local), and
+    an update of another field leaves them as stored; garbage is still reported."""
+    pg = {
+        "item:pg-utc": ("2024-12-24 10:00:00+00", "2024-12-24T10:00:00+00:00"),
+        "item:pg-offset": ("2024-12-24 10:00:00.123456+05:30", "2024-12-24T10:00:00.123456+05:30"),
+        "item:pg-local": ("2024-12-24 10:00:00", "2024-12-24T10:00:00"),
+        "item:pg-bad": ("2024-13-45 99:00", None),
+    }
+    for key, (stored, _) in pg.items():
+        id_ = key.removeprefix("item:")
+        await store.set(key, {"id": id_, "tripId": "trip-1", "title": id_, "startTime": stored})
+    await store.set("items:index:trip-1", [key.removeprefix("item:") for key in pg])
+    result = await app.run(ITEM_TIMES, {"id": "trip-1"}, viewer=APP_USER)
+    served = {i["id"]: i["startTime"] for i in result.data["trip"]["items"]["nodes"]}  # type: ignore[attr-defined]
+    assert served == {key.removeprefix("item:"): iso for key, (_, iso) in pg.items()}
+    reports = [(e.extensions["key"], e.extensions.get("fields")) for e in result.errors]  # type: ignore[attr-defined]
+    assert reports == [("item:pg-bad", ["startTime"])]
+
+    for key in pg:
+        update = {"input": {"id": key.removeprefix("item:"), "title": "Renamed"}}
+        out = await app.run(UPDATE_ITEM, update, viewer=APP_USER)
+        assert out.data["updateItineraryItem"]["userErrors"] == []  # type: ignore[attr-defined]
+    for key, (stored, _) in pg.items():
+        assert (await store.get(key))["startTime"] == stored  # the same text, never rewritten
+
+
 ENUMS = """{ viewer {
   trips(first: 1) { nodes { items(first: 10) { nodes { id kind kindRaw } } } }
   conversations { nodes { messages { nodes { role roleRaw } } } }

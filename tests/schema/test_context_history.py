@@ -19,12 +19,14 @@ from tests.support import (
     BOB,
     DELETE_CONV,
     NOWHERE,
+    TEXT_BACKENDS,
     Gateway,
     done,
     dump,
     fields,
     mutation,
     refused,
+    write_raw,
 )
 
 AGENT = "agent-runner"
@@ -235,6 +237,25 @@ async def test_a_history_that_is_no_list_is_kept(schema: object, store: Store) -
         gw, store, SET, {"conversationId": CONV, "entities": {}}, viewer=AGENT, role=SERVICE_ROLE
     )
     assert fields(errors) == [(None, "INVALID_RECORD")]
+
+
+@pytest.mark.parametrize("store_url", TEXT_BACKENDS, indirect=True)
+@pytest.mark.parametrize(
+    "stored",
+    ['["a", "list"]', '"a string"', "not json", '{"conversationId": "c2", "entities": {}}'],
+)
+@pytest.mark.parametrize("query", [SET, CLEAR])
+async def test_a_stored_context_kvgraph_cannot_read_is_reported_and_kept(
+    schema: object, store: Store, store_url: tuple[str, str], stored: str, query: str
+) -> None:
+    """Stored data kvgraph cannot read is never the client's fault: INVALID_RECORD, kept."""
+    gw = gateway(schema, store)
+    await conversation(store)
+    await write_raw(store_url, {k.CONTEXT.key(CONV): stored})
+    input_ = {"conversationId": CONV, **({"entities": {}} if query is SET else {})}
+    errors = await refused(gw, store, query, input_, viewer=AGENT, role=SERVICE_ROLE)
+    assert fields(errors) == [(None, "INVALID_RECORD")]
+    assert k.CONTEXT.key(CONV) in errors[0]["message"]
 
 
 @pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
