@@ -102,14 +102,15 @@ async def _trips(ctx: Context, ids: Sequence[str], trips: Sequence[Any]) -> list
 async def readable_trip_ids(ctx: Context, trip_ids: Sequence[str | None]) -> list[bool]:
     """Whether the viewer may read the trip of each id (each distinct trip read once)."""
     roles = ctx.trip_roles
-    keys = {i: _trip_key(i) for i in trip_ids if i and is_id(i)}
+    keys = {i: _trip_key(i) for i in dict.fromkeys(trip_ids) if i and is_id(i)}  # each once
     wanted = [i for i, key in keys.items() if key not in roles]
     if wanted:
         found = await readable(ctx, e.TRIP, wanted, await ctx.loaders.entities(e.TRIP, wanted))
         for i, trip in zip(wanted, found, strict=True):
             if trip is None:
                 roles[keys[i]] = None  # missing, invalid or not the viewer's
-    return [i in keys and roles.get(keys[i]) is not None for i in trip_ids]
+    allowed = {i: roles.get(key) is not None for i, key in keys.items()}
+    return [allowed.get(i, False) for i in trip_ids]  # type: ignore[arg-type]
 
 
 async def _child_of_trip(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:
@@ -273,6 +274,14 @@ async def readable(
     `listed` (the ids come from an index the viewer reads) or the rule goes by the key.
     """
     rule = RULES.get(spec.name, _UNREADABLE)
+    prefix = spec.pattern.literal_prefix
+    if len(ids) == len(loaded) and all(issubclass(c, m.Record) for c in set(map(type, loaded))):
+        # Every one a valid record (the common case): one pass, no positions to keep.
+        allowed = await rule.check(ctx, ids, loaded) if ids else []
+        return [
+            (shown(ctx, prefix + i, r) if r.dropped_fields else r) if ok else None
+            for i, r, ok in zip(ids, loaded, allowed, strict=True)
+        ]
     valid = [
         (n, i, r)
         for n, (i, r) in enumerate(zip(ids, loaded, strict=True))
@@ -283,7 +292,7 @@ async def readable(
         allowed = await rule.check(ctx, [i for _, i, _ in valid], [r for _, _, r in valid])
         for (n, i, r), ok in zip(valid, allowed, strict=True):
             if ok:
-                out[n] = shown(ctx, spec.pattern.literal_prefix + i, r) if r.dropped_fields else r
+                out[n] = shown(ctx, prefix + i, r) if r.dropped_fields else r
     invalid = [(i, r) for i, r in zip(ids, loaded, strict=True) if isinstance(r, m.InvalidRecord)]
     if invalid:
         await _report(ctx, rule, invalid, listed)

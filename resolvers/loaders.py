@@ -70,17 +70,16 @@ class KeyBatcher(Generic[V]):
         """The stored JSON text of `keys` (None for missing), in order."""
         self._meter.check()
         keys = list(keys)
-        waits = {self._wait(key) for key in keys if key not in self._cache}
-        waits.discard(None)
-        for future in waits:
-            # Shielded: a cancelled reader must not cancel a batch that others wait for.
-            await asyncio.shield(future)  # type: ignore[arg-type]
-        if waits:
+        cache = self._cache
+        absent = [key for key in keys if key not in cache]
+        if absent:
+            for future in self._waits(absent):
+                # Shielded: a cancelled reader must not cancel a batch that others wait for.
+                await asyncio.shield(future)
             self._meter.check()
         else:
             await self.pace()
-        cache = self._cache
-        return [cache[key] for key in keys]
+        return list(map(cache.__getitem__, keys))
 
     async def pace(self) -> None:
         """Let other tasks run if the request has kept the loop for a while (`Meter.pace`),
@@ -90,23 +89,29 @@ class KeyBatcher(Generic[V]):
 
     def prefetch(self, keys: Iterable[str]) -> None:
         """Add keys to the next batch without waiting for them."""
-        for key in keys:
-            if key not in self._cache:
-                self._wait(key)
+        cache = self._cache
+        absent = [key for key in keys if key not in cache]
+        if absent:
+            self._waits(absent)
 
     async def load(self, key: str) -> V | None:
         """The stored JSON text of one key."""
         return (await self.load_many([key]))[0]
 
-    def _wait(self, key: str) -> asyncio.Future[None] | None:
-        if key in self._loading:
-            return self._loading[key]
-        if self._next is None:
-            loop = asyncio.get_running_loop()
-            self._next = loop.create_future()
-            loop.call_soon(self._dispatch)
-        self._pending[key] = None
-        return self._next
+    def _waits(self, keys: list[str]) -> set[asyncio.Future[None]]:
+        """The batches that will bring `keys` (none cached): those loading them, and the
+        next one for the others (added to it)."""
+        loading = self._loading
+        waits = {loading[key] for key in keys if key in loading} if loading else set()
+        pending = [key for key in keys if key not in loading] if waits else keys
+        if pending:
+            if self._next is None:
+                loop = asyncio.get_running_loop()
+                self._next = loop.create_future()
+                loop.call_soon(self._dispatch)
+            self._pending.update(dict.fromkeys(pending))
+            waits.add(self._next)
+        return waits
 
     def _dispatch(self) -> None:
         keys, future = list(self._pending), self._next
@@ -130,7 +135,8 @@ class KeyBatcher(Generic[V]):
         else:
             self._cache.update(zip(keys, values, strict=True))
             future.set_result(None)
-            self._meter.count(stored_bytes=sum(self._size(v) for v in values if v is not None))
+            present: Iterable[V] = filter(None, values)  # (an empty value has size 0 anyway)
+            self._meter.count(stored_bytes=sum(map(self._size, present)))
         finally:
             for key in keys:
                 self._loading.pop(key, None)
@@ -361,16 +367,17 @@ class Loaders:
         before in this request cost a dict lookup; the others are charged to the meter
         together and validated (once per stored text, `models.validate_raw`).
         """
-        known, missing = self._records, self
+        known = self._records
         keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
-        new = [n for n, key in enumerate(keys) if key and known.get(key, missing) is missing]
+        new = [n for n, key in enumerate(keys) if key and key not in known]
         if new:
             values = await self._raw.load_many([keys[n] for n in new])
             fresh: dict[str, tuple[int, Raw | None]] = {}
             for n, raw in zip(new, values, strict=True):
-                if keys[n] not in known:  # validated meanwhile by another field
-                    fresh.setdefault(keys[n], (n, raw))  # a key listed twice: once
-            self.meter.read(records=sum(raw is not None for _, raw in fresh.values()))
+                key = keys[n]
+                if key not in known and key not in fresh:  # validated meanwhile; listed twice
+                    fresh[key] = (n, raw)
+            self.meter.read(records=len(fresh) - [raw for _, raw in fresh.values()].count(None))
             mapping = self.mapping
             for key, (n, raw) in fresh.items():
                 spec, i = refs[n]

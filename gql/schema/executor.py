@@ -484,15 +484,19 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if type_.resolve_type is None:
             raise Unsupported("abstract type without resolve_type")
         resolve = type_.resolve_type
-        by_class: dict[type, Any] | None = {} if getattr(resolve, BY_CLASS, False) else None
         groups: dict[str, list[int]] = {}
-        for i, value in enumerate(values):
-            name = None if by_class is None else by_class.get(type(value))
-            if name is None:
+        if getattr(resolve, BY_CLASS, False):  # asked once per class of the level
+            classes = list(map(type, values))
+            for class_ in dict.fromkeys(classes):
+                sample = values[classes.index(class_)]
+                name = resolve(sample, None, type_)  # type: ignore[arg-type]
+                at = [i for i, c in enumerate(classes) if c is class_]
+                # (two classes of one type: their positions merged in order)
+                groups[name] = sorted(groups[name] + at) if name in groups else at  # type: ignore[index]
+        else:
+            for i, value in enumerate(values):
                 name = resolve(value, None, type_)  # type: ignore[arg-type]
-                if by_class is not None:  # asked once per class of the level
-                    by_class[type(value)] = name
-            groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
+                groups.setdefault(name, []).append(i)  # type: ignore[arg-type]
         out: list[Any] = [None] * len(values)
         for name, indices in groups.items():
             concrete = self.schema.get_type(name)
