@@ -57,7 +57,7 @@ class Context:
         self.loaders = Loaders(
             self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
         )
-        self.repo = Repository(self.store, self.mapping)
+        self.repo = Repository(self.store, self.mapping, report=self.report)
 
     def renew(self, shared: EventReads | None = None) -> None:
         """Before each subscription event: fresh loaders, roles and reports, so nothing read
