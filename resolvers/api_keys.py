@@ -14,9 +14,8 @@ from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import models as m
-from gql.kv.repo import RepoError
 from resolvers.access import record, records, viewer_only
-from resolvers.common import Outcome, Problem, author, clean_text
+from resolvers.common import Outcome, Problem, author, clean_text, written
 from resolvers.context import Context
 from resolvers.users import UserRef
 
@@ -74,18 +73,9 @@ async def set_api_key(ctx: Context, data: dict[str, Any]) -> Outcome:
         "hint": secret[-HINT_CHARS:],
         "ciphertext": box.seal(secret, key),
     }
-    try:
-        stored = await _put(ctx, user, fields)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(key)
-    return Outcome(stored)
-
-
-async def _put(ctx: Context, user: str, fields: dict[str, Any]) -> m.Record:
-    """Replace the user's record's fields (others kept), or create it, in one transaction
-    (concurrent sets serialize on the key: the last one wins whole)."""
-    return await ctx.repo.revise(e.APIKEY, [user], lambda _: fields, create=True)
+    # Replace the record's fields (others kept) or create it, in one transaction: concurrent
+    # sets serialize on the key, and the last one wins whole.
+    return await written(ctx, ctx.repo.revise(e.APIKEY, [user], lambda _: fields, create=True))
 
 
 async def delete_api_key(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -95,10 +85,4 @@ async def delete_api_key(ctx: Context, data: dict[str, Any]) -> Outcome:
     provider = data.get("provider")
     if found is None or (provider is not None and found.provider != provider.strip()):
         return Outcome.fail("API key not found", "provider", "NOT_FOUND")
-    key = e.APIKEY.pattern.key(user)
-    try:
-        deleted = await ctx.repo.delete(e.APIKEY, user)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(key)
-    return Outcome(deleted)
+    return await written(ctx, ctx.repo.delete(e.APIKEY, user))

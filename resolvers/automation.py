@@ -19,7 +19,7 @@ from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.entities import EntitySpec
-from gql.kv.repo import RepoError, now
+from gql.kv.repo import now
 from resolvers import validate as v
 from resolvers.access import may_write, record, records, viewer_only
 from resolvers.common import (
@@ -29,7 +29,6 @@ from resolvers.common import (
     author,
     page_of,
     pages_of_index,
-    viewer_id,
     written,
 )
 from resolvers.context import SERVICE_ROLE, Context, usable
@@ -151,7 +150,7 @@ async def create_job(ctx: Context, data: dict[str, Any]) -> Outcome:
     if problems := _job_problems(data, creating=True):
         return Outcome(None, problems)
     data.setdefault("status", "pending")
-    return await written(ctx, ctx.repo.create(e.JOB, data), k.JOBS_INDEX.key())
+    return await written(ctx, ctx.repo.create(e.JOB, data))
 
 
 async def update_job(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -162,7 +161,7 @@ async def update_job(ctx: Context, data: dict[str, Any]) -> Outcome:
         return Outcome.fail("job not found", "id", "NOT_FOUND")
     if problems := _job_problems(data, creating=False):
         return Outcome(None, problems)
-    return await written(ctx, ctx.repo.update(e.JOB, [job_id], data), e.JOB.pattern.key(job_id))
+    return await written(ctx, ctx.repo.update(e.JOB, [job_id], data))
 
 
 async def delete_job(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -171,13 +170,7 @@ async def delete_job(ctx: Context, data: dict[str, Any]) -> Outcome:
     job_id = data["id"]
     if await record(ctx, e.JOB, job_id) is None:
         return Outcome.fail("job not found", "id", "NOT_FOUND")
-    return await written(
-        ctx,
-        ctx.repo.delete(e.JOB, job_id),
-        k.JOBS_INDEX.key(),
-        e.JOB.pattern.key(job_id),
-        k.LOG.key(job_id),
-    )
+    return await written(ctx, ctx.repo.delete(e.JOB, job_id))
 
 
 def _entry(raw: dict[str, Any], n: int) -> dict[str, Any] | Problem:
@@ -205,12 +198,7 @@ async def append_job_log(ctx: Context, data: dict[str, Any]) -> Outcome:
     entries = [_entry(raw, n) for n, raw in enumerate(given)]
     if problems := [p for p in entries if isinstance(p, Problem)]:
         return Outcome(None, problems)
-    try:
-        log = await ctx.repo.append(e.LOG, [job_id], "entries", entries)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(k.LOG.key(job_id))
-    return Outcome(log)
+    return await written(ctx, ctx.repo.append(e.LOG, [job_id], "entries", entries))
 
 
 # ---------------------------------------------------------------- automation rules
@@ -242,11 +230,7 @@ async def create_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
     if problems := _rule_problems(data, creating=True):
         return Outcome(None, problems)
     data.setdefault("enabled", True)
-    return await written(
-        ctx,
-        ctx.repo.create(e.AUTOMATION, {**data, "userId": user}),
-        k.AUTOMATIONS_INDEX.key(user),
-    )
+    return await written(ctx, ctx.repo.create(e.AUTOMATION, {**data, "userId": user}))
 
 
 async def _own_rule(ctx: Context, rule_id: str) -> Outcome | None:
@@ -268,11 +252,7 @@ async def update_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 
 async def _changed(ctx: Context, rule_id: str, patch: dict[str, Any]) -> Outcome:
-    return await written(
-        ctx,
-        ctx.repo.update(e.AUTOMATION, [rule_id], patch),
-        e.AUTOMATION.pattern.key(rule_id),
-    )
+    return await written(ctx, ctx.repo.update(e.AUTOMATION, [rule_id], patch))
 
 
 async def enable_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -294,9 +274,4 @@ async def delete_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
     rule_id = data["id"]
     if (refused := await _own_rule(ctx, rule_id)) is not None:
         return refused
-    return await written(
-        ctx,
-        ctx.repo.delete(e.AUTOMATION, rule_id),
-        k.AUTOMATIONS_INDEX.key(viewer_id(ctx)),
-        e.AUTOMATION.pattern.key(rule_id),
-    )
+    return await written(ctx, ctx.repo.delete(e.AUTOMATION, rule_id))

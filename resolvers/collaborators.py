@@ -107,12 +107,7 @@ async def invite_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:
     if isinstance(role, Outcome):
         return role
     entry = {"tripId": trip.id, "userId": user_id, "role": role, "invitedAt": now()}
-    return await written(
-        ctx,
-        _create_once(ctx, entry),
-        e.COLLABORATOR.pattern.key(trip.id, user_id),
-        k.TRIPS_INDEX.key(user_id),
-    )
+    return await written(ctx, _create_once(ctx, entry))
 
 
 async def _create_once(ctx: Context, entry: dict[str, Any]) -> m.Record:
@@ -137,11 +132,7 @@ async def update_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:
     entry = await _entry(ctx, trip, user_id)
     if isinstance(entry, Outcome):
         return entry
-    return await written(
-        ctx,
-        ctx.repo.update(e.COLLABORATOR, [trip.id, user_id], {"role": role}),
-        e.COLLABORATOR.pattern.key(trip.id, user_id),
-    )
+    return await written(ctx, ctx.repo.update(e.COLLABORATOR, [trip.id, user_id], {"role": role}))
 
 
 async def remove_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:

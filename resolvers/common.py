@@ -61,24 +61,21 @@ def denied(code: str | None, what: str, field_: str, action: str) -> Outcome:
     return Outcome.fail(f"{what} not found", field_, NOT_FOUND)
 
 
-async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any = None) -> Outcome:
-    """Await a repository write: an expected failure becomes a userError, and on success the
-    request's loaders forget the `forget` keys. The payload shows `shown`, or what was written.
-    """
+async def written(ctx: Context, write: Awaitable[Any], *, shown: Any = None) -> Outcome:
+    """Await a repository write: an expected failure becomes a userError. The payload shows
+    `shown`, or what was written. (What the write changed, the request's loaders have
+    forgotten already: the repository names it, see `Context`.)"""
     try:
         record = await write
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.forget(*forget)
     return Outcome(record if shown is None else shown)
 
 
 async def deleted(ctx: Context, spec: EntitySpec, record: Any, *, shown: Any = None) -> Outcome:
-    """Delete `record` of `spec` (through `written`); the loaders forget its key and every
-    index of its spec."""
+    """Delete `record` of `spec` (through `written`) with all it owns (its spec says what)."""
     key_args = [getattr(record, field) for field in spec.key_fields]
-    forget = [spec.key_for(record), *(link.key_for(record) for link in spec.indexes)]
-    return await written(ctx, ctx.repo.delete(spec, *key_args), *forget, shown=shown)
+    return await written(ctx, ctx.repo.delete(spec, *key_args), shown=shown)
 
 
 def viewer_id(ctx: Context) -> str:

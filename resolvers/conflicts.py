@@ -279,7 +279,6 @@ async def detect_conflicts(ctx: Context, data: dict[str, Any]) -> Outcome:
         created, matched = await ctx.repo.create_missing(e.CONFLICT, index_key, findings, same)
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.forget(index_key, *(e.CONFLICT.pattern.key(c.id) for c in created))  # type: ignore[attr-defined]
     every: list[m.Conflict] = [*matched, *created]  # type: ignore[list-item]
     return Outcome(Detection(trip, every, created, unchecked))  # type: ignore[arg-type]
 
@@ -311,12 +310,7 @@ async def resolve_conflict(ctx: Context, data: dict[str, Any]) -> Outcome:
         given = {"resolution": data["resolution"]} if data.get("resolution") else {}
         return {"status": RESOLVED, "resolvedAt": now(), "resolvedBy": user, **given}
 
-    return await written(
-        ctx,
-        ctx.repo.change(e.CONFLICT, [found.id], patch),
-        e.CONFLICT.pattern.key(found.id),
-        k.CONFLICTS_INDEX.key(found.trip_id),
-    )
+    return await written(ctx, ctx.repo.change(e.CONFLICT, [found.id], patch))
 
 
 async def delete_conflict(ctx: Context, data: dict[str, Any]) -> Outcome:

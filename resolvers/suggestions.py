@@ -138,11 +138,9 @@ async def dismiss_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
     found = await _decidable(ctx, data["id"])
     if isinstance(found, Outcome):
         return found
+    dismissed = {"status": "dismissed"}
     return await written(
-        ctx,
-        ctx.repo.update(e.SUGGESTION, [found.id], {"status": "dismissed"}, expect=_still_active),
-        e.SUGGESTION.pattern.key(found.id),
-        k.SUGGESTIONS_ACTIVE.key(found.user_id),
+        ctx, ctx.repo.update(e.SUGGESTION, [found.id], dismissed, expect=_still_active)
     )
 
 
@@ -153,7 +151,6 @@ async def accept_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
     if isinstance(found, Outcome):
         return found
     patch: dict[str, Any] = {"status": "accepted"}
-    forget = [e.SUGGESTION.pattern.key(found.id), k.SUGGESTIONS_ACTIVE.key(found.user_id)]
     create: list[tuple[Any, dict[str, Any], int | None]] = []
     if _adds_place(found.action):
         planned = await _planned_item(ctx, found)
@@ -161,9 +158,8 @@ async def accept_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
             return planned
         patch["itemId"] = planned["id"]
         create.append((e.ITEM, planned, None))
-        forget += [k.ITEMS_INDEX.key(planned["tripId"]), k.BUDGET_ALERTS.key(planned["tripId"])]
     update = ctx.repo.update(e.SUGGESTION, [found.id], patch, expect=_still_active, create=create)
-    return await written(ctx, update, *forget)
+    return await written(ctx, update)
 
 
 ADD_PLACE = "addPlace"  # the `action.type` of a suggestion that proposes a place for a trip
