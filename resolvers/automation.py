@@ -9,7 +9,7 @@ in the seed: kvgraph keeps `automations:index:{userId}` (see docs/api.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,6 @@ import orjson
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.entities import EntitySpec
 from gql.kv.repo import now
 from resolvers import validate as v
 from resolvers.access import may_write, record, records, viewer_only
@@ -27,13 +26,14 @@ from resolvers.common import (
     Outcome,
     Problem,
     author,
+    has_status,
     page_of,
     pages_of_index,
     written,
 )
 from resolvers.context import SERVICE_ROLE, Context, usable
 from resolvers.eager import gather_eagerly
-from resolvers.loaders import Listing, Stored
+from resolvers.loaders import Stored
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
 
@@ -57,30 +57,9 @@ async def jobs(ctx: Context, args: JobArgs) -> Page:
     if ctx.role != SERVICE_ROLE:
         return Page.empty()
     listing = await ctx.loaders.index(k.JOBS_INDEX.key())
-    if args.status is None:
-        return await page_of(ctx, e.JOB, listing, args)
     status = args.status
-    return await _filtered(ctx, e.JOB, listing, args, lambda j: _has(j.status, status))
-
-
-def _has(value: str | None, status: str) -> bool:
-    """Whether a stored status is `status`; `OTHER` is any status kvgraph does not know."""
-    if status == m.OTHER:
-        return value is not None and value not in m.JOB_STATUSES
-    return value == status
-
-
-async def _filtered(
-    ctx: Context, spec: EntitySpec, listing: Listing, args: PageArgs, keep: Callable[[Any], bool]
-) -> Page:
-    """A page of the readable records an index lists that `keep` keeps (every record read)."""
-    listed = await records(ctx, spec, listed=True)(listing.ids)
-    kept = {r.id: r for r in listed if r is not None and keep(r)}
-
-    async def load(chunk: Sequence[str]) -> list[Any]:
-        return [kept[i] for i in chunk]
-
-    return await paginate(list(kept), args, load, kind=spec.name)
+    keep = None if status is None else lambda j: has_status(j.status, status, m.JOB_STATUSES)
+    return await page_of(ctx, e.JOB, listing, args, keep=keep)
 
 
 async def job(ctx: Context, job_id: str) -> m.Job | None:
