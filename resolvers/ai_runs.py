@@ -168,7 +168,7 @@ async def record_ai_run(ctx: Context, data: dict[str, Any]) -> Outcome:
         return Outcome.fail(f"userId: {k.id_problem(user_id)}", "userId")
     if problems := _check(data, creating=True):
         return Outcome(None, problems)
-    return await written(ctx, ctx.repo.create(e.AI_RUN, data), k.AI_RUNS_INDEX.key(user_id))
+    return await written(ctx, ctx.repo.create(e.AI_RUN, data))
 
 
 async def _stored_run(ctx: Context, run_id: str) -> m.AIRun | Outcome:
@@ -188,9 +188,7 @@ async def update_ai_run(ctx: Context, data: dict[str, Any]) -> Outcome:
         return found
     if problems := _check(data, creating=False):
         return Outcome(None, problems)
-    return await written(
-        ctx, ctx.repo.update(e.AI_RUN, [run_id], data), e.AI_RUN.pattern.key(run_id)
-    )
+    return await written(ctx, ctx.repo.update(e.AI_RUN, [run_id], data))
 
 
 async def delete_ai_run(ctx: Context, data: dict[str, Any]) -> Outcome:

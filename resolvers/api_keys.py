@@ -14,9 +14,8 @@ from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import models as m
-from gql.kv.repo import NotFound, RepoError
 from resolvers.access import record, records, viewer_only
-from resolvers.common import Outcome, Problem, author, clean_text
+from resolvers.common import Outcome, Problem, author, clean_text, written
 from resolvers.context import Context
 from resolvers.users import UserRef
 
@@ -28,7 +27,6 @@ NO_KEY = (
     "this server stores no API keys: it has no encryption key configured "
     "(its operator sets KVGRAPH_API_KEY_SECRET)"
 )
-ATTEMPTS = 4  # create-or-replace rounds against concurrent writers of the same key
 
 
 def masked_hint(hint: str | None) -> str | None:
@@ -75,26 +73,9 @@ async def set_api_key(ctx: Context, data: dict[str, Any]) -> Outcome:
         "hint": secret[-HINT_CHARS:],
         "ciphertext": box.seal(secret, key),
     }
-    try:
-        stored = await _put(ctx, user, fields)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(key)
-    return Outcome(stored)
-
-
-async def _put(ctx: Context, user: str, fields: dict[str, Any]) -> m.Record:
-    """Replace the user's record's fields (others kept), or create it: each step is one
-    transaction, and a create that met a record written meanwhile replaces that one."""
-    for _ in range(ATTEMPTS):
-        try:
-            return await ctx.repo.update(e.APIKEY, [user], fields)
-        except NotFound:
-            pass
-        created = await ctx.repo.create(e.APIKEY, {"userId": user, **fields})
-        if getattr(created, "ciphertext", None) == fields["ciphertext"]:
-            return created
-    raise RepoError("the API key changed too often meanwhile: try again")
+    # Replace the record's fields (others kept) or create it, in one transaction: concurrent
+    # sets serialize on the key, and the last one wins whole.
+    return await written(ctx, ctx.repo.revise(e.APIKEY, [user], lambda _: fields, create=True))
 
 
 async def delete_api_key(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -104,10 +85,4 @@ async def delete_api_key(ctx: Context, data: dict[str, Any]) -> Outcome:
     provider = data.get("provider")
     if found is None or (provider is not None and found.provider != provider.strip()):
         return Outcome.fail("API key not found", "provider", "NOT_FOUND")
-    key = e.APIKEY.pattern.key(user)
-    try:
-        deleted = await ctx.repo.delete(e.APIKEY, user)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(key)
-    return Outcome(deleted)
+    return await written(ctx, ctx.repo.delete(e.APIKEY, user))

@@ -9,7 +9,7 @@ in the seed: kvgraph keeps `automations:index:{userId}` (see docs/api.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,7 @@ import orjson
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.entities import EntitySpec
-from gql.kv.repo import RepoError, now
+from gql.kv.repo import now
 from resolvers import validate as v
 from resolvers.access import may_write, record, records, viewer_only
 from resolvers.common import (
@@ -27,14 +26,14 @@ from resolvers.common import (
     Outcome,
     Problem,
     author,
+    has_status,
     page_of,
     pages_of_index,
-    viewer_id,
     written,
 )
 from resolvers.context import SERVICE_ROLE, Context, usable
 from resolvers.eager import gather_eagerly
-from resolvers.loaders import Listing, Stored
+from resolvers.loaders import Stored
 from resolvers.paging import Page, PageArgs, paginate
 from resolvers.users import UserRef
 
@@ -58,30 +57,9 @@ async def jobs(ctx: Context, args: JobArgs) -> Page:
     if ctx.role != SERVICE_ROLE:
         return Page.empty()
     listing = await ctx.loaders.index(k.JOBS_INDEX.key())
-    if args.status is None:
-        return await page_of(ctx, e.JOB, listing, args)
     status = args.status
-    return await _filtered(ctx, e.JOB, listing, args, lambda j: _has(j.status, status))
-
-
-def _has(value: str | None, status: str) -> bool:
-    """Whether a stored status is `status`; `OTHER` is any status kvgraph does not know."""
-    if status == m.OTHER:
-        return value is not None and value not in m.JOB_STATUSES
-    return value == status
-
-
-async def _filtered(
-    ctx: Context, spec: EntitySpec, listing: Listing, args: PageArgs, keep: Callable[[Any], bool]
-) -> Page:
-    """A page of the readable records an index lists that `keep` keeps (every record read)."""
-    listed = await records(ctx, spec, listed=True)(listing.ids)
-    kept = {r.id: r for r in listed if r is not None and keep(r)}
-
-    async def load(chunk: Sequence[str]) -> list[Any]:
-        return [kept[i] for i in chunk]
-
-    return await paginate(list(kept), args, load, kind=spec.name)
+    keep = None if status is None else lambda j: has_status(j.status, status, m.JOB_STATUSES)
+    return await page_of(ctx, e.JOB, listing, args, keep=keep)
 
 
 async def job(ctx: Context, job_id: str) -> m.Job | None:
@@ -151,7 +129,7 @@ async def create_job(ctx: Context, data: dict[str, Any]) -> Outcome:
     if problems := _job_problems(data, creating=True):
         return Outcome(None, problems)
     data.setdefault("status", "pending")
-    return await written(ctx, ctx.repo.create(e.JOB, data), k.JOBS_INDEX.key())
+    return await written(ctx, ctx.repo.create(e.JOB, data))
 
 
 async def update_job(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -162,7 +140,7 @@ async def update_job(ctx: Context, data: dict[str, Any]) -> Outcome:
         return Outcome.fail("job not found", "id", "NOT_FOUND")
     if problems := _job_problems(data, creating=False):
         return Outcome(None, problems)
-    return await written(ctx, ctx.repo.update(e.JOB, [job_id], data), e.JOB.pattern.key(job_id))
+    return await written(ctx, ctx.repo.update(e.JOB, [job_id], data))
 
 
 async def delete_job(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -171,13 +149,7 @@ async def delete_job(ctx: Context, data: dict[str, Any]) -> Outcome:
     job_id = data["id"]
     if await record(ctx, e.JOB, job_id) is None:
         return Outcome.fail("job not found", "id", "NOT_FOUND")
-    return await written(
-        ctx,
-        ctx.repo.delete(e.JOB, job_id),
-        k.JOBS_INDEX.key(),
-        e.JOB.pattern.key(job_id),
-        k.LOG.key(job_id),
-    )
+    return await written(ctx, ctx.repo.delete(e.JOB, job_id))
 
 
 def _entry(raw: dict[str, Any], n: int) -> dict[str, Any] | Problem:
@@ -205,12 +177,7 @@ async def append_job_log(ctx: Context, data: dict[str, Any]) -> Outcome:
     entries = [_entry(raw, n) for n, raw in enumerate(given)]
     if problems := [p for p in entries if isinstance(p, Problem)]:
         return Outcome(None, problems)
-    try:
-        log = await ctx.repo.append(e.LOG, [job_id], "entries", entries)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(k.LOG.key(job_id))
-    return Outcome(log)
+    return await written(ctx, ctx.repo.append(e.LOG, [job_id], "entries", entries))
 
 
 # ---------------------------------------------------------------- automation rules
@@ -242,11 +209,7 @@ async def create_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
     if problems := _rule_problems(data, creating=True):
         return Outcome(None, problems)
     data.setdefault("enabled", True)
-    return await written(
-        ctx,
-        ctx.repo.create(e.AUTOMATION, {**data, "userId": user}),
-        k.AUTOMATIONS_INDEX.key(user),
-    )
+    return await written(ctx, ctx.repo.create(e.AUTOMATION, {**data, "userId": user}))
 
 
 async def _own_rule(ctx: Context, rule_id: str) -> Outcome | None:
@@ -268,11 +231,7 @@ async def update_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 
 async def _changed(ctx: Context, rule_id: str, patch: dict[str, Any]) -> Outcome:
-    return await written(
-        ctx,
-        ctx.repo.update(e.AUTOMATION, [rule_id], patch),
-        e.AUTOMATION.pattern.key(rule_id),
-    )
+    return await written(ctx, ctx.repo.update(e.AUTOMATION, [rule_id], patch))
 
 
 async def enable_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -294,9 +253,4 @@ async def delete_automation_rule(ctx: Context, data: dict[str, Any]) -> Outcome:
     rule_id = data["id"]
     if (refused := await _own_rule(ctx, rule_id)) is not None:
         return refused
-    return await written(
-        ctx,
-        ctx.repo.delete(e.AUTOMATION, rule_id),
-        k.AUTOMATIONS_INDEX.key(viewer_id(ctx)),
-        e.AUTOMATION.pattern.key(rule_id),
-    )
+    return await written(ctx, ctx.repo.delete(e.AUTOMATION, rule_id))

@@ -193,12 +193,7 @@ async def create_budget(ctx: Context, data: dict[str, Any]) -> Outcome:
         return denied(why, "trip", "tripId", "change its budget")
     if problems := _check(data):
         return Outcome(None, problems)
-    return await written(
-        ctx,
-        ctx.repo.create(e.BUDGET, data, new_only=True),
-        e.BUDGET.pattern.key(trip_id),
-        k.BUDGET_ALERTS.key(trip_id),
-    )
+    return await written(ctx, ctx.repo.create(e.BUDGET, data, new_only=True))
 
 
 async def update_budget(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -212,9 +207,4 @@ async def update_budget(ctx: Context, data: dict[str, Any]) -> Outcome:
         return Outcome.fail("this trip has no budget: create one", "tripId", "NOT_FOUND")
     if problems := _check(data):
         return Outcome(None, problems)
-    return await written(
-        ctx,
-        ctx.repo.update(e.BUDGET, [trip_id], data),
-        e.BUDGET.pattern.key(trip_id),
-        k.BUDGET_ALERTS.key(trip_id),
-    )
+    return await written(ctx, ctx.repo.update(e.BUDGET, [trip_id], data))

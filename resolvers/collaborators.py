@@ -17,7 +17,7 @@ from typing import Any
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import now
+from gql.kv.repo import IdTaken, now
 from resolvers.access import OWNER, readable, records, trip_for
 from resolvers.common import Outcome, author, deleted, denied, written
 from resolvers.context import Context
@@ -106,16 +106,18 @@ async def invite_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:
     (trip, user_id), role = target, _role(data)
     if isinstance(role, Outcome):
         return role
-    if await ctx.loaders.entity(e.COLLABORATOR, trip.id, user_id) is not None:
-        message = "already a collaborator (change their role with updateCollaborator)"
-        return Outcome.fail(message, "userId", "CONFLICT")
     entry = {"tripId": trip.id, "userId": user_id, "role": role, "invitedAt": now()}
-    return await written(
-        ctx,
-        ctx.repo.create(e.COLLABORATOR, entry),
-        e.COLLABORATOR.pattern.key(trip.id, user_id),
-        k.TRIPS_INDEX.key(user_id),
-    )
+    return await written(ctx, _create_once(ctx, entry))
+
+
+async def _create_once(ctx: Context, entry: dict[str, Any]) -> m.Record:
+    """Create the entry unless one exists, in the create's transaction (of concurrent invites
+    of one user, one wins): an existing one, even one kvgraph cannot read, is IdTaken."""
+    try:
+        return await ctx.repo.create(e.COLLABORATOR, entry, new_only=True)
+    except IdTaken:
+        message = "already a collaborator (change their role with updateCollaborator)"
+        raise IdTaken(message, "userId") from None
 
 
 async def update_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -130,11 +132,7 @@ async def update_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:
     entry = await _entry(ctx, trip, user_id)
     if isinstance(entry, Outcome):
         return entry
-    return await written(
-        ctx,
-        ctx.repo.update(e.COLLABORATOR, [trip.id, user_id], {"role": role}),
-        e.COLLABORATOR.pattern.key(trip.id, user_id),
-    )
+    return await written(ctx, ctx.repo.update(e.COLLABORATOR, [trip.id, user_id], {"role": role}))
 
 
 async def remove_collaborator(ctx: Context, data: dict[str, Any]) -> Outcome:

@@ -118,11 +118,7 @@ async def create_collection(ctx: Context, data: dict[str, Any]) -> Outcome:
     user = author(ctx, e.COLLECTION)
     if problems := v.text_fields(data, TEXT):
         return Outcome(None, problems)
-    return await written(
-        ctx,
-        ctx.repo.create(e.COLLECTION, {**data, "userId": user}),
-        k.COLLECTIONS_INDEX.key(user),
-    )
+    return await written(ctx, ctx.repo.create(e.COLLECTION, {**data, "userId": user}))
 
 
 async def _own(ctx: Context, collection_id: str, field: str) -> m.Collection | Outcome:
@@ -140,11 +136,7 @@ async def update_collection(ctx: Context, data: dict[str, Any]) -> Outcome:
         return found
     if problems := v.text_fields(data, TEXT, partial=True):
         return Outcome(None, problems)
-    return await written(
-        ctx,
-        ctx.repo.update(e.COLLECTION, [collection_id], data),
-        e.COLLECTION.pattern.key(collection_id),
-    )
+    return await written(ctx, ctx.repo.update(e.COLLECTION, [collection_id], data))
 
 
 async def delete_collection(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -162,11 +154,7 @@ async def _edit(ctx: Context, data: dict[str, Any], patch: Patch) -> Outcome:
     found = await _own(ctx, collection_id, "collectionId")
     if isinstance(found, Outcome):
         return found
-    return await written(
-        ctx,
-        ctx.repo.revise(e.COLLECTION, [collection_id], patch),
-        e.COLLECTION.pattern.key(collection_id),
-    )
+    return await written(ctx, ctx.repo.revise(e.COLLECTION, [collection_id], patch))
 
 
 async def add_collection_place(ctx: Context, data: dict[str, Any]) -> Outcome:

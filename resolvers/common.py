@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import KeyPattern, is_id
-from gql.kv.models import Record
+from gql.kv.models import OTHER, Record
 from gql.kv.repo import RepoError
 from gql.kv.text import text_problem
 from resolvers import access
@@ -17,6 +17,9 @@ from resolvers.eager import gather_eagerly
 from resolvers.errors import FORBIDDEN, NOT_FOUND, unauthenticated
 from resolvers.loaders import Listing, Number, Stored
 from resolvers.paging import Page, PageArgs, paginate
+
+Keep = Callable[[Any], bool]
+"""Whether a listed record belongs in a filtered list (a status asked for)."""
 
 
 @dataclass(slots=True)
@@ -61,24 +64,21 @@ def denied(code: str | None, what: str, field_: str, action: str) -> Outcome:
     return Outcome.fail(f"{what} not found", field_, NOT_FOUND)
 
 
-async def written(ctx: Context, write: Awaitable[Any], *forget: str, shown: Any = None) -> Outcome:
-    """Await a repository write: an expected failure becomes a userError, and on success the
-    request's loaders forget the `forget` keys. The payload shows `shown`, or what was written.
-    """
+async def written(ctx: Context, write: Awaitable[Any], *, shown: Any = None) -> Outcome:
+    """Await a repository write: an expected failure becomes a userError. The payload shows
+    `shown`, or what was written. (What the write changed, the request's loaders have
+    forgotten already: the repository names it, see `Context`.)"""
     try:
         record = await write
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.forget(*forget)
     return Outcome(record if shown is None else shown)
 
 
 async def deleted(ctx: Context, spec: EntitySpec, record: Any, *, shown: Any = None) -> Outcome:
-    """Delete `record` of `spec` (through `written`); the loaders forget its key and every
-    index of its spec."""
+    """Delete `record` of `spec` (through `written`) with all it owns (its spec says what)."""
     key_args = [getattr(record, field) for field in spec.key_fields]
-    forget = [spec.key_for(record), *(link.key_for(record) for link in spec.indexes)]
-    return await written(ctx, ctx.repo.delete(spec, *key_args), *forget, shown=shown)
+    return await written(ctx, ctx.repo.delete(spec, *key_args), shown=shown)
 
 
 def viewer_id(ctx: Context) -> str:
@@ -101,13 +101,18 @@ async def page_of(
     ids: Listing | Sequence[str],
     args: PageArgs,
     children: KeyPattern | None = None,
+    keep: Keep | None = None,
 ) -> Page:
     """One page of the records an index lists.
 
     `children` names the index keyed by these records' ids that the next query level
     usually reads (a trip's `items:index:`): it is fetched in the same batch as the page's
-    records, which saves the next level a round trip.
+    records, which saves the next level a round trip. `keep` filters (by status): then every
+    listed record is read at once (with every other list read at the same time) and the page
+    and its cursors are those of the records kept.
     """
+    if keep is not None:
+        return await _kept_page(ctx, spec, ids, args, keep)
     prefetch = None
     if children is not None:
         prefix = children.literal_prefix
@@ -119,6 +124,31 @@ async def page_of(
     return await paginate(ids, args, load, prefetch, kind=spec.name)
 
 
+async def _kept_page(
+    ctx: Context, spec: EntitySpec, ids: Listing | Sequence[str], args: PageArgs, keep: Keep
+) -> Page:
+    """A page of the readable records an index lists that `keep` keeps (every one read)."""
+    listed = await access.records(ctx, spec, listed=True)(
+        ids.ids if isinstance(ids, Listing) else ids
+    )
+    kept = {r.id: r for r in listed if r is not None and keep(r)}
+
+    async def load(chunk: Sequence[str]) -> list[Any]:
+        return [kept[i] for i in chunk]
+
+    return await paginate(list(kept), args, load, kind=spec.name)
+
+
+def has_status(value: str | None, status: str | None, known: Collection[str]) -> bool:
+    """Whether a record's status (`value`, as it stands) is the one a list asks for: None
+    asks for any; `OTHER` is any status kvgraph does not know (none at all is not one)."""
+    if status is None:
+        return True
+    if status == OTHER:
+        return value is not None and value not in known
+    return value == status
+
+
 async def pages_of_index(
     ctx: Context,
     parents: Sequence[Any],
@@ -127,13 +157,15 @@ async def pages_of_index(
     spec: EntitySpec,
     args: PageArgs,
     children: KeyPattern | None = None,
+    keep: Keep | None = None,
 ) -> list[Page]:
     """For each parent, a page of the records its index (`index` keyed by `key_of(parent)`)
-    lists: the indexes of all parents in one batch, then all pages' records in one. Parents
-    naming the same index (a trip met again through its items) share one page."""
+    lists (those `keep` keeps, see `page_of`): the indexes of all parents in one batch, then
+    all pages' records in one. Parents naming the same index (a trip met again through its
+    items) share one page."""
     keys = list(dict.fromkeys(index.key(key_of(p)) for p in parents))
     found = await gather_eagerly(ctx.loaders.index(key) for key in keys)
-    pages = await gather_eagerly(page_of(ctx, spec, i, args, children) for i in found)
+    pages = await gather_eagerly(page_of(ctx, spec, i, args, children, keep) for i in found)
     by_key = dict(zip(keys, pages, strict=True))
     return [by_key[index.key(key_of(p))] for p in parents]
 

@@ -33,11 +33,10 @@ from resolvers import schedule as s
 from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import WRITERS, record, records, trip_for
-from resolvers.common import Outcome, author, deleted, denied, written
+from resolvers.common import Outcome, author, deleted, denied, has_status, pages_of_index, written
 from resolvers.context import Context
-from resolvers.eager import gather_eagerly
 from resolvers.errors import NOT_FOUND
-from resolvers.paging import Page, PageArgs, paginate
+from resolvers.paging import Page, PageArgs
 
 OPEN, RESOLVED = "open", "resolved"
 STAY = "stay"  # an item kind that overlaps only its own kind
@@ -86,31 +85,16 @@ async def conflict(ctx: Context, conflict_id: str) -> m.Conflict | None:
 async def trip_conflicts(ctx: Context, trips_: Sequence[m.Trip], args: ConflictArgs) -> list[Page]:
     """A page of each trip's conflicts in the status asked (`conflicts:index:{tripId}`),
     oldest first; `OTHER` is any status kvgraph does not know."""
-    keys = list(dict.fromkeys(k.CONFLICTS_INDEX.key(t.id) for t in trips_))
-    listings = await gather_eagerly(ctx.loaders.index(key) for key in keys)
-    found = await gather_eagerly(
-        records(ctx, e.CONFLICT, listed=True)(listing.ids) for listing in listings
+    status = args.status  # None: every conflict (still read whole, paged by what is kept)
+    return await pages_of_index(
+        ctx,
+        trips_,
+        k.CONFLICTS_INDEX,
+        lambda t: t.id,
+        e.CONFLICT,
+        args,
+        keep=lambda c: has_status(c.status, status, m.CONFLICT_STATUSES),
     )
-    pages = await gather_eagerly(_page(list(f), args) for f in found)
-    by_key = dict(zip(keys, pages, strict=True))
-    return [by_key[k.CONFLICTS_INDEX.key(t.id)] for t in trips_]
-
-
-async def _page(found: list[m.Conflict | None], args: ConflictArgs) -> Page:
-    kept = {c.id: c for c in found if c is not None and _has(c, args.status)}
-
-    async def load(chunk: Sequence[str]) -> list[Any]:
-        return [kept[i] for i in chunk]
-
-    return await paginate(list(kept), args, load, kind=e.CONFLICT.name)
-
-
-def _has(found: m.Conflict, status: str | None) -> bool:
-    if status is None:
-        return True
-    if status == m.OTHER:
-        return found.status not in m.CONFLICT_STATUSES
-    return found.status == status
 
 
 async def conflict_trips(ctx: Context, conflicts: Sequence[m.Conflict]) -> list[m.Trip | None]:
@@ -279,7 +263,6 @@ async def detect_conflicts(ctx: Context, data: dict[str, Any]) -> Outcome:
         created, matched = await ctx.repo.create_missing(e.CONFLICT, index_key, findings, same)
     except RepoError as exc:
         return Outcome.from_error(exc)
-    ctx.forget(index_key, *(e.CONFLICT.pattern.key(c.id) for c in created))  # type: ignore[attr-defined]
     every: list[m.Conflict] = [*matched, *created]  # type: ignore[list-item]
     return Outcome(Detection(trip, every, created, unchecked))  # type: ignore[arg-type]
 
@@ -311,12 +294,7 @@ async def resolve_conflict(ctx: Context, data: dict[str, Any]) -> Outcome:
         given = {"resolution": data["resolution"]} if data.get("resolution") else {}
         return {"status": RESOLVED, "resolvedAt": now(), "resolvedBy": user, **given}
 
-    return await written(
-        ctx,
-        ctx.repo.change(e.CONFLICT, [found.id], patch),
-        e.CONFLICT.pattern.key(found.id),
-        k.CONFLICTS_INDEX.key(found.trip_id),
-    )
+    return await written(ctx, ctx.repo.change(e.CONFLICT, [found.id], patch))
 
 
 async def delete_conflict(ctx: Context, data: dict[str, Any]) -> Outcome:

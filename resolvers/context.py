@@ -57,7 +57,11 @@ class Context:
         self.loaders = Loaders(
             self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
         )
-        self.repo = Repository(self.store, self.mapping)
+        # Whatever a write changed, the rest of the request reads afresh (the repository
+        # names the keys: its record, indexes, owned keys, children, alerts, swept records).
+        self.repo = Repository(
+            self.store, self.mapping, wrote=lambda keys: self.forget(*keys), report=self.report
+        )
 
     def renew(self, shared: EventReads | None = None) -> None:
         """Before each subscription event: fresh loaders, roles and reports, so nothing read

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from gql.kv import entities as e
 from gql.kv import keys as k
 from gql.kv import models as m
-from gql.kv.repo import RepoError, new_id, now
+from gql.kv.repo import new_id, now
 from resolvers import validate as v
 from resolvers.access import own_conversation, record, records, viewer_only
 from resolvers.common import (
@@ -84,12 +84,13 @@ async def start_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
     entries = [(e.CONVERSATION, {**data, "id": conv_id, "userId": user}, None)]
     if first:
         entries.append((e.MESSAGE, _message(conv_id, first), None))
-    try:  # one transaction: the conversation never exists without its first message
-        conv, *_ = await ctx.repo.create_all(entries)
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(k.CONVERSATIONS_INDEX.key(user), k.MESSAGES_INDEX.key(conv_id))
-    return Outcome(conv)
+    # One transaction: the conversation never exists without its first message.
+    return await written(ctx, _first(ctx.repo.create_all(entries)))
+
+
+async def _first(created: Awaitable[list[m.Record]]) -> m.Record:
+    """The first record `create_all` made (the conversation; the one message)."""
+    return (await created)[0]
 
 
 def _message(conversation_id: str, content: str) -> dict[str, Any]:
@@ -110,26 +111,18 @@ async def post_message(ctx: Context, data: dict[str, Any]) -> Outcome:
     data = {"content": content}
     if problems := v.text_fields(data, {"content": (v.CONTENT_MAX, True)}):
         return Outcome(None, problems)
-    try:  # one transaction: the message, its index entry and the conversation's updatedAt
-        (message,) = await ctx.repo.create_all(
-            [(e.MESSAGE, _message(conversation_id, data["content"]), None)],
-            touch=[(e.CONVERSATION, conversation_id)],
-        )
-    except RepoError as exc:
-        return Outcome.from_error(exc)
-    ctx.forget(k.MESSAGES_INDEX.key(conversation_id), e.CONVERSATION.pattern.key(conversation_id))
-    return Outcome(message)
+    # One transaction: the message, its index entry and the conversation's updatedAt.
+    created = ctx.repo.create_all(
+        [(e.MESSAGE, _message(conversation_id, data["content"]), None)],
+        touch=[(e.CONVERSATION, conversation_id)],
+    )
+    return await written(ctx, _first(created))
 
 
 async def delete_conversation(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a conversation with its messages, context and context history."""
-    user = author(ctx, e.CONVERSATION, "change")
+    author(ctx, e.CONVERSATION, "change")
     conversation_id = data["id"]
     if await own_conversation(ctx, conversation_id) is None:
         return Outcome.fail("conversation not found", "id", "NOT_FOUND")
-    return await written(
-        ctx,
-        ctx.repo.delete(e.CONVERSATION, conversation_id),
-        k.CONVERSATIONS_INDEX.key(user),
-        e.CONVERSATION.pattern.key(conversation_id),
-    )
+    return await written(ctx, ctx.repo.delete(e.CONVERSATION, conversation_id))

@@ -135,10 +135,7 @@ async def add_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     if problems:
         return Outcome(None, problems)
     return await written(
-        ctx,
-        ctx.repo.create(e.ITEM, {**data, "tripId": trip_id}, position=position),
-        k.ITEMS_INDEX.key(trip_id),
-        k.BUDGET_ALERTS.key(trip_id),  # the write may record a budget alert
+        ctx, ctx.repo.create(e.ITEM, {**data, "tripId": trip_id}, position=position)
     )
 
 
@@ -163,12 +160,7 @@ async def update_item(ctx: Context, data: dict[str, Any]) -> Outcome:
         problems += await _check_location(ctx, data)
     if problems:
         return Outcome(None, problems)
-    return await written(
-        ctx,
-        ctx.repo.update(e.ITEM, [item_id], data, check=_time_order),
-        e.ITEM.pattern.key(item_id),
-        k.BUDGET_ALERTS.key(it.trip_id),  # the write may record a budget alert
-    )
+    return await written(ctx, ctx.repo.update(e.ITEM, [item_id], data, check=_time_order))
 
 
 async def remove_item(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -178,12 +170,7 @@ async def remove_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     it = await _editable(ctx, item_id)
     if isinstance(it, Outcome):
         return it
-    return await written(
-        ctx,
-        ctx.repo.delete(e.ITEM, item_id),
-        k.ITEMS_INDEX.key(it.trip_id),
-        e.ITEM.pattern.key(item_id),
-    )
+    return await written(ctx, ctx.repo.delete(e.ITEM, item_id))
 
 
 async def move_item(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -196,4 +183,4 @@ async def move_item(ctx: Context, data: dict[str, Any]) -> Outcome:
     if isinstance(it, Outcome):
         return it
     index_key = k.ITEMS_INDEX.key(it.trip_id)
-    return await written(ctx, ctx.repo.move(index_key, item_id, position), index_key, shown=it)
+    return await written(ctx, ctx.repo.move(index_key, item_id, position), shown=it)

@@ -192,9 +192,9 @@ async def save_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     if await uses_saved_keys(ctx, user):
         entry = {"userId": user, "placeId": found.id, "locationType": kind_of(found)}
         write = ctx.repo.create(e.SAVED_PLACE, entry)
-        return await written(ctx, write, k.SAVED_PLACE.key(user, found.id), shown=found)
+        return await written(ctx, write, shown=found)
     key = k.SAVED.key(user)
-    return await written(ctx, ctx.repo.add_to_list(key, found.id), key, shown=found)
+    return await written(ctx, ctx.repo.add_to_list(key, found.id), shown=found)
 
 
 async def unsave_place(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -209,9 +209,7 @@ async def unsave_place(ctx: Context, data: dict[str, Any]) -> Outcome:
     if entry is None and not own:
         return Outcome.fail("place is not saved", "placeId", "NOT_FOUND")
     gone = await find_place(ctx, entry) if entry else await _own_place(ctx, prefix, place_id)
-    outcome = await written(
-        ctx, ctx.repo.remove_from_list(key, entry, delete=own), key, *own, shown=True
-    )
+    outcome = await written(ctx, ctx.repo.remove_from_list(key, entry, delete=own), shown=True)
     return outcome if outcome.problems else Outcome(gone)  # None: a place the catalog lacks
 
 

@@ -25,12 +25,10 @@ from gql.kv.repo import RepoError, new_id
 from resolvers import trips
 from resolvers import validate as v
 from resolvers.access import WRITERS, own_suggestion, records, trip_for, viewer_only
-from resolvers.common import Outcome, author, denied, page_of, written
+from resolvers.common import Keep, Outcome, author, denied, has_status, pages_of_index, written
 from resolvers.context import Context
-from resolvers.eager import gather_eagerly
-from resolvers.loaders import Listing
 from resolvers.locations import find_place, kind_of, place
-from resolvers.paging import Page, PageArgs, paginate
+from resolvers.paging import Page, PageArgs
 from resolvers.users import UserRef
 
 
@@ -50,29 +48,16 @@ async def user_suggestions(
     Filtering reads the full index rather than `suggestions:active:`, which apps may not keep
     exactly (kvgraph maintains it on every write for them).
     """
-    indexes = await gather_eagerly(ctx.loaders.index(k.SUGGESTIONS_INDEX.key(u.id)) for u in users)
-    return list(await gather_eagerly(_page(ctx, ids, args) for ids in indexes))
+    keep = None if args.status is None else _in_status(args.status)
+    return await pages_of_index(
+        ctx, users, k.SUGGESTIONS_INDEX, lambda u: u.id, e.SUGGESTION, args, keep=keep
+    )
 
 
-async def _page(ctx: Context, listing: Listing, args: SuggestionArgs) -> Page:
-    if args.status is None:
-        return await page_of(ctx, e.SUGGESTION, listing, args)
-    listed = await records(ctx, e.SUGGESTION, listed=True)(listing.ids)
-    kept = {s.id: s for s in listed if s and _has(s, args.status)}
-
-    async def load(chunk: Sequence[str]) -> list[Any]:
-        return [kept[i] for i in chunk]
-
-    return await paginate(list(kept), args, load, kind=e.SUGGESTION.name)
-
-
-def _has(found: m.Suggestion, status: str) -> bool:
+def _in_status(status: str) -> Keep:
     """Whether a suggestion is in `status` as it stands now (an active one past its
-    `expiresAt` is expired); `OTHER` is any status kvgraph does not know."""
-    current = found.current_status()
-    if status == m.OTHER:
-        return current not in m.SUGGESTION_STATUSES
-    return current == status
+    `expiresAt` is expired)."""
+    return lambda found: has_status(found.current_status(), status, m.SUGGESTION_STATUSES)
 
 
 async def statuses(ctx: Context, suggestions: Sequence[m.Suggestion]) -> list[str]:
@@ -138,11 +123,9 @@ async def dismiss_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
     found = await _decidable(ctx, data["id"])
     if isinstance(found, Outcome):
         return found
+    dismissed = {"status": "dismissed"}
     return await written(
-        ctx,
-        ctx.repo.update(e.SUGGESTION, [found.id], {"status": "dismissed"}, expect=_still_active),
-        e.SUGGESTION.pattern.key(found.id),
-        k.SUGGESTIONS_ACTIVE.key(found.user_id),
+        ctx, ctx.repo.update(e.SUGGESTION, [found.id], dismissed, expect=_still_active)
     )
 
 
@@ -153,7 +136,6 @@ async def accept_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
     if isinstance(found, Outcome):
         return found
     patch: dict[str, Any] = {"status": "accepted"}
-    forget = [e.SUGGESTION.pattern.key(found.id), k.SUGGESTIONS_ACTIVE.key(found.user_id)]
     create: list[tuple[Any, dict[str, Any], int | None]] = []
     if _adds_place(found.action):
         planned = await _planned_item(ctx, found)
@@ -161,9 +143,8 @@ async def accept_suggestion(ctx: Context, data: dict[str, Any]) -> Outcome:
             return planned
         patch["itemId"] = planned["id"]
         create.append((e.ITEM, planned, None))
-        forget += [k.ITEMS_INDEX.key(planned["tripId"]), k.BUDGET_ALERTS.key(planned["tripId"])]
     update = ctx.repo.update(e.SUGGESTION, [found.id], patch, expect=_still_active, create=create)
-    return await written(ctx, update, *forget)
+    return await written(ctx, update)
 
 
 ADD_PLACE = "addPlace"  # the `action.type` of a suggestion that proposes a place for a trip

@@ -88,9 +88,7 @@ async def create_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     user = author(ctx, e.TRIP)
     if problems := _check(data, creating=True):
         return Outcome(None, problems)
-    return await written(
-        ctx, ctx.repo.create(e.TRIP, {**data, "userId": user}), k.TRIPS_INDEX.key(user)
-    )
+    return await written(ctx, ctx.repo.create(e.TRIP, {**data, "userId": user}))
 
 
 async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -102,21 +100,14 @@ async def update_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
         return denied(why, "trip", "id", "change it")
     if problems := _check(data, creating=False):
         return Outcome(None, problems)
-    return await written(
-        ctx,
-        ctx.repo.update(e.TRIP, [trip_id], data, check=_order_check),
-        e.TRIP.pattern.key(trip_id),
-        k.BUDGET_ALERTS.key(trip_id),  # a new currency may record a budget alert
-    )
+    return await written(ctx, ctx.repo.update(e.TRIP, [trip_id], data, check=_order_check))
 
 
 async def delete_trip(ctx: Context, data: dict[str, Any]) -> Outcome:
     """Delete a trip with its items, conflicts, budget and collaborators."""
-    user = author(ctx, e.TRIP, "change")
+    author(ctx, e.TRIP, "change")
     trip_id = data["id"]
     found, why = await trip_for(ctx, trip_id, OWNER)
     if found is None:
         return denied(why, "trip", "id", "delete it (only its owner may)")
-    return await written(
-        ctx, ctx.repo.delete(e.TRIP, trip_id), k.TRIPS_INDEX.key(user), e.TRIP.pattern.key(trip_id)
-    )
+    return await written(ctx, ctx.repo.delete(e.TRIP, trip_id))

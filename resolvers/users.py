@@ -82,6 +82,5 @@ async def update_profile(ctx: Context, data: dict[str, Any]) -> Outcome:
     return await written(
         ctx,
         ctx.repo.revise(e.PROFILE, [user], _profile_patch(data), create=True),
-        e.PROFILE.pattern.key(user),
         shown=UserRef(user),
     )

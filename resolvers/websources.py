@@ -129,7 +129,7 @@ async def upsert_web_source(ctx: Context, data: dict[str, Any]) -> Outcome:
     page = {name: value for name, value in data.items() if value is not None}
     page |= {"url": url, "fetchedAt": fetched}
     upsert = ctx.repo.revise(e.WEBSOURCE, [hash_], lambda _: page, create=True)
-    return await written(ctx, upsert, e.WEBSOURCE.pattern.key(hash_))
+    return await written(ctx, upsert)
 
 
 async def delete_web_source(ctx: Context, data: dict[str, Any]) -> Outcome:
@@ -140,4 +140,4 @@ async def delete_web_source(ctx: Context, data: dict[str, Any]) -> Outcome:
         return Outcome(None, [found])
     if await record(ctx, e.WEBSOURCE, found) is None:
         return Outcome.fail("web source not found", "url" if "url" in data else "hash", "NOT_FOUND")
-    return await written(ctx, ctx.repo.delete(e.WEBSOURCE, found), e.WEBSOURCE.pattern.key(found))
+    return await written(ctx, ctx.repo.delete(e.WEBSOURCE, found))

@@ -136,7 +136,7 @@ async def create_workflow(ctx: Context, data: dict[str, Any]) -> Outcome:
         "status": STATUS_OF["draft"],
         "history": [_move("draft", None, user, None)],
     }
-    return await written(ctx, ctx.repo.create(e.WORKFLOW, entry), k.WORKFLOWS_INDEX.key(user))
+    return await written(ctx, ctx.repo.create(e.WORKFLOW, entry))
 
 
 async def _own(ctx: Context, workflow_id: str) -> m.Workflow | Outcome:
@@ -168,9 +168,7 @@ async def _to(ctx: Context, data: dict[str, Any], step: str) -> Outcome:
         status = {"status": STATUS_OF[step]}
         return {"currentStep": step, "history": history, **status, **more}
 
-    return await written(
-        ctx, ctx.repo.change(e.WORKFLOW, [found.id], patch), e.WORKFLOW.pattern.key(found.id)
-    )
+    return await written(ctx, ctx.repo.change(e.WORKFLOW, [found.id], patch))
 
 
 async def advance_workflow(ctx: Context, data: dict[str, Any]) -> Outcome:

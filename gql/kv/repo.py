@@ -15,16 +15,19 @@ A write that may change what a trip spent (an item's cost, currency or trip, an 
 deleted, the budget itself, the trip's currency) ends by comparing the trip's spending with
 its budget's thresholds (`spending`) and appends the alerts now due to
 `budget:alerts:{tripId}` in the same transaction. It locks the budget key, then the alert
-list (one order everywhere), so concurrent writers record each threshold once.
+list (one order everywhere), so concurrent writers record each threshold once. An alert list
+that is not a list is side data like an unreadable `suggestions:active:` index: the write goes
+on without recording into it, reports it (`Repository.report`) and leaves it as it is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
@@ -34,11 +37,13 @@ from gql.kv import keys as k
 from gql.kv import models as m
 from gql.kv.base import ConflictError, Store, Transaction
 from gql.kv.entities import BUDGET, ITEM, SPECS, SUGGESTION, TRIP, EntitySpec
+from gql.kv.jsontext import Unreadable
 from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.scalars import is_postgres_text, postgres_utc
 from gql.kv.text import text_problem
 
 T = TypeVar("T")
+log = logging.getLogger("kvgraph.records")
 RETRIES = 8
 EPOCH_MS_FROM = 20_000_000_000  # a larger epoch number is milliseconds (pydantic's rule too)
 
@@ -152,6 +157,11 @@ def editable_index(key: str, value: Any) -> indexes.IndexValue:
     return found
 
 
+def _log_skipped(skipped: m.InvalidRecord) -> None:
+    """Without a request to tell: log side data a write skipped (see `Repository`)."""
+    log.warning("invalid record %s: %s", skipped.key, skipped.message)
+
+
 def check_text(value: Any, field: str = "") -> None:
     """Refuse (InvalidData, naming the field) a value holding a string no store may keep."""
     if (found := text_problem(value, field)) is not None:
@@ -183,10 +193,13 @@ def _validated(spec: EntitySpec, key: str, value: Any, mapping: AppMapping) -> m
     return record
 
 
-def _key_changed(spec: EntitySpec, patch: Mapping[str, Any], key_args: Sequence[str]) -> bool:
-    """Whether a (camelCase) patch sets a key field to something other than its key says."""
+def _checked_patch(spec: EntitySpec, key_args: Sequence[str], patch: Mapping[str, Any]) -> None:
+    """Refuse (InvalidData) a camelCase patch holding a string no store may keep, or setting a
+    key field to something other than its key says (a record's key never changes)."""
+    check_text(patch)
     pairs = zip(spec.key_fields, key_args, strict=True)
-    return any(patch.get(to_camel(name), arg) not in (None, arg) for name, arg in pairs)
+    if any(patch.get(to_camel(name), arg) not in (None, arg) for name, arg in pairs):
+        raise InvalidData(f"the key fields of a {spec.name} cannot change")
 
 
 def _stamp(
@@ -262,10 +275,39 @@ class _NewRecord:
 
 
 class Repository:
-    """Writes records of any registered entity through one store, in the app's names."""
+    """Writes records of any registered entity through one store, in the app's names.
 
-    def __init__(self, store: Store, mapping: AppMapping = IDENTITY) -> None:
+    `wrote` hears the keys each committed write changed (a request's loaders forget them:
+    whatever a write entails, its owned keys, children, indexes and alerts, is named once,
+    here). `report` hears of side data a write skipped because kvgraph cannot read it (an
+    alert list that is not a list): the write goes on and leaves that value as it is.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        mapping: AppMapping = IDENTITY,
+        *,
+        wrote: Callable[[Collection[str]], None] | None = None,
+        report: Callable[[m.InvalidRecord], None] | None = None,
+    ) -> None:
         self.store, self.mapping = store, mapping
+        self.wrote, self.report = wrote, report or _log_skipped
+
+    async def _atomic(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """`atomic`, then tell `wrote` the keys the committed transaction changed."""
+        changed: set[str] = set()
+
+        async def tracked(tx: Transaction) -> T:
+            result = await work(tx)
+            changed.clear()  # a transaction that lost a race ran again: its keys only
+            changed.update(tx.changed)
+            return result
+
+        result = await atomic(self.store, tracked)
+        if self.wrote is not None:
+            self.wrote(changed)
+        return result
 
     async def get(self, spec: EntitySpec, *key_args: str) -> m.Record | m.InvalidRecord | None:
         """Read and validate one record; None when missing."""
@@ -323,7 +365,7 @@ class Repository:
             await tx.set_many(write)
             return created
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
 
     async def update(
         self,
@@ -343,37 +385,14 @@ class Repository:
         written, or none (accepting a suggestion adds its item). A filtered index (active
         suggestions) follows the record's new state.
         """
-        key = spec.pattern.key(*key_args)
-        check_text(patch)
-        if _key_changed(spec, patch, key_args):
-            raise InvalidData(f"the key fields of a {spec.name} cannot change")
-        news = [_NewRecord.prepare(s, data, at, self.mapping) for s, data, at in create]
+        _checked_patch(spec, key_args, patch)  # refused before anything is read
 
-        async def work(tx: Transaction) -> m.Record:
-            stored = await tx.get(key)
-            if stored is None:
-                raise NotFound(f"{spec.name} not found", "id")
-            before = _validated(spec, key, stored, self.mapping)
-            if expect is not None:
+        def patch_of(before: m.Record | None) -> Mapping[str, Any]:
+            if expect is not None and before is not None:
                 expect(before)
-            merged = self._merged(spec, stored, patch)
-            after = _validated(spec, key, merged, self.mapping)
-            if check is not None:
-                check(after)
-            write: dict[str, Any] = {key: merged}
-            if spec.parent and spec.parent.key_for(after) != spec.parent.key_for(before):
-                await require_parent(tx, spec, after, write)
-            await self._reindex(tx, spec, before, after, write)
-            created = [await new.apply(tx, write) for new in news]
-            changes = [
-                (spec, before, after),
-                *((n.spec, None, c) for n, c in zip(news, created, strict=True)),
-            ]
-            await self._watch(tx, write, set(), changes)
-            await tx.set_many(write)
-            return after
+            return patch
 
-        return await atomic(self.store, work)
+        return await self._patched(spec, key_args, patch_of, check=check, create=create)
 
     async def revise(
         self,
@@ -388,33 +407,73 @@ class Repository:
         places, a profile). `change` may raise RepoError to refuse. With `create`, a missing
         record is made from its key fields and the patch (`change(None)`), else NotFound.
         """
+        return await self._patched(spec, key_args, change, create_missing=create)
+
+    async def _patched(
+        self,
+        spec: EntitySpec,
+        key_args: Sequence[str],
+        patch_of: Callable[[m.Record | None], Mapping[str, Any]],
+        *,
+        create_missing: bool = False,
+        check: Callable[[m.Record], None] | None = None,
+        create: Sequence[tuple[EntitySpec, Mapping[str, Any], int | None]] = (),
+    ) -> m.Record:
+        """The one write behind `update`, `revise` and `change`: in one transaction, read the
+        record, merge the patch `patch_of` computes from it (or create it, `create_missing`),
+        re-check a parent it moves to, follow its indexes, create the `create` records, and
+        record what the write entails (`_watch`: budget alerts, expired suggestions)."""
         key = spec.pattern.key(*key_args)
+        news = [_NewRecord.prepare(s, data, at, self.mapping) for s, data, at in create]
 
         async def work(tx: Transaction) -> m.Record:
             stored = await tx.get(key)
-            if stored is None and not create:
+            if stored is None and not create_missing:
                 raise NotFound(f"{spec.name} not found", "id")
             before = None if stored is None else _validated(spec, key, stored, self.mapping)
-            patch = dict(change(before))
-            check_text(patch)
-            if _key_changed(spec, patch, key_args):
-                raise InvalidData(f"the key fields of a {spec.name} cannot change")
+            patch = dict(patch_of(before))
+            _checked_patch(spec, key_args, patch)
             write: dict[str, Any] = {}
             if stored is None or before is None:
                 pairs = zip(spec.key_fields, key_args, strict=True)
                 identity = {to_camel(name): arg for name, arg in pairs}
                 new = _NewRecord.prepare(spec, {**patch, **identity}, None, self.mapping)
-                created = await new.apply(tx, write)
-                await tx.set_many(write)
-                return created
-            merged = self._merged(spec, stored, patch)
-            after = _validated(spec, key, merged, self.mapping)
-            write[key] = merged
-            await self._reindex(tx, spec, before, after, write)
+                after = await new.apply(tx, write)
+            else:
+                after = await self._merge_into(tx, spec, key, stored, before, patch, write, check)
+            created = [await new.apply(tx, write) for new in news]
+            changes = [
+                (spec, before, after),
+                *((n.spec, None, c) for n, c in zip(news, created, strict=True)),
+            ]
+            await self._watch(tx, write, set(), changes)
             await tx.set_many(write)
             return after
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
+
+    async def _merge_into(
+        self,
+        tx: Transaction,
+        spec: EntitySpec,
+        key: str,
+        stored: dict[str, Any],
+        before: m.Record,
+        patch: Mapping[str, Any],
+        write: dict[str, Any],
+        check: Callable[[m.Record], None] | None,
+    ) -> m.Record:
+        """Merge `patch` into the stored record in `write`: `check` sees the merged record,
+        a parent it moves to is locked and re-read (NotFound: gone), its indexes follow."""
+        merged = self._merged(spec, stored, patch)
+        after = _validated(spec, key, merged, self.mapping)
+        if check is not None:
+            check(after)
+        write[key] = merged
+        if spec.parent and spec.parent.key_for(after) != spec.parent.key_for(before):
+            await require_parent(tx, spec, after, write)
+        await self._reindex(tx, spec, before, after, write)
+        return after
 
     async def append(
         self, spec: EntitySpec, key_args: Sequence[str], field: str, items: Sequence[Any]
@@ -455,7 +514,7 @@ class Repository:
             await tx.set_many(write)
             return after
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
 
     def _merged(
         self, spec: EntitySpec, stored: dict[str, Any], patch: Mapping[str, Any]
@@ -511,7 +570,7 @@ class Repository:
             record = spec.validate(key, stored, self.mapping)
             doomed = [key]
             if isinstance(record, m.Record):
-                await self._unlist(tx, spec, record)
+                await self._unlist(tx, [(spec, record)])
                 await self._unlist_scoped(tx, scoped)
                 doomed += await self._owned(tx, spec, key_args, scanned) + scoped
                 write: dict[str, Any] = {}
@@ -524,7 +583,7 @@ class Repository:
 
         while True:
             try:
-                deleted = await atomic(self.store, work)
+                deleted = await self._atomic(work)
                 break
             except _ScanNeeded:
                 scanned = await self._scan_children(spec, key_args[0])
@@ -546,7 +605,7 @@ class Repository:
             await self._unlist_scoped(tx, late)
             await tx.delete_many(late)
 
-        await atomic(self.store, work)
+        await self._atomic(work)
 
     async def _watch(
         self,
@@ -621,7 +680,8 @@ class Repository:
         if not new:
             return
         if stored_alerts is not None and not isinstance(stored_alerts, list):
-            raise UnreadableIndex(alerts_key, f"not a list ({type(stored_alerts).__name__})")
+            self.report(_unrecorded(alerts_key, stored_alerts))
+            return
         currency = spending.budget_currency(budget, trip_currency)
         at = now()
         added = [
@@ -657,22 +717,26 @@ class Repository:
                 items.append(found_item)
         return currency, items
 
-    async def _unlist(self, tx: Transaction, spec: EntitySpec, record: m.Record) -> None:
-        """Take a record out of every index that lists it.
+    async def _unlist(self, tx: Transaction, listed: Sequence[tuple[EntitySpec, m.Record]]) -> None:
+        """Take records out of every index that lists them: one read of all those indexes,
+        one write of those that change, however many records.
 
         An index listing a share (a collaborator's `trips:index:`) that kvgraph cannot edit
         is left as it is: revoking the share (deleting the entry) must not wait on it, and
         the id left there lists nothing the user may read (`check` reports it dangling).
         """
-        index_keys = [link.key_for(record) for link in spec.indexes]
-        updates: dict[str, Any] = {}
-        values = await tx.get_many(index_keys)
-        for link, index_key, value in zip(spec.indexes, index_keys, values, strict=True):
-            rid = link.listed_id(record)
+        links = [(link, record) for spec, record in listed for link in spec.indexes]
+        index_keys = list(dict.fromkeys(link.key_for(record) for link, record in links))
+        if not index_keys:
+            return
+        values = dict(zip(index_keys, await tx.get_many(index_keys), strict=True))
+        updates: dict[str, indexes.IndexValue] = {}
+        for link, record in links:
+            index_key, rid = link.key_for(record), link.listed_id(record)
             current = updates.get(index_key)  # two links naming one index: edited once
             if current is None:
                 try:
-                    current = editable_index(index_key, value)
+                    current = editable_index(index_key, values[index_key])
                 except UnreadableIndex:
                     if link.shared:
                         continue
@@ -683,9 +747,11 @@ class Repository:
 
     async def _unlist_scoped(self, tx: Transaction, scoped: Sequence[str]) -> None:
         """Take the records under a deleted record's prefixes out of their indexes (a deleted
-        trip's collaborator entries: the trip leaves each collaborator's `trips:index:`)."""
+        trip's collaborator entries: the trip leaves each collaborator's `trips:index:`), in
+        a fixed number of round trips however many there are."""
         if not scoped:
             return
+        listed: list[tuple[EntitySpec, m.Record]] = []
         for key, stored in zip(scoped, await tx.get_many(scoped), strict=True):
             parsed = k.parse(key)
             spec = SPECS.get(parsed.pattern.name) if parsed else None
@@ -693,7 +759,8 @@ class Repository:
                 continue
             record = spec.validate(key, stored, self.mapping)
             if isinstance(record, m.Record):
-                await self._unlist(tx, spec, record)
+                listed.append((spec, record))
+        await self._unlist(tx, listed)
 
     async def _prefixed(self, spec: EntitySpec, key_args: Sequence[str]) -> list[str]:
         """The keys under the prefixes `spec` owns (collaborators of a trip)."""
@@ -756,7 +823,7 @@ class Repository:
             await tx.set(index_key, moved.stored())
             return moved.ids
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
 
     async def add_to_list(self, index_key: str, id_: str) -> list[str]:
         """Append `id_` to an index unless it is there (saved places)."""
@@ -769,7 +836,7 @@ class Repository:
                 await tx.set(index_key, current.stored())
             return current.ids
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
 
     async def remove_from_list(
         self, index_key: str, id_: str | None, *, delete: Sequence[str] = ()
@@ -787,7 +854,7 @@ class Repository:
                 await tx.delete_many(delete)
             return current.ids
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
 
     async def change(
         self,
@@ -799,25 +866,12 @@ class Repository:
         stored record (a next step that depends on the current one, a history that grows), so
         concurrent changes never act on a stale record. `patch_of` may raise RepoError to
         refuse: then nothing is written."""
-        key = spec.pattern.key(*key_args)
 
-        async def work(tx: Transaction) -> m.Record:
-            stored = await tx.get(key)
-            if stored is None:
-                raise NotFound(f"{spec.name} not found", "id")
-            before = _validated(spec, key, stored, self.mapping)
-            patch = patch_of(before)
-            check_text(patch)
-            if _key_changed(spec, patch, key_args):
-                raise InvalidData(f"the key fields of a {spec.name} cannot change")
-            merged = self._merged(spec, stored, patch)
-            after = _validated(spec, key, merged, self.mapping)
-            write: dict[str, Any] = {key: merged}
-            await self._reindex(tx, spec, before, after, write)
-            await tx.set_many(write)
-            return after
+        def patch(before: m.Record | None) -> Mapping[str, Any]:
+            assert before is not None  # without `create_missing`, a missing record is NotFound
+            return patch_of(before)
 
-        return await atomic(self.store, work)
+        return await self._patched(spec, key_args, patch)
 
     async def create_missing(
         self,
@@ -862,7 +916,7 @@ class Repository:
             await tx.set_many(write)
             return created, matched
 
-        return await atomic(self.store, work)
+        return await self._atomic(work)
 
 
 def _spending_trips(spec: EntitySpec, before: m.Record | None, after: m.Record | None) -> list[str]:
@@ -890,6 +944,17 @@ def _suggestion_users(
     if spec is not SUGGESTION:
         return []
     return [r.user_id for r in (after or before,) if isinstance(r, m.Suggestion)]
+
+
+def _unrecorded(alerts_key: str, stored: Any) -> m.InvalidRecord:
+    """What a write reports when it cannot record the alerts it made due: the alert list is
+    not a list (kept as it is, and the write goes on without them)."""
+    what = stored.reason if isinstance(stored, Unreadable) else f"a JSON {type(stored).__name__}"
+    return m.InvalidRecord(
+        alerts_key,
+        f"budget alerts now due were not recorded: its stored value is {what}, not a list; "
+        "kvgraph leaves it as it is (fix it by hand, see `kvgraph check`)",
+    )
 
 
 def _cost(item: m.Record | None) -> tuple[str, float, str | None] | None:

@@ -96,3 +96,33 @@ async def test_text_no_store_can_keep_is_refused_at_any_depth(
     with pytest.raises(InvalidData):
         await repo.add_to_list("saved:u1", "r1\x00")
     assert await snapshot(store) == before
+
+
+async def shared_trip(store: Store, trip_id: str, collaborators: int) -> None:
+    """A trip of u1 shared with `collaborators` users, each listing it in their own index."""
+    rows: dict[str, object] = {
+        f"trip:{trip_id}": {"id": trip_id, "userId": "u1", "title": "Shared"},
+        "trips:index:u1": [trip_id],
+    }
+    for n in range(collaborators):
+        user = f"c{n}"
+        rows[f"collaborator:{trip_id}:{user}"] = {"tripId": trip_id, "userId": user}
+        rows[f"trips:index:{user}"] = ["own", trip_id]
+    await store.set_many(rows)
+
+
+async def test_deleting_a_trip_unlists_every_collaborator_in_fixed_round_trips(
+    store: Store,
+) -> None:
+    """However many collaborators a trip has, its delete costs the same round trips."""
+    costs = []
+    for trip_id, collaborators in (("t1", 1), ("t5", 5)):
+        await shared_trip(store, trip_id, collaborators)
+        before = store.stats.round_trips
+        await Repository(store).delete(e.TRIP, trip_id)
+        costs.append(store.stats.round_trips - before)
+        found = await store.get_many([f"trips:index:c{n}" for n in range(collaborators)])
+        assert found == [["own"]] * collaborators
+        assert not [key async for key, _ in store.iter_prefix(f"collaborator:{trip_id}:")]
+        await store.delete_many([f"trips:index:c{n}" for n in range(collaborators)])
+    assert costs[0] == costs[1]

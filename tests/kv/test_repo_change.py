@@ -1,5 +1,6 @@
-"""`Repository.change` (a patch computed from the stored record, in its transaction) and
-`Repository.create_missing` (create unless a listed record is the same, in one transaction)."""
+"""`Repository.change` and `revise` (a patch computed from the stored record, in its
+transaction: the same write as `update`) and `Repository.create_missing` (create unless a
+listed record is the same, in one transaction)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,58 @@ async def test_change_sees_the_stored_record_and_may_refuse(store: Store) -> Non
         await repo.change(e.WORKFLOW, ["w1"], lambda _: {"id": "w2"})
     with pytest.raises(NotFound):
         await repo.change(e.WORKFLOW, ["nope"], step)
+    assert await dump(store) == before
+
+
+BUDGETED = TRIP | {
+    "budget:t1": {"tripId": "t1", "total": 100, "thresholds": [0.5, 1.0]},
+    "items:index:t1": ["i1"],
+    "item:i1": {"id": "i1", "tripId": "t1", "title": "Hotel", "cost": 10},
+}
+
+
+async def alerted(store: Store) -> list[float]:
+    return [alert["threshold"] for alert in await store.get("budget:alerts:t1") or []]
+
+
+async def test_change_and_revise_record_the_alerts_they_make_due(store: Store) -> None:
+    """Every write path runs what `update` runs after a write (budget alerts here)."""
+    repo = Repository(store)
+    await store.set_many(BUDGETED)
+    await repo.change(e.ITEM, ["i1"], lambda _: {"cost": 60})
+    assert await alerted(store) == [0.5]
+    await repo.revise(e.BUDGET, ["t1"], lambda _: {"thresholds": [0.5, 0.6, 1.0]})
+    assert await alerted(store) == [0.5, 0.6]
+    made = {"tripId": "t1", "title": "Dinner", "cost": 40}
+    await repo.revise(e.ITEM, ["i2"], lambda _: made, create=True)
+    assert await alerted(store) == [0.5, 0.6, 1.0]
+    assert await store.get("items:index:t1") == ["i1", "i2"]
+
+
+async def test_change_and_revise_expire_the_users_suggestions(store: Store) -> None:
+    repo = Repository(store)
+    past = {"status": "active", "expiresAt": "2000-01-01T00:00:00Z"}
+    await store.set_many(
+        {
+            "suggestions:index:u1": ["s1", "s2"],
+            "suggestions:active:u1": ["s1", "s2"],
+            "suggestion:s1": {"id": "s1", "userId": "u1", "content": "old", **past},
+            "suggestion:s2": {"id": "s2", "userId": "u1", "content": "new", "status": "active"},
+        }
+    )
+    await repo.change(e.SUGGESTION, ["s2"], lambda _: {"content": "newer"})
+    assert (await store.get("suggestion:s1"))["status"] == "expired"
+    assert await store.get("suggestions:active:u1") == ["s2"]
+
+
+@pytest.mark.parametrize("path", ["change", "revise"])
+async def test_change_and_revise_recheck_a_moved_parent(store: Store, path: str) -> None:
+    repo = Repository(store)
+    await store.set_many(BUDGETED)
+    before = await dump(store)
+    with pytest.raises(NotFound) as missing:
+        await getattr(repo, path)(e.ITEM, ["i1"], lambda _: {"tripId": "gone"})
+    assert missing.value.field == "tripId"
     assert await dump(store) == before
 
 

@@ -271,8 +271,11 @@ async def test_an_app_record_shows_only_the_last_four_characters(
 # ---------------------------------------------------------------- concurrency
 @pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 async def test_concurrent_sets_leave_one_consistent_record(keyed: Gateway, store: Store) -> None:
-    secrets = [f"sk-concurrent-{n:02d}-0123456789abcdef" for n in range(12)]
-    await asyncio.gather(*(done(keyed, SET, {"provider": "p", "secret": s}) for s in secrets))
+    secrets = [f"sk-concurrent-0123456789abcdef-{n:04d}" for n in range(12)]
+    shown = await asyncio.gather(
+        *(done(keyed, SET, {"provider": "p", "secret": s}) for s in secrets)
+    )
+    assert [key["hint"] for key in shown] == [s[-4:] for s in secrets]  # each its own
     stored = await store.get(k.APIKEY.key(ALICE))
     clear = BOX.open(stored["ciphertext"], k.APIKEY.key(ALICE))
     assert clear in secrets and stored["hint"] == clear[-4:]

@@ -11,6 +11,7 @@ import pytest
 from gql.kv import Store
 from gql.kv import keys as k
 from gql.kv.check import repair, scan
+from gql.kv.repo import Repository
 from resolvers.ids import node_id
 from tests.support import (
     ALICE,
@@ -187,6 +188,46 @@ async def test_concurrent_invites_and_creates_lose_nothing(gw: Gateway, store: S
     await asyncio.gather(*(done(gw, REMOVE_COLLAB, {"tripId": t, "userId": BOB}) for t in trips))
     assert sorted(await index(store, k.TRIPS_INDEX.key(BOB))) == sorted(own)
     assert (await scan(store)).clean
+
+
+async def test_concurrent_invites_of_one_user_conflict_like_a_repeated_one(
+    gw: Gateway, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Invites of the same user at once: one shares the trip, each other gets the userError
+    a repeated invite gets (none succeeds, none changes the winner's role). Every invite
+    has read what it reads before any of them writes (the race, every time)."""
+    trip_id = (await trip_for(gw))["id"]
+    roles = ("VIEWER", "EDITOR") * 4
+    together, create = asyncio.Barrier(len(roles)), Repository.create
+
+    async def create_together(self: Repository, *args: Any, **kwargs: Any) -> Any:
+        async with asyncio.timeout(10):
+            await together.wait()
+        return await create(self, *args, **kwargs)
+
+    monkeypatch.setattr(Repository, "create", create_together)
+    before = await dump(store)
+    runs = await asyncio.gather(
+        *(
+            gw.ok(INVITE, {"input": {"tripId": trip_id, "userId": BOB, "role": role}}, viewer=ALICE)
+            for role in roles
+        )
+    )
+    monkeypatch.undo()
+    outs = [run["inviteCollaborator"] for run in runs]
+    won = [out for out in outs if not out["userErrors"]]
+    lost = [out for out in outs if out["userErrors"]]
+    assert (len(won), len(lost)) == (1, 7), outs
+    again = await refused(gw, store, INVITE, {"tripId": trip_id, "userId": BOB})
+    for out in lost:  # the same field, message and code, and no record
+        assert (out["collaborator"], out["userErrors"]) == (None, again)
+    assert fields(again) == [("userId", "CONFLICT")]
+    after = await dump(store)
+    entry_key, index_key = k.COLLABORATOR.key(trip_id, BOB), k.TRIPS_INDEX.key(BOB)
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert changed == {entry_key, index_key}
+    assert after[entry_key]["role"] == won[0]["collaborator"]["roleRaw"]
+    assert after[index_key] == [trip_id]
 
 
 async def test_check_and_repair_keep_shares_listed(gw: Gateway, store: Store) -> None:

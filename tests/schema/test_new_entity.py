@@ -93,8 +93,7 @@ async def create_note(ctx: Context, data: dict[str, Any]) -> Outcome:
     user = author(ctx, e.NOTE)
     if not str(data.get("text") or "").strip():
         return Outcome.fail("a note needs text", "text")
-    created = ctx.repo.create(e.NOTE, {**data, "userId": user})
-    return await written(ctx, created, k.NOTES_INDEX.key(user))
+    return await written(ctx, ctx.repo.create(e.NOTE, {**data, "userId": user}))
 ''',
     "gql/schema/notes.py": '''"""Notes: `Note`, `note(id:)`, `notes` and `createNote`."""
 
