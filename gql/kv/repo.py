@@ -193,6 +193,15 @@ def _validated(spec: EntitySpec, key: str, value: Any, mapping: AppMapping) -> m
     return record
 
 
+def _stored(spec: EntitySpec, key: str, value: Any, mapping: AppMapping) -> m.Record:
+    """The record stored at `key`; UnreadableRecord if kvgraph cannot read it (kept as it is:
+    stored data is never the client's fault)."""
+    record = spec.validate(key, value, mapping)
+    if isinstance(record, m.InvalidRecord):
+        raise UnreadableRecord(key, record.message)
+    return record
+
+
 def _checked_patch(spec: EntitySpec, key_args: Sequence[str], patch: Mapping[str, Any]) -> None:
     """Refuse (InvalidData) a camelCase patch holding a string no store may keep, or setting a
     key field to something other than its key says (a record's key never changes)."""
@@ -262,7 +271,7 @@ class _NewRecord:
         if stored is not None and self.new_only:
             raise IdTaken(f"this {spec.name} exists already", to_camel(spec.key_fields[0]))
         if stored is not None:
-            result = _validated(spec, key, stored, self.mapping)
+            result = _stored(spec, key, stored, self.mapping)
             if spec.index_entries(result) != entries:
                 raise IdTaken(f"{spec.name} id already in use", "id")
         else:
@@ -430,7 +439,7 @@ class Repository:
             stored = await tx.get(key)
             if stored is None and not create_missing:
                 raise NotFound(f"{spec.name} not found", "id")
-            before = None if stored is None else _validated(spec, key, stored, self.mapping)
+            before = None if stored is None else _stored(spec, key, stored, self.mapping)
             patch = dict(patch_of(before))
             _checked_patch(spec, key_args, patch)
             write: dict[str, Any] = {}
@@ -577,8 +586,8 @@ class Repository:
                 await self._watch(tx, write, set(doomed), [(spec, record, None)])
                 await tx.set_many(write)
             await tx.delete_many(doomed)
-            if isinstance(record, m.InvalidRecord):
-                raise InvalidData(f"invalid {spec.name} deleted: {record.message}")
+            if isinstance(record, m.InvalidRecord):  # (the transaction rolls back: kept)
+                raise UnreadableRecord(key, record.message)
             return record
 
         while True:
