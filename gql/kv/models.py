@@ -40,7 +40,7 @@ from gql.kv.scalars import Count, Date, DateTime, PriceLevel, earlier, is_local,
 
 __all__ = ["Count", "Date", "DateTime", "PriceLevel", "earlier", "is_local"]  # lenient scalars
 
-PARSED_CACHE = 65_536  # validated records kept across requests, keyed by their JSON text
+PARSED_CACHE = 65_536  # validated records kept across requests, by key, with their JSON text
 SKIP_SYNONYMS = "kvgraph.skip_synonyms"  # validation context: fields not to fill from synonyms
 _NOTHING: Mapping[str, str] = MappingProxyType({})
 DROPPED = "dropped"  # where a record keeps the names of the fields it could not read
@@ -735,7 +735,6 @@ def _invalid(key: str, result: str) -> InvalidRecord:
     return InvalidRecord(key, result, result.record if isinstance(result, Misplaced) else None)
 
 
-@functools.lru_cache(maxsize=PARSED_CACHE)
 def _parse(
     model: type[Record], raw: str | bytes, mapping: Translation | None, identity: Identity
 ) -> Record | str:
@@ -879,10 +878,28 @@ def validate_raw(
 
     Equal bytes (read through the same mapping, under the same identity) always give an
     equal (immutable) record, so a record unchanged since an earlier request is neither
-    decoded nor validated again.
+    decoded nor validated again. The results are kept by key with the text they came from
+    (a dict lookup and a comparison of the text: cheaper than hashing the text), at most
+    PARSED_CACHE of them, the oldest dropped first.
     """
-    result = _parse(model, raw, mapping, identity)
+    kept = _PARSED.get((model, mapping))
+    if kept is None:
+        kept = _PARSED[(model, mapping)] = {}
+    hit = kept.get(key)
+    if hit is not None and hit[0] == raw and hit[1] == identity:
+        result = hit[2]
+    else:
+        result = _parse(model, raw, mapping, identity)
+        if len(kept) >= PARSED_CACHE:
+            del kept[next(iter(kept))]
+        kept[key] = (raw, identity, result)
     return _invalid(key, result) if isinstance(result, str) else result
+
+
+_PARSED: dict[
+    tuple[type[Record], Translation | None],
+    dict[str, tuple[str | bytes, Identity, Record | str]],
+] = {}
 
 
 def validate(

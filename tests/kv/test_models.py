@@ -20,6 +20,32 @@ def test_identical_text_is_validated_once() -> None:
     assert changed.title == "T2"
 
 
+def test_equal_text_read_again_is_not_validated_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fetch gives a new string each time: equal text under the same key is a hit; other
+    text, another identity or another key is validated; the oldest entries go first."""
+    calls: list[str] = []
+    parse = m._parse
+
+    def counted(*args: object) -> object:
+        calls.append(str(args[1]))
+        return parse(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(m, "_parse", counted)
+    monkeypatch.setattr(m, "_PARSED", {})
+    text = '{"id": "t1", "userId": "u", "title": "T"}'
+    first = m.validate_raw(m.Trip, "trip:t1", text)
+    again = m.validate_raw(m.Trip, "trip:t1", (text + " ")[:-1])  # equal, another object
+    assert again is first and len(calls) == 1
+    m.validate_raw(m.Trip, "trip:t1", text, identity=(("id", "t1"),))  # another identity
+    m.validate_raw(m.Trip, "trip:t2", text)  # another key
+    m.validate_raw(m.Trip, "trip:t2", text)
+    assert len(calls) == 3
+    monkeypatch.setattr(m, "PARSED_CACHE", 2)
+    m.validate_raw(m.Trip, "trip:t3", text.replace("t1", "t3"))  # full: trip:t1 goes
+    m.validate_raw(m.Trip, "trip:t1", text)
+    assert len(calls) == 5
+
+
 def test_records_are_immutable() -> None:
     record = m.validate_raw(m.Trip, "trip:t1", '{"id": "t1", "userId": "u", "title": "T"}')
     with pytest.raises(pydantic.ValidationError):
