@@ -4,7 +4,7 @@ Only the graphql-transport-ws protocol (the `graphql-ws` npm client's) is spoken
 `graphql-ws` subprotocol (subscriptions-transport-ws) is refused (4406). Every rule of an HTTP
 request holds for a socket and each operation on it:
 
-- origin: a browser page on another origin may connect only if it is in
+- origin: a browser page on another origin may connect only if `gql.web.origins` finds it in
   `KVGRAPH_CORS_ORIGINS` (`*`: any); same-origin pages and non-browser clients always may;
 - auth: the upgrade's `Authorization` header (refused with 401 when invalid) or, instead, the
   `Authorization: Bearer <token>` member of the `connection_init` payload (refused with
@@ -384,10 +384,7 @@ async def upgrade_viewer(request: web.Request) -> None:
         request[EXPIRES] = exp
 
 
-def websocket_view_options(settings: Any) -> dict[str, Any]:
-    """The view's WebSocket options: graphql-transport-ws only, origins as CORS allows."""
-    return {
-        "subscription_protocols": (PROTOCOL,),
-        "allowed_origins": list(settings.cors_origins),
-        "keep_alive": False,
-    }
+def websocket_view_options() -> dict[str, Any]:
+    """The view's WebSocket options: graphql-transport-ws only (origins: the view's
+    `is_websocket_origin_allowed`, by the rule CORS follows)."""
+    return {"subscription_protocols": (PROTOCOL,), "keep_alive": False}

@@ -40,6 +40,7 @@ from gql.web.auth import AuthError, KeysUnavailable, Viewer
 from gql.web.body import BodyError, decode
 from gql.web.media import GRAPHQL_RESPONSE, asks_upgrade, negotiate
 from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
+from gql.web.origins import allows
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from gql.web.subscriptions import (
@@ -200,6 +201,9 @@ class GatewayView(GraphQLView[Context, None]):
         ws = websocket_response(subprotocol)
         await ws.prepare(request)
         return ws
+
+    def is_websocket_origin_allowed(self, request: web.Request, origin: str) -> bool:
+        return allows(request.app[SETTINGS].cors_origins, origin)  # as CORS decides
 
     async def reject_websocket(self, request: web.Request) -> web.Response:
         message = "This origin may not open a WebSocket here (KVGRAPH_CORS_ORIGINS)."

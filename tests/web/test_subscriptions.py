@@ -320,31 +320,6 @@ async def test_the_allow_list_refuses_an_unregistered_subscription(
         assert error["payload"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize(
-    ("origins", "origin", "allowed"),
-    [
-        ([], "https://evil.example", False),
-        (["https://app.example"], "https://app.example", True),
-        (["https://app.example"], "https://evil.example", False),
-        (["*"], "https://any.example", True),
-    ],
-)
-async def test_origins_are_checked_like_cors(
-    aiohttp_client: Any, tmp_path: Path, origins: list[str], origin: str, allowed: bool
-) -> None:
-    import aiohttp
-
-    client = await app_client(aiohttp_client, tmp_path, cors_origins=origins)
-    headers = {"Origin": origin}
-    if allowed:
-        async with connect(client, "/graphql", headers=headers) as ws:
-            await ws.init(bearer(token()))
-        return
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await client.ws_connect("/graphql", protocols=["graphql-transport-ws"], headers=headers)
-    assert refused.value.status == 403
-
-
 async def test_a_same_origin_page_may_connect(client: Any) -> None:
     host = f"http://{client.host}:{client.port}"
     async with connect(client, "/graphql", headers={"Origin": host}) as ws:
