@@ -34,7 +34,6 @@ from collections.abc import AsyncGenerator
 from json import JSONDecodeError
 from typing import Any
 
-import jwt
 from aiohttp import ClientConnectionResetError, WSMsgType, web
 from cross_web import HTTPException
 from graphql import GraphQLError
@@ -68,32 +67,19 @@ from gql.schema.errors import (
     masked,
     should_mask,
 )
-from gql.web.appkeys import AUTH, LIMITER, RELEASE, SETTINGS, STORE
-from gql.web.auth import AuthError, KeysUnavailable, Viewer
+from gql.web.appkeys import AUTH, LIMITER, RELEASE
+from gql.web.auth import AuthError, KeysUnavailable, Verified, Viewer
+from gql.web.context import IDENTITY, operation_context
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from resolvers.context import Context
 from resolvers.errors import ClientError
 
 log = logging.getLogger("kvgraph.subscriptions")
-EXPIRES = web.RequestKey("token_expires", float)
 PROTOCOL = "graphql-transport-ws"
 FORBIDDEN = 4403  # graphql-ws: the client may connect again (with a fresh token)
 TRY_LATER = 1013  # the JWKS did not answer: tokens cannot be checked now
 EVENT_SLOTS = 32  # subscriptions of a process starting or working on an event at once
-
-
-def expiry(header: str | None) -> float | None:
-    """The `exp` (Unix time) of a bearer token that has been verified already."""
-    if not header:
-        return None
-    token = header.partition(" ")[2].strip()
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    exp = claims.get("exp")
-    return float(exp) if isinstance(exp, int | float) else None
 
 
 def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -171,8 +157,7 @@ class TextFrames(AiohttpWebSocketAdapter):
 class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     """Strawberry's graphql-transport-ws handler with kvgraph's auth, limits and contexts."""
 
-    viewer: Viewer | None = None
-    expires: float | None = None
+    identity: Verified | None = None  # who the socket is (None: anonymous), until its `exp`
     _expiry: asyncio.TimerHandle | None = None  # a timer, not a task held per socket
     _expired: asyncio.Task[None] | None = None
 
@@ -214,26 +199,27 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         header = payload.get("Authorization", payload.get("authorization"))
         request = self.request
         if header is None:
-            viewer_id = self.context.viewer_id
-            role = self.context.role or "authenticated"
-            self.viewer = Viewer(viewer_id, role) if viewer_id else None
-            self.expires = request.get(EXPIRES)
+            self.identity = request.get(IDENTITY)  # the upgrade's, checked by the view
         else:
             try:
                 if not isinstance(header, str):
                     raise AuthError("Authorization must be a string: Bearer <token>")
-                self.viewer = await request.app[AUTH].viewer(header, remember=False)
+                self.identity = await request.app[AUTH].identity(header, remember=False)
             except KeysUnavailable as exc:
                 await self.websocket.close(TRY_LATER, f"Try again later: {exc}"[:120])
                 return False
             except AuthError as exc:
                 await self.websocket.close(FORBIDDEN, f"Forbidden: {exc}"[:120])
                 return False
-            self.expires = expiry(header)
-        if self.expires is not None:
-            delay = max(0.0, self.expires - time.time())
+        if self.identity is not None:
+            delay = max(0.0, self.identity.exp - time.time())
             self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
         return True
+
+    @property
+    def viewer(self) -> Viewer | None:
+        """Who the socket's operations run as (None: anonymous)."""
+        return self.identity.viewer if self.identity is not None else None
 
     def _expire(self) -> None:
         """The token expired: close the socket (the client reconnects with a new one)."""
@@ -286,25 +272,11 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         message: Any = {"id": operation_id, "type": "error", "payload": [error]}
         await self.send_message(message)
 
-    def operation_context(self) -> Context:
-        """A fresh context for one operation, as the socket's viewer."""
-        request = self.request
-        settings = request.app[SETTINGS]
-        return Context(
-            store=request.app[STORE],
-            mapping=settings.mapping(),
-            viewer_id=self.viewer.user_id if self.viewer else None,
-            role=self.viewer.role if self.viewer else None,
-            request=request,
-            response=self.context.response,
-            debug_stats=settings.debug_stats,
-            read_limits=settings.read_limits(),
-            event_seconds=settings.execution_timeout,
-            slots=_slots(self.view),
-        )
-
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        context = self.operation_context()
+        # A fresh context for each operation, as an HTTP request's, as the socket's viewer.
+        context = operation_context(
+            self.request, self.viewer, self.context.response, slots=_slots(self.view)
+        )
         try:
             await self._run(operation, context)
         except _Closed:
@@ -375,13 +347,6 @@ class _Closed(Exception):
 def websocket_response(subprotocol: str | None) -> web.WebSocketResponse:
     """A socket's response, without permessage-deflate (see the module's docstring)."""
     return web.WebSocketResponse(protocols=[subprotocol] if subprotocol else [], compress=False)
-
-
-async def upgrade_viewer(request: web.Request) -> None:
-    """Note the upgrade's token expiry (its viewer is checked by the view, as for HTTP)."""
-    exp = expiry(request.headers.get("Authorization"))
-    if exp is not None:
-        request[EXPIRES] = exp
 
 
 def websocket_view_options() -> dict[str, Any]:

@@ -185,15 +185,40 @@ async def test_a_bad_token_in_connection_init_closes_4403(
         assert closed.reason.startswith(reason), closed.reason
 
 
-async def test_an_expired_token_closes_the_socket(client: Any) -> None:
+@pytest.mark.parametrize("where", ["connection_init", "upgrade"])
+async def test_an_expired_token_closes_the_socket(client: Any, where: str) -> None:
     conv = await conversation(client)
-    async with connect(client, "/graphql") as ws:
-        await ws.init(bearer(token(hours=1.5 / 3600)))  # expires in 1.5 s
+    short = token(hours=1.5 / 3600)  # expires in 1.5 s
+    headers = {"Authorization": f"Bearer {short}"} if where == "upgrade" else None
+    async with connect(client, "/graphql", headers=headers) as ws:
+        await ws.init(bearer(short) if where == "connection_init" else None)
         await ws.subscribe(MESSAGE_ADDED, {"id": conv})
         closed = await ws.closed()
         assert ws.ws.close_code == 4403
         assert closed.reason == "Forbidden: token expired"
     await _until_no_watchers(client)
+
+
+@pytest.mark.parametrize("where", ["connection_init", "upgrade"])
+async def test_a_sockets_token_is_decoded_once(
+    client: Any, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its `exp` (the expiry timer's) comes with the identity the check verified."""
+    import jwt
+
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    mine = token()
+    headers = {"Authorization": f"Bearer {mine}"} if where == "upgrade" else None
+    async with connect(client, "/graphql", headers=headers) as ws:
+        await ws.init(bearer(mine) if where == "connection_init" else None)
+    assert decoded == [mine]
 
 
 async def test_each_subscription_field_emits_its_changes(client: Any) -> None:
