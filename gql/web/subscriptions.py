@@ -16,7 +16,9 @@ request holds for a socket and each operation on it:
   alias, token and node limits, and the rate charge; a refusal is an `error` message with
   the HTTP path's code. Queries and mutations go over HTTP: only subscriptions run here;
 - each event runs under the execution timeout (`KVGRAPH_EXECUTION_TIMEOUT`; waiting for an
-  event is not timed) with fresh loaders (`Context.renew`) and the access rules asked again.
+  event is not timed) with fresh loaders (`Context.renew`) and the access rules asked again;
+  its errors are coded, masked and reported by the schema's extensions as an HTTP result's
+  (`on_stream_result`), so what is sent here is what HTTP would answer.
 
 Frames are text (JSON): graphql-ws clients refuse binary frames. They are not compressed: a
 socket that accepted permessage-deflate (every browser offers it) would hold zlib state of
@@ -36,7 +38,6 @@ from typing import Any
 
 from aiohttp import ClientConnectionResetError, WSMsgType, web
 from cross_web import HTTPException
-from graphql import GraphQLError
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter
 from strawberry.http.exceptions import (
     NonJsonMessageReceived,
@@ -56,16 +57,10 @@ from strawberry.utils.aio import aclosing
 
 from gql.schema.errors import (
     BAD_REQUEST,
-    BAD_USER_INPUT,
-    INTERNAL_SERVER_ERROR,
-    INVALID_RECORD,
     RATE_LIMITED,
     TIMEOUT,
     before_execution,
-    code_of,
     coded,
-    masked,
-    should_mask,
 )
 from gql.web.appkeys import AUTH, LIMITER, RELEASE
 from gql.web.auth import AuthError, KeysUnavailable, Verified, Viewer
@@ -73,7 +68,6 @@ from gql.web.context import IDENTITY, operation_context
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from resolvers.context import Context
-from resolvers.errors import ClientError
 
 log = logging.getLogger("kvgraph.subscriptions")
 PROTOCOL = "graphql-transport-ws"
@@ -84,48 +78,6 @@ EVENT_SLOTS = 32  # subscriptions of a process starting or working on an event a
 
 def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return coded(message, code, **extensions).formatted  # type: ignore[return-value]
-
-
-def _coded(error: GraphQLError) -> GraphQLError:
-    """The error as a client sees it over HTTP: unexpected ones masked, every one coded (a
-    stream's errors miss the schema's `on_operation` hook, which codes an HTTP result's)."""
-    if should_mask(error):
-        return masked(error)
-    if code_of(error) is None:
-        original = error.original_error
-        if isinstance(original, ClientError):
-            code = original.code
-        else:
-            code = BAD_USER_INPUT if error.path is None else INTERNAL_SERVER_ERROR
-        error.extensions = {**(error.extensions or {}), "code": code}
-    return error
-
-
-def _with_reports(context: Context, result: ExecutionResult) -> ExecutionResult:
-    """The event's result, its errors coded, with one INVALID_RECORD error per bad record it
-    met (as over HTTP)."""
-    if result.errors:
-        result.errors = [_coded(error) for error in result.errors]
-    if not (context.problems or context.dropped):
-        return result
-    reports = [
-        GraphQLError(
-            f"invalid record {key}: {context.problems[key]}",
-            extensions={"code": INVALID_RECORD, "key": key},
-        )
-        for key in sorted(context.problems)
-    ] + [
-        GraphQLError(
-            f"record {key}: {', '.join(fields)} could not be read and show as null",
-            extensions={"code": INVALID_RECORD, "key": key, "fields": sorted(fields)},
-        )
-        for key, fields in sorted(context.dropped.items())
-    ]
-    context.problems.clear()
-    context.dropped.clear()
-    return ExecutionResult(
-        data=result.data, errors=[*(result.errors or []), *reports], extensions=result.extensions
-    )
 
 
 class TextFrames(AiohttpWebSocketAdapter):
@@ -307,16 +259,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 context_value=context,
                 operation_name=operation.operation_name,
             )
-            async with aclosing(source):
+            async with aclosing(source):  # results coded by the schema, as over HTTP
                 first = True
                 async for result in source:
-                    if first and (
-                        isinstance(result, PreExecutionError) or before_execution(result)
-                    ):
+                    if first and _refused(result, context):
                         await self._first_refusal(operation, result)
                         return
                     first = False
-                    await operation.send_next(_with_reports(context, result))
+                    await operation.send_next(result)
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _first_refusal(
@@ -329,7 +279,15 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=4400, reason=reason[:120])
             self.operations.pop(operation.id, None)
             raise _Closed
-        await operation.send_initial_errors([_coded(error) for error in result.errors])
+        await operation.send_initial_errors(result.errors)
+
+
+def _refused(result: ExecutionResult, context: Context) -> bool:
+    """Whether a subscription's first result refuses it before any event (parse, validation,
+    variables, limits, access): not an event its reads stopped, which is sent as over HTTP."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return before_execution(result) and context.aborted is None
 
 
 def _slots(view: Any) -> asyncio.Semaphore:

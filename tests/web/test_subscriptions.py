@@ -17,7 +17,7 @@ from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
 from gql.web.release import Release
 from gql.web.subscriptions import TransportWS
-from tests.support import ALICE, BOB, SECRET, app_client
+from tests.support import ALICE, BOB, SECRET, app_client, board_data
 from tests.web.gqlws import GqlWs, bearer, connect
 
 MESSAGE_ADDED = "subscription M($id: ID!) { messageAdded(conversationId: $id) { id content role } }"
@@ -271,6 +271,62 @@ async def test_a_collaborator_removed_receives_nothing_more(client: Any) -> None
         await http(client, ADD_ITEM, {"input": {"tripId": trip_id, "title": "two"}})
         assert (await alice.data(own))["data"]["itineraryChanged"]["id"] == trip_id
         await bob.nothing(0.5)
+
+
+PLACES = (
+    "subscription I($id: ID!) { itineraryChanged(tripId: $id) "
+    "{ id title items(first: 10) { nodes { title location { name } } } } }"
+)
+PLACES_NOW = (
+    "query T($id: ID!) { trip(id: $id) "
+    "{ id title items(first: 10) { nodes { title location { name } } } } }"
+)
+
+
+def rootless(payload: dict[str, Any]) -> dict[str, Any]:
+    """A result with its one root field's value as `data` (the trip, by either root)."""
+    data = payload["data"]
+    return {**payload, "data": None if data is None else next(iter(data.values()))}
+
+
+async def event_and_http(client: Any, change: dict[str, Any]) -> tuple[Any, Any]:
+    """The payload of the event `change` (rows written) sends to a subscriber of trip t0's
+    places, and the HTTP answer to the same selection made just after (both rootless)."""
+    async with connect(client, "/graphql") as ws:
+        await ws.init(bearer(token()))
+        op = await ws.subscribe(PLACES, {"id": "t0"})
+        await _subscribed(client)
+        await client.app[STORE].set_many(change)
+        event = await ws.data(op)
+    resp = await client.post(
+        "/graphql", json={"query": PLACES_NOW, "variables": {"id": "t0"}}, headers=auth()
+    )
+    assert resp.status == 200
+    return rootless(event), rootless(await resp.json())
+
+
+async def test_an_event_that_reads_too_much_answers_as_http_does(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """The read limit stops the event's execution: no data, one QUERY_TOO_LARGE error."""
+    client = await app_client(aiohttp_client, tmp_path, max_records=6)
+    rows = await board_data(client.app[STORE], trips=1, items=3, user=ALICE)
+    renamed = {"item:t0-i0": {**rows["item:t0-i0"], "title": "Renamed"}}
+    event, answer = await event_and_http(client, renamed)
+    assert answer["data"] is None
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["QUERY_TOO_LARGE"]
+    assert event == answer
+
+
+async def test_an_event_reports_an_invalid_record_as_http_does(client: Any) -> None:
+    rows = await board_data(client.app[STORE], trips=1, items=3, user=ALICE)
+    broken = {
+        "item:t0-i0": {**rows["item:t0-i0"], "title": "Renamed"},  # the event
+        "event:p0": {"id": "p0", "city": "Lisbon"},  # its place, without its name
+    }
+    event, answer = await event_and_http(client, broken)
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["INVALID_RECORD"]
+    assert event == answer
 
 
 async def test_queries_and_mutations_go_over_http(client: Any) -> None:
