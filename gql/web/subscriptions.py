@@ -38,6 +38,7 @@ from typing import Any
 
 from aiohttp import ClientConnectionResetError, WSMsgType, web
 from cross_web import HTTPException
+from graphql import GraphQLError
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter
 from strawberry.http.exceptions import (
     NonJsonMessageReceived,
@@ -56,15 +57,18 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from gql.schema.errors import (
+    AUTH_UNAVAILABLE,
     BAD_REQUEST,
     RATE_LIMITED,
     TIMEOUT,
+    UNAUTHENTICATED,
     before_execution,
     coded,
 )
 from gql.web.appkeys import AUTH, LIMITER, RELEASE
 from gql.web.auth import AuthError, KeysUnavailable, Verified, Viewer
 from gql.web.context import IDENTITY, operation_context
+from gql.web.observe import answered
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from resolvers.context import Context
@@ -74,10 +78,6 @@ PROTOCOL = "graphql-transport-ws"
 FORBIDDEN = 4403  # graphql-ws: the client may connect again (with a fresh token)
 TRY_LATER = 1013  # the JWKS did not answer: tokens cannot be checked now
 EVENT_SLOTS = 32  # subscriptions of a process starting or working on an event at once
-
-
-def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    return coded(message, code, **extensions).formatted  # type: ignore[return-value]
 
 
 class TextFrames(AiohttpWebSocketAdapter):
@@ -158,9 +158,11 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                     raise AuthError("Authorization must be a string: Bearer <token>")
                 self.identity = await request.app[AUTH].identity(header, remember=False)
             except KeysUnavailable as exc:
+                answered(request, [coded(str(exc), AUTH_UNAVAILABLE)])
                 await self.websocket.close(TRY_LATER, f"Try again later: {exc}"[:120])
                 return False
             except AuthError as exc:
+                answered(request, [coded(str(exc), UNAUTHENTICATED)])
                 await self.websocket.close(FORBIDDEN, f"Forbidden: {exc}"[:120])
                 return False
         if self.identity is not None:
@@ -196,7 +198,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         most = self.max_subscriptions_per_connection
         if most is not None and len(self.operations) >= most:
             said = f"At most {most} subscriptions per socket: complete one or open another."
-            refusal = _error(said, BAD_REQUEST, limit="subscriptions", max=most)
+            refusal = coded(said, BAD_REQUEST, limit="subscriptions", max=most)
             await self._refuse(message["id"], refusal)
             return
         try:
@@ -204,14 +206,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self.request.app[LIMITER].check(viewer_id, self.request)
             query = self._persisted().resolve(payload.get("query"), payload.get("extensions"))
         except RateLimitedError as exc:
-            refusal = _error(exc.message, RATE_LIMITED, retryAfter=exc.retry)
+            refusal = coded(exc.message, RATE_LIMITED, retryAfter=exc.retry)
             await self._refuse(message["id"], refusal)
             return
         except PersistedQueryError as exc:
-            await self._refuse(message["id"], _error(exc.message, exc.code))
+            await self._refuse(message["id"], coded(exc.message, exc.code))
             return
         if not isinstance(query, str):
-            await self._refuse(message["id"], _error("subscribe needs a query", BAD_REQUEST))
+            await self._refuse(message["id"], coded("subscribe needs a query", BAD_REQUEST))
             return
         await super().handle_subscribe({**message, "payload": {**payload, "query": query}})
 
@@ -220,8 +222,10 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         persisted: PersistedQueries = view.persisted(self.request)
         return persisted
 
-    async def _refuse(self, operation_id: str, error: dict[str, Any]) -> None:
-        message: Any = {"id": operation_id, "type": "error", "payload": [error]}
+    async def _refuse(self, operation_id: str, error: GraphQLError) -> None:
+        """Refuse an operation with one error (counted as an HTTP refusal is)."""
+        answered(self.request, [error])
+        message: Any = {"id": operation_id, "type": "error", "payload": [error.formatted]}
         await self.send_message(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
@@ -237,7 +241,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             seconds = context.event_seconds
             message = f"The subscription event took longer than {seconds:g} s and was stopped."
             with contextlib.suppress(Exception):
-                await self._refuse(operation.id, _error(message, TIMEOUT))
+                await self._refuse(operation.id, coded(message, TIMEOUT))
                 operation.completed = True
                 self.operations.pop(operation.id, None)
         except Exception as error:
@@ -266,6 +270,8 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                         await self._first_refusal(operation, result)
                         return
                     first = False
+                    if result.errors:
+                        answered(self.request, result.errors)
                     await operation.send_next(result)
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
@@ -275,6 +281,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         """A subscription refused before its first event: one `error` message (a document
         that does not parse or names no operation closes the socket, as the protocol says)."""
         assert result.errors
+        answered(self.request, result.errors)
         if reason := self._get_pre_execution_close_reason(result.errors[0]):
             await self.websocket.close(code=4400, reason=reason[:120])
             self.operations.pop(operation.id, None)
