@@ -71,6 +71,10 @@ class GatewayErrors(SchemaExtension):
     operation) are the client's input, `BAD_USER_INPUT`; a domain `ClientError` keeps its
     code; a store outage is `STORE_UNAVAILABLE`; anything else is masked as
     `INTERNAL_SERVER_ERROR` (and logged once by the schema).
+
+    A stream (a subscription) runs its operation and execution hooks once, around all its
+    results: each result it sends (a refusal, an event) is finished the same way by
+    `on_stream_result`, before it is sent, whatever the transport.
     """
 
     def on_parse(self) -> Iterator[None]:
@@ -93,21 +97,34 @@ class GatewayErrors(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        for error in getattr(result, "errors", None) or ():
-            if error.path is None and not should_mask(error):
-                _set_code(error, BAD_USER_INPUT)  # refused before any resolver ran
+        _code_unrun(self.execution_context.result)
 
     def on_operation(self) -> Iterator[None]:
         yield
         result: Any = self.execution_context.result
-        result = getattr(result, "initial_result", result)  # an incremental result's first part
+        self._finish(getattr(result, "initial_result", result))  # incremental: its first part
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        _code_unrun(result)
+        self._finish(result)
+        yield
+
+    def _finish(self, result: Any) -> None:
+        """Every error of `result` as the client sees it (masked, coded, no secret quoted)."""
         if errors := getattr(result, "errors", None):
             result.errors = [_final(error) for error in errors]
             context = self.execution_context
             if takes_secret(context.query, context.schema._schema):
                 for error in result.errors:
                     error.message = without_input_values(error.message)
+
+
+def _code_unrun(result: Any) -> None:
+    """Code the errors of a result that no resolver produced: the client's input (a domain
+    `ClientError` raised by a subscription's source keeps its own code)."""
+    for error in getattr(result, "errors", None) or ():
+        if error.path is None and not should_mask(error):
+            _set_code(error, _own_code(error, BAD_USER_INPUT))
 
 
 def takes_secret(document: str | None, schema: GraphQLSchema) -> bool:
@@ -165,9 +182,14 @@ def _final(error: GraphQLError) -> GraphQLError:
     """The error as the client sees it: unexpected exceptions masked, every error coded."""
     if should_mask(error):
         return masked(error)
-    original = error.original_error
-    _set_code(error, original.code if isinstance(original, ClientError) else INTERNAL_SERVER_ERROR)
+    _set_code(error, _own_code(error, INTERNAL_SERVER_ERROR))
     return error
+
+
+def _own_code(error: GraphQLError, default: str) -> str:
+    """The code of a domain `ClientError`'s error; `default` for any other."""
+    original = error.original_error
+    return original.code if isinstance(original, ClientError) else default
 
 
 PARSE_CACHE = 128  # documents kept parsed, by their text and parse options
@@ -252,15 +274,29 @@ class RecordReports(SchemaExtension):
     in key order (the same whichever executor ran the operation, in whatever order).
 
     An operation stopped by an `Abort` (it read past its limits) answers that one error and
-    no data instead, whichever executor ran it and however many fields met it.
+    no data instead, whichever executor ran it and however many fields met it. Each result
+    of a stream (a subscription's event) is reported so before it is sent, with what its
+    own execution met (the records reported go with the first result that met them).
     """
 
     def on_execute(self) -> Iterator[None]:
         yield
-        context = self.execution_context.context
         result = self.execution_context.result
-        if result is None:
-            return
+        if result is not None:
+            self._report(result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self._report(result)
+        context = self.execution_context.context
+        for reported in (getattr(context, "problems", None), getattr(context, "dropped", None)):
+            if reported:
+                reported.clear()  # a source may send several results from one reading
+        yield
+
+    def _report(self, result: Any) -> None:
+        """The result stopped by an abort, or with its field errors in document order and one
+        report per bad record."""
+        context = self.execution_context.context
         aborted: Abort | None = getattr(context, "aborted", None)
         if aborted is not None:
             result.data = None

@@ -21,6 +21,7 @@ from gql.web.appkeys import AUTH, LIMITER, METRICS, RELEASE, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
 from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation_names
 from gql.web.observe import OperationName, observe_middleware
+from gql.web.origins import allows
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.release import Release
 from gql.web.settings import Settings
@@ -91,12 +92,12 @@ def unready(problems: list[dict[str, Any]]) -> web.Response:
 
 
 def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
-    """Answer preflights and add CORS headers for the configured browser origins.
+    """Answer preflights and add CORS headers for the configured browser origins (the rule
+    of `gql.web.origins`, as for the WebSocket handshake).
 
     `headers` are the request headers browsers may send; `*` allows whatever a preflight asks
     for (a literal `*` would not cover `Authorization`).
     """
-    allow_any = "*" in origins
     echo_headers = "*" in headers
     allowed_headers = ", ".join(headers)
 
@@ -108,7 +109,7 @@ def cors_middleware(origins: list[str], headers: list[str]) -> Middleware:
     @web.middleware
     async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        if origin is None or not (allow_any or origin in origins):
+        if origin is None or not allows(origins, origin):
             return await handler(request)
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             asked = request.headers.get("Access-Control-Request-Headers", "")
@@ -167,7 +168,7 @@ def create_app(settings: Settings) -> web.Application:
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=False,
-        **websocket_view_options(settings),  # graphql-transport-ws, origins as for CORS
+        **websocket_view_options(),  # graphql-transport-ws; origins: `GatewayView`
     )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)

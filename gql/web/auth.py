@@ -203,7 +203,8 @@ class JwksCache:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A token that verified: who it names, its `exp`, and the key (and `kid`) that did it."""
+    """A token that verified, the identity a request or socket carries: who it names (None:
+    `anon`), its `exp` (a socket closes then), and the key (and `kid`) that verified it."""
 
     viewer: Viewer | None
     exp: float
@@ -268,7 +269,13 @@ class Authenticator:
         self.verified = verified if verified is not None else VerifiedTokens()
 
     async def viewer(self, header: str | None, *, remember: bool = True) -> Viewer | None:
-        """The viewer named by an `Authorization` header; None when there is none.
+        """The viewer named by an `Authorization` header; None when there is none (or `anon`)."""
+        identity = await self.identity(header, remember=remember)
+        return identity.viewer if identity is not None else None
+
+    async def identity(self, header: str | None, *, remember: bool = True) -> Verified | None:
+        """What an `Authorization` header's token verified as (its viewer and its `exp`, from
+        the one check); None when there is none.
 
         `remember=False` for a token checked once (a WebSocket's, at its upgrade or
         `connection_init`): it is not kept, so a thousand sockets leave no entries behind.
@@ -284,9 +291,9 @@ class Authenticator:
         hit = self.verified.get(token)
         if hit is not None:
             if not isinstance(hit.key, jwt.PyJWK) or await self._same_key(hit):
-                return hit.viewer
+                return hit
             self.verified.forget(token)
-        return await self.decode(token, remember=remember)
+        return await self.verify(token, remember=remember)
 
     async def _same_key(self, hit: Verified) -> bool:
         """Whether the JWKS still names the key that verified a cached token."""
@@ -296,8 +303,12 @@ class Authenticator:
         except AuthError:
             return False  # the full check says why
 
-    async def decode(self, token: str, *, remember: bool = True) -> Viewer | None:
-        """Verify the token with the configured key for its algorithm; None for `anon`."""
+    async def decode(self, token: str) -> Viewer | None:
+        """The viewer of a token, verified with the configured key; None for `anon`."""
+        return (await self.verify(token)).viewer
+
+    async def verify(self, token: str, *, remember: bool = True) -> Verified:
+        """Verify the token with the configured key for its algorithm (AuthError if it fails)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -312,11 +323,11 @@ class Authenticator:
         else:
             raise AuthError(BAD_ALGORITHM)
         claims = verified_claims(token, key, algorithms)
-        viewer = viewer_of(claims, self.audience)
+        kid = header.get("kid") if isinstance(key, jwt.PyJWK) else None
+        verified = Verified(viewer_of(claims, self.audience), float(int(claims["exp"])), kid, key)
         if remember:
-            kid = header.get("kid") if isinstance(key, jwt.PyJWK) else None
-            self.verified.put(token, Verified(viewer, float(int(claims["exp"])), kid, key))
-        return viewer
+            self.verified.put(token, verified)
+        return verified
 
 
 def verified_claims(token: str, key: jwt.PyJWK | str, algorithms: list[str]) -> dict[str, Any]:

@@ -7,6 +7,11 @@ have their own label, and of the others only the first `KVGRAPH_METRICS_MAX_OPER
 seen do; later ones count as `(other)`. Error codes and limit names are kvgraph's own, a
 fixed set.
 
+A WebSocket (subscriptions) is not a request: its handshake is counted by status and its life
+by its own histogram, never in the request latency. Each refusal or event it answers with
+errors counts its codes and limits as an HTTP answer does, so a refusal is counted by reason
+whichever transport it came over.
+
 Each worker process (`KVGRAPH_WORKERS`) counts on its own, and a scrape reaches one of them;
 with `PROMETHEUS_MULTIPROC_DIR` set (prometheus_client's multi-process mode, chosen when it is
 imported) every worker writes its counts there and /metrics answers their sum.
@@ -40,6 +45,8 @@ ANONYMOUS = "(anonymous)"  # not a GraphQL name, so no operation can be called s
 OTHER = "(other)"
 BATCH_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64)
 KEY_BUCKETS = (0, 1, 10, 100, 1_000, 10_000, 100_000)
+SOCKET_BUCKETS = (1, 10, 60, 300, 900, 3_600, 14_400, 86_400)  # seconds a socket stays open
+UPGRADED = 101  # the status of a WebSocket handshake accepted
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _COUNT_FILE = re.compile(r"(counter|gauge_\w+|histogram|summary)_\d+\.db")
 UNAUTHORIZED = "/metrics needs Authorization: Bearer <KVGRAPH_METRICS_TOKEN>\n"
@@ -127,14 +134,28 @@ class Metrics:
         )
         self.errors = Counter(
             "kvgraph_errors",
-            "/graphql requests answered with at least one error of this code.",
+            "/graphql answers (requests; a socket's refusals and events) with at least one "
+            "error of this code.",
             ["code"],
             registry=registry,
         )
         self.rejections = Counter(
             "kvgraph_rejections",
-            "/graphql requests refused for going over this limit.",
+            "/graphql answers (requests; a socket's refusals and events) refused for going "
+            "over this limit.",
             ["limit"],
+            registry=registry,
+        )
+        self.websockets = Counter(
+            "kvgraph_websockets",
+            "/graphql WebSocket handshakes answered, by HTTP status (101: a socket opened).",
+            ["status"],
+            registry=registry,
+        )
+        self.websocket_duration = Histogram(
+            "kvgraph_websocket_duration_seconds",
+            "How long each /graphql WebSocket stayed open.",
+            buckets=SOCKET_BUCKETS,
             registry=registry,
         )
         # The labelled children, by label: at most the labels the cap allows (x statuses).
@@ -181,6 +202,19 @@ class Metrics:
             keys_read.inc(keys)
         self.batches_per_request.observe(batches)
         self.keys_per_request.observe(keys)
+        self.count(codes, limits)
+
+    def record_socket(
+        self, status: int, seconds: float, codes: Iterable[str], limits: Iterable[str]
+    ) -> None:
+        """Count one /graphql WebSocket once it is closed (or its handshake refused)."""
+        self.websockets.labels(str(status)).inc()
+        if status == UPGRADED:
+            self.websocket_duration.observe(seconds)
+        self.count(codes, limits)
+
+    def count(self, codes: Iterable[str], limits: Iterable[str]) -> None:
+        """Count one answer's error codes and the limits it was refused for."""
         for code in codes:
             self.errors.labels(code).inc()
         for limit in limits:

@@ -6,6 +6,10 @@ outermost, adds the status and the time taken, counts the request in the metrics
 its one access line. So nothing runs per field, and every way a request ends (an answer, a
 refusal, a timeout, an exception) passes the same place.
 
+A WebSocket upgrade is observed the same way, but counted as a socket (`Metrics.record_socket`,
+when it closes), never as a request; what it answers meanwhile (a refusal, an event with
+errors) is counted message by message (`answered`), as a request's answer is.
+
 The request id is the incoming `X-Request-Id` when it is a short token of safe characters
 (a proxy's or a client's), else a new UUID; it goes back in the response's `X-Request-Id`
 and on every log record of the request. The access line holds no header, token, variable
@@ -37,6 +41,7 @@ from gql.schema.errors import (
     code_of,
 )
 from gql.web.logs import REQUEST_ID, Fields
+from gql.web.media import asks_upgrade
 from gql.web.metrics import Metrics
 from resolvers.loaders import Loaders
 
@@ -62,6 +67,22 @@ class Outcome:
     codes: set[str] = field(default_factory=set)  # error codes of its answer
     limits: set[str] = field(default_factory=set)  # the limits it was refused for
     page: bool = False  # the GraphiQL page, not an operation: not counted in the metrics
+    # A WebSocket upgrade: counted as a socket, not a request, and its answers (refusals,
+    # events) counted one by one as they are sent (`answered`), in these metrics.
+    socket: Metrics | None = None
+
+    def note(self, code: str, extensions: Mapping[str, Any], message: str = "") -> None:
+        """Note an error of `code` in the answer (and its limit, if any)."""
+        self.codes.add(code)
+        if limit := limit_of(code, extensions, message):
+            self.limits.add(limit)
+
+    def note_errors(self, errors: Iterable[GraphQLError]) -> None:
+        """Note the codes (and limits) of a GraphQL result's errors."""
+        for error in errors:
+            code = code_of(error)
+            if code is not None:
+                self.note(code, error.extensions or {}, error.message)
 
 
 OUTCOME = web.RequestKey("outcome", Outcome)
@@ -93,19 +114,26 @@ def note(
 ) -> None:
     """Note that the request is answered with an error of `code` (and its limit, if any)."""
     outcome = request.get(OUTCOME)
-    if outcome is None:
-        return
-    outcome.codes.add(code)
-    if limit := limit_of(code, extensions or {}, message):
-        outcome.limits.add(limit)
+    if outcome is not None:
+        outcome.note(code, extensions or {}, message)
 
 
 def note_errors(request: web.Request, errors: Iterable[GraphQLError]) -> None:
     """Note the codes (and limits) of a GraphQL result's errors."""
-    for error in errors:
-        code = code_of(error)
-        if code is not None:
-            note(request, code, error.extensions or {}, error.message)
+    outcome = request.get(OUTCOME)
+    if outcome is not None:
+        outcome.note_errors(errors)
+
+
+def answered(request: web.Request, errors: Iterable[GraphQLError]) -> None:
+    """Count one answer a socket sent (a refusal, an event with errors) as a request's answer
+    is counted: each of its codes and limits once."""
+    outcome = request.get(OUTCOME)
+    if outcome is None or outcome.socket is None:
+        return
+    answer = Outcome(outcome.request_id)
+    answer.note_errors(errors)
+    outcome.socket.count(answer.codes, answer.limits)
 
 
 def outcome_of(request: Any) -> Outcome | None:
@@ -146,7 +174,9 @@ def observe_middleware(
     def finish(request: web.Request, outcome: Outcome, status: int, seconds: float) -> None:
         loaders = outcome.loaders
         batches, keys = (loaders.batches, loaders.keys) if loaders else (0, 0)
-        if metrics is not None and not outcome.page:
+        if outcome.socket is not None:  # its handshake's codes; its answers' are counted
+            outcome.socket.record_socket(status, seconds, outcome.codes, outcome.limits)
+        elif metrics is not None and not outcome.page:
             metrics.record(
                 outcome.operation, status, seconds, batches, keys, outcome.codes, outcome.limits
             )
@@ -158,6 +188,8 @@ def observe_middleware(
         if request.path != path or request.method == "OPTIONS":
             return await handler(request)
         outcome = request[OUTCOME] = Outcome(request_id(request.headers.get(REQUEST_ID_HEADER)))
+        if asks_upgrade(request.headers):
+            outcome.socket = metrics
         token = REQUEST_ID.set(outcome.request_id)
         started, status = time.perf_counter(), 500
         try:

@@ -37,6 +37,7 @@ from gql.kv.mapping import IDENTITY, AppMapping, load_mapping
 from gql.kv.secrets import SecretBox
 from gql.schema.limits import Limits
 from gql.web.auth import ASYMMETRIC, HMAC
+from gql.web.origins import allowed_origins
 from gql.web.persisted import Mode, load_manifest
 from resolvers.meter import ReadLimits
 
@@ -113,7 +114,10 @@ class Settings(BaseSettings):
     jwks_ttl: float = Field(600.0, gt=0, description="seconds the JWKS keys are kept")
     introspection: bool = Field(False, description="allow __schema/__type (always on with --dev)")
     debug_stats: bool = Field(False, description="add extensions.kv = {batches, keys}")
-    cors_origins: Names = Field(default_factory=list, description="allowed browser origins")
+    cors_origins: Names = Field(
+        default_factory=list,
+        description="browser origins allowed (`null`: sandboxed iframes, file:// pages; `*`: any)",
+    )
     cors_headers: Names = Field(
         default_factory=lambda: list(DEFAULT_CORS_HEADERS),
         description="request headers browsers may send (`*`: whatever they ask for)",
@@ -353,6 +357,11 @@ class Settings(BaseSettings):
             known = ", ".join(sorted(HMAC | ASYMMETRIC))
             raise ValueError(f"use a list of {known} (got {', '.join(unknown) or 'nothing'})")
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return allowed_origins(value)
 
     @field_validator("cors_headers")
     @classmethod

@@ -4,7 +4,7 @@ Only the graphql-transport-ws protocol (the `graphql-ws` npm client's) is spoken
 `graphql-ws` subprotocol (subscriptions-transport-ws) is refused (4406). Every rule of an HTTP
 request holds for a socket and each operation on it:
 
-- origin: a browser page on another origin may connect only if it is in
+- origin: a browser page on another origin may connect only if `gql.web.origins` finds it in
   `KVGRAPH_CORS_ORIGINS` (`*`: any); same-origin pages and non-browser clients always may;
 - auth: the upgrade's `Authorization` header (refused with 401 when invalid) or, instead, the
   `Authorization: Bearer <token>` member of the `connection_init` payload (refused with
@@ -16,7 +16,9 @@ request holds for a socket and each operation on it:
   alias, token and node limits, and the rate charge; a refusal is an `error` message with
   the HTTP path's code. Queries and mutations go over HTTP: only subscriptions run here;
 - each event runs under the execution timeout (`KVGRAPH_EXECUTION_TIMEOUT`; waiting for an
-  event is not timed) with fresh loaders (`Context.renew`) and the access rules asked again.
+  event is not timed) with fresh loaders (`Context.renew`) and the access rules asked again;
+  its errors are coded, masked and reported by the schema's extensions as an HTTP result's
+  (`on_stream_result`), so what is sent here is what HTTP would answer.
 
 Frames are text (JSON): graphql-ws clients refuse binary frames. They are not compressed: a
 socket that accepted permessage-deflate (every browser offers it) would hold zlib state of
@@ -34,7 +36,6 @@ from collections.abc import AsyncGenerator
 from json import JSONDecodeError
 from typing import Any
 
-import jwt
 from aiohttp import ClientConnectionResetError, WSMsgType, web
 from cross_web import HTTPException
 from graphql import GraphQLError
@@ -56,90 +57,27 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from gql.schema.errors import (
+    AUTH_UNAVAILABLE,
     BAD_REQUEST,
-    BAD_USER_INPUT,
-    INTERNAL_SERVER_ERROR,
-    INVALID_RECORD,
     RATE_LIMITED,
     TIMEOUT,
+    UNAUTHENTICATED,
     before_execution,
-    code_of,
     coded,
-    masked,
-    should_mask,
 )
-from gql.web.appkeys import AUTH, LIMITER, RELEASE, SETTINGS, STORE
-from gql.web.auth import AuthError, KeysUnavailable, Viewer
+from gql.web.appkeys import AUTH, LIMITER, RELEASE
+from gql.web.auth import AuthError, KeysUnavailable, Verified, Viewer
+from gql.web.context import IDENTITY, operation_context
+from gql.web.observe import answered
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
 from resolvers.context import Context
-from resolvers.errors import ClientError
 
 log = logging.getLogger("kvgraph.subscriptions")
-EXPIRES = web.RequestKey("token_expires", float)
 PROTOCOL = "graphql-transport-ws"
 FORBIDDEN = 4403  # graphql-ws: the client may connect again (with a fresh token)
 TRY_LATER = 1013  # the JWKS did not answer: tokens cannot be checked now
 EVENT_SLOTS = 32  # subscriptions of a process starting or working on an event at once
-
-
-def expiry(header: str | None) -> float | None:
-    """The `exp` (Unix time) of a bearer token that has been verified already."""
-    if not header:
-        return None
-    token = header.partition(" ")[2].strip()
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    exp = claims.get("exp")
-    return float(exp) if isinstance(exp, int | float) else None
-
-
-def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    return coded(message, code, **extensions).formatted  # type: ignore[return-value]
-
-
-def _coded(error: GraphQLError) -> GraphQLError:
-    """The error as a client sees it over HTTP: unexpected ones masked, every one coded (a
-    stream's errors miss the schema's `on_operation` hook, which codes an HTTP result's)."""
-    if should_mask(error):
-        return masked(error)
-    if code_of(error) is None:
-        original = error.original_error
-        if isinstance(original, ClientError):
-            code = original.code
-        else:
-            code = BAD_USER_INPUT if error.path is None else INTERNAL_SERVER_ERROR
-        error.extensions = {**(error.extensions or {}), "code": code}
-    return error
-
-
-def _with_reports(context: Context, result: ExecutionResult) -> ExecutionResult:
-    """The event's result, its errors coded, with one INVALID_RECORD error per bad record it
-    met (as over HTTP)."""
-    if result.errors:
-        result.errors = [_coded(error) for error in result.errors]
-    if not (context.problems or context.dropped):
-        return result
-    reports = [
-        GraphQLError(
-            f"invalid record {key}: {context.problems[key]}",
-            extensions={"code": INVALID_RECORD, "key": key},
-        )
-        for key in sorted(context.problems)
-    ] + [
-        GraphQLError(
-            f"record {key}: {', '.join(fields)} could not be read and show as null",
-            extensions={"code": INVALID_RECORD, "key": key, "fields": sorted(fields)},
-        )
-        for key, fields in sorted(context.dropped.items())
-    ]
-    context.problems.clear()
-    context.dropped.clear()
-    return ExecutionResult(
-        data=result.data, errors=[*(result.errors or []), *reports], extensions=result.extensions
-    )
 
 
 class TextFrames(AiohttpWebSocketAdapter):
@@ -171,8 +109,7 @@ class TextFrames(AiohttpWebSocketAdapter):
 class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     """Strawberry's graphql-transport-ws handler with kvgraph's auth, limits and contexts."""
 
-    viewer: Viewer | None = None
-    expires: float | None = None
+    identity: Verified | None = None  # who the socket is (None: anonymous), until its `exp`
     _expiry: asyncio.TimerHandle | None = None  # a timer, not a task held per socket
     _expired: asyncio.Task[None] | None = None
 
@@ -214,26 +151,29 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         header = payload.get("Authorization", payload.get("authorization"))
         request = self.request
         if header is None:
-            viewer_id = self.context.viewer_id
-            role = self.context.role or "authenticated"
-            self.viewer = Viewer(viewer_id, role) if viewer_id else None
-            self.expires = request.get(EXPIRES)
+            self.identity = request.get(IDENTITY)  # the upgrade's, checked by the view
         else:
             try:
                 if not isinstance(header, str):
                     raise AuthError("Authorization must be a string: Bearer <token>")
-                self.viewer = await request.app[AUTH].viewer(header, remember=False)
+                self.identity = await request.app[AUTH].identity(header, remember=False)
             except KeysUnavailable as exc:
+                answered(request, [coded(str(exc), AUTH_UNAVAILABLE)])
                 await self.websocket.close(TRY_LATER, f"Try again later: {exc}"[:120])
                 return False
             except AuthError as exc:
+                answered(request, [coded(str(exc), UNAUTHENTICATED)])
                 await self.websocket.close(FORBIDDEN, f"Forbidden: {exc}"[:120])
                 return False
-            self.expires = expiry(header)
-        if self.expires is not None:
-            delay = max(0.0, self.expires - time.time())
+        if self.identity is not None:
+            delay = max(0.0, self.identity.exp - time.time())
             self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
         return True
+
+    @property
+    def viewer(self) -> Viewer | None:
+        """Who the socket's operations run as (None: anonymous)."""
+        return self.identity.viewer if self.identity is not None else None
 
     def _expire(self) -> None:
         """The token expired: close the socket (the client reconnects with a new one)."""
@@ -258,7 +198,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         most = self.max_subscriptions_per_connection
         if most is not None and len(self.operations) >= most:
             said = f"At most {most} subscriptions per socket: complete one or open another."
-            refusal = _error(said, BAD_REQUEST, limit="subscriptions", max=most)
+            refusal = coded(said, BAD_REQUEST, limit="subscriptions", max=most)
             await self._refuse(message["id"], refusal)
             return
         try:
@@ -266,14 +206,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self.request.app[LIMITER].check(viewer_id, self.request)
             query = self._persisted().resolve(payload.get("query"), payload.get("extensions"))
         except RateLimitedError as exc:
-            refusal = _error(exc.message, RATE_LIMITED, retryAfter=exc.retry)
+            refusal = coded(exc.message, RATE_LIMITED, retryAfter=exc.retry)
             await self._refuse(message["id"], refusal)
             return
         except PersistedQueryError as exc:
-            await self._refuse(message["id"], _error(exc.message, exc.code))
+            await self._refuse(message["id"], coded(exc.message, exc.code))
             return
         if not isinstance(query, str):
-            await self._refuse(message["id"], _error("subscribe needs a query", BAD_REQUEST))
+            await self._refuse(message["id"], coded("subscribe needs a query", BAD_REQUEST))
             return
         await super().handle_subscribe({**message, "payload": {**payload, "query": query}})
 
@@ -282,29 +222,17 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         persisted: PersistedQueries = view.persisted(self.request)
         return persisted
 
-    async def _refuse(self, operation_id: str, error: dict[str, Any]) -> None:
-        message: Any = {"id": operation_id, "type": "error", "payload": [error]}
+    async def _refuse(self, operation_id: str, error: GraphQLError) -> None:
+        """Refuse an operation with one error (counted as an HTTP refusal is)."""
+        answered(self.request, [error])
+        message: Any = {"id": operation_id, "type": "error", "payload": [error.formatted]}
         await self.send_message(message)
 
-    def operation_context(self) -> Context:
-        """A fresh context for one operation, as the socket's viewer."""
-        request = self.request
-        settings = request.app[SETTINGS]
-        return Context(
-            store=request.app[STORE],
-            mapping=settings.mapping(),
-            viewer_id=self.viewer.user_id if self.viewer else None,
-            role=self.viewer.role if self.viewer else None,
-            request=request,
-            response=self.context.response,
-            debug_stats=settings.debug_stats,
-            read_limits=settings.read_limits(),
-            event_seconds=settings.execution_timeout,
-            slots=_slots(self.view),
-        )
-
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        context = self.operation_context()
+        # A fresh context for each operation, as an HTTP request's, as the socket's viewer.
+        context = operation_context(
+            self.request, self.viewer, self.context.response, slots=_slots(self.view)
+        )
         try:
             await self._run(operation, context)
         except _Closed:
@@ -313,7 +241,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             seconds = context.event_seconds
             message = f"The subscription event took longer than {seconds:g} s and was stopped."
             with contextlib.suppress(Exception):
-                await self._refuse(operation.id, _error(message, TIMEOUT))
+                await self._refuse(operation.id, coded(message, TIMEOUT))
                 operation.completed = True
                 self.operations.pop(operation.id, None)
         except Exception as error:
@@ -335,16 +263,16 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 context_value=context,
                 operation_name=operation.operation_name,
             )
-            async with aclosing(source):
+            async with aclosing(source):  # results coded by the schema, as over HTTP
                 first = True
                 async for result in source:
-                    if first and (
-                        isinstance(result, PreExecutionError) or before_execution(result)
-                    ):
+                    if first and _refused(result, context):
                         await self._first_refusal(operation, result)
                         return
                     first = False
-                    await operation.send_next(_with_reports(context, result))
+                    if result.errors:
+                        answered(self.request, result.errors)
+                    await operation.send_next(result)
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _first_refusal(
@@ -353,11 +281,20 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         """A subscription refused before its first event: one `error` message (a document
         that does not parse or names no operation closes the socket, as the protocol says)."""
         assert result.errors
+        answered(self.request, result.errors)
         if reason := self._get_pre_execution_close_reason(result.errors[0]):
             await self.websocket.close(code=4400, reason=reason[:120])
             self.operations.pop(operation.id, None)
             raise _Closed
-        await operation.send_initial_errors([_coded(error) for error in result.errors])
+        await operation.send_initial_errors(result.errors)
+
+
+def _refused(result: ExecutionResult, context: Context) -> bool:
+    """Whether a subscription's first result refuses it before any event (parse, validation,
+    variables, limits, access): not an event its reads stopped, which is sent as over HTTP."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return before_execution(result) and context.aborted is None
 
 
 def _slots(view: Any) -> asyncio.Semaphore:
@@ -377,17 +314,7 @@ def websocket_response(subprotocol: str | None) -> web.WebSocketResponse:
     return web.WebSocketResponse(protocols=[subprotocol] if subprotocol else [], compress=False)
 
 
-async def upgrade_viewer(request: web.Request) -> None:
-    """Note the upgrade's token expiry (its viewer is checked by the view, as for HTTP)."""
-    exp = expiry(request.headers.get("Authorization"))
-    if exp is not None:
-        request[EXPIRES] = exp
-
-
-def websocket_view_options(settings: Any) -> dict[str, Any]:
-    """The view's WebSocket options: graphql-transport-ws only, origins as CORS allows."""
-    return {
-        "subscription_protocols": (PROTOCOL,),
-        "allowed_origins": list(settings.cors_origins),
-        "keep_alive": False,
-    }
+def websocket_view_options() -> dict[str, Any]:
+    """The view's WebSocket options: graphql-transport-ws only (origins: the view's
+    `is_websocket_origin_allowed`, by the rule CORS follows)."""
+    return {"subscription_protocols": (PROTOCOL,), "keep_alive": False}

@@ -35,23 +35,19 @@ from gql.schema.errors import (
     code_of,
 )
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, LIMITER, SETTINGS, STORE
-from gql.web.auth import AuthError, KeysUnavailable, Viewer
+from gql.web.appkeys import AUTH, LIMITER, SETTINGS
+from gql.web.auth import AuthError, KeysUnavailable
 from gql.web.body import BodyError, decode
+from gql.web.context import IDENTITY, operation_context, request_viewer
 from gql.web.media import GRAPHQL_RESPONSE, asks_upgrade, negotiate
 from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
+from gql.web.origins import allows
 from gql.web.persisted import PersistedQueries, PersistedQueryError
 from gql.web.ratelimit import RateLimitedError
-from gql.web.subscriptions import (
-    TextFrames,
-    TransportWS,
-    upgrade_viewer,
-    websocket_response,
-)
+from gql.web.subscriptions import TextFrames, TransportWS, websocket_response
 from resolvers.context import Context
 
 RETRY_KEYS = 5  # seconds a client waits when the JWKS has not answered yet
-VIEWER = web.RequestKey("viewer", Viewer)
 MEDIA = web.RequestKey("media_type", str)
 SUB_RESPONSE = web.RequestKey("sub_response", web.Response)
 NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
@@ -119,19 +115,17 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
-        upgrade = asks_upgrade(request.headers)
-        if upgrade:  # subscriptions: `gql.web.subscriptions`
-            await upgrade_viewer(request)
-        try:  # a socket's token is checked once: not kept (`Authenticator.viewer`)
+        upgrade = asks_upgrade(request.headers)  # subscriptions: `gql.web.subscriptions`
+        try:  # a socket's token is checked once: not kept (`Authenticator.identity`)
             header = request.headers.get("Authorization")
-            viewer = await request.app[AUTH].viewer(header, remember=not upgrade)
+            identity = await request.app[AUTH].identity(header, remember=not upgrade)
         except KeysUnavailable as exc:  # not the client's fault: try again shortly
             headers = {"Retry-After": str(RETRY_KEYS)}
             return error_response(request, str(exc), AUTH_UNAVAILABLE, 503, headers)
         except AuthError as exc:
             return unauthorized(request, str(exc))
-        if viewer is not None:
-            request[VIEWER] = viewer
+        if identity is not None:
+            request[IDENTITY] = identity
         # `run`, not `super().__call__`: that one turns refusals into plain-text bodies.
         try:
             return await self.run(request=request)
@@ -170,20 +164,7 @@ class GatewayView(GraphQLView[Context, None]):
         return response
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
-        viewer = request.get(VIEWER)
-        settings = request.app[SETTINGS]
-        context = Context(
-            store=request.app[STORE],
-            mapping=settings.mapping(),
-            viewer_id=viewer.user_id if viewer else None,
-            role=viewer.role if viewer else None,
-            request=request,
-            response=response,
-            debug_stats=settings.debug_stats,
-            read_limits=settings.read_limits(),
-            secret_box=settings.secret_box(),
-            context_history_cap=settings.context_history_cap,
-        )
+        context = operation_context(request, request_viewer(request), response)
         if outcome := outcome_of(request):
             outcome.loaders = context.loaders
         return context
@@ -201,6 +182,9 @@ class GatewayView(GraphQLView[Context, None]):
         await ws.prepare(request)
         return ws
 
+    def is_websocket_origin_allowed(self, request: web.Request, origin: str) -> bool:
+        return allows(request.app[SETTINGS].cors_origins, origin)  # as CORS decides
+
     async def reject_websocket(self, request: web.Request) -> web.Response:
         message = "This origin may not open a WebSocket here (KVGRAPH_CORS_ORIGINS)."
         return error_response(request, message, FORBIDDEN, 403)
@@ -216,7 +200,7 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         web_request = request.request
-        viewer = web_request.get(VIEWER)
+        viewer = request_viewer(web_request)
         # A client in debt is refused before its body is even read.
         web_request.app[LIMITER].check(viewer.user_id if viewer else None, web_request)
         data = await super().parse_http_body(request)

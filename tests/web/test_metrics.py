@@ -11,13 +11,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
-from gql.web.appkeys import METRICS, STORE
+from gql.web.appkeys import LIMITER, METRICS, STORE
 from gql.web.auth import mint_token
 from gql.web.metrics import ANONYMOUS, OTHER, Metrics, OperationLabels, operation_names
 from gql.web.observe import TOKEN_LIMIT_WORDS, observe_middleware
@@ -258,6 +259,8 @@ async def test_metrics_endpoint_exposes_every_family(client: Client) -> None:
         "kvgraph_errors",
         "kvgraph_rejections",
         "kvgraph_active_subscriptions",
+        "kvgraph_websockets",
+        "kvgraph_websocket_duration_seconds",
         "process_cpu_seconds",
     ):
         assert name in families, name
@@ -372,3 +375,117 @@ def test_a_missing_multi_process_folder_is_refused(
     assert refuse_reason(Settings(jwt_secret=SECRET)) is None  # no metrics: not used
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert refuse_reason(Settings(jwt_secret=SECRET, metrics=True)) is None
+
+
+# ----------------------------------------------------------------------------------- sockets
+
+SUBSCRIBE = "subscription Mine { suggestionChanged { id status } }"
+
+
+async def scrape(client: Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """/metrics as it is served: each sample's value by its name and labels."""
+    text = await (await client.get("/metrics")).text()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def total(
+    scraped: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    """The sum of the samples of `name` having these labels (among others)."""
+    wanted = set(labels.items())
+    return sum(v for (n, found), v in scraped.items() if n == name and wanted <= found)
+
+
+async def scraped_until(client: Client, name: str, **labels: str) -> Any:
+    """Scrape until a sample of `name` (with these labels) counts (the server finishes a
+    socket after the client has closed it)."""
+    for _ in range(200):
+        scraped = await scrape(client)
+        if total(scraped, name, **labels):
+            return scraped
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{name} {labels} never counted")
+
+
+async def test_a_socket_is_counted_apart_from_requests(client: Client) -> None:
+    """Its whole life is no request's latency: a socket has its own count and duration."""
+    from tests.web.gqlws import bearer as init_bearer
+    from tests.web.gqlws import connect
+
+    async with connect(client, "/graphql") as ws:
+        await ws.init(init_bearer(mint_token(SECRET, U)))
+        await ws.subscribe(SUBSCRIBE)
+        await asyncio.sleep(0.3)
+    scraped = await scraped_until(client, "kvgraph_websocket_duration_seconds_count")
+    assert total(scraped, "kvgraph_websocket_duration_seconds_count") == 1
+    assert total(scraped, "kvgraph_websocket_duration_seconds_sum") >= 0.3
+    assert total(scraped, "kvgraph_websockets_total", status="101") == 1
+    assert total(scraped, "kvgraph_requests_total") == 0
+    assert total(scraped, "kvgraph_request_duration_seconds_count") == 0
+
+
+async def refused_socket(client: Client, how: str) -> None:
+    """Open a socket that is refused `how`."""
+    from tests.web.gqlws import bearer as init_bearer
+    from tests.web.gqlws import connect
+
+    if how in ("origin", "upgrade token"):
+        headers = {"Origin": "https://evil.example"} if how == "origin" else {}
+        headers |= {"Authorization": "Bearer x"} if how == "upgrade token" else {}
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await client.ws_connect("/graphql", protocols=["graphql-transport-ws"], headers=headers)
+        return
+    async with connect(client, "/graphql") as ws:
+        if how == "init token":
+            await ws.send({"type": "connection_init", "payload": {"Authorization": "Bearer x"}})
+            await ws.closed()
+            return
+        await ws.init(init_bearer(mint_token(SECRET, U)))
+        if how == "rate":  # the viewer's allowance is spent (by its HTTP requests, say)
+            limiter = client.app[LIMITER]
+            assert limiter.viewers is not None
+            limiter.viewers.charge(f"viewer:{U}", limiter.viewers.allowance)
+        for _ in range(101 if how == "subscriptions" else 1):
+            await ws.subscribe(SUBSCRIBE)  # admitted ones send nothing until an event
+        refusal = await ws.receive()
+        assert refusal["type"] == "error", refusal
+        [error] = refusal["payload"]
+        assert error["extensions"]["code"] == ("RATE_LIMITED" if how == "rate" else "BAD_REQUEST")
+        return
+    raise AssertionError(f"never refused: {how}")
+
+
+@pytest.mark.parametrize(
+    ("how", "status", "code", "limit"),
+    [
+        ("origin", "403", "FORBIDDEN", None),
+        ("upgrade token", "401", "UNAUTHENTICATED", None),
+        ("init token", "101", "UNAUTHENTICATED", None),
+        ("rate", "101", "RATE_LIMITED", "rate"),
+        ("subscriptions", "101", "BAD_REQUEST", "subscriptions"),
+    ],
+)
+async def test_a_refused_socket_is_counted_by_reason(
+    aiohttp_client: MakeClient, tmp_path: Path, how: str, status: str, code: str, limit: str | None
+) -> None:
+    """As an HTTP refusal is: its code in kvgraph_errors, its limit in kvgraph_rejections."""
+    client = await app_client(
+        aiohttp_client,
+        tmp_path,
+        metrics=True,
+        cors_origins=["https://app.example"],
+    )
+    await refused_socket(client, how)
+    scraped = await scraped_until(client, "kvgraph_errors_total", code=code)
+    assert total(scraped, "kvgraph_errors_total", code=code) == 1
+    assert total(scraped, "kvgraph_errors_total") == 1
+    assert total(scraped, "kvgraph_rejections_total") == (1 if limit else 0)
+    if limit:
+        assert total(scraped, "kvgraph_rejections_total", limit=limit) == 1
+    scraped = await scraped_until(client, "kvgraph_websockets_total", status=status)
+    assert total(scraped, "kvgraph_websockets_total") == 1
+    assert total(scraped, "kvgraph_requests_total") == 0

@@ -16,7 +16,7 @@ from gql.web.auth import mint_token
 from gql.web.persisted import Operation, document_hash, manifest
 from gql.web.release import Release
 from gql.web.subscriptions import TransportWS
-from tests.support import ALICE, BOB, SECRET, app_client
+from tests.support import ALICE, BOB, SECRET, app_client, board_data
 from tests.web.gqlws import GqlWs, bearer, connect
 
 MESSAGE_ADDED = "subscription M($id: ID!) { messageAdded(conversationId: $id) { id content role } }"
@@ -184,15 +184,40 @@ async def test_a_bad_token_in_connection_init_closes_4403(
         assert closed.reason.startswith(reason), closed.reason
 
 
-async def test_an_expired_token_closes_the_socket(client: Any) -> None:
+@pytest.mark.parametrize("where", ["connection_init", "upgrade"])
+async def test_an_expired_token_closes_the_socket(client: Any, where: str) -> None:
     conv = await conversation(client)
-    async with connect(client, "/graphql") as ws:
-        await ws.init(bearer(token(hours=1.5 / 3600)))  # expires in 1.5 s
+    short = token(hours=1.5 / 3600)  # expires in 1.5 s
+    headers = {"Authorization": f"Bearer {short}"} if where == "upgrade" else None
+    async with connect(client, "/graphql", headers=headers) as ws:
+        await ws.init(bearer(short) if where == "connection_init" else None)
         await ws.subscribe(MESSAGE_ADDED, {"id": conv})
         closed = await ws.closed()
         assert ws.ws.close_code == 4403
         assert closed.reason == "Forbidden: token expired"
     await _until_no_watchers(client)
+
+
+@pytest.mark.parametrize("where", ["connection_init", "upgrade"])
+async def test_a_sockets_token_is_decoded_once(
+    client: Any, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its `exp` (the expiry timer's) comes with the identity the check verified."""
+    import jwt
+
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    mine = token()
+    headers = {"Authorization": f"Bearer {mine}"} if where == "upgrade" else None
+    async with connect(client, "/graphql", headers=headers) as ws:
+        await ws.init(bearer(mine) if where == "connection_init" else None)
+    assert decoded == [mine]
 
 
 async def test_each_subscription_field_emits_its_changes(client: Any) -> None:
@@ -245,6 +270,62 @@ async def test_a_collaborator_removed_receives_nothing_more(client: Any) -> None
         await http(client, ADD_ITEM, {"input": {"tripId": trip_id, "title": "two"}})
         assert (await alice.data(own))["data"]["itineraryChanged"]["id"] == trip_id
         await bob.nothing(0.5)
+
+
+PLACES = (
+    "subscription I($id: ID!) { itineraryChanged(tripId: $id) "
+    "{ id title items(first: 10) { nodes { title location { name } } } } }"
+)
+PLACES_NOW = (
+    "query T($id: ID!) { trip(id: $id) "
+    "{ id title items(first: 10) { nodes { title location { name } } } } }"
+)
+
+
+def rootless(payload: dict[str, Any]) -> dict[str, Any]:
+    """A result with its one root field's value as `data` (the trip, by either root)."""
+    data = payload["data"]
+    return {**payload, "data": None if data is None else next(iter(data.values()))}
+
+
+async def event_and_http(client: Any, change: dict[str, Any]) -> tuple[Any, Any]:
+    """The payload of the event `change` (rows written) sends to a subscriber of trip t0's
+    places, and the HTTP answer to the same selection made just after (both rootless)."""
+    async with connect(client, "/graphql") as ws:
+        await ws.init(bearer(token()))
+        op = await ws.subscribe(PLACES, {"id": "t0"})
+        await _subscribed(client)
+        await client.app[STORE].set_many(change)
+        event = await ws.data(op)
+    resp = await client.post(
+        "/graphql", json={"query": PLACES_NOW, "variables": {"id": "t0"}}, headers=auth()
+    )
+    assert resp.status == 200
+    return rootless(event), rootless(await resp.json())
+
+
+async def test_an_event_that_reads_too_much_answers_as_http_does(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """The read limit stops the event's execution: no data, one QUERY_TOO_LARGE error."""
+    client = await app_client(aiohttp_client, tmp_path, max_records=6)
+    rows = await board_data(client.app[STORE], trips=1, items=3, user=ALICE)
+    renamed = {"item:t0-i0": {**rows["item:t0-i0"], "title": "Renamed"}}
+    event, answer = await event_and_http(client, renamed)
+    assert answer["data"] is None
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["QUERY_TOO_LARGE"]
+    assert event == answer
+
+
+async def test_an_event_reports_an_invalid_record_as_http_does(client: Any) -> None:
+    rows = await board_data(client.app[STORE], trips=1, items=3, user=ALICE)
+    broken = {
+        "item:t0-i0": {**rows["item:t0-i0"], "title": "Renamed"},  # the event
+        "event:p0": {"id": "p0", "city": "Lisbon"},  # its place, without its name
+    }
+    event, answer = await event_and_http(client, broken)
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["INVALID_RECORD"]
+    assert event == answer
 
 
 async def test_queries_and_mutations_go_over_http(client: Any) -> None:
@@ -317,31 +398,6 @@ async def test_the_allow_list_refuses_an_unregistered_subscription(
         op = await ws.subscribe(None, {"id": "nope"}, extensions=registered)
         error = await ws.next(op)  # it ran: the conversation does not exist
         assert error["payload"][0]["extensions"]["code"] == "NOT_FOUND"
-
-
-@pytest.mark.parametrize(
-    ("origins", "origin", "allowed"),
-    [
-        ([], "https://evil.example", False),
-        (["https://app.example"], "https://app.example", True),
-        (["https://app.example"], "https://evil.example", False),
-        (["*"], "https://any.example", True),
-    ],
-)
-async def test_origins_are_checked_like_cors(
-    aiohttp_client: Any, tmp_path: Path, origins: list[str], origin: str, allowed: bool
-) -> None:
-    import aiohttp
-
-    client = await app_client(aiohttp_client, tmp_path, cors_origins=origins)
-    headers = {"Origin": origin}
-    if allowed:
-        async with connect(client, "/graphql", headers=headers) as ws:
-            await ws.init(bearer(token()))
-        return
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await client.ws_connect("/graphql", protocols=["graphql-transport-ws"], headers=headers)
-    assert refused.value.status == 403
 
 
 async def test_a_same_origin_page_may_connect(client: Any) -> None:
