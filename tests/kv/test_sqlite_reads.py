@@ -1,0 +1,128 @@
+"""Many keys read from SQLite in one aggregated row (`gql.kv.sqlite.AGGREGATE`) give exactly
+what reading them row by row gives, whatever the stored values are."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from gql.kv import sqlite as kvsqlite
+from gql.kv.sqlite import SQLiteStore
+
+TEXTS = [
+    '{"id": "plain", "title": "Lisbon"}',
+    '{"title": "quote \\" backslash \\\\ tab \\t"}',
+    '{"t": "ünïcødé ✈️ 日本"}',
+    "not json at all",
+    "",
+    "nul \x00 inside",
+    "control \x01\x1f and \x7f",
+    '"just a string"',
+    '{"n": 12345678901234567890123456789}',
+    "line\nbreaks\r\n",
+    "  spaces around  ",
+    "[" * 2000 + "]" * 2000,
+]
+
+
+def _seed(path: Path, rows: list[tuple[str, Any]], value_type: str = "TEXT") -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value {value_type} NOT NULL)"
+    )
+    conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", rows)
+    conn.close()
+
+
+async def _both(path: Path, keys: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The values of `keys` read aggregated, then row by row."""
+    store = SQLiteStore(f"sqlite:///{path}", "kv")
+    await store.open()
+    try:
+        aggregated = await store.get_many_raw(keys)
+        with monkeypatch.context() as patch:
+            patch.setattr(kvsqlite, "AGGREGATE_FROM", 10**9)
+            by_row = await store.get_many_raw(keys)
+    finally:
+        await store.close()
+    return aggregated, by_row
+
+
+async def test_texts_come_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [(f"k:{n}", TEXTS[n % len(TEXTS)]) for n in range(200)]
+    _seed(tmp_path / "kv.db", rows)
+    keys = [key for key, _ in rows] + ["k:missing", "k:3", "k:0"]  # missing, repeated
+    aggregated, by_row = await _both(tmp_path / "kv.db", keys, monkeypatch)
+    assert aggregated == by_row == [*(text for _, text in rows), None, TEXTS[3], TEXTS[0]]
+
+
+@pytest.mark.parametrize(
+    "odd", [42, 4.5, b"\x00\xff blob", "bad utf-8"], ids=["integer", "real", "blob", "utf8"]
+)
+async def test_values_that_are_no_text_read_as_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: Any
+) -> None:
+    """An existing table may hold other types, or bytes that are not UTF-8, in its value
+    column: such a batch is read row by row, as before."""
+    rows: list[tuple[str, Any]] = [(f"k:{n}", TEXTS[0]) for n in range(100)]
+    _seed(tmp_path / "kv.db", rows, value_type="")  # no affinity: numbers stay numbers
+    conn = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+    if odd == "bad utf-8":  # text whose bytes are not UTF-8
+        conn.execute("UPDATE kv SET value = CAST(X'7B22C3' AS TEXT) WHERE key = 'k:7'")
+    else:
+        conn.execute("UPDATE kv SET value = ? WHERE key = 'k:7'", (odd,))
+    conn.close()
+    keys = [key for key, _ in rows]
+    try:
+        aggregated: Any = await _both(tmp_path / "kv.db", keys, monkeypatch)
+    except Exception as exc:  # the row-by-row read refuses it: so must the aggregated one
+        aggregated = type(exc)
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    monkeypatch.setattr(kvsqlite, "AGGREGATE_FROM", 10**9)
+    try:
+        expected: Any = await store.get_many_raw(keys)
+    except Exception as exc:
+        expected = type(exc)
+    finally:
+        await store.close()
+    if isinstance(aggregated, tuple):
+        assert aggregated[0] == aggregated[1] == expected
+    else:
+        assert aggregated == expected
+
+
+async def test_a_batch_of_many_keys_is_one_aggregated_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's levels (50 trips, 2,000 items) are read aggregated; a few keys row by
+    row; a batch holding a value of another type first aggregated, then row by row."""
+    rows = [(f"k:{n}", TEXTS[0]) for n in range(100)]
+    _seed(tmp_path / "kv.db", rows)
+    sent: list[str] = []
+    execute = aiosqlite.Connection.execute_fetchall
+
+    def spy(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        sent.append(sql.split(" FROM ")[0])
+        return execute(self, sql, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", spy)
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        sent.clear()
+        assert await store.get_many_raw([key for key, _ in rows[:50]]) == [TEXTS[0]] * 50
+        assert await store.get_many_raw(["k:1", "k:2"]) == [TEXTS[0]] * 2
+        conn = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+        conn.execute("UPDATE kv SET value = X'00FF' WHERE key = 'k:9'")
+        conn.close()
+        assert (await store.get_many_raw([key for key, _ in rows]))[9:10] == [b"\x00\xff"]
+    finally:
+        await store.close()
+    aggregated = kvsqlite.AGGREGATE.split(" FROM ")[0]
+    plain = "SELECT key, value"
+    assert sent == [aggregated, plain, aggregated, plain]
