@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from gql.kv.models import InvalidRecord, Record
 from gql.kv.repo import Repository
 from gql.kv.secrets import SecretBox
 from resolvers.errors import Abort
-from resolvers.loaders import Loaders
+from resolvers.loaders import Loaders, weakly
 from resolvers.meter import Meter, ReadLimits
 
 log = logging.getLogger("kvgraph.records")
@@ -52,15 +52,20 @@ class Context:
     event_seconds: float = 0.0
     slots: asyncio.Semaphore | None = None
     _slot: bool = False
+    _report: Callable[[InvalidRecord], None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # The loaders and the repository call back into the context weakly: a reference
+        # cycle would keep everything a request read (its loaders' texts and records) alive
+        # until the next garbage collection instead of freeing it with the request.
+        self._report = weakly(self.report)
         self.loaders = Loaders(
-            self.store, self.mapping, report=self.report, meter=Meter(self.read_limits)
+            self.store, self.mapping, report=self._report, meter=Meter(self.read_limits)
         )
         # Whatever a write changed, the rest of the request reads afresh (the repository
         # names the keys: its record, indexes, owned keys, children, alerts, swept records).
         self.repo = Repository(
-            self.store, self.mapping, wrote=lambda keys: self.forget(*keys), report=self.report
+            self.store, self.mapping, wrote=weakly(self._forget_all), report=self._report
         )
 
     def renew(self, shared: EventReads | None = None) -> None:
@@ -70,7 +75,7 @@ class Context:
         self.loaders = Loaders(
             self.store,
             self.mapping,
-            report=self.report,
+            report=self._report,
             meter=Meter(self.read_limits),
             shared=shared,
         )
@@ -101,6 +106,9 @@ class Context:
         """After a write: the rest of the request reads these keys and every role afresh."""
         self.loaders.forget(*keys)
         self.trip_roles.clear()
+
+    def _forget_all(self, keys: Iterable[str]) -> None:
+        self.forget(*keys)
 
     @property
     def records_read(self) -> int:

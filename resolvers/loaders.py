@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from gql.kv import indexes, jsontext
 from gql.kv.base import Raw, Store
@@ -35,12 +36,28 @@ from gql.kv.mapping import IDENTITY, AppMapping
 from gql.kv.models import Identity, InvalidRecord, Record, validate, validate_raw
 from resolvers.meter import Meter
 
+P = ParamSpec("P")
+R = TypeVar("R")
 Loaded = Record | InvalidRecord | None
 V = TypeVar("V", Raw, tuple[tuple[str, Raw], ...])
 Fetch = Callable[[Sequence[str]], Awaitable[list[V | None]]]
 Report = Callable[[InvalidRecord], None]
 Rows = tuple[tuple[str, Raw], ...]  # (key, stored text) pairs under one prefix, by key
 Number = Callable[[Sequence[Any]], Sequence[int]]  # a list's objects -> sequence numbers
+
+
+def weakly(method: Callable[P, R]) -> Callable[P, R]:
+    """`method` called through a weak reference to its object: a callback that does not keep
+    it alive (ReferenceError once it is gone)."""
+    ref, name = weakref.WeakMethod(method), method.__qualname__  # (not `method`: it is strong)
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        bound = ref()
+        if bound is None:
+            raise ReferenceError(f"{name}: its object is gone")
+        return bound(*args, **kwargs)
+
+    return call
 
 
 def _rows_size(rows: Rows) -> int:
@@ -251,8 +268,13 @@ class Loaders:
         self.meter = meter or Meter()
         self.batches = 0
         self.keys = 0
-        self._raw: KeyBatcher[Raw] = KeyBatcher(self._load_batch, self.meter)
-        self._prefixes: KeyBatcher[Rows] = KeyBatcher(self._list_batch, self.meter, _rows_size)
+        # Weakly, as every callback a request's objects hold of one another: a reference cycle
+        # would keep all it read (texts, records, listings) until the next garbage collection
+        # instead of freeing it with the request.
+        self._raw: KeyBatcher[Raw] = KeyBatcher(weakly(self._load_batch), self.meter)
+        self._prefixes: KeyBatcher[Rows] = KeyBatcher(
+            weakly(self._list_batch), self.meter, _rows_size
+        )
         self._records: dict[str, Loaded] = {}
         self._listings: dict[str, Listing] = {}
         self._prefix_listings: dict[str, Listing] = {}

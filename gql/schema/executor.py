@@ -44,6 +44,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLString,
     is_abstract_type,
     is_leaf_type,
@@ -162,6 +163,11 @@ def _formatted(scalar: str, coerce: Callable[[Any], Any], values: list[Any]) -> 
     return out
 
 
+def _no_more_work(*_args: Any) -> Any:
+    raise RuntimeError("the operation has finished: no more asynchronous work")
+
+
+_FINISHED = GraphQLResolveInfoHelpers(gather=_no_more_work, track=_no_more_work)
 BY_CLASS = "kvgraph_by_class"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -219,12 +225,14 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as exc:
             if isinstance(exc, Abort):
                 _mark(self.context_value, "level")
+                self._finished()
                 return None  # the operation stops: its error is the response (extensions)
             log.debug("level executor gave the operation back: %r", exc)
             _mark(self.context_value, "graphql-core")
             _restart(self.context_value)
         else:
             _mark(self.context_value, "level")
+            self._finished()
             for error, path in self._errors:
                 errors.add(error, path)
             if type(data) is _Raised:
@@ -239,6 +247,12 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A raised value (counted: while there are none, no level looks for them)."""
         self._raised += 1
         return _Raised(error, sync)
+
+    def _finished(self) -> None:
+        """The operation is done with no work left (the level path defers nothing): let go
+        of graphql-core's helpers, bound to this context, so no reference cycle keeps the
+        request's context and all it read alive until the next garbage collection."""
+        self.async_helpers = _FINISHED
 
     def _plan(self, parent: GraphQLObjectType, name: str) -> _Plan:
         key = (parent.name, name)

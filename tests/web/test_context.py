@@ -32,6 +32,7 @@ PER_OPERATION = {
     "deadline",
     "slots",
     "_slot",
+    "_report",
 }
 
 
