@@ -11,6 +11,7 @@ import aiosqlite
 import pytest
 
 from gql.kv import sqlite as kvsqlite
+from gql.kv.base import StoreError
 from gql.kv.sqlite import SQLiteStore
 
 TEXTS = [
@@ -99,8 +100,8 @@ async def test_values_that_are_no_text_read_as_row_by_row(
 async def test_a_batch_of_many_keys_is_one_aggregated_statement(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The board's levels (50 trips, 2,000 items) are read aggregated; a few keys row by
-    row; a batch holding a value of another type first aggregated, then row by row."""
+    """The board's levels (50 trips, 2,000 items) are read aggregated; a batch holding a value
+    of another type first aggregated, then row by row."""
     rows = [(f"k:{n}", TEXTS[0]) for n in range(100)]
     _seed(tmp_path / "kv.db", rows)
     sent: list[str] = []
@@ -125,4 +126,54 @@ async def test_a_batch_of_many_keys_is_one_aggregated_statement(
         await store.close()
     aggregated = kvsqlite.AGGREGATE.split(" FROM ")[0]
     plain = "SELECT key, value"
-    assert sent == [aggregated, plain, aggregated, plain]
+    assert sent == [aggregated, aggregated, plain]  # (the 2 keys: on the loop, unseen here)
+
+
+async def test_a_few_keys_are_read_on_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fewer than AGGREGATE_FROM keys: no trip through aiosqlite's thread; whatever the loop's
+    connection cannot read at once goes there (and says what it is)."""
+    rows = [(f"k:{n}", TEXTS[n]) for n in range(len(TEXTS))]
+    _seed(tmp_path / "kv.db", rows)
+    sent: list[str] = []
+    execute = aiosqlite.Connection.execute_fetchall
+
+    def spy(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        return execute(self, sql, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", spy)
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        sent.clear()
+        keys = [key for key, _ in rows] + ["k:missing", "k:0"]
+        assert await store.get_many_raw(keys) == [*TEXTS, None, TEXTS[0]]
+        assert sent == []
+
+        class Busy:
+            def execute(self, *_args: Any) -> Any:
+                raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(store, "_inline", Busy())
+        assert await store.get_many_raw(["k:0", "k:1"]) == TEXTS[:2]
+        assert len(sent) == 1  # the reader's thread read them
+    finally:
+        monkeypatch.setattr(store, "_inline", None)
+        await store.close()
+
+
+async def test_text_that_is_not_utf8_fails_as_before(tmp_path: Path) -> None:
+    _seed(tmp_path / "kv.db", [("k:0", TEXTS[0])])
+    conn = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+    conn.execute("INSERT INTO kv VALUES ('k:bad', CAST(X'7B22C3' AS TEXT))")
+    conn.close()
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        with pytest.raises(StoreError, match="SQLite read failed"):
+            await store.get_many_raw(["k:0", "k:bad"])
+        assert await store.get_many_raw(["k:0"]) == [TEXTS[0]]
+    finally:
+        await store.close()
