@@ -12,6 +12,7 @@ file once `start_changes` has run (`gql.kv.sqlitechanges`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -294,7 +295,8 @@ class SQLiteStore(Store):
             if conn is not None:
                 await conn.close()
         if self._inline is not None:
-            self._inline.close()
+            with contextlib.suppress(sqlite3.Error):  # (closed by another thread: refused)
+                self._inline.close()
         self._reader = self._writer = self._inline = None
 
     def _conn(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:

@@ -177,3 +177,26 @@ async def test_text_that_is_not_utf8_fails_as_before(tmp_path: Path) -> None:
         assert await store.get_many_raw(["k:0"]) == [TEXTS[0]]
     finally:
         await store.close()
+
+
+def test_a_store_used_from_another_thread_reads_through_the_reader(tmp_path: Path) -> None:
+    """The loop's connection belongs to the thread that opened the store; from another one
+    (an embedding application's), reads go to aiosqlite's thread and closing still works."""
+    import asyncio
+    import threading
+
+    _seed(tmp_path / "kv.db", [("k:0", TEXTS[0])])
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    asyncio.run(store.open())
+    found: list[Any] = []
+
+    async def elsewhere() -> None:
+        try:
+            found.append(await store.get_many_raw(["k:0"]))
+        finally:
+            await store.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(elsewhere()))
+    thread.start()
+    thread.join()
+    assert found == [[TEXTS[0]]]
