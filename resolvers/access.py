@@ -279,7 +279,7 @@ async def readable(
         # Every one a valid record (the common case): one pass, no positions to keep.
         allowed = await rule.check(ctx, ids, loaded) if ids else []
         return [
-            (shown(ctx, prefix + i, r) if r.dropped_fields else r) if ok else None
+            _shown(ctx, prefix, i, r) if ok else None
             for i, r, ok in zip(ids, loaded, allowed, strict=True)
         ]
     valid = [
@@ -292,11 +292,16 @@ async def readable(
         allowed = await rule.check(ctx, [i for _, i, _ in valid], [r for _, _, r in valid])
         for (n, i, r), ok in zip(valid, allowed, strict=True):
             if ok:
-                out[n] = shown(ctx, prefix + i, r) if r.dropped_fields else r
+                out[n] = _shown(ctx, prefix, i, r)
     invalid = [(i, r) for i, r in zip(ids, loaded, strict=True) if isinstance(r, m.InvalidRecord)]
     if invalid:
         await _report(ctx, rule, invalid, listed)
     return out
+
+
+def _shown(ctx: Context, prefix: str, i: str, record: m.Record) -> m.Record:
+    """A readable record as shown (one that left fields empty is noted, `shown`)."""
+    return shown(ctx, prefix + i, record) if record.dropped_fields else record
 
 
 async def _report(

@@ -6,8 +6,8 @@ records; all of them feed one key batch per event-loop tick, so every batch is e
 one round trip. `listed` reads the keys under a prefix (`collaborator:{tripId}:`) with their
 values: the prefixes of one tick in one `list_prefixes_raw`, whose values later loads reuse.
 Values arrive as the stored JSON text; a record is decoded (orjson) and validated (pydantic)
-at most once per request, and not at all when the same text was validated before
-(`models.validate_raw`).
+at most once per request, and not at all when the same text was validated before under the
+same key (`models.validate_raw`).
 
 The batcher is ours rather than Strawberry's DataLoader: a list level of thousands of keys
 then costs one future, not one per key, and a failed batch is not cached (the next load tries

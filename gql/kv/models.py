@@ -880,25 +880,28 @@ def validate_raw(
     equal (immutable) record, so a record unchanged since an earlier request is neither
     decoded nor validated again. The results are kept by key with the text they came from
     (a dict lookup and a comparison of the text: cheaper than hashing the text), at most
-    PARSED_CACHE of them, the oldest dropped first.
+    PARSED_CACHE of them in all, the oldest key dropped first.
     """
-    kept = _PARSED.get((model, mapping))
-    if kept is None:
-        kept = _PARSED[(model, mapping)] = {}
-    hit = kept.get(key)
-    if hit is not None and hit[0] == raw and hit[1] == identity:
-        result = hit[2]
+    hit = _PARSED.get(key)
+    if (
+        hit is not None
+        and hit[2] == raw
+        and hit[0] is model
+        and (hit[1] is mapping or hit[1] == mapping)
+        and hit[3] == identity
+    ):
+        result = hit[4]
     else:
         result = _parse(model, raw, mapping, identity)
-        if len(kept) >= PARSED_CACHE:
-            del kept[next(iter(kept))]
-        kept[key] = (raw, identity, result)
+        if hit is None and len(_PARSED) >= PARSED_CACHE:
+            del _PARSED[next(iter(_PARSED))]  # the oldest first (a new key only)
+        _PARSED[key] = (model, mapping, raw, identity, result)
     return _invalid(key, result) if isinstance(result, str) else result
 
 
+# key -> (model, mapping, stored text, identity, the record or why it is invalid)
 _PARSED: dict[
-    tuple[type[Record], Translation | None],
-    dict[str, tuple[str | bytes, Identity, Record | str]],
+    str, tuple[type[Record], Translation | None, str | bytes, Identity, Record | str]
 ] = {}
 
 

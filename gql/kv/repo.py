@@ -576,18 +576,14 @@ class Repository:
             stored = await tx.get(key)
             if stored is None:
                 raise NotFound(f"{spec.name} not found", "id")
-            record = spec.validate(key, stored, self.mapping)
-            doomed = [key]
-            if isinstance(record, m.Record):
-                await self._unlist(tx, [(spec, record)])
-                await self._unlist_scoped(tx, scoped)
-                doomed += await self._owned(tx, spec, key_args, scanned) + scoped
-                write: dict[str, Any] = {}
-                await self._watch(tx, write, set(doomed), [(spec, record, None)])
-                await tx.set_many(write)
+            record = _stored(spec, key, stored, self.mapping)  # unreadable: kept, refused
+            await self._unlist(tx, [(spec, record)])
+            await self._unlist_scoped(tx, scoped)
+            doomed = [key, *await self._owned(tx, spec, key_args, scanned), *scoped]
+            write: dict[str, Any] = {}
+            await self._watch(tx, write, set(doomed), [(spec, record, None)])
+            await tx.set_many(write)
             await tx.delete_many(doomed)
-            if isinstance(record, m.InvalidRecord):  # (the transaction rolls back: kept)
-                raise UnreadableRecord(key, record.message)
             return record
 
         while True:

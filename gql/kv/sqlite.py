@@ -1,8 +1,9 @@
 """SQLite backend (aiosqlite): the embedded default store.
 
-Two connections: readers share one, writers take turns on the other under a lock, each
-transaction opened with `BEGIN IMMEDIATE` so a read-then-write never fails half-way with
-"database is locked". WAL lets readers run beside the writer and, with `synchronous=NORMAL`,
+Three connections: reads of a few keys run on the event loop's own, other reads share
+aiosqlite's reader, writers take turns on the writer under a lock, each transaction opened
+with `BEGIN IMMEDIATE` so a read-then-write never fails half-way with "database is
+locked". WAL lets readers run beside the writer and, with `synchronous=NORMAL`,
 a commit survives the process being killed (not a power cut). The table is created only when
 it is missing, so an existing file that is read-only opens and is reported, not changed.
 Committed writes are published on the change feed, and to the other processes serving the
@@ -155,14 +156,24 @@ async def _aggregated(
         ((keys, values, others),) = await conn.execute_fetchall(
             AGGREGATE.format(table, marks), part
         )
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if _busy(exc):
+            raise  # it waited its busy timeout already: not once more row by row
         return None
     if others:
         return None
     try:
-        return zip(orjson.loads(keys), orjson.loads(values), strict=True)
+        return list(zip(orjson.loads(keys), orjson.loads(values), strict=True))
     except (orjson.JSONDecodeError, ValueError):
         return None
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for a lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
 
 
 # A few keys are read on the event loop's own connection: handing them to aiosqlite's thread
@@ -171,7 +182,8 @@ async def _aggregated(
 # loop spent a quarter of its time in such waits, py-spy showed). The connection never
 # waits for a lock (busy timeout 0) and only reads; whatever it cannot do at once (a lock
 # during recovery, text that is not UTF-8, any error) goes to aiosqlite's reader, which
-# waits and says what it is.
+# waits and says what it is. (SQLite may still retry a WAL read a little on its own while a
+# checkpoint restarts the log: rare, and short.)
 def _connect_inline(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 0")

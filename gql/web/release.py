@@ -29,7 +29,7 @@ from being returned. The cache fills again on the next lookups, from the arenas 
 What still pins arenas after that is not per socket: a few hundred objects the process
 renews as it works (asyncpg's pool timers and prepared statements, metric values, asyncio's
 and aiohttp's free lists) that happened to be renewed during the burst. So while a burst is
-on, the process allocates through malloc: from `floor` sockets open until the release,
+on, the process allocates through malloc: from `floor` sockets open until fewer are,
 Python's small objects come from glibc's malloc instead of pymalloc (`Allocation`), and are
 freed as ever (pymalloc's free hands back what is not its own). What the burst allocated and
 what the process renewed meanwhile then sit in glibc's heap, where the trim returns every
@@ -83,10 +83,15 @@ class _Allocator(ctypes.Structure):
 class Allocation:
     """Switches Python's small-object allocation between pymalloc and malloc at run time.
 
-    A hook in the documented sense (`PyMem_SetAllocator`): it allocates through the raw
+    Installed with `PyMem_SetAllocator` over pymalloc, it allocates through the raw
     domain's malloc and leaves freeing and resizing to pymalloc, which hands any block it
-    did not allocate to the raw domain. So a block is always freed by the allocator that
-    made it, whichever way the switch stood.
+    did not allocate to the raw domain (CPython's obmalloc tells its own blocks by address).
+    So a block is always freed by the allocator that made it, whichever way the switch
+    stood. It relies on that behaviour of CPython's pymalloc, not on a documented contract
+    (a late allocator is documented as one that wraps the one it replaces), hence the checks
+    before it is used. One visible effect: `sys.getallocatedblocks()` counts the blocks
+    pymalloc hands to malloc when it frees them but not when the hook made them, so after a
+    burst it reads low (even below zero); nothing in kvgraph reads it.
     """
 
     def __init__(self) -> None:
@@ -160,6 +165,8 @@ class Release:
     def closed(self) -> None:
         """A socket closed: release once the burst is over, if it halved the peak."""
         self.open -= 1
+        if self.open < self.floor:
+            self.allocation.use_malloc(False)  # no burst any more: pymalloc again
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -45,8 +45,9 @@ async def _both(path: Path, keys: list[str], monkeypatch: pytest.MonkeyPatch) ->
     await store.open()
     try:
         aggregated = await store.get_many_raw(keys)
-        with monkeypatch.context() as patch:
+        with monkeypatch.context() as patch:  # aiosqlite's reader, row by row
             patch.setattr(kvsqlite, "AGGREGATE_FROM", 10**9)
+            patch.setattr(store, "_inline", None)
             by_row = await store.get_many_raw(keys)
     finally:
         await store.close()
@@ -85,11 +86,13 @@ async def test_values_that_are_no_text_read_as_row_by_row(
     store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
     await store.open()
     monkeypatch.setattr(kvsqlite, "AGGREGATE_FROM", 10**9)
+    inline, store._inline = store._inline, None  # aiosqlite's reader, row by row
     try:
         expected: Any = await store.get_many_raw(keys)
     except Exception as exc:
         expected = type(exc)
     finally:
+        store._inline = inline
         await store.close()
     if isinstance(aggregated, tuple):
         assert aggregated[0] == aggregated[1] == expected
@@ -200,3 +203,29 @@ def test_a_store_used_from_another_thread_reads_through_the_reader(tmp_path: Pat
     thread.start()
     thread.join()
     assert found == [[TEXTS[0]]]
+
+
+async def test_a_locked_file_is_not_waited_for_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An aggregated read that gave up waiting for a lock says so (the row-by-row read would
+    wait the busy timeout once more)."""
+    _seed(tmp_path / "kv.db", [(f"k:{n}", TEXTS[0]) for n in range(40)])
+    sent: list[str] = []
+
+    def locked(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+        raise error
+
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", locked)
+        with pytest.raises(StoreError):
+            await store.get_many_raw([f"k:{n}" for n in range(40)])
+    finally:
+        monkeypatch.undo()
+        await store.close()
+    assert len(sent) == 1
