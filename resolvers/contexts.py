@@ -67,6 +67,4 @@ async def _written(ctx: Context, conversation_id: str, write: Awaitable[Any]) ->
         found = await write
     except RepoError as exc:  # a missing conversation: its parent check says so, by field
         return Outcome.from_error(exc)
-    # `history` writes in transactions of its own, which the repository does not report.
-    ctx.forget(e.CONTEXT.pattern.key(conversation_id), k.CONTEXT_HISTORY.key(conversation_id))
     return Outcome(found[0] if isinstance(found, tuple) else found)

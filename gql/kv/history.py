@@ -27,7 +27,6 @@ from gql.kv.repo import (
     UnreadableIndex,
     UnreadableRecord,
     _validated,
-    atomic,
     check_text,
     iso_utc,
     require_parent,
@@ -111,7 +110,7 @@ async def record_context(
         await tx.set_many(write)
         return record, stored is not None
 
-    return await atomic(repo.store, work)
+    return await repo.transact(work)
 
 
 async def clear_context(repo: Repository, conversation_id: str, cap: int) -> m.Record:
@@ -135,4 +134,4 @@ async def clear_context(repo: Repository, conversation_id: str, cap: int) -> m.R
         await tx.delete_many([key])
         return record
 
-    return await atomic(repo.store, work)
+    return await repo.transact(work)

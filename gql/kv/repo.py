@@ -303,7 +303,7 @@ class Repository:
         self.store, self.mapping = store, mapping
         self.wrote, self.report = wrote, report or _log_skipped
 
-    async def _atomic(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+    async def transact(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         """`atomic`, then tell `wrote` the keys the committed transaction changed."""
         changed: set[str] = set()
 
@@ -374,7 +374,7 @@ class Repository:
             await tx.set_many(write)
             return created
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
     async def update(
         self,
@@ -459,7 +459,7 @@ class Repository:
             await tx.set_many(write)
             return after
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
     async def _merge_into(
         self,
@@ -523,7 +523,7 @@ class Repository:
             await tx.set_many(write)
             return after
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
     def _merged(
         self, spec: EntitySpec, stored: dict[str, Any], patch: Mapping[str, Any]
@@ -588,7 +588,7 @@ class Repository:
 
         while True:
             try:
-                deleted = await self._atomic(work)
+                deleted = await self.transact(work)
                 break
             except _ScanNeeded:
                 scanned = await self._scan_children(spec, key_args[0])
@@ -610,7 +610,7 @@ class Repository:
             await self._unlist_scoped(tx, late)
             await tx.delete_many(late)
 
-        await self._atomic(work)
+        await self.transact(work)
 
     async def _watch(
         self,
@@ -828,7 +828,7 @@ class Repository:
             await tx.set(index_key, moved.stored())
             return moved.ids
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
     async def add_to_list(self, index_key: str, id_: str) -> list[str]:
         """Append `id_` to an index unless it is there (saved places)."""
@@ -841,7 +841,7 @@ class Repository:
                 await tx.set(index_key, current.stored())
             return current.ids
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
     async def remove_from_list(
         self, index_key: str, id_: str | None, *, delete: Sequence[str] = ()
@@ -859,7 +859,7 @@ class Repository:
                 await tx.delete_many(delete)
             return current.ids
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
     async def change(
         self,
@@ -921,7 +921,7 @@ class Repository:
             await tx.set_many(write)
             return created, matched
 
-        return await self._atomic(work)
+        return await self.transact(work)
 
 
 def _spending_trips(spec: EntitySpec, before: m.Record | None, after: m.Record | None) -> list[str]:
