@@ -68,7 +68,7 @@ async def _select(
         except _REFUSED as exc:  # a key with NUL or a lone surrogate cannot even be looked up
             raise RefusedError(f"Postgres refused the key: {one_line(exc)}") from exc
         stats.count(len(part))
-        found.update((row[0], row[1]) for row in rows)
+        found.update(rows)  # (key, text) records: pairs as they are
     return [found.get(key) for key in keys]
 
 
