@@ -109,8 +109,8 @@ async def readable_trip_ids(ctx: Context, trip_ids: Sequence[str | None]) -> lis
         for i, trip in zip(wanted, found, strict=True):
             if trip is None:
                 roles[keys[i]] = None  # missing, invalid or not the viewer's
-    allowed = {i: roles.get(key) is not None for i, key in keys.items()}
-    return [allowed.get(i, False) for i in trip_ids]  # type: ignore[arg-type]
+    allowed: dict[str | None, bool] = {i: roles.get(key) is not None for i, key in keys.items()}
+    return [allowed.get(i, False) for i in trip_ids]
 
 
 async def _child_of_trip(ctx: Context, ids: Sequence[str], records: Sequence[Any]) -> list[bool]:

@@ -122,7 +122,7 @@ async def _select(
         try:
             rows = await _aggregated(conn, table, marks, part)
             if rows is None:
-                sql = f"SELECT key, value FROM {table} WHERE key IN ({marks})"
+                sql = KEYED.format(table, marks)
                 rows = await conn.execute_fetchall(sql, part)  # type: ignore[assignment]
         except UnicodeEncodeError as exc:  # a lone surrogate cannot be bound as UTF-8
             raise RefusedError(f"SQLite cannot hold the key: {exc}") from exc
@@ -137,6 +137,7 @@ async def _select(
 # step; the texts come back as JSON strings, exactly (values that are not text, or text
 # that is not UTF-8, go the row-by-row way).
 AGGREGATE_FROM = 16
+KEYED = "SELECT key, value FROM {} WHERE key IN ({})"  # the row-by-row read
 AGGREGATE = (
     "SELECT json_group_array(key), "
     "json_group_array(CASE typeof(value) WHEN 'text' THEN value END), "
@@ -197,7 +198,7 @@ def _select_inline(
     """`keys`' values read at once on the loop's connection, or None to read them in the
     reader's thread instead."""
     wanted = unique(keys)
-    sql = f"SELECT key, value FROM {table} WHERE key IN ({','.join('?' * len(wanted))})"
+    sql = KEYED.format(table, ",".join("?" * len(wanted)))
     try:
         found: dict[str, Raw] = dict(conn.execute(sql, wanted).fetchall())
     except (sqlite3.Error, UnicodeEncodeError):

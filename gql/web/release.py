@@ -96,9 +96,8 @@ class Allocation:
 
     def __init__(self) -> None:
         self.malloc = False  # allocating through malloc now
-        self._api: tuple[Any, Any] | None = None
-        self._pymalloc: _Allocator | None = None
-        self._hook: _Allocator | None = None
+        # (PyMem_GetAllocator, PyMem_SetAllocator, pymalloc, the hook): None where no switch
+        self._switch: tuple[Any, Any, _Allocator, _Allocator] | None = None
         try:
             api = ctypes.pythonapi
             get, put = api.PyMem_GetAllocator, api.PyMem_SetAllocator
@@ -112,20 +111,20 @@ class Allocation:
         hooked = raw.ctx or mem.ctx or obj.ctx  # tracemalloc's or the debug hooks
         if hooked or not mem.same(obj) or obj.malloc == raw.malloc:
             return  # not plain pymalloc (PYTHONMALLOC=malloc already, or hooks installed)
-        self._api, self._pymalloc = (get, put), obj
-        self._hook = _Allocator(None, raw.malloc, raw.calloc, obj.realloc, obj.free)
+        hook = _Allocator(None, raw.malloc, raw.calloc, obj.realloc, obj.free)
+        self._switch = (get, put, obj, hook)
 
     @property
     def possible(self) -> bool:
         """Whether this process allocates through plain pymalloc, so the switch applies."""
-        return self._hook is not None
+        return self._switch is not None
 
     def use_malloc(self, on: bool) -> None:
         """Allocate through malloc (on) or pymalloc again; leaves another hook alone."""
-        if self._api is None or self._hook is None or self._pymalloc is None or on == self.malloc:
+        if self._switch is None or on == self.malloc:
             return
-        get, put = self._api
-        was, now = (self._pymalloc, self._hook) if on else (self._hook, self._pymalloc)
+        get, put, pymalloc, hook = self._switch
+        was, now = (pymalloc, hook) if on else (hook, pymalloc)
         current = _Allocator()
         for domain in (MEM, OBJ):
             get(domain, current)
@@ -178,8 +177,6 @@ class Release:
         if self._timer is not None:
             self._timer.cancel()  # (called before its time: by a test)
             self._timer = None
-        if self.open < self.floor:
-            self.allocation.use_malloc(False)  # the burst is over: pymalloc again
         for drop in self.prune:  # caches' entries the clients left behind, first
             drop()
         began = time.perf_counter()

@@ -100,21 +100,27 @@ async def test_values_that_are_no_text_read_as_row_by_row(
         assert aggregated == expected
 
 
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements aiosqlite's connections run from now on (up to their FROM)."""
+    statements: list[str] = []
+    execute = aiosqlite.Connection.execute_fetchall
+
+    def spy(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        statements.append(sql.split(" FROM ")[0])
+        return execute(self, sql, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", spy)
+    return statements
+
+
 async def test_a_batch_of_many_keys_is_one_aggregated_statement(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sent: list[str]
 ) -> None:
     """The board's levels (50 trips, 2,000 items) are read aggregated; a batch holding a value
     of another type first aggregated, then row by row."""
     rows = [(f"k:{n}", TEXTS[0]) for n in range(100)]
     _seed(tmp_path / "kv.db", rows)
-    sent: list[str] = []
-    execute = aiosqlite.Connection.execute_fetchall
-
-    def spy(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
-        sent.append(sql.split(" FROM ")[0])
-        return execute(self, sql, *args)
-
-    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", spy)
     store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
     await store.open()
     try:
@@ -133,20 +139,12 @@ async def test_a_batch_of_many_keys_is_one_aggregated_statement(
 
 
 async def test_a_few_keys_are_read_on_the_loop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sent: list[str]
 ) -> None:
     """Fewer than AGGREGATE_FROM keys: no trip through aiosqlite's thread; whatever the loop's
     connection cannot read at once goes there (and says what it is)."""
     rows = [(f"k:{n}", TEXTS[n]) for n in range(len(TEXTS))]
     _seed(tmp_path / "kv.db", rows)
-    sent: list[str] = []
-    execute = aiosqlite.Connection.execute_fetchall
-
-    def spy(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
-        sent.append(sql)
-        return execute(self, sql, *args)
-
-    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", spy)
     store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
     await store.open()
     try:
