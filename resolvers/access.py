@@ -278,6 +278,8 @@ async def readable(
     if len(ids) == len(loaded) and all(issubclass(c, m.Record) for c in set(map(type, loaded))):
         # Every one a valid record (the common case): one pass, no positions to keep.
         allowed = await rule.check(ctx, ids, loaded) if ids else []
+        if all(allowed) and m.Record.all_plain(loaded):
+            return list(loaded)  # (what `_shown` would give each one)
         return [
             _shown(ctx, prefix, i, r) if ok else None
             for i, r, ok in zip(ids, loaded, allowed, strict=True)

@@ -52,7 +52,7 @@ async def item_trips(ctx: Context, items: Sequence[m.Item]) -> list[m.Trip | Non
 
 async def item_locations(ctx: Context, items: Sequence[m.Item]) -> list[m.Place | None]:
     """Each item's place (`{locationType}:{locationId}`), all in one batch."""
-    return await find_places(ctx, [location_ref(i) for i in items])
+    return await find_places(ctx, location_refs(items))
 
 
 async def item_coordinates(ctx: Context, items: Sequence[m.Item]) -> list[Coordinates | None]:
@@ -60,16 +60,19 @@ async def item_coordinates(ctx: Context, items: Sequence[m.Item]) -> list[Coordi
     return [Coordinates(*i.coordinates) if i.coordinates else None for i in items]
 
 
-def location_ref(item: m.Item) -> str:
-    """The place reference of an itinerary item (`kind:id`, a bare id, or "" for none).
+def location_refs(items: Sequence[m.Item]) -> list[str]:
+    """The place reference of each itinerary item (`kind:id`, a bare id, or "" for none).
 
     A `locationType` kvgraph does not know (an app's `hotel`) is ignored: the id is then
     looked up as every kind, like a bare id.
     """
-    if not item.location_id:
-        return ""
-    known = item.location_type in e.LOCATIONS
-    return f"{item.location_type}:{item.location_id}" if known else item.location_id
+    known = e.LOCATIONS
+    return [
+        (f"{kind}:{at}" if (kind := i.location_type) in known else at)
+        if (at := i.location_id)
+        else ""
+        for i in items
+    ]
 
 
 async def item_costs(ctx: Context, items: Sequence[m.Item]) -> list[Money | None]:

@@ -33,7 +33,14 @@ from gql.kv.changes import EventReads
 from gql.kv.entities import EntitySpec
 from gql.kv.keys import is_id
 from gql.kv.mapping import IDENTITY, AppMapping
-from gql.kv.models import Identity, InvalidRecord, Record, validate, validate_raw
+from gql.kv.models import (
+    Identity,
+    InvalidRecord,
+    Record,
+    validate,
+    validate_raw,
+    validate_raws,
+)
 from resolvers.meter import Meter
 
 P = ParamSpec("P")
@@ -380,36 +387,51 @@ class Loaders:
 
     async def entities(self, spec: EntitySpec, ids: Sequence[str]) -> list[Loaded]:
         """Validated records of `spec` for each id, in order, in one batch."""
-        return await self.records([(spec, i) for i in ids])
+        prefix = spec.pattern.literal_prefix
+        keys = [prefix + i if is_id(i) else "" for i in ids]
+        return await self._records_at(keys, [spec] * len(keys), ids)
 
     async def records(self, refs: Sequence[tuple[EntitySpec, str]]) -> list[Loaded]:
-        """Validated records for (spec, id) pairs of any kinds, in order, in one batch.
+        """Validated records for (spec, id) pairs of any kinds, in order, in one batch."""
+        keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
+        return await self._records_at(keys, [spec for spec, _ in refs], [i for _, i in refs])
 
-        An id that cannot form a key (empty, contains ':') reads as missing. Records met
-        before in this request cost a dict lookup; the others are charged to the meter
-        together and validated (once per stored text, `models.validate_raw`).
+    async def _records_at(
+        self, keys: list[str], specs: Sequence[EntitySpec], ids: Sequence[str]
+    ) -> list[Loaded]:
+        """The records at `keys` (of `specs[n]`, identified by `ids[n]`), in order.
+
+        A key "" (an id that cannot form one: empty, contains ':') reads as missing. Records
+        met before in this request cost a dict lookup; the others are charged to the meter
+        together and validated (once per stored text, `models.validate_raws`).
         """
         known = self._records
-        keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
-        new = [n for n, key in enumerate(keys) if key and key not in known]
-        if new:
-            values = await self._raw.load_many([keys[n] for n in new])
-            fresh: dict[str, tuple[int, Raw | None]] = {}
-            for n, raw in zip(new, values, strict=True):
-                key = keys[n]
-                if key not in known and key not in fresh:  # validated meanwhile; listed twice
-                    fresh[key] = (n, raw)
-            self.meter.read(records=len(fresh) - [raw for _, raw in fresh.values()].count(None))
-            mapping = self.mapping
-            for key, (n, raw) in fresh.items():
-                spec, i = refs[n]
-                known[key] = (
-                    None
-                    if raw is None
-                    else validate_raw(spec.model, key, raw, mapping, ((spec.key_fields[0], i),))
-                )
+        new: Sequence[int]
+        if "" not in keys and known.keys().isdisjoint(keys):
+            new, wanted = range(len(keys)), keys  # none met before: the common case
         else:
+            new = [n for n, key in enumerate(keys) if key and key not in known]
+            wanted = [keys[n] for n in new]
+        if not new:
             await self._raw.load_many(())  # the meter's check and the loop's pacing
+            return [known[key] if key else None for key in keys]
+        values = await self._raw.load_many(wanted)
+        found = dict(zip(wanted, values, strict=True))  # each key once
+        if not known.keys().isdisjoint(found):  # validated by another load meanwhile
+            found = {key: raw for key, raw in found.items() if key not in known}
+        present = [(key, raw) for key, raw in found.items() if raw is not None]
+        self.meter.read(records=len(present))
+        known.update(dict.fromkeys(found))  # the missing ones: None
+        at = dict(zip(wanted, new, strict=True))
+        checked = validate_raws(
+            (
+                (specs[n].model, key, raw, ((specs[n].key_fields[0], ids[n]),))
+                for key, raw in present
+                for n in (at[key],)
+            ),
+            self.mapping,
+        )
+        known.update(zip([key for key, _ in present], checked, strict=True))
         return [known[key] if key else None for key in keys]
 
     async def load_keys(self, spec: EntitySpec, keys: Sequence[str]) -> list[Loaded]:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
@@ -215,6 +216,12 @@ class Record(BaseModel):
         # (or values a mapping read as others, `stored_values`) carry one.
         private = self.__pydantic_private__
         return private.get(DROPPED, _NOTHING) if private else _NOTHING
+
+    @staticmethod
+    def all_plain(records: Iterable[Record]) -> bool:
+        """Whether none of `records` has dropped fields or stored values (what is kept beside
+        a record's fields: nothing, for almost every record)."""
+        return not any(map(_KEPT, records))
 
     @property
     def stored_values(self) -> Mapping[str, str]:
@@ -788,6 +795,9 @@ def _checked(
     return record
 
 
+_KEPT = attrgetter("__pydantic_private__")  # where `_keep` keeps its tables (None: none)
+
+
 def _keep(record: Record, name: str, table: Mapping[str, str]) -> None:
     """Keep `table` beside a record's fields (see `Record.dropped_fields`)."""
     private = dict(record.__pydantic_private__ or {})
@@ -897,6 +907,30 @@ def validate_raw(
             del _PARSED[next(iter(_PARSED))]  # the oldest first (a new key only)
         _PARSED[key] = (model, mapping, raw, identity, result)
     return _invalid(key, result) if isinstance(result, str) else result
+
+
+def validate_raws(
+    found: Iterable[tuple[type[Record], str, str | bytes, Identity]],
+    mapping: Translation | None = None,
+) -> list[Record | InvalidRecord]:
+    """`validate_raw` of many (model, key, text, identity) at once: a record whose text was
+    validated before (the common case) is found without a call per record."""
+    get = _PARSED.get
+    out: list[Record | InvalidRecord] = []
+    for model, key, raw, identity in found:
+        hit = get(key)
+        if (  # validate_raw's own test, inlined
+            hit is not None
+            and hit[2] == raw
+            and hit[0] is model
+            and hit[1] is mapping
+            and hit[3] == identity
+            and not isinstance(hit[4], str)
+        ):
+            out.append(hit[4])
+        else:
+            out.append(validate_raw(model, key, raw, mapping, identity))
+    return out
 
 
 # key -> (model, mapping, stored text, identity, the record or why it is invalid)
