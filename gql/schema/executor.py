@@ -158,6 +158,9 @@ def _immutable(class_: type) -> bool:
     return bool(params is not None and params.frozen)
 
 
+PLANS_CACHE = 4_096  # fields and selections whose plans are kept (each schema has its own)
+_PLANS: dict[int, tuple[GraphQLField, _Plan]] = {}  # id(field) -> the field, its plan
+_LEADS: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}  # see `_lead`
 ROWS_CACHE = 65_536  # objects kept with their completed leading leaf fields, per selection
 ROWS_SELECTIONS = 256  # selections (a type and its leading leaf fields) kept at once
 # (type, (response key, field name)...) -> id(object) -> (object, its completed lead fields)
@@ -242,8 +245,6 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
     async def _fast_or_fallback(
         self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: GroupedFieldSet
     ) -> Any:
-        self._plans: dict[tuple[str, str], _Plan] = {}
-        self._leads: dict[tuple[str, ...], tuple[int, tuple[Any, ...]]] = {}
         errors = self.collected_errors
         self._errors: list[tuple[GraphQLError, Path | None]] = []
         self._raised = 0
@@ -284,11 +285,13 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.async_helpers = _FINISHED
 
     def _plan(self, parent: GraphQLObjectType, name: str) -> _Plan:
-        key = (parent.name, name)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = _Plan(parent.fields[name])
-        return plan
+        field = parent.fields[name]
+        hit = _PLANS.get(id(field))  # (it holds the field: no other object has its id)
+        if hit is None:
+            if len(_PLANS) >= PLANS_CACHE:
+                _PLANS.clear()
+            hit = _PLANS[id(field)] = (field, _Plan(field))
+        return hit[1]
 
     async def _objects(
         self,
@@ -301,9 +304,11 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         field raised is that field's `_Raised`, the first in field order)."""
         names = list(fields)
         rows: list[Any] | None = None
-        lead, kept_as = self._lead(type_, fields, names)
-        if lead and all(map(_immutable, set(map(type, sources)))):
-            rows = await self._kept_rows(type_, sources, fields, names[:lead], kept_as, path_of)
+        lead = 0
+        if all(map(_immutable, set(map(type, sources)))):
+            lead, kept_as = self._lead(type_, fields, names)
+            if lead:
+                rows = await self._kept_rows(type_, sources, fields, names[:lead], kept_as, path_of)
         if rows is None:
             rows = [{} for _ in sources]
         else:
@@ -328,8 +333,8 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> tuple[int, tuple[Any, ...]]:
         """How many of a level's first fields are plain attributes (or `__typename`) of a leaf
         type, and the key their completed values are kept under (`_ROWS`)."""
-        key = (type_.name, *names)
-        found = self._leads.get(key)
+        key = (id(type_), *names, *[fields[name][0].node.name.value for name in names])
+        found = _LEADS.get(key)  # (it holds the type: no other object has its id)
         if found is None:
             lead: list[tuple[str, str]] = []
             for name in names:
@@ -339,7 +344,9 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if self._plan(type_, field_name).attr is None or not is_leaf_type(leaf):
                         break
                 lead.append((name, field_name))
-            found = self._leads[key] = (len(lead), (type_, *lead))
+            if len(_LEADS) >= PLANS_CACHE:
+                _LEADS.clear()
+            found = _LEADS[key] = (len(lead), (type_, *lead))
         return found
 
     async def _kept_rows(
@@ -380,6 +387,8 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _fill(made, names, columns)
             for n, source, row in zip(missing, fresh, made, strict=True):
                 hits[n] = kept[id(source)] = (source, row)
+        if len(names) == len(fields):  # nothing to add: the kept rows themselves (none
+            return list(map(_ROW, hits))  # is changed once made)
         return list(map(dict.copy, map(_ROW, hits)))
 
     async def _column(

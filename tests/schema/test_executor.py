@@ -8,7 +8,7 @@ import pytest
 
 from gql.kv import Store
 from gql.schema.build import build_schema
-from gql.schema.executor import BY_CLASS
+from gql.schema.executor import BY_CLASS, LevelExecutionContext
 from resolvers.context import Context
 from resolvers.ids import node_id
 from tests.support import BOARD, U, board_data
@@ -145,3 +145,79 @@ def test_the_abstract_types_keep_their_by_class_mark() -> None:
     for name in ("Node", "Location"):
         resolve = schema.get_type(name).resolve_type  # type: ignore[union-attr]
         assert getattr(resolve, BY_CLASS, False), name
+
+
+def _paths(result: Any) -> list[tuple[str, Any]]:
+    return sorted((e.message, e.path) for e in result.errors or [])
+
+
+async def test_an_object_shared_by_many_parents_is_completed_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """4 trips x 12 items at 6 places: the places' level completes 6 objects, not 48."""
+    await board_data(store, trips=4, items=12)
+    levels: list[tuple[str, int]] = []
+    objects = LevelExecutionContext._objects
+
+    async def spy(self: Any, type_: Any, sources: list[Any], *args: Any) -> list[Any]:
+        levels.append((type_.name, len(sources)))
+        return await objects(self, type_, sources, *args)
+
+    monkeypatch.setattr(LevelExecutionContext, "_objects", spy)
+    fast, core, executor = await both(store, BOARD, None)
+    assert executor == "level"
+    assert fast.data == core.data
+    places = [n for name, n in levels if name in {"Event", "Restaurant", "Rental"}]
+    assert sum(places) == 6
+    nodes = [i for t in fast.data["viewer"]["trips"]["nodes"] for i in t["items"]["nodes"]]
+    assert len(nodes) == 48 and all(i["location"]["name"] for i in nodes)
+
+
+async def test_an_error_in_a_shared_object_is_reported_at_every_path(store: Store) -> None:
+    """The items of a trip share their trip object: its field error is every item's own."""
+    await board_data(store, trips=2, items=3)
+    query = (
+        "{ viewer { trips { nodes { items { nodes { id trip { id "
+        'items(after: "nonsense") { totalCount } } } } } } } }'
+    )
+    fast, core, executor = await both(store, query, None)
+    assert executor == "level"
+    assert fast.data == core.data
+    assert _paths(fast) == _paths(core)
+    assert len(fast.errors) == 6
+
+
+async def test_leaf_fields_of_a_record_are_completed_once_and_follow_its_text(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record read again with the same stored text brings its completed leading leaf
+    fields along; a new text is a new record, completed afresh; aliases keep their keys."""
+    await board_data(store, trips=1, items=3)
+    query = '{ trip(id: "t0") { items { nodes { t: title id startTime trip { id } } } } }'
+    columns: list[str] = []
+    column = LevelExecutionContext._column
+
+    async def spy(
+        self: Any, type_: Any, sources: list[Any], details: Any, key: str, *a: Any
+    ) -> Any:
+        if type_.name == "ItineraryItem":
+            columns.append(key)
+        return await column(self, type_, sources, details, key, *a)
+
+    monkeypatch.setattr(LevelExecutionContext, "_column", spy)
+    first, core, _ = await both(store, query, None)
+    assert first.data == core.data
+    assert columns[:4] == ["t", "id", "startTime", "trip"]
+    columns.clear()
+    again, _, _ = await both(store, query, None)
+    assert again.data == first.data
+    assert columns == ["trip"]  # the leaf fields came kept
+    await store.set(
+        "item:t0-i1",
+        {"id": "t0-i1", "tripId": "t0", "title": "New", "startTime": "2026-02-01T09:00:00Z"},
+    )
+    columns.clear()
+    changed, core, _ = await both(store, query, None)
+    assert changed.data == core.data
+    assert changed.data["trip"]["items"]["nodes"][1]["t"] == "New"
+    assert columns[:3] == ["t", "id", "startTime"]  # for the one new record only
