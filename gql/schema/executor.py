@@ -161,10 +161,32 @@ def _immutable(class_: type) -> bool:
 PLANS_CACHE = 4_096  # fields and selections whose plans are kept (each schema has its own)
 _PLANS: dict[int, tuple[GraphQLField, _Plan]] = {}  # id(field) -> the field, its plan
 _LEADS: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}  # see `_lead`
-ROWS_CACHE = 65_536  # objects kept with their completed leading leaf fields, per selection
-ROWS_SELECTIONS = 256  # selections (a type and its leading leaf fields) kept at once
-# (type, (response key, field name)...) -> id(object) -> (object, its completed lead fields)
-_ROWS: dict[tuple[Any, ...], dict[int, tuple[Any, dict[str, Any]]]] = {}
+ROWS_CACHE = 65_536  # objects kept with their completed leading leaf fields, in all
+
+
+class _KeptRows:
+    """The completed leading leaf fields of immutable objects, by selection (a type and those
+    fields) and by id(object), each row with its object; at most ROWS_CACHE rows in all (when
+    full, all are dropped: they are made again as they are met)."""
+
+    __slots__ = ("by_selection", "size")
+
+    def __init__(self) -> None:
+        self.by_selection: dict[tuple[Any, ...], dict[int, tuple[Any, dict[str, Any]]]] = {}
+        self.size = 0
+
+    def of(self, selection: tuple[Any, ...]) -> dict[int, tuple[Any, dict[str, Any]]]:
+        return self.by_selection.get(selection) or {}
+
+    def add(self, selection: tuple[Any, ...], rows: dict[int, tuple[Any, dict[str, Any]]]) -> None:
+        if self.size + len(rows) > ROWS_CACHE:
+            self.by_selection.clear()
+            self.size = 0
+        self.by_selection.setdefault(selection, {}).update(rows)
+        self.size += len(rows)
+
+
+_ROWS = _KeptRows()
 _ROW: Callable[[Any], dict[str, Any]] = itemgetter(1)
 
 
@@ -362,13 +384,8 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         once per object and copied from then on (a record shared by every request that reads
         its stored text is completed once for them all). None: a value raised (the level is
         completed as usual, and reports it once)."""
-        kept = _ROWS.get(kept_as)
-        if kept is None or len(kept) >= ROWS_CACHE:
-            if kept is None and len(_ROWS) >= ROWS_SELECTIONS:
-                del _ROWS[next(iter(_ROWS))]  # the oldest selection first
-            kept = _ROWS[kept_as] = {}
         # By id: each kept row holds its object, so no other object can have that id meanwhile.
-        hits = list(map(kept.get, map(id, sources)))
+        hits = list(map(_ROWS.of(kept_as).get, map(id, sources)))
         if _has_null(hits):
             missing = [n for n, hit in enumerate(hits) if hit is None]
             fresh = [sources[n] for n in missing]
@@ -385,8 +402,10 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             made: list[dict[str, Any]] = [{} for _ in fresh]
             _fill(made, names, columns)
-            for n, source, row in zip(missing, fresh, made, strict=True):
-                hits[n] = kept[id(source)] = (source, row)
+            pairs = list(zip(fresh, made, strict=True))
+            for n, pair in zip(missing, pairs, strict=True):
+                hits[n] = pair
+            _ROWS.add(kept_as, {id(pair[0]): pair for pair in pairs})
         if len(names) == len(fields):  # nothing to add: the kept rows themselves (none
             return list(map(_ROW, hits))  # is changed once made)
         return list(map(dict.copy, map(_ROW, hits)))

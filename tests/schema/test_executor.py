@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from gql.kv import Store
+from gql.schema import executor
 from gql.schema.build import build_schema
 from gql.schema.executor import BY_CLASS, LevelExecutionContext
 from resolvers.context import Context
@@ -221,3 +222,16 @@ async def test_leaf_fields_of_a_record_are_completed_once_and_follow_its_text(
     assert changed.data == core.data
     assert changed.data["trip"]["items"]["nodes"][1]["t"] == "New"
     assert columns[:3] == ["t", "id", "startTime"]  # for the one new record only
+
+
+async def test_kept_rows_stay_within_their_bound(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executor, "ROWS_CACHE", 5)
+    monkeypatch.setattr(executor, "_ROWS", executor._KeptRows())
+    await board_data(store, trips=2, items=6)
+    for _ in range(2):
+        fast, core, _ = await both(store, BOARD, None)
+        assert fast.data == core.data
+        assert 0 < executor._ROWS.size <= 5
+        assert sum(map(len, executor._ROWS.by_selection.values())) == executor._ROWS.size
