@@ -8,6 +8,11 @@ resolver (`metadata={"batch": ...}` on the Strawberry field, see `resolvers/batc
 with every parent. Lists are flattened before their items are completed, so the items of all
 50 trips form one level.
 
+An object many parents share (the place of 2,000 items, one of 200) is completed once and its
+value shared; the leading plain leaf fields of an immutable object (a record, shared by every
+request that reads the same stored text) are kept completed with it, so a request reading
+records met before copies their rows instead of completing each field again.
+
 It is generic over the schema: leaves use the GraphQL type's own output coercion, abstract
 types their `resolve_type`, objects their `is_type_of`. Field errors are its own too: a batch
 resolver that fails is called again once per parent (graphql-core calls a resolver per
