@@ -884,52 +884,43 @@ def validate_raw(
     mapping: Translation | None = None,
     identity: Identity = (),
 ) -> Record | InvalidRecord:
-    """Validate a stored value given as JSON text, reusing the result for identical text.
-
-    Equal bytes (read through the same mapping, under the same identity) always give an
-    equal (immutable) record, so a record unchanged since an earlier request is neither
-    decoded nor validated again. The results are kept by key with the text they came from
-    (a dict lookup and a comparison of the text: cheaper than hashing the text), at most
-    PARSED_CACHE of them in all, the oldest key dropped first.
-    """
-    hit = _PARSED.get(key)
-    if (
-        hit is not None
-        and hit[2] == raw
-        and hit[0] is model
-        and (hit[1] is mapping or hit[1] == mapping)
-        and hit[3] == identity
-    ):
-        result = hit[4]
-    else:
-        result = _parse(model, raw, mapping, identity)
-        if hit is None and len(_PARSED) >= PARSED_CACHE:
-            del _PARSED[next(iter(_PARSED))]  # the oldest first (a new key only)
-        _PARSED[key] = (model, mapping, raw, identity, result)
-    return _invalid(key, result) if isinstance(result, str) else result
+    """Validate a stored value given as JSON text, reusing the result for identical text
+    (see `validate_raws`)."""
+    return validate_raws(((model, key, raw, identity),), mapping)[0]
 
 
 def validate_raws(
     found: Iterable[tuple[type[Record], str, str | bytes, Identity]],
     mapping: Translation | None = None,
 ) -> list[Record | InvalidRecord]:
-    """`validate_raw` of many (model, key, text, identity) at once: a record whose text was
-    validated before (the common case) is found without a call per record."""
+    """Validate stored values given as (model, key, JSON text, identity), reusing the result
+    for identical text.
+
+    Equal bytes (read through the same mapping, under the same identity) always give an
+    equal (immutable) record, so a record unchanged since an earlier request is neither
+    decoded nor validated again. The results are kept by key with the text they came from
+    (a dict lookup and a comparison of the text: cheaper than hashing the text), at most
+    PARSED_CACHE of them in all, the oldest key dropped first. A batch is checked in one
+    loop (no call per record: the common case is a hit).
+    """
     get = _PARSED.get
     out: list[Record | InvalidRecord] = []
     for model, key, raw, identity in found:
         hit = get(key)
-        if (  # validate_raw's own test, inlined
+        if (
             hit is not None
             and hit[2] == raw
             and hit[0] is model
-            and hit[1] is mapping
+            and (hit[1] is mapping or hit[1] == mapping)
             and hit[3] == identity
-            and not isinstance(hit[4], str)
         ):
-            out.append(hit[4])
+            result = hit[4]
         else:
-            out.append(validate_raw(model, key, raw, mapping, identity))
+            result = _parse(model, raw, mapping, identity)
+            if hit is None and len(_PARSED) >= PARSED_CACHE:
+                del _PARSED[next(iter(_PARSED))]  # the oldest first (a new key only)
+            _PARSED[key] = (model, mapping, raw, identity, result)
+        out.append(_invalid(key, result) if isinstance(result, str) else result)
     return out
 
 

@@ -583,6 +583,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         details: FieldDetailsList,
         path_of: PathOf,
     ) -> list[Any]:
+        """Objects of an abstract type grouped by concrete type, or of one object type."""
         if is_abstract_type(type_):
             return await self._abstract(type_, values, details, path_of)
         return await self._typed_objects(type_, values, details, path_of)  # type: ignore[arg-type]
