@@ -113,14 +113,18 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
 
 
 async def _select(
-    conn: aiosqlite.Connection, table: str, keys: Sequence[str], stats: Stats
+    conn: aiosqlite.Connection,
+    table: str,
+    keys: Sequence[str],
+    stats: Stats,
+    decoded: _Decoded | None = None,
 ) -> list[Raw | None]:
     found: dict[str, Raw] = {}
     wanted = unique(keys)
     for part in chunks(wanted, CHUNK):
         marks = ",".join("?" * len(part))
         try:
-            rows = await _aggregated(conn, table, marks, part)
+            rows = await _aggregated(conn, table, marks, part, decoded)
             if rows is None:
                 sql = KEYED.format(table, marks)
                 rows = await conn.execute_fetchall(sql, part)  # type: ignore[assignment]
@@ -146,11 +150,16 @@ AGGREGATE = (
 
 
 async def _aggregated(
-    conn: aiosqlite.Connection, table: str, marks: str, part: Sequence[str]
+    conn: aiosqlite.Connection,
+    table: str,
+    marks: str,
+    part: Sequence[str],
+    decoded: _Decoded | None,
 ) -> Iterable[tuple[str, str]] | None:
     """The (key, value) pairs of `part` read as one AGGREGATE row, or None to read them row by
     row (too few keys, a value that is not text, text that is not UTF-8, any error: the
-    row-by-row read says what it is, without quoting the other values)."""
+    row-by-row read says what it is, without quoting the other values); `decoded`: the
+    store's earlier reads, to recognise this one."""
     if len(part) < AGGREGATE_FROM:
         return None
     try:
@@ -163,10 +172,62 @@ async def _aggregated(
         return None
     if others:
         return None
+    if decoded is None:
+        return _pairs(keys, values)
+    return decoded.pairs(part, keys, values)
+
+
+def _pairs(keys: str, values: str) -> Pairs | None:
+    """An aggregated row's (key, text) pairs; None if it does not decode."""
     try:
-        return list(zip(orjson.loads(keys), orjson.loads(values), strict=True))
+        return tuple(zip(orjson.loads(keys), orjson.loads(values), strict=True))
     except (orjson.JSONDecodeError, ValueError):
         return None
+
+
+class _Decoded:
+    """Aggregated reads decoded before, by the keys asked for: a read whose two texts equal
+    the last ones for those keys is that decode again.
+
+    The same board read again returns the same texts: comparing them costs a fraction of
+    decoding them, and handing back the very strings decoded last time makes every later
+    comparison of a record's text with the one it was validated from (`validate_raws`) an
+    identity check instead of a comparison of hundreds of bytes. At most `chars` characters
+    of aggregated text are kept (with the strings decoded from them), the least recently
+    read dropped first; one read bigger than that is not kept at all.
+    """
+
+    def __init__(self, chars: int) -> None:
+        self.chars, self.held = chars, 0
+        self._found: dict[tuple[str, ...], tuple[str, str, Pairs]] = {}
+
+    def pairs(self, part: Sequence[str], keys: str, values: str) -> Pairs | None:
+        """The (key, text) pairs of this aggregated row; None if it does not decode."""
+        asked = tuple(part)
+        last = self._found.pop(asked, None)
+        if last is not None:
+            self.held -= len(last[0]) + len(last[1])
+            if last[0] == keys and last[1] == values:
+                self._keep(asked, last)
+                return last[2]
+        found = _pairs(keys, values)
+        if found is not None:
+            self._keep(asked, (keys, values, found))
+        return found
+
+    def _keep(self, asked: tuple[str, ...], entry: tuple[str, str, Pairs]) -> None:
+        size = len(entry[0]) + len(entry[1])
+        if size > self.chars:
+            return
+        while self._found and self.held + size > self.chars:
+            gone = self._found.pop(next(iter(self._found)))
+            self.held -= len(gone[0]) + len(gone[1])
+        self._found[asked] = entry
+        self.held += size
+
+
+Pairs = tuple[tuple[str, str], ...]
+DECODED_CHARS = 8_000_000  # aggregated text a store keeps to recognise a read (a board: 0.8 M)
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -263,6 +324,7 @@ class SQLiteStore(Store):
         self._names = (name, schema or "main")  # the arguments of pragma_table_info & co.
         self._reader: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None  # a few keys, read on the loop itself
+        self._decoded = _Decoded(DECODED_CHARS)  # many keys: reads recognised (`_Decoded`)
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.relay: SocketRelay | None = None  # tells other processes on this file (started)
@@ -390,7 +452,8 @@ class SQLiteStore(Store):
             if found is not None:
                 return found
         with unavailable(_FAULTS, "SQLite read failed"):
-            return await _select(self._conn(self._reader), self._table, keys, self.stats)
+            reader = self._conn(self._reader)
+            return await _select(reader, self._table, keys, self.stats, self._decoded)
 
     async def scan_prefix_raw(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE

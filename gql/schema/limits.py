@@ -54,6 +54,7 @@ from graphql import (
     Source,
     ValidationRule,
     ValuesOfCorrectTypeRule,
+    VariableNode,
     get_named_type,
     get_nullable_type,
     get_operation_ast,
@@ -82,6 +83,7 @@ VALIDATION_CACHE = 128  # documents whose validation is remembered
 # Set on Strawberry's ExecutionContext when the document was validated for this request
 # (not served from the cache): that work is charged to the rate limit.
 VALIDATED_NOW = "_kvgraph_validated_now"
+PAGE_ARGUMENTS = frozenset(("first", "last"))  # a connection's page size
 CACHED_CHARS = 64_000  # longer documents are validated each time (the cache holds their text)
 
 
@@ -417,6 +419,7 @@ class NodeCount:
         self.schema, self.variables = schema, variables
         self.fragments = _fragments(document)
         self.memo: dict[tuple[int, int | None], int] = {}
+        self.read_variables = False  # whether a page size came from a variable
 
     def operation(self, operation: OperationDefinitionNode) -> int:
         """The node count of one operation."""
@@ -461,20 +464,25 @@ class NodeCount:
             width *= DEFAULT_PAGE if page is None else page
             type_ = get_nullable_type(type_.of_type)
         inner = None
-        if "first" in definition.args or "last" in definition.args:
+        if not PAGE_ARGUMENTS.isdisjoint(definition.args):
             inner = self._page(definition, node)
         below = self.selections(node.selection_set, type_, inner) if node.selection_set else 0
         return width * (1 + below)
 
     def _page(self, definition: Any, node: FieldNode) -> int:
         """The page a connection asks for: `first`/`last` (their values), else the default."""
+        self.read_variables = self.read_variables or any(
+            isinstance(arg.value, VariableNode)
+            for arg in node.arguments or ()
+            if arg.name.value in PAGE_ARGUMENTS
+        )
         try:
             args = get_argument_values(definition, node, self.variables)
         except GraphQLError:
             return DEFAULT_PAGE  # a bad value: execution refuses it before any read
         sizes = [
             value
-            for value in (args.get("first"), args.get("last"))
+            for value in map(args.get, PAGE_ARGUMENTS)
             if isinstance(value, int) and not isinstance(value, bool)
         ]
         return max([0, *sizes]) if sizes else DEFAULT_PAGE
@@ -486,14 +494,35 @@ def measure(
     operation_name: str | None = None,
     variables: dict[str, Any] | None = None,
 ) -> tuple[OperationDefinitionNode, int] | None:
-    """The operation that would run and its node count; None if it cannot run as sent."""
-    operation = get_operation_ast(document, operation_name)
+    """The operation that would run and its node count; None if it cannot run as sent.
+
+    A count no variable takes part in (no `first`/`last` given by one) is the same for every
+    request sending that text: it is kept (`_FIXED_COUNTS`, by the text and the operation's
+    name), and only the variables are checked again.
+    """
+    text = document.loc.source.body if document.loc is not None else None
+    key = (schema, text, operation_name) if text and len(text) <= CACHED_CHARS else None
+    fixed = _FIXED_COUNTS.get(key) if key is not None else None
+    operation = fixed[0] if fixed is not None else get_operation_ast(document, operation_name)
     if operation is None:
         return None
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if isinstance(coerced, list):
         return None  # bad variables: execution refuses them before any read
-    return operation, NodeCount(schema, document, coerced).operation(operation)
+    if fixed is not None:
+        return fixed
+    count = NodeCount(schema, document, coerced)
+    measured = operation, count.operation(operation)
+    if key is not None and not count.read_variables:
+        if len(_FIXED_COUNTS) >= VALIDATION_CACHE:
+            _FIXED_COUNTS.clear()
+        _FIXED_COUNTS[key] = measured
+    return measured
+
+
+# (schema, document text, operation name) -> (operation, node count), for counts that no
+# variable takes part in.
+_FIXED_COUNTS: dict[tuple[GraphQLSchema, str, str | None], tuple[OperationDefinitionNode, int]] = {}
 
 
 def node_count(

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,10 +89,24 @@ OUTCOME = web.RequestKey("outcome", Outcome)
 
 
 def request_id(given: str | None) -> str:
-    """The incoming id if it is sane, else a new one."""
+    """The incoming id if it is sane, else a new one (a random version-4 UUID)."""
     if given is not None and _SANE_ID.fullmatch(given):
         return given
-    return str(uuid.uuid4())
+    return _new_id()
+
+
+def _new_id() -> str:
+    """A version-4 UUID's text, from Python's random generator (reseeded in a forked worker):
+    a request id names, it guards nothing, so it needs no system entropy (`uuid4` reads
+    `os.urandom`, a system call a request)."""
+    bits = random.getrandbits(128) & _V4_CLEAR | _V4_SET
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+# A version-4 UUID's fixed bits (RFC 9562): version 4 in bits 76-79, variant 10 in bits 62-63.
+_V4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_V4_SET = (0x4 << 76) | (0x2 << 62)
 
 
 def limit_of(code: str, extensions: Mapping[str, Any], message: str = "") -> str | None:

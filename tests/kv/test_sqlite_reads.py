@@ -227,3 +227,54 @@ async def test_a_locked_file_is_not_waited_for_twice(
         monkeypatch.undo()
         await store.close()
     assert len(sent) == 1
+
+
+async def test_a_read_seen_before_hands_back_the_same_strings(tmp_path: Path) -> None:
+    """The same aggregated texts are decoded once: a second read of them returns the very
+    strings of the first (so later comparisons are identity checks), and a changed value,
+    by this store or by another writer, is read afresh."""
+    rows = [(f"k:{n}", TEXTS[n % len(TEXTS)]) for n in range(40)]
+    _seed(tmp_path / "kv.db", rows)
+    keys = [key for key, _ in rows]
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        first = await store.get_many_raw(keys)
+        second = await store.get_many_raw(keys)
+        assert first == second == [text for _, text in rows]
+        assert all(a is b for a, b in zip(first, second, strict=True))
+        await store.set_many_raw({"k:5": '{"changed": 1}'})
+        conn = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+        conn.execute("UPDATE kv SET value = '{\"elsewhere\": 2}' WHERE key = 'k:6'")
+        conn.close()
+        third = await store.get_many_raw(keys)
+        assert third[5:7] == ['{"changed": 1}', '{"elsewhere": 2}']
+        assert third[:5] == first[:5] and third[7:] == first[7:]
+        assert await store.get_many_raw(keys) == third
+    finally:
+        await store.close()
+
+
+def test_the_decoded_reads_kept_are_bounded() -> None:
+    """At most `chars` characters of aggregated text are kept, the least recently read
+    dropped first; a read bigger than the bound is decoded and not kept."""
+    decoded = kvsqlite._Decoded(chars=100)
+
+    def read(n: int, value: str) -> Any:
+        return decoded.pairs([f"k:{n}"], f'["k:{n}"]', f'["{value}"]')
+
+    first = read(1, "a")  # 7 + 5 characters
+    assert read(1, "a") is first  # recognised
+    changed = read(1, "b")
+    assert changed == (("k:1", "b"),) and changed is not first
+    for n in range(2, 6):  # 7 + 24 characters each
+        read(n, "y" * 20)
+        assert decoded.held <= decoded.chars
+    assert list(decoded._found) == [("k:3",), ("k:4",), ("k:5",)]  # the oldest went first
+    kept = read(3, "y" * 20)
+    assert read(3, "y" * 20) is kept and list(decoded._found)[-1] == ("k:3",)
+    held = decoded.held
+    big = read(9, "z" * 200)
+    assert big == (("k:9", "z" * 200),) and read(9, "z" * 200) is not big
+    assert decoded.held == held
+    assert decoded.pairs(["k:1"], '["k:1"]', "[not json") is None and decoded.held == held

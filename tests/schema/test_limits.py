@@ -101,6 +101,22 @@ def test_node_count(schema: Any, query: str, variables: dict | None, nodes: int 
     assert node_count(schema._schema, parse(query), None, variables) == nodes
 
 
+def test_a_kept_count_follows_the_variables(schema: Any) -> None:
+    """A count is kept by its text only when no variable takes part in it: the same text
+    counts the same again, bad variables are still told apart, and a page size given by a
+    variable is counted at each request's value."""
+    graphql_schema = schema._schema
+    fixed = "query($id: ID!) { trip(id: $id) { items(first: 3) { nodes { id } } } }"
+    for _ in range(2):
+        assert node_count(graphql_schema, parse(fixed), None, {"id": "t"}) == 5
+        assert node_count(graphql_schema, parse(fixed), None, {"id": None}) is None
+        assert node_count(graphql_schema, parse(fixed), None, {}) is None
+        assert node_count(graphql_schema, parse(fixed), "Other", {"id": "t"}) is None
+    paged = "query($n: Int) { viewer { trips(first: $n) { nodes { id } } } }"
+    counts = [node_count(graphql_schema, parse(paged), None, {"n": n}) for n in (1, 50, 1)]
+    assert counts == [3, 52, 3]
+
+
 async def test_depth_just_under_passes_just_over_is_refused(
     gw: Gateway, board: Store, schema: Any
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -86,7 +87,7 @@ async def test_other_request_ids_are_replaced(
     headers = {} if given is None else {REQUEST_ID_HEADER: given}
     resp = await over(client, "GET", "{ viewer { id } }", headers=headers)
     made = resp.headers[REQUEST_ID_HEADER]
-    assert made != given and str(uuid.UUID(made)) == made
+    assert made != given and str(uuid.UUID(made)) == made and uuid.UUID(made).version == 4
     [line] = access_lines(json_log)
     assert line["request_id"] == made
 
@@ -240,17 +241,47 @@ def test_serve_writes_json_lines_and_serves_metrics(tmp_path: Path) -> None:
 
 
 def test_configure_drops_the_record_fields_no_format_shows(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Our handler shows no thread or process: records stop looking them up. A logging setup
-    already in place is left alone, flags included."""
+    """Our handler shows no thread, process or source line: records stop looking them up. A
+    logging setup already in place is left alone, flags included."""
     for flag in ("logThreads", "logProcesses", "logMultiprocessing"):
         monkeypatch.setattr(logging, flag, True)
+    monkeypatch.setattr(logging, "_srcfile", logging._srcfile)
     monkeypatch.setattr(logging.root, "level", logging.root.level)
     monkeypatch.setattr(logging.root, "handlers", [logging.NullHandler()])
     logs.configure("text")
     assert logging.logThreads and logging.logProcesses and logging.logMultiprocessing
+    assert logging._srcfile is not None
     monkeypatch.setattr(logging.root, "handlers", [])
     logs.configure("json")
     assert not (logging.logThreads or logging.logProcesses or logging.logMultiprocessing)
+    assert logging._srcfile is None
     record = logging.LogRecord("kvgraph", logging.INFO, __file__, 1, "hi", None, None)
     assert record.processName is None and record.threadName is None
     assert isinstance(logging.root.handlers[0].formatter, logs.JsonFormatter)
+
+
+def _record_at(created: float) -> logging.LogRecord:
+    record = logging.LogRecord("kvgraph.access", logging.INFO, __file__, 1, "a line", None, None)
+    record.created, record.msecs = created, (created - int(created)) * 1000
+    return record
+
+
+TIMES = [1_700_000_000.25, 1_700_000_000.9996, 1_700_000_001.0, 1_699_999_999.5, 0.0, 86_399.75]
+
+
+def test_text_lines_carry_the_time_logging_gives_them() -> None:
+    """The text format's time (formatted once a second) is `logging.Formatter`'s, forwards
+    and backwards in time, with or without a date format of its own."""
+    ours, logging_own = logs.TextFormatter(), logging.Formatter(logs.TEXT_FORMAT)
+    for created in TIMES * 2:
+        record = _record_at(created)
+        assert ours.format(record) == logging_own.format(record)
+        assert ours.formatTime(record, "%H:%M") == logging_own.formatTime(record, "%H:%M")
+
+
+def test_json_lines_carry_the_utc_time() -> None:
+    """RFC 3339 in UTC with milliseconds (formatted once a second)."""
+    for created in TIMES * 2:
+        whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        expected = f"{whole}.{int(created % 1 * 1000):03d}Z"
+        assert json.loads(logs.JsonFormatter().format(_record_at(created)))["time"] == expected
