@@ -285,3 +285,27 @@ def test_json_lines_carry_the_utc_time() -> None:
         whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
         expected = f"{whole}.{int(created % 1 * 1000):03d}Z"
         assert json.loads(logs.JsonFormatter().format(_record_at(created)))["time"] == expected
+
+
+def test_request_ids_differ_across_forked_workers_and_seeds() -> None:
+    """`serve --workers` forks: each worker draws ids of its own; an application seeding
+    `random` does not make them repeat."""
+    import os
+    import random
+
+    from gql.web.observe import _new_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: its first id, then out without running any cleanup
+        os.write(write, _new_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100).decode()
+    os.close(read)
+    assert str(uuid.UUID(child)) == child and child != _new_id()
+    random.seed(7)
+    first = _new_id()
+    random.seed(7)
+    assert _new_id() != first
