@@ -63,7 +63,7 @@ async def _no_session_state(conn: Any) -> None:
 
     asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL;` on every release: one more round trip after each read (a board read its
-    five batches in ten). kvgraph's pooled connections leave no session state to reset: no
+    four batches in eight). kvgraph's pooled connections leave no session state to reset: no
     SET, no cursor, no LISTEN (the change listener has a connection of its own), advisory
     locks only for a transaction (`pg_advisory_xact_lock`).
     """
