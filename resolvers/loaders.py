@@ -25,6 +25,7 @@ import asyncio
 import bisect
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from gql.kv import indexes, jsontext
@@ -65,6 +66,13 @@ def weakly(method: Callable[P, R]) -> Callable[P, R]:
         return bound(*args, **kwargs)
 
     return call
+
+
+def _keys(prefixes: Iterable[str], ids: Sequence[str]) -> list[str]:
+    """Each id's key under its prefix; "" for an id that cannot form one (empty, holds ':'),
+    which reads as missing."""
+    pairs = zip(prefixes, ids, strict=False)  # (the prefixes may be endless: `repeat`)
+    return [prefix + i if is_id(i) else "" for prefix, i in pairs]
 
 
 def _rows_size(rows: Rows) -> int:
@@ -387,14 +395,14 @@ class Loaders:
 
     async def entities(self, spec: EntitySpec, ids: Sequence[str]) -> list[Loaded]:
         """Validated records of `spec` for each id, in order, in one batch."""
-        prefix = spec.pattern.literal_prefix
-        keys = [prefix + i if is_id(i) else "" for i in ids]
+        keys = _keys(repeat(spec.pattern.literal_prefix), ids)
         return await self._records_at(keys, [spec] * len(keys), ids)
 
     async def records(self, refs: Sequence[tuple[EntitySpec, str]]) -> list[Loaded]:
         """Validated records for (spec, id) pairs of any kinds, in order, in one batch."""
-        keys = [spec.pattern.literal_prefix + i if is_id(i) else "" for spec, i in refs]
-        return await self._records_at(keys, [spec for spec, _ in refs], [i for _, i in refs])
+        specs, ids = [spec for spec, _ in refs], [i for _, i in refs]
+        keys = _keys((spec.pattern.literal_prefix for spec in specs), ids)
+        return await self._records_at(keys, specs, ids)
 
     async def _records_at(
         self, keys: list[str], specs: Sequence[EntitySpec], ids: Sequence[str]

@@ -305,6 +305,20 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._raised += 1
         return _Raised(error, sync)
 
+    def _checkpoint(self) -> tuple[int, int]:
+        """How many values have raised and errors been reported so far (see `_undone`)."""
+        return self._raised, len(self._errors)
+
+    def _undone(self, checkpoint: tuple[int, int]) -> bool:
+        """Whether a value raised since `checkpoint` (a shortcut that met an error); if so, the
+        errors reported since are dropped: the caller completes those values again the plain
+        way, which reports each at its own path."""
+        raised, errors = checkpoint
+        if self._raised == raised:
+            return False
+        del self._errors[errors:]
+        return True
+
     def _finished(self) -> None:
         """The operation is done with no work left (the level path defers nothing): let go
         of graphql-core's helpers, bound to this context, so no reference cycle keeps the
@@ -398,12 +412,11 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
             def missing_path(at: int) -> Path | None:
                 return path_of(missing[at])
 
-            raised, errors = self._raised, len(self._errors)
+            checkpoint = self._checkpoint()
             columns = await gather_eagerly(
                 [self._column(type_, fresh, fields[name], name, missing_path) for name in names]
             )
-            if self._raised != raised:
-                del self._errors[errors:]
+            if self._undone(checkpoint):
                 return None
             made: list[dict[str, Any]] = [{} for _ in fresh]
             _fill(made, names, columns)
@@ -558,23 +571,21 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         at 200 places) share its completed value. Should anything in them raise, they are
         completed again one by one, so each occurrence reports its own error at its path."""
         ids = list(map(id, values))
-        slots = dict.fromkeys(ids)  # each distinct object once, in order of first occurrence
-        if len(slots) * 4 > len(values) * 3:  # too few repeats to pay for the bookkeeping
+        by_id = dict(zip(ids, values, strict=True))  # each distinct object once, first seen first
+        if len(by_id) * 4 > len(values) * 3:  # too few repeats to pay for the bookkeeping
             return await self._each_composite(type_, values, details, path_of)
-        by_id = dict(zip(ids, values, strict=True))
-        distinct = list(map(by_id.__getitem__, slots))
-        slot = dict(zip(slots, range(len(distinct)), strict=True))
+        distinct = list(by_id.values())
+        slot = dict(zip(by_id, range(len(distinct)), strict=True))
 
         def first_path(at: int) -> Path | None:
             return path_of(ids.index(id(distinct[at])))
 
-        raised, errors = self._raised, len(self._errors)
+        checkpoint = self._checkpoint()
         done = await self._each_composite(type_, distinct, details, first_path)
-        if self._raised == raised:
+        if not self._undone(checkpoint):
             completed: Callable[[int], Any] = done.__getitem__
             return list(map(completed, map(slot.__getitem__, ids)))
-        del self._errors[errors:]  # reported again, once per occurrence
-        return await self._each_composite(type_, values, details, path_of)
+        return await self._each_composite(type_, values, details, path_of)  # each its errors
 
     async def _each_composite(
         self,
