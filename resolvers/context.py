@@ -38,7 +38,6 @@ class Context:
     secret_box: SecretBox | None = None  # encrypts API keys; None: none are stored
     context_history_cap: int = 50  # AI context snapshots kept per conversation
     loaders: Loaders = field(init=False)
-    repo: Repository = field(init=False)
     problems: dict[str, str] = field(default_factory=dict)
     # Records shown with optional fields left empty (unreadable values): key -> {field: why}.
     dropped: dict[str, Mapping[str, str]] = field(default_factory=dict)
@@ -53,6 +52,7 @@ class Context:
     slots: asyncio.Semaphore | None = None
     _slot: bool = False
     _report: Callable[[InvalidRecord], None] = field(init=False, repr=False)
+    _repo: Repository | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # The loaders and the repository call back into the context weakly: a reference
@@ -62,11 +62,18 @@ class Context:
         self.loaders = Loaders(
             self.store, self.mapping, report=self._report, meter=Meter(self.read_limits)
         )
-        # Whatever a write changed, the rest of the request reads afresh (the repository
-        # names the keys: its record, indexes, owned keys, children, alerts, swept records).
-        self.repo = Repository(
-            self.store, self.mapping, wrote=weakly(self._forget_all), report=self._report
-        )
+
+    @property
+    def repo(self) -> Repository:
+        """The request's repository, made by its first write (most requests make none).
+
+        Whatever a write changed, the rest of the request reads afresh (the repository names
+        the keys: its record, indexes, owned keys, children, alerts, swept records)."""
+        if self._repo is None:
+            self._repo = Repository(
+                self.store, self.mapping, wrote=weakly(self._forget_all), report=self._report
+            )
+        return self._repo
 
     def renew(self, shared: EventReads | None = None) -> None:
         """Before each subscription event: fresh loaders, roles and reports, so nothing read

@@ -26,6 +26,7 @@ import bisect
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import repeat
+from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from gql.kv import indexes, jsontext
@@ -79,9 +80,49 @@ def _rows_size(rows: Rows) -> int:
     return sum(len(raw) for _, raw in rows)
 
 
+class _Batch:
+    """One fetch of keys. Each reader waits on a future of its own, so a cancelled reader
+    cancels only its wait, never the fetch others wait for (no `asyncio.shield`, whose
+    outer future costs two more event-loop rounds)."""
+
+    __slots__ = ("done", "error", "traceback", "waiters")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.error: BaseException | None = None
+        self.traceback: TracebackType | None = None
+        self.waiters: list[asyncio.Future[None]] = []
+
+    async def wait(self) -> None:
+        """Until the fetch is over; its error, if it failed."""
+        if not self.done:
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            await waiter
+        if self.error is not None:  # raised by each reader from where it failed (as Future does)
+            raise self.error.with_traceback(self.traceback)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """The fetch is over: wake every reader still waiting."""
+        self.done, self.error = True, error
+        self.traceback = error.__traceback__ if error is not None else None
+        for waiter in self.waiters:
+            if not waiter.done():
+                if isinstance(error, asyncio.CancelledError):
+                    waiter.cancel()
+                else:
+                    waiter.set_result(None)
+        self.waiters.clear()
+
+
 class KeyBatcher(Generic[V]):
     """Collects the keys (or prefixes) asked for in one tick and fetches them with one call;
-    what the fetched values hold is charged to the meter (`size`)."""
+    what the fetched values hold is charged to the meter (`size`).
+
+    The batch's task is made with its first key, so its first step, the fetch, comes in the
+    next round of the event loop, after the other loads of that tick joined it: a read that
+    does not wait (SQLite's inline one) is over in that round and its readers go on in the next.
+    """
 
     def __init__(
         self,
@@ -93,9 +134,9 @@ class KeyBatcher(Generic[V]):
         self._size: Callable[[V], int] = size
         self._meter = meter or Meter()
         self._cache: dict[str, V | None] = {}
-        self._loading: dict[str, asyncio.Future[None]] = {}
+        self._loading: dict[str, _Batch] = {}
         self._pending: dict[str, None] = {}
-        self._next: asyncio.Future[None] | None = None
+        self._next: _Batch | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def load_many(self, keys: Iterable[str]) -> list[V | None]:
@@ -105,9 +146,8 @@ class KeyBatcher(Generic[V]):
         cache = self._cache
         absent = [key for key in keys if key not in cache]
         if absent:
-            for future in self._waits(absent):
-                # Shielded: a cancelled reader must not cancel a batch that others wait for.
-                await asyncio.shield(future)
+            for batch in self._waits(absent):
+                await batch.wait()
             self._meter.check()
         else:
             await self.pace()
@@ -130,7 +170,7 @@ class KeyBatcher(Generic[V]):
         """The stored JSON text of one key."""
         return (await self.load_many([key]))[0]
 
-    def _waits(self, keys: list[str]) -> set[asyncio.Future[None]]:
+    def _waits(self, keys: list[str]) -> set[_Batch]:
         """The batches that will bring `keys` (none cached): those loading them, and the
         next one for the others (added to it)."""
         loading = self._loading
@@ -138,35 +178,32 @@ class KeyBatcher(Generic[V]):
         pending = [key for key in keys if key not in loading] if waits else keys
         if pending:
             if self._next is None:
-                loop = asyncio.get_running_loop()
-                self._next = loop.create_future()
-                loop.call_soon(self._dispatch)
+                self._next = _Batch()
+                task = asyncio.get_running_loop().create_task(self._run())
+                self._tasks.add(task)  # keep a reference until it finishes
+                task.add_done_callback(self._tasks.discard)
             self._pending.update(dict.fromkeys(pending))
             waits.add(self._next)
         return waits
 
-    def _dispatch(self) -> None:
-        keys, future = list(self._pending), self._next
+    async def _run(self) -> None:
+        """Fetch the next batch: its task's first step comes after every load of the tick
+        that made it has added its keys."""
+        keys, batch = list(self._pending), self._next
         self._pending, self._next = {}, None
-        assert future is not None
+        assert batch is not None
         for key in keys:
-            self._loading[key] = future
-        task = asyncio.ensure_future(self._run(keys, future))
-        self._tasks.add(task)  # keep a reference until it finishes
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, keys: list[str], future: asyncio.Future[None]) -> None:
+            self._loading[key] = batch
         try:
             values = await self._fetch(keys)
-        except asyncio.CancelledError:
-            future.cancel()
+        except asyncio.CancelledError as exc:
+            batch.finish(exc)
             raise
         except Exception as exc:  # every load waiting on this batch re-raises it
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning if none waits
+            batch.finish(exc)
         else:
             self._cache.update(zip(keys, values, strict=True))
-            future.set_result(None)
+            batch.finish()
             present: Iterable[V] = filter(None, values)  # (an empty value has size 0 anyway)
             self._meter.count(stored_bytes=sum(map(self._size, present)))
         finally:
@@ -287,13 +324,16 @@ class Loaders:
         # would keep all it read (texts, records, listings) until the next garbage collection
         # instead of freeing it with the request.
         self._raw: KeyBatcher[Raw] = KeyBatcher(weakly(self._load_batch), self.meter)
-        self._prefixes: KeyBatcher[Rows] = KeyBatcher(
-            weakly(self._list_batch), self.meter, _rows_size
-        )
+        self._prefix_batcher: KeyBatcher[Rows] | None = None  # made by the first listing
         self._records: dict[str, Loaded] = {}
         self._listings: dict[str, Listing] = {}
         self._prefix_listings: dict[str, Listing] = {}
         self._stored: dict[str, Stored] = {}
+
+    def _prefixes(self) -> KeyBatcher[Rows]:
+        if self._prefix_batcher is None:
+            self._prefix_batcher = KeyBatcher(weakly(self._list_batch), self.meter, _rows_size)
+        return self._prefix_batcher
 
     async def _load_batch(self, keys: Sequence[str]) -> list[Raw | None]:
         self.batches += 1
@@ -352,7 +392,7 @@ class Loaders:
         for their loads); a listing is read once per request, like an index."""
         listing = self._prefix_listings.get(prefix)
         if listing is None:
-            rows = await self._prefixes.load(prefix)
+            rows = await self._prefixes().load(prefix)
             listing = self._prefix_listings.get(prefix)
             if listing is None:
                 start = len(prefix)  # a longer key (`...:{userId}:x`) is not one of these
@@ -468,7 +508,8 @@ class Loaders:
             self._records.pop(key, None)
             self._listings.pop(key, None)
             self._stored.pop(key, None)
-            self._prefixes.forget_under(key)
+            if self._prefix_batcher is not None:
+                self._prefix_batcher.forget_under(key)
             for prefix in [p for p in self._prefix_listings if key.startswith(p)]:
                 del self._prefix_listings[prefix]
         self.recount()  # what the viewer may read may have changed

@@ -19,6 +19,7 @@ from gql.schema.build import build_schema
 from gql.web import graphiql
 from gql.web.appkeys import AUTH, LIMITER, METRICS, RELEASE, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
+from gql.web.context import SHARED, Shared
 from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation_names
 from gql.web.observe import OperationName, observe_middleware
 from gql.web.origins import allows
@@ -40,6 +41,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = settings.make_store()
     await store.open()
     app[STORE] = store
+    app[SHARED] = Shared.of(settings, store)
     await store.start_changes()  # subscriptions hear other processes' writes
     yield
     await store.close()

@@ -54,12 +54,54 @@ async def _both(path: Path, keys: list[str], monkeypatch: pytest.MonkeyPatch) ->
     return aggregated, by_row
 
 
-async def test_texts_come_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = [(f"k:{n}", TEXTS[n % len(TEXTS)]) for n in range(200)]
+JOINABLE = [text for text in TEXTS if kvsqlite.SEPARATOR not in text]
+AGGREGATED, PLAIN = kvsqlite.AGGREGATE.split(" FROM ")[0], "SELECT key, value"
+
+
+def _reads(sent: list[str]) -> list[str]:
+    """The reads among the statements sent (not the table's checks)."""
+    return [sql for sql in sent if sql in (AGGREGATED, PLAIN)]
+
+
+async def test_texts_come_back_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sent: list[str]
+) -> None:
+    rows = [(f"k:{n}", JOINABLE[n % len(JOINABLE)]) for n in range(200)]
     _seed(tmp_path / "kv.db", rows)
     keys = [key for key, _ in rows] + ["k:missing", "k:3", "k:0"]  # missing, repeated
+    sent.clear()
     aggregated, by_row = await _both(tmp_path / "kv.db", keys, monkeypatch)
-    assert aggregated == by_row == [*(text for _, text in rows), None, TEXTS[3], TEXTS[0]]
+    assert aggregated == by_row == [*(text for _, text in rows), None, JOINABLE[3], JOINABLE[0]]
+    assert _reads(sent) == [AGGREGATED, PLAIN]  # (the second: `_both`'s row-by-row read)
+
+
+@pytest.mark.parametrize("where", ["value", "key"])
+async def test_the_separator_in_a_text_or_a_key_reads_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sent: list[str], where: str
+) -> None:
+    """A stored text (never valid JSON) or a key holding U+001F would split into too many
+    parts: that batch is read row by row, and every text comes back exactly."""
+    rows = [(f"k:{n}", TEXTS[n % len(TEXTS)]) for n in range(60)]
+    if where == "key":
+        rows = [(f"k:{n}", JOINABLE[n % len(JOINABLE)]) for n in range(60)]
+        rows[7] = ("k:\x1fodd", JOINABLE[0])
+    _seed(tmp_path / "kv.db", rows)
+    keys = [key for key, _ in rows]
+    sent.clear()
+    aggregated, by_row = await _both(tmp_path / "kv.db", keys, monkeypatch)
+    assert aggregated == by_row == [text for _, text in rows]
+    assert _reads(sent) == [AGGREGATED, PLAIN, PLAIN]  # aggregated, given up; `_both`'s
+
+
+async def test_no_key_found_reads_nothing(tmp_path: Path) -> None:
+    """An aggregated read that finds none of its keys (SQLite joins nothing into NULL)."""
+    _seed(tmp_path / "kv.db", [("k:0", TEXTS[0])])
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        assert await store.get_many_raw([f"none:{n}" for n in range(40)]) == [None] * 40
+    finally:
+        await store.close()
 
 
 @pytest.mark.parametrize(
@@ -230,10 +272,10 @@ async def test_a_locked_file_is_not_waited_for_twice(
 
 
 async def test_a_read_seen_before_hands_back_the_same_strings(tmp_path: Path) -> None:
-    """The same aggregated texts are decoded once: a second read of them returns the very
+    """The same aggregated texts are split once: a second read of them returns the very
     strings of the first (so later comparisons are identity checks), and a changed value,
     by this store or by another writer, is read afresh."""
-    rows = [(f"k:{n}", TEXTS[n % len(TEXTS)]) for n in range(40)]
+    rows = [(f"k:{n}", JOINABLE[n % len(JOINABLE)]) for n in range(40)]
     _seed(tmp_path / "kv.db", rows)
     keys = [key for key, _ in rows]
     store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
@@ -255,19 +297,19 @@ async def test_a_read_seen_before_hands_back_the_same_strings(tmp_path: Path) ->
         await store.close()
 
 
-def test_the_decoded_reads_kept_are_bounded() -> None:
+def test_the_split_reads_kept_are_bounded() -> None:
     """At most `chars` characters of aggregated text are kept, the least recently read
-    dropped first; a read bigger than the bound is decoded and not kept."""
+    dropped first; a read bigger than the bound is split and not kept."""
     decoded = kvsqlite._Decoded(chars=100)
 
     def read(n: int, value: str) -> Any:
-        return decoded.pairs([f"k:{n}"], f'["k:{n}"]', f'["{value}"]')
+        return decoded.pairs([f"k:{n}"], f"k:{n}", f'["{value}"]', 1)
 
-    first = read(1, "a")  # 7 + 5 characters
+    first = read(1, "a")  # 3 + 5 characters
     assert read(1, "a") is first  # recognised
     changed = read(1, "b")
-    assert changed == (("k:1", "b"),) and changed is not first
-    for n in range(2, 6):  # 7 + 24 characters each
+    assert changed == (("k:1", '["b"]'),) and changed is not first
+    for n in range(2, 6):  # 3 + 24 characters each
         read(n, "y" * 20)
         assert decoded.held <= decoded.chars
     assert list(decoded._found) == [("k:3",), ("k:4",), ("k:5",)]  # the oldest went first
@@ -275,6 +317,6 @@ def test_the_decoded_reads_kept_are_bounded() -> None:
     assert read(3, "y" * 20) is kept and list(decoded._found)[-1] == ("k:3",)
     held = decoded.held
     big = read(9, "z" * 200)
-    assert big == (("k:9", "z" * 200),) and read(9, "z" * 200) is not big
+    assert big == (("k:9", f'["{"z" * 200}"]'),) and read(9, "z" * 200) is not big
     assert decoded.held == held
-    assert decoded.pairs(["k:1"], '["k:1"]', "[not json") is None and decoded.held == held
+    assert decoded.pairs(["k:1"], "k:1", "two\x1fparts", 1) is None and decoded.held == held

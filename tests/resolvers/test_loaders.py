@@ -73,3 +73,37 @@ async def test_prefetch_joins_the_next_batch() -> None:
     assert store.calls == [["p1", "p2", "q"]]
     assert await batcher.load_many(["p2", "p1"]) == ['"p2"', '"p1"']
     assert len(store.calls) == 1
+
+
+async def test_the_fetch_runs_in_a_task_of_its_own() -> None:
+    """A driver may need a current task (asyncpg's connect enters `asyncio.timeout`)."""
+
+    async def fetch(keys: Sequence[str]) -> list[Raw | None]:
+        async with asyncio.timeout(5):
+            await asyncio.sleep(0)
+            return [f'"{k}"' for k in keys]
+
+    assert await KeyBatcher(fetch).load("k") == '"k"'
+
+
+async def test_a_read_that_does_not_wait_costs_two_rounds() -> None:
+    """The batch is fetched in the round after its keys were asked for, and its readers go on
+    in the next: no round for a dispatch of its own, none for a shielded future's relay."""
+
+    async def fetch(keys: Sequence[str]) -> list[Raw | None]:
+        return [f'"{k}"' for k in keys]  # SQLite's inline read: it never waits
+
+    rounds = 0
+
+    async def count() -> None:
+        nonlocal rounds
+        while True:
+            await asyncio.sleep(0)
+            rounds += 1
+
+    counter = asyncio.create_task(count())
+    await asyncio.sleep(0)  # the counter runs once per round from here on
+    rounds = 0
+    assert await KeyBatcher(fetch).load("a") == '"a"'
+    counter.cancel()
+    assert rounds <= 2  # (with a dispatch callback, a task and a shielded future: 4)
