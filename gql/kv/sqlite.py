@@ -194,24 +194,27 @@ def _pairs(keys: str, values: str, count: int) -> Pairs | None:
 
 
 class _Decoded:
-    """Aggregated reads split before, by the keys asked for: a read whose two texts equal
-    the last ones for those keys gives the very strings it gave then.
+    """Aggregated reads split before: a read whose two texts equal those of the last read of
+    the same keys gives the very strings it gave then.
 
     The same board read again returns the same texts: comparing them costs a fraction of
     splitting them, and handing back the very strings of last time makes every later
     comparison of a record's text with the one it was validated from (`validate_raws`) an
-    identity check instead of a comparison of hundreds of bytes. At most `chars` characters
-    of aggregated text are kept (with the strings split from them), the least recently
-    read dropped first; one read bigger than that is not kept at all.
+    identity check instead of a comparison of hundreds of bytes. A read is looked up by how
+    many keys it asked for and its first and last (not all of them: hashing thousands of
+    fresh key strings cost more than the comparison); the texts decide, so another read
+    under the same look-up is only a miss. At most `chars` characters of aggregated text
+    are kept (with the strings split from them), the least recently read dropped first; one
+    read bigger than that is not kept at all.
     """
 
     def __init__(self, chars: int) -> None:
         self.chars, self.held = chars, 0
-        self._found: dict[tuple[str, ...], tuple[str, str, Pairs]] = {}
+        self._found: dict[tuple[int, str, str], tuple[str, str, Pairs]] = {}
 
     def pairs(self, part: Sequence[str], keys: str, values: str, count: int) -> Pairs | None:
         """The `count` (key, text) pairs of this aggregated row; None if it does not split."""
-        asked = tuple(part)
+        asked = (len(part), part[0], part[-1])
         last = self._found.pop(asked, None)
         if last is not None:
             self.held -= len(last[0]) + len(last[1])
@@ -223,7 +226,7 @@ class _Decoded:
             self._keep(asked, (keys, values, found))
         return found
 
-    def _keep(self, asked: tuple[str, ...], entry: tuple[str, str, Pairs]) -> None:
+    def _keep(self, asked: tuple[int, str, str], entry: tuple[str, str, Pairs]) -> None:
         size = len(entry[0]) + len(entry[1])
         if size > self.chars:
             return

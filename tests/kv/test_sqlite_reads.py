@@ -293,6 +293,14 @@ async def test_a_read_seen_before_hands_back_the_same_strings(tmp_path: Path) ->
         assert third[5:7] == ['{"changed": 1}', '{"elsewhere": 2}']
         assert third[:5] == first[:5] and third[7:] == first[7:]
         assert await store.get_many_raw(keys) == third
+        # As many keys, the same first and last, others between: looked up alike, read anew.
+        await store.set_many_raw({f"other:{n}": f'"{n}"' for n in range(38)})
+        others = [keys[0], *(f"other:{n}" for n in range(38)), keys[-1]]
+        assert await store.get_many_raw(others) == [
+            third[0],
+            *(f'"{n}"' for n in range(38)),
+            third[-1],
+        ]
     finally:
         await store.close()
 
@@ -312,9 +320,9 @@ def test_the_split_reads_kept_are_bounded() -> None:
     for n in range(2, 6):  # 3 + 24 characters each
         read(n, "y" * 20)
         assert decoded.held <= decoded.chars
-    assert list(decoded._found) == [("k:3",), ("k:4",), ("k:5",)]  # the oldest went first
+    assert [key for _, key, _ in decoded._found] == ["k:3", "k:4", "k:5"]  # the oldest first
     kept = read(3, "y" * 20)
-    assert read(3, "y" * 20) is kept and list(decoded._found)[-1] == ("k:3",)
+    assert read(3, "y" * 20) is kept and list(decoded._found)[-1] == (1, "k:3", "k:3")
     held = decoded.held
     big = read(9, "z" * 200)
     assert big == (("k:9", f'["{"z" * 200}"]'),) and read(9, "z" * 200) is not big
