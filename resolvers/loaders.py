@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import repeat
@@ -178,10 +179,10 @@ class KeyBatcher(Generic[V]):
         pending = [key for key in keys if key not in loading] if waits else keys
         if pending:
             if self._next is None:
-                self._next = _Batch()
+                batch = self._next = _Batch()
                 task = asyncio.get_running_loop().create_task(self._run())
                 self._tasks.add(task)  # keep a reference until it finishes
-                task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(functools.partial(self._ended, batch))
             self._pending.update(dict.fromkeys(pending))
             waits.add(self._next)
         return waits
@@ -209,6 +210,15 @@ class KeyBatcher(Generic[V]):
         finally:
             for key in keys:
                 self._loading.pop(key, None)
+
+    def _ended(self, batch: _Batch, task: asyncio.Task[None]) -> None:
+        """A batch's task is over; cancelled before its first step, it fetched nothing: its
+        readers are cancelled too, and the next load starts a batch of its own."""
+        self._tasks.discard(task)
+        if not batch.done:
+            if self._next is batch:
+                self._pending, self._next = {}, None
+            batch.finish(asyncio.CancelledError())
 
     def forget(self, key: str) -> None:
         """Drop one cached value."""

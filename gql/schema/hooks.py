@@ -40,6 +40,7 @@ def _STRAWBERRY(extension: SchemaExtension) -> Generator[None, None, None]:
 
 
 StageHooks = tuple[tuple[tuple[Hook, int], ...], bool]
+_DONE = object()  # what `next` gives for a generator that returned
 _STAGES: dict[tuple[tuple[type[SchemaExtension], ...], str], StageHooks] = {}
 
 
@@ -124,10 +125,8 @@ class Stage:
             return
         for hook, extension in self._hooks:
             gen = hook(extension)
-            try:
-                next(gen)
-            except StopIteration:
-                raise RuntimeError("generator didn't yield") from None
+            if next(gen, _DONE) is _DONE:  # (a default, not StopIteration: no exception to catch)
+                raise RuntimeError("generator didn't yield")
             self._entered.append(gen)
 
     def __exit__(
@@ -145,9 +144,8 @@ class Stage:
             return
         for index in range(len(entered) - 1, -1, -1):
             try:
-                next(entered[index])
-            except StopIteration:
-                continue
+                if next(entered[index], _DONE) is _DONE:
+                    continue
             except BaseException as error:
                 if not _unwind(entered[:index], error):
                     raise

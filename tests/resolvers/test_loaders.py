@@ -107,3 +107,20 @@ async def test_a_read_that_does_not_wait_costs_two_rounds() -> None:
     assert await KeyBatcher(fetch).load("a") == '"a"'
     counter.cancel()
     assert rounds <= 2  # (with a dispatch callback, a task and a shielded future: 4)
+
+
+async def test_a_batch_cancelled_before_it_fetched_cancels_its_readers() -> None:
+    """Its task cancelled before its first step (a request stopped at its deadline cancels
+    every task it made): its readers are cancelled, not left waiting, and a later load
+    fetches afresh."""
+    store = FakeStore()
+    batcher = KeyBatcher(store.fetch)
+    reader = asyncio.create_task(batcher.load("k"))
+    await asyncio.sleep(0)  # the reader asked: the batch's task is made, not yet started
+    (task,) = batcher._tasks
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(reader, 1)
+    assert store.calls == []
+    assert await batcher.load("k") == '"k"'
+    assert store.calls == [["k"]]
