@@ -5,7 +5,8 @@ One 213-byte query (`Trip.items -> ItineraryItem.trip -> Trip.items`, four deep,
 asks for millions of objects; without limits it took the server past 3 GB. So every operation
 is measured before anything runs:
 
-- tokens: graphql-core's parser stops lexing past the limit (Strawberry's `MaxTokensLimiter`);
+- tokens: graphql-core's parser stops lexing past the limit (`max_tokens`, as Strawberry's
+  `MaxTokensLimiter` sets it);
 - depth and aliases: validation rules, built once per schema and registered once, so the
   validation cache keeps hitting (a limiter built per request is a new rule class each time,
   and the cache, keyed on the rules, misses: strawberry#4635). Strawberry's
@@ -66,7 +67,7 @@ from graphql.language import BREAK, SKIP, Lexer, TokenKind, ValueNode, VisitorAc
 from graphql.utilities import validate_input_literal
 from graphql.validation import ValidationContext, validate
 from graphql.validation.validate import ValidationAbortedError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
@@ -125,11 +126,14 @@ def extensions(
     `suggestions=False` leaves every "Did you mean ...?" out of validation errors; `rules` run
     before the limits' own, added by the same extension (one per request, not one per rule).
     """
-    rules = [*rules, depth_rule(limits.max_depth), alias_rule(limits.max_aliases)]
+    rules = (*rules, depth_rule(limits.max_depth), alias_rule(limits.max_aliases))
     return [
-        partial(MaxTokensLimiter, limits.max_tokens),
-        partial(AddValidationRules, rules),
-        partial(BoundedValidation, hide_suggestions=not suggestions),
+        partial(
+            BoundedValidation,
+            hide_suggestions=not suggestions,
+            max_tokens=limits.max_tokens,
+            rules=rules,
+        ),
         partial(NodeBudget, limits, rate),
     ]
 
@@ -348,14 +352,31 @@ class BoundedValidation(SchemaExtension):
     """Validate with the bounded rules (in place of Strawberry's), cached per document.
 
     `hide_suggestions` leaves "Did you mean ...?" out of every validation error (names of
-    fields, arguments, types, enum values and input fields the client did not know).
+    fields, arguments, types, enum values and input fields the client did not know);
+    `max_tokens` stops the parser past that many tokens, and `rules` are validated besides
+    the specified ones (what Strawberry's `MaxTokensLimiter` and `AddValidationRules` set,
+    here without two more extensions and hooks each request).
     """
 
     cache = _cached_validate
 
-    def __init__(self, *, hide_suggestions: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        hide_suggestions: bool = False,
+        max_tokens: int | None = None,
+        rules: tuple[type[ASTValidationRule], ...] = (),
+    ) -> None:
         super().__init__()
-        self.hide_suggestions = hide_suggestions
+        self.hide_suggestions, self.max_tokens, self.rules = hide_suggestions, max_tokens, rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.max_tokens is not None:
+            context.parse_options["max_tokens"] = self.max_tokens
+        if self.rules:
+            context.validation_rules = (*context.validation_rules, *self.rules)
+        yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
