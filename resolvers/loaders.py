@@ -235,6 +235,38 @@ class KeyBatcher(Generic[V]):
             del self._cache[prefix]
 
 
+class _IndexIds:
+    """Index texts read before: the same index read again, by this request or a later one, is
+    not decoded and de-duplicated again, and its ids are the very strings of last time (their
+    hashes known). Kept by the text itself, at most `chars` characters of it, the oldest
+    dropped first; a text longer than `longest` is read each time."""
+
+    def __init__(self, chars: int, longest: int) -> None:
+        self.chars, self.longest, self.held = chars, longest, 0
+        self._found: dict[Raw, tuple[tuple[str, ...], str | None]] = {}
+
+    def read(self, raw: Raw | None) -> tuple[tuple[str, ...], str | None]:
+        """An index text's distinct ids in order, and why it could not be read completely
+        (None: it could); missing (None): nothing."""
+        if raw is None:
+            return (), None
+        found = self._found.get(raw)
+        if found is None:
+            value = indexes.read_raw(raw)
+            found = (tuple(dict.fromkeys(value.ids)), value.problem())
+            size = len(raw)
+            if size <= self.longest:
+                while self._found and self.held + size > self.chars:
+                    self.held -= len(next(iter(self._found)))
+                    del self._found[next(iter(self._found))]
+                self._found[raw] = found
+                self.held += size
+        return found
+
+
+INDEX_IDS = _IndexIds(chars=4_000_000, longest=65_536)  # (65,536 characters: ~1,600 ids)
+
+
 class Listing:
     """What an index lists: its distinct ids in first-occurrence order, read, de-duplicated
     and counted once per request and shared by every parent that pages through it."""
@@ -247,6 +279,13 @@ class Listing:
         # The number of readable records per kind, counted (or being counted) once.
         self.counts: dict[str, asyncio.Future[int]] = {}
         self._at: dict[str, int] | None = None
+
+    @classmethod
+    def distinct(cls, ids: tuple[str, ...], problem: str | None = None) -> Listing:
+        """A listing of ids already distinct, in order (not de-duplicated again)."""
+        listing = cls.__new__(cls)
+        listing.ids, listing.problem, listing.counts, listing._at = ids, problem, {}, None
+        return listing
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -382,8 +421,8 @@ class Loaders:
             raw = await self._raw.load(key)  # parents asking together share one batch
             listing = self._listings.get(key)  # and the first of them builds the listing
             if listing is None:
-                found = indexes.read_raw(raw)
-                listing = self._listings[key] = Listing(found.ids, found.problem())
+                ids, problem = INDEX_IDS.read(raw)
+                listing = self._listings[key] = Listing.distinct(ids, problem)
         else:
             self.meter.check()
             await self._raw.pace()

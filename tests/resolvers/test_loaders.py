@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from gql.kv.base import Raw
-from resolvers.loaders import KeyBatcher
+from resolvers.loaders import KeyBatcher, _IndexIds
 
 
 class FakeStore:
@@ -124,3 +124,26 @@ async def test_a_batch_cancelled_before_it_fetched_cancels_its_readers() -> None
     assert store.calls == []
     assert await batcher.load("k") == '"k"'
     assert store.calls == [["k"]]
+
+
+def test_an_index_text_read_again_gives_the_same_ids() -> None:
+    """Read once per text: the same text gives the very tuple of last time (distinct ids in
+    order, with why it could not be read completely); another text is read anew; at most
+    `chars` characters are kept, the oldest first; a text longer than `longest` is not."""
+    index_ids = _IndexIds(chars=60, longest=30)
+    first = index_ids.read('["a", "b", "a"]')
+    assert first == (("a", "b"), None)
+    assert index_ids.read('["a", "b", "a"]')[0] is first[0]
+    assert index_ids.read('["b", "a"]') == (("b", "a"), None)
+    ids, problem = index_ids.read('["a", null]')
+    assert ids == ("a",) and problem is not None and "null" in problem
+    assert index_ids.read('["a", null]') == (ids, problem)  # its problem too, each time
+    assert index_ids.read(None) == ((), None)
+    long = "[" + ", ".join(f'"id{n}"' for n in range(10)) + "]"
+    assert index_ids.read(long)[0] == tuple(f"id{n}" for n in range(10))
+    assert long not in index_ids._found
+    for n in range(10):
+        index_ids.read(f'["x{n}"]')
+        assert index_ids.held <= index_ids.chars
+    assert '["a", "b", "a"]' not in index_ids._found  # the oldest went first
+    assert index_ids.held == sum(len(text) for text in index_ids._found)
