@@ -138,6 +138,7 @@ class KeyBatcher(Generic[V]):
         self._loading: dict[str, _Batch] = {}
         self._pending: dict[str, None] = {}
         self._next: _Batch | None = None
+        self._starting = False  # while the next batch's task is being made
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def load_many(self, keys: Iterable[str]) -> list[V | None]:
@@ -178,32 +179,40 @@ class KeyBatcher(Generic[V]):
         waits = {loading[key] for key in keys if key in loading} if loading else set()
         pending = [key for key in keys if key not in loading] if waits else keys
         if pending:
-            if self._next is None:
+            self._pending.update(dict.fromkeys(pending))
+            batch = self._next
+            if batch is None:
                 batch = self._next = _Batch()
-                task = asyncio.get_running_loop().create_task(self._run())
+                self._starting = True
+                try:
+                    task = asyncio.get_running_loop().create_task(self._run(batch))
+                finally:
+                    self._starting = False
                 self._tasks.add(task)  # keep a reference until it finishes
                 task.add_done_callback(functools.partial(self._ended, batch))
-            self._pending.update(dict.fromkeys(pending))
-            waits.add(self._next)
+            waits.add(batch)
         return waits
 
-    async def _run(self) -> None:
+    async def _run(self, batch: _Batch) -> None:
         """Fetch the next batch: its task's first step comes after every load of the tick
         that made it has added its keys."""
-        keys, batch = list(self._pending), self._next
+        if self._starting:  # started at once (an eager task factory): let the tick end first
+            await asyncio.sleep(0)
+        keys = list(self._pending)
         self._pending, self._next = {}, None
-        assert batch is not None
         for key in keys:
             self._loading[key] = batch
         try:
             values = await self._fetch(keys)
+            if len(values) != len(keys):
+                raise ValueError(f"a fetch of {len(keys)} keys gave {len(values)} values")
         except asyncio.CancelledError as exc:
             batch.finish(exc)
             raise
         except Exception as exc:  # every load waiting on this batch re-raises it
             batch.finish(exc)
         else:
-            self._cache.update(zip(keys, values, strict=True))
+            self._cache.update(zip(keys, values, strict=True))  # (checked above)
             batch.finish()
             present: Iterable[V] = filter(None, values)  # (an empty value has size 0 anyway)
             self._meter.count(stored_bytes=sum(map(self._size, present)))
@@ -212,13 +221,15 @@ class KeyBatcher(Generic[V]):
                 self._loading.pop(key, None)
 
     def _ended(self, batch: _Batch, task: asyncio.Task[None]) -> None:
-        """A batch's task is over; cancelled before its first step, it fetched nothing: its
-        readers are cancelled too, and the next load starts a batch of its own."""
+        """A batch's task is over. If it ended without finishing the batch (cancelled
+        before its first step, or failed past the fetch), its readers get what ended it, and
+        the next load starts a batch of its own."""
         self._tasks.discard(task)
         if not batch.done:
             if self._next is batch:
                 self._pending, self._next = {}, None
-            batch.finish(asyncio.CancelledError())
+            error = None if task.cancelled() else task.exception()
+            batch.finish(error or asyncio.CancelledError())
 
     def forget(self, key: str) -> None:
         """Drop one cached value."""
@@ -238,8 +249,9 @@ class KeyBatcher(Generic[V]):
 class _IndexIds:
     """Index texts read before: the same index read again, by this request or a later one, is
     not decoded and de-duplicated again, and its ids are the very strings of last time (their
-    hashes known). Kept by the text itself, at most `chars` characters of it, the oldest
-    dropped first; a text longer than `longest` is read each time."""
+    hashes known). Kept by the text itself, at most `chars` characters of it (the ids take a
+    few times that in memory), the least recently read dropped first; a text longer than
+    `longest` is read each time."""
 
     def __init__(self, chars: int, longest: int) -> None:
         self.chars, self.longest, self.held = chars, longest, 0
@@ -250,21 +262,23 @@ class _IndexIds:
         (None: it could); missing (None): nothing."""
         if raw is None:
             return (), None
-        found = self._found.get(raw)
+        found = self._found.pop(raw, None)
+        size = len(raw)
         if found is None:
             value = indexes.read_raw(raw)
             found = (tuple(dict.fromkeys(value.ids)), value.problem())
-            size = len(raw)
-            if size <= self.longest:
-                while self._found and self.held + size > self.chars:
-                    self.held -= len(next(iter(self._found)))
-                    del self._found[next(iter(self._found))]
-                self._found[raw] = found
-                self.held += size
+            if size > self.longest:
+                return found
+            while self._found and self.held + size > self.chars:
+                oldest = next(iter(self._found))
+                del self._found[oldest]
+                self.held -= len(oldest)
+            self.held += size
+        self._found[raw] = found  # (the most recently read last)
         return found
 
 
-INDEX_IDS = _IndexIds(chars=4_000_000, longest=65_536)  # (65,536 characters: ~1,600 ids)
+INDEX_IDS = _IndexIds(chars=1_000_000, longest=65_536)  # (65,536 characters: ~1,600 ids)
 
 
 class Listing:
@@ -273,19 +287,15 @@ class Listing:
 
     __slots__ = ("_at", "counts", "ids", "problem")
 
-    def __init__(self, ids: Iterable[str], problem: str | None = None) -> None:
-        self.ids: tuple[str, ...] = tuple(dict.fromkeys(ids))
+    def __init__(
+        self, ids: Iterable[str], problem: str | None = None, *, distinct: bool = False
+    ) -> None:
+        # (`distinct`: the ids are distinct already, not de-duplicated again; a tuple is kept)
+        self.ids: tuple[str, ...] = tuple(ids) if distinct else tuple(dict.fromkeys(ids))
         self.problem = problem  # why the stored value could not be read completely
         # The number of readable records per kind, counted (or being counted) once.
         self.counts: dict[str, asyncio.Future[int]] = {}
         self._at: dict[str, int] | None = None
-
-    @classmethod
-    def distinct(cls, ids: tuple[str, ...], problem: str | None = None) -> Listing:
-        """A listing of ids already distinct, in order (not de-duplicated again)."""
-        listing = cls.__new__(cls)
-        listing.ids, listing.problem, listing.counts, listing._at = ids, problem, {}, None
-        return listing
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -422,7 +432,7 @@ class Loaders:
             listing = self._listings.get(key)  # and the first of them builds the listing
             if listing is None:
                 ids, problem = INDEX_IDS.read(raw)
-                listing = self._listings[key] = Listing.distinct(ids, problem)
+                listing = self._listings[key] = Listing(ids, problem, distinct=True)
         else:
             self.meter.check()
             await self._raw.pace()

@@ -42,7 +42,7 @@ from gql.kv.base import (
     unique,
 )
 from gql.kv.sqlitechanges import SocketRelay
-from gql.kv.sqlitetable import Column, file_problems, missing_file, shape_problems
+from gql.kv.sqlitetable import Column, affinity, file_problems, missing_file, shape_problems
 
 CHUNK = 4_000  # keys per statement: well under SQLite's limit of 32,766 bound variables
 PREFIX_CHUNK = 500  # prefixes per statement (4 variables each; a compound SELECT of 500)
@@ -118,13 +118,14 @@ async def _select(
     keys: Sequence[str],
     stats: Stats,
     decoded: _Decoded | None = None,
+    joined: bool = True,
 ) -> list[Raw | None]:
     found: dict[str, Raw] = {}
     wanted = unique(keys)
     for part in chunks(wanted, CHUNK):
         marks = ",".join("?" * len(part))
         try:
-            rows = await _aggregated(conn, table, marks, part, decoded)
+            rows = await _aggregated(conn, table, marks, part, decoded) if joined else None
             if rows is None:
                 sql = KEYED.format(table, marks)
                 rows = await conn.execute_fetchall(sql, part)  # type: ignore[assignment]
@@ -142,8 +143,10 @@ async def _select(
 # separator is U+001F, which JSON text never holds raw (a control character in a string is
 # escaped), so splitting gives the texts back; a key or a stored text that holds one anyway
 # splits into too many parts and the read goes row by row, as it does for values that are not
-# text or text that is not UTF-8. (Joining costs SQLite a copy; `json_group_array` escaped
-# every character, a third more time.)
+# text or text that is not UTF-8, and always for a table whose key column has a numeric
+# affinity (keys that look like numbers are stored as numbers: joined, they would read as
+# text). (Joining costs SQLite a copy; `json_group_array` escaped every character, a third
+# more time.)
 AGGREGATE_FROM = 16
 KEYED = "SELECT key, value FROM {} WHERE key IN ({})"  # the row-by-row read
 SEPARATOR = "\x1f"
@@ -218,7 +221,7 @@ class _Decoded:
         last = self._found.pop(asked, None)
         if last is not None:
             self.held -= len(last[0]) + len(last[1])
-            if last[0] == keys and last[1] == values:
+            if len(last[2]) == count and last[0] == keys and last[1] == values:
                 self._keep(asked, last)
                 return last[2]
         found = _pairs(keys, values, count)
@@ -336,6 +339,7 @@ class SQLiteStore(Store):
         self._reader: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None  # a few keys, read on the loop itself
         self._decoded = _Decoded(DECODED_CHARS)  # many keys: reads recognised (`_Decoded`)
+        self._joined = True  # many keys read as one joined row (`AGGREGATE`)
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.relay: SocketRelay | None = None  # tells other processes on this file (started)
@@ -347,11 +351,14 @@ class SQLiteStore(Store):
             if create:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = await _connect(self.path, self.busy_timeout)
-            if create and not await self._columns(self._writer):
+            columns = await self._columns(self._writer)
+            if create and not columns:
                 await self._writer.execute(
                     f"CREATE TABLE IF NOT EXISTS {self._table} "
                     "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
                 )
+            key = next((c for c in columns if c[0].lower() == "key"), None)
+            self._joined = key is None or affinity(key[1]) in {"TEXT", "BLOB"}  # (AGGREGATE)
             self._reader = await _connect(self.path, self.busy_timeout)
             self._inline = _connect_inline(self.path)
         except (OSError, sqlite3.Error) as exc:
@@ -464,7 +471,7 @@ class SQLiteStore(Store):
                 return found
         with unavailable(_FAULTS, "SQLite read failed"):
             reader = self._conn(self._reader)
-            return await _select(reader, self._table, keys, self.stats, self._decoded)
+            return await _select(reader, self._table, keys, self.stats, self._decoded, self._joined)
 
     async def scan_prefix_raw(
         self, prefix: str, *, after: str | None = None, limit: int = SCAN_PAGE

@@ -93,6 +93,21 @@ async def test_the_separator_in_a_text_or_a_key_reads_row_by_row(
     assert _reads(sent) == [AGGREGATED, PLAIN, PLAIN]  # aggregated, given up; `_both`'s
 
 
+async def test_keys_that_are_no_text_read_as_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misshapen table whose key column turns numeric keys into numbers: such a batch is
+    read row by row, so it finds what the row-by-row read finds, whatever the batch size."""
+    conn = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+    conn.execute("CREATE TABLE kv (key NUMERIC PRIMARY KEY, value TEXT NOT NULL)")
+    conn.executemany("INSERT INTO kv VALUES (?, ?)", [(f"k:{n}", '"v"') for n in range(30)])
+    conn.execute("INSERT INTO kv VALUES ('123', '\"number\"')")  # stored as the integer 123
+    conn.close()
+    keys = [*(f"k:{n}" for n in range(30)), "123"]
+    aggregated, by_row = await _both(tmp_path / "kv.db", keys, monkeypatch)
+    assert aggregated == by_row
+
+
 async def test_no_key_found_reads_nothing(tmp_path: Path) -> None:
     """An aggregated read that finds none of its keys (SQLite joins nothing into NULL)."""
     _seed(tmp_path / "kv.db", [("k:0", TEXTS[0])])
@@ -328,3 +343,12 @@ def test_the_split_reads_kept_are_bounded() -> None:
     assert big == (("k:9", f'["{"z" * 200}"]'),) and read(9, "z" * 200) is not big
     assert decoded.held == held
     assert decoded.pairs(["k:1"], "k:1", "two\x1fparts", 1) is None and decoded.held == held
+
+
+def test_a_read_of_other_rows_with_the_same_texts_is_split_again() -> None:
+    """Joined texts equal to a kept read's but from fewer rows (a key and a text holding the
+    separator, after the rows they looked like were deleted) are not that read."""
+    decoded = kvsqlite._Decoded(chars=1000)
+    part = ["a", "a\x1fb", "b"]
+    assert decoded.pairs(part, "a\x1fb", "va\x1fvb", 2) == (("a", "va"), ("b", "vb"))
+    assert decoded.pairs(part, "a\x1fb", "va\x1fvb", 1) is None

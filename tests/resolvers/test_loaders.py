@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,42 @@ def test_an_index_text_read_again_gives_the_same_ids() -> None:
         assert index_ids.held <= index_ids.chars
     assert '["a", "b", "a"]' not in index_ids._found  # the oldest went first
     assert index_ids.held == sum(len(text) for text in index_ids._found)
+
+
+async def test_a_fetch_that_fails_past_the_store_fails_its_readers() -> None:
+    """A fetch that answers for fewer keys than it was asked: its readers get that error
+    (not a cancellation), and nothing is cached."""
+
+    async def short(keys: Sequence[str]) -> list[Raw | None]:
+        return []
+
+    batcher = KeyBatcher(short)
+    with pytest.raises(ValueError, match="a fetch of 1 keys gave 0 values"):
+        await batcher.load("k")
+    assert batcher._cache == {}
+
+
+async def test_an_eager_task_factory_still_batches_the_tick() -> None:
+    """With a task factory that runs a task's first step at once (Python 3.12's
+    `eager_task_factory`, emulated here), the fetch still waits for the tick's other loads."""
+    from resolvers.eager import _awaited, _resume
+
+    def eager(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        try:
+            yielded = coro.send(None)
+        except StopIteration as stop:
+            done = loop.create_future()
+            done.set_result(stop.value)
+            return done
+        return asyncio.Task(_awaited(_resume(coro, yielded)), loop=loop, **kwargs)
+
+    loop = asyncio.get_running_loop()
+    previous = loop.get_task_factory()
+    loop.set_task_factory(eager)
+    try:
+        store = FakeStore()
+        batcher = KeyBatcher(store.fetch)
+        assert await asyncio.gather(batcher.load("a"), batcher.load("b")) == ['"a"', '"b"']
+    finally:
+        loop.set_task_factory(previous)
+    assert store.calls == [["a", "b"]]
