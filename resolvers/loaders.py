@@ -44,6 +44,7 @@ from gql.kv.models import (
     validate_raw,
     validate_raws,
 )
+from gql.kv.recent import Recent
 from resolvers.meter import Meter
 
 P = ParamSpec("P")
@@ -246,36 +247,31 @@ class KeyBatcher(Generic[V]):
             del self._cache[prefix]
 
 
-class _IndexIds:
-    """Index texts read before: the same index read again, by this request or a later one, is
-    not decoded and de-duplicated again, and its ids are the very strings of last time (their
-    hashes known). Kept by the text itself, at most `chars` characters of it (the ids take a
-    few times that in memory), the least recently read dropped first; a text longer than
-    `longest` is read each time."""
+class _IndexIds(Recent[str, tuple[Raw, tuple[str, ...], str | None]]):
+    """Index texts read before, by their key: the same text read again under that key, by
+    this request or a later one, is not decoded and de-duplicated again, and its ids are the
+    very strings of last time (their hashes known); a changed text replaces the one before
+    (as `models.validate_raws` keeps records). At most `chars` characters of text are kept
+    (the ids take a few times that in memory), the least recently read dropped first; a
+    text longer than `longest` is read each time."""
 
     def __init__(self, chars: int, longest: int) -> None:
-        self.chars, self.longest, self.held = chars, longest, 0
-        self._found: dict[Raw, tuple[tuple[str, ...], str | None]] = {}
+        super().__init__(chars)
+        self.longest = longest
 
-    def read(self, raw: Raw | None) -> tuple[tuple[str, ...], str | None]:
-        """An index text's distinct ids in order, and why it could not be read completely
-        (None: it could); missing (None): nothing."""
+    def read(self, key: str, raw: Raw | None) -> tuple[tuple[str, ...], str | None]:
+        """The distinct ids, in order, of the index text `raw` stored at `key`, and why it
+        could not be read completely (None: it could); missing (None): nothing."""
         if raw is None:
             return (), None
-        found = self._found.pop(raw, None)
-        size = len(raw)
-        if found is None:
-            value = indexes.read_raw(raw)
-            found = (tuple(dict.fromkeys(value.ids)), value.problem())
-            if size > self.longest:
-                return found
-            while self._found and self.held + size > self.chars:
-                oldest = next(iter(self._found))
-                del self._found[oldest]
-                self.held -= len(oldest)
-            self.held += size
-        self._found[raw] = found  # (the most recently read last)
-        return found
+        kept = self.get(key)
+        if kept is not None and (kept[0] is raw or kept[0] == raw):
+            return kept[1], kept[2]
+        value = indexes.read_raw(raw)
+        ids, problem = tuple(dict.fromkeys(value.ids)), value.problem()
+        if len(raw) <= self.longest:
+            self.keep(key, (raw, ids, problem), len(raw))
+        return ids, problem
 
 
 INDEX_IDS = _IndexIds(chars=1_000_000, longest=65_536)  # (65,536 characters: ~1,600 ids)
@@ -431,7 +427,7 @@ class Loaders:
             raw = await self._raw.load(key)  # parents asking together share one batch
             listing = self._listings.get(key)  # and the first of them builds the listing
             if listing is None:
-                ids, problem = INDEX_IDS.read(raw)
+                ids, problem = INDEX_IDS.read(key, raw)
                 listing = self._listings[key] = Listing(ids, problem, distinct=True)
         else:
             self.meter.check()

@@ -41,6 +41,7 @@ from gql.kv.base import (
     unavailable,
     unique,
 )
+from gql.kv.recent import Recent
 from gql.kv.sqlitechanges import SocketRelay
 from gql.kv.sqlitetable import Column, affinity, file_problems, missing_file, shape_problems
 
@@ -196,7 +197,7 @@ def _pairs(keys: str, values: str, count: int) -> Pairs | None:
     return tuple(zip(split_keys, split_values, strict=True))
 
 
-class _Decoded:
+class _Decoded(Recent[tuple[int, str, str], tuple[str, str, "Pairs"]]):
     """Aggregated reads split before: a read whose two texts equal those of the last read of
     the same keys gives the very strings it gave then.
 
@@ -211,33 +212,16 @@ class _Decoded:
     read bigger than that is not kept at all.
     """
 
-    def __init__(self, chars: int) -> None:
-        self.chars, self.held = chars, 0
-        self._found: dict[tuple[int, str, str], tuple[str, str, Pairs]] = {}
-
     def pairs(self, part: Sequence[str], keys: str, values: str, count: int) -> Pairs | None:
         """The `count` (key, text) pairs of this aggregated row; None if it does not split."""
         asked = (len(part), part[0], part[-1])
-        last = self._found.pop(asked, None)
-        if last is not None:
-            self.held -= len(last[0]) + len(last[1])
-            if len(last[2]) == count and last[0] == keys and last[1] == values:
-                self._keep(asked, last)
-                return last[2]
+        last = self.get(asked)
+        if last is not None and len(last[2]) == count and last[0] == keys and last[1] == values:
+            return last[2]
         found = _pairs(keys, values, count)
         if found is not None:
-            self._keep(asked, (keys, values, found))
+            self.keep(asked, (keys, values, found), len(keys) + len(values))
         return found
-
-    def _keep(self, asked: tuple[int, str, str], entry: tuple[str, str, Pairs]) -> None:
-        size = len(entry[0]) + len(entry[1])
-        if size > self.chars:
-            return
-        while self._found and self.held + size > self.chars:
-            gone = self._found.pop(next(iter(self._found)))
-            self.held -= len(gone[0]) + len(gone[1])
-        self._found[asked] = entry
-        self.held += size
 
 
 Pairs = tuple[tuple[str, str], ...]
@@ -285,12 +269,15 @@ def _select_inline(
 class SQLiteTransaction(Transaction):
     """A write transaction on the writer connection."""
 
-    def __init__(self, conn: aiosqlite.Connection, table: str, stats: Stats) -> None:
-        self._conn, self._table, self._stats = conn, table, stats
+    def __init__(
+        self, conn: aiosqlite.Connection, table: str, stats: Stats, *, joined: bool = True
+    ) -> None:
+        self._conn, self._table, self._stats, self._joined = conn, table, stats, joined
         self.changed: set[str] = set()
 
     async def get_many(self, keys: Sequence[str]) -> list[JSON | None]:
-        return [loads(raw) for raw in await _select(self._conn, self._table, keys, self._stats)]
+        found = await _select(self._conn, self._table, keys, self._stats, joined=self._joined)
+        return [loads(raw) for raw in found]
 
     async def set_many(self, items: Mapping[str, JSON]) -> None:
         try:
@@ -529,7 +516,7 @@ class SQLiteStore(Store):
             with unavailable(_FAULTS, "SQLite write failed"):
                 try:
                     await conn.execute("BEGIN IMMEDIATE")
-                    tx = SQLiteTransaction(conn, self._table, self.stats)
+                    tx = SQLiteTransaction(conn, self._table, self.stats, joined=self._joined)
                     yield tx
                 except BaseException:
                     await _rollback(conn)

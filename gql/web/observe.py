@@ -25,6 +25,7 @@ import os
 import random
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,21 +98,16 @@ def request_id(given: str | None) -> str:
 
 
 def _new_id() -> str:
-    """A version-4 UUID's text, from a random generator of its own: a request id names, it
-    guards nothing, so it needs no system entropy (`uuid4` reads `os.urandom`, a system call
-    a request)."""
-    bits = _IDS.getrandbits(128) & _V4_CLEAR | _V4_SET
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """A random version-4 UUID's text, from a random generator of its own: a request id names,
+    it guards nothing, so it needs no system entropy (`uuid4` reads `os.urandom`, a system
+    call a request)."""
+    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
 
 
 # Seeded from the system once, and again in each forked worker (which would otherwise draw the
 # same ids as its siblings); an application seeding `random` itself does not repeat them.
 _IDS = random.Random()
 os.register_at_fork(after_in_child=_IDS.seed)
-# A version-4 UUID's fixed bits (RFC 9562): version 4 in bits 76-79, variant 10 in bits 62-63.
-_V4_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_V4_SET = (0x4 << 76) | (0x2 << 62)
 
 
 def limit_of(code: str, extensions: Mapping[str, Any], message: str = "") -> str | None:

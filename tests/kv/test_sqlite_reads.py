@@ -106,6 +106,13 @@ async def test_keys_that_are_no_text_read_as_row_by_row(
     keys = [*(f"k:{n}" for n in range(30)), "123"]
     aggregated, by_row = await _both(tmp_path / "kv.db", keys, monkeypatch)
     assert aggregated == by_row
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'kv.db'}", "kv")
+    await store.open()
+    try:
+        async with store.transaction() as tx:  # a write's reads: row by row too
+            assert [await tx.get_many(keys)] == [[*(["v"] * 30), None]]
+    finally:
+        await store.close()
 
 
 async def test_no_key_found_reads_nothing(tmp_path: Path) -> None:

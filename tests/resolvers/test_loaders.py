@@ -128,26 +128,28 @@ async def test_a_batch_cancelled_before_it_fetched_cancels_its_readers() -> None
 
 
 def test_an_index_text_read_again_gives_the_same_ids() -> None:
-    """Read once per text: the same text gives the very tuple of last time (distinct ids in
-    order, with why it could not be read completely); another text is read anew; at most
-    `chars` characters are kept, the oldest first; a text longer than `longest` is not."""
+    """Read once per text under its key: the same text gives the very tuple of last time
+    (distinct ids in order, with why it could not be read completely); a changed text is
+    read anew and replaces the one before; at most `chars` characters are kept, the least
+    recently read first; a text longer than `longest` is not."""
     index_ids = _IndexIds(chars=60, longest=30)
-    first = index_ids.read('["a", "b", "a"]')
+    first = index_ids.read("i:1", '["a", "b", "a"]')
     assert first == (("a", "b"), None)
-    assert index_ids.read('["a", "b", "a"]')[0] is first[0]
-    assert index_ids.read('["b", "a"]') == (("b", "a"), None)
-    ids, problem = index_ids.read('["a", null]')
+    assert index_ids.read("i:1", '["a", "b", "a"]')[0] is first[0]
+    assert index_ids.read("i:1", '["b", "a"]') == (("b", "a"), None)
+    assert index_ids.held == len('["b", "a"]')  # the text before is not kept beside it
+    ids, problem = index_ids.read("i:2", '["a", null]')
     assert ids == ("a",) and problem is not None and "null" in problem
-    assert index_ids.read('["a", null]') == (ids, problem)  # its problem too, each time
-    assert index_ids.read(None) == ((), None)
+    assert index_ids.read("i:2", '["a", null]') == (ids, problem)  # its problem too, each time
+    assert index_ids.read("i:3", None) == ((), None)
     long = "[" + ", ".join(f'"id{n}"' for n in range(10)) + "]"
-    assert index_ids.read(long)[0] == tuple(f"id{n}" for n in range(10))
-    assert long not in index_ids._found
+    assert index_ids.read("i:4", long)[0] == tuple(f"id{n}" for n in range(10))
+    assert "i:4" not in index_ids._found
     for n in range(10):
-        index_ids.read(f'["x{n}"]')
+        index_ids.read(f"x:{n}", f'["x{n}"]')
         assert index_ids.held <= index_ids.chars
-    assert '["a", "b", "a"]' not in index_ids._found  # the oldest went first
-    assert index_ids.held == sum(len(text) for text in index_ids._found)
+    assert "i:1" not in index_ids._found  # the least recently read went first
+    assert index_ids.held == sum(len(raw) for (raw, _, _), _ in index_ids._found.values())
 
 
 async def test_a_fetch_that_fails_past_the_store_fails_its_readers() -> None:
