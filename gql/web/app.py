@@ -17,11 +17,11 @@ from aiohttp.typedefs import Middleware
 from gql.kv.base import blocking, table_problems
 from gql.schema.build import build_schema
 from gql.web import graphiql
-from gql.web.appkeys import AUTH, LIMITER, METRICS, RELEASE, SETTINGS, STORE
+from gql.web.appkeys import ACCESS_LOG, AUTH, LIMITER, METRICS, RELEASE, SETTINGS, STORE
 from gql.web.auth import Authenticator, JwksCache
 from gql.web.context import SHARED, Shared
 from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation_names
-from gql.web.observe import OperationName, observe_middleware
+from gql.web.observe import AccessLog, OperationName, observe_middleware
 from gql.web.origins import allows
 from gql.web.ratelimit import RateLimiter, rate_limit_status
 from gql.web.release import Release
@@ -33,6 +33,12 @@ from gql.web.view import GatewayView
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EXPOSED_HEADERS = "WWW-Authenticate, Retry-After"  # readable by browser clients
 READY_TIMEOUT = "timeout"  # the /readyz problem of a store that did not answer in time
+
+
+async def _access_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Write the access lines still waiting when the app stops."""
+    yield
+    app[ACCESS_LOG].flush()
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -151,7 +157,11 @@ def create_app(settings: Settings) -> web.Application:
     the store opens on start."""
     app = web.Application()
     metrics = metrics_of(settings)
-    app.middlewares.append(observe_middleware(metrics, settings.access_log))
+    lines = None
+    if settings.access_log:
+        app[ACCESS_LOG] = lines = AccessLog()
+        app.cleanup_ctx.append(_access_ctx)  # first: its lines are written last
+    app.middlewares.append(observe_middleware(metrics, lines))
     if settings.cors_origins:
         app.middlewares.append(cors_middleware(settings.cors_origins, settings.cors_headers))
     app.middlewares.append(rate_limit_status)

@@ -7,6 +7,7 @@ from aiohttp import web
 from gql.kv.base import Store
 from gql.web.auth import Authenticator
 from gql.web.metrics import Metrics
+from gql.web.observe import AccessLog
 from gql.web.ratelimit import RateLimiter
 from gql.web.release import Release
 from gql.web.settings import Settings
@@ -17,3 +18,4 @@ AUTH = web.AppKey("auth", Authenticator)
 LIMITER = web.AppKey("limiter", RateLimiter)
 METRICS = web.AppKey("metrics", Metrics)
 RELEASE = web.AppKey("release", Release)
+ACCESS_LOG = web.AppKey("access_log", AccessLog)

@@ -39,18 +39,6 @@ _INT, _FLOAT = _bounded(int), _bounded(float)
 TOO_DEEP = f"The request JSON is nested more than {MAX_DEPTH} levels deep."
 
 
-def too_deep(value: dict[str, Any] | list[Any], limit: int = MAX_DEPTH) -> bool:
-    """Whether arrays and objects nest more than `limit` levels (without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
-
-
 # Decoded the slow way: a run of number characters that may be a number past the bound, or
 # 19 digits in a row (orjson reads an integer past 64 bits as a float, losing digits).
 _SLOW = re.compile(rb"[0-9]{19}|[-+.eE0-9]{%d}" % (MAX_NUMBER_CHARS + 1))
@@ -61,20 +49,41 @@ def decode(data: str | bytes) -> object:
     UTF-8 (a syntax error stays `json.JSONDecodeError`).
 
     orjson decodes the common body; what it refuses (NaN, lone surrogates, other encodings,
-    deep nesting, bad syntax) and bodies that might hold a long integer or a number past the
-    bound go through `json` with the bounds, which gives the answer and the error.
+    deep nesting, bad syntax) goes through `json` with the bounds, which gives the answer and
+    the error. So do bodies that might hold a long integer or a number past the bound: orjson
+    reads every integer it gives as an integer exactly, so only a body in which it found a
+    float (or one nested too deep) is searched for such numbers.
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if not _SLOW.search(raw):
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            if isinstance(value, dict | list) and too_deep(value):
-                raise BodyError(TOO_DEEP)
-            return value
-    return decode_bounded(data)
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return decode_bounded(data)
+    deep, floats = _shape(value)
+    if (deep or floats) and _SLOW.search(raw):
+        return decode_bounded(data)
+    if deep:
+        raise BodyError(TOO_DEEP)
+    return value
+
+
+def _shape(value: object, limit: int = MAX_DEPTH) -> tuple[bool, bool]:
+    """(whether arrays and objects nest more than `limit` levels, whether a float was met on
+    the way), without recursion."""
+    if not isinstance(value, dict | list):
+        return False, isinstance(value, float)
+    floats = False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True, floats
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+            elif isinstance(child, float):
+                floats = True
+    return False, floats
 
 
 def decode_bounded(data: str | bytes) -> object:
@@ -85,6 +94,6 @@ def decode_bounded(data: str | bytes) -> object:
         raise BodyError(TOO_DEEP) from None
     except UnicodeDecodeError:
         raise BodyError("The request body is not valid UTF-8.") from None
-    if isinstance(value, dict | list) and too_deep(value):
+    if _shape(value)[0]:
         raise BodyError(TOO_DEEP)
     return value

@@ -18,6 +18,7 @@ import orjson
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REQUEST_ID: ContextVar[str | None] = ContextVar("kvgraph_request_id", default=None)
+REQUEST_ID_ATTRIBUTE = "request_id"  # a record's request id (None: logged outside a request)
 
 
 class Fields:
@@ -34,10 +35,12 @@ class Fields:
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp each record with the id of the request it was logged in (if any)."""
+    """Stamp each record with the id of the request it was logged in (if any), unless its
+    logger gave it one (an access line, handed over after its request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = REQUEST_ID.get()
+        if getattr(record, REQUEST_ID_ATTRIBUTE, None) is None:
+            setattr(record, REQUEST_ID_ATTRIBUTE, REQUEST_ID.get())
         return True
 
 
@@ -52,7 +55,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": fields.brief if fields else record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None)
+        request_id = getattr(record, REQUEST_ID_ATTRIBUTE, None)
         if request_id is not None:
             line["request_id"] = request_id
         if fields:

@@ -201,6 +201,23 @@ async def test_nodes_count_variables_at_their_runtime_value(board: Store) -> Non
     await gw.ok(query, {"n": 100}, viewer=U)
 
 
+async def test_a_kept_count_leaves_bad_variables_to_execution(board: Store) -> None:
+    """With no rate limiter the budget takes a kept count within it as it is and leaves the
+    variables to execution: every answer is the one of a budget that checks them itself."""
+    gw = Gateway(build_schema(limits=Limits(max_nodes=5)), board)
+    within = "query($id: ID!) { trip(id: $id) { items(first: 3) { nodes { id } } } }"  # 5
+    over = "query($id: ID!) { trip(id: $id) { items(first: 4) { nodes { id } } } }"  # 6
+    for _ in range(2):  # counted, then kept
+        for query in (within, over):
+            result: Any = await gw.run(query, {"id": None}, viewer=U)
+            [error] = result.errors
+            assert result.data is None and error.extensions["code"] == "BAD_USER_INPUT"
+            assert error.message.startswith("Variable '$id' has invalid value: Expected value")
+        assert (await gw.run(within, {"id": "t0"}, viewer=U)).errors is None  # type: ignore[attr-defined]
+        [error] = (await gw.run(over, {"id": "t0"}, viewer=U)).errors  # type: ignore[attr-defined]
+        assert error.extensions["limit"] == "nodes"
+
+
 async def test_a_connection_without_first_counts_its_default_page(board: Store) -> None:
     gw = Gateway(build_schema(limits=Limits(max_nodes=441)), board)
     query = "{ viewer { trips { nodes { items { nodes { id } } } } } }"  # 2 + 20 * 22 = 442

@@ -3,13 +3,18 @@ no token, variable value or document in any line."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import json
 import logging
+import operator
+import signal
 import time
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +22,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import ValidationError
 
-from gql.web import logs
-from gql.web.appkeys import STORE
+from gql.web import logs, observe
+from gql.web.appkeys import ACCESS_LOG, STORE
 from gql.web.auth import mint_token
 from gql.web.observe import REQUEST_ID_HEADER
 from gql.web.settings import Settings
@@ -60,8 +65,16 @@ def lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-def access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+def access_lines(stream: io.StringIO, client: Client) -> list[dict[str, Any]]:
+    """The access lines written, once the app has handed over those still waiting."""
+    written(client)
     return [line for line in lines(stream) if line["logger"] == "kvgraph.access"]
+
+
+def written(client: Client) -> None:
+    """Hand the access lines waiting for their batch over to `logging` now."""
+    if ACCESS_LOG in client.app:
+        client.app[ACCESS_LOG].flush()
 
 
 @pytest.fixture
@@ -73,7 +86,7 @@ async def test_a_sane_request_id_comes_back(client: Client, json_log: io.StringI
     given = "req-7f3a.b9:01/x+y=@z"
     resp = await over(client, "POST", "{ viewer { id } }", headers={REQUEST_ID_HEADER: given})
     assert resp.headers[REQUEST_ID_HEADER] == given
-    [line] = access_lines(json_log)
+    [line] = access_lines(json_log, client)
     assert line["request_id"] == given
 
 
@@ -88,7 +101,7 @@ async def test_other_request_ids_are_replaced(
     resp = await over(client, "GET", "{ viewer { id } }", headers=headers)
     made = resp.headers[REQUEST_ID_HEADER]
     assert made != given and str(uuid.UUID(made)) == made and uuid.UUID(made).version == 4
-    [line] = access_lines(json_log)
+    [line] = access_lines(json_log, client)
     assert line["request_id"] == made
 
 
@@ -102,7 +115,7 @@ async def test_the_json_access_line(client: Client, json_log: io.StringIO) -> No
     await board_data(client.app[STORE], trips=2, items=3)
     resp = await over(client, "POST", BOARD, headers={"Authorization": f"Bearer {TOKEN}"})
     assert resp.status == 200
-    [line] = access_lines(json_log)
+    [line] = access_lines(json_log, client)
     assert line["request_id"] == resp.headers[REQUEST_ID_HEADER]
     assert (line["level"], line["method"], line["path"]) == ("INFO", "POST", "/graphql")
     assert (line["status"], line["operation"]) == (200, "Board")
@@ -116,7 +129,7 @@ async def test_error_codes_and_limits_are_on_the_line(
     client = await app_client(aiohttp_client, tmp_path, max_depth=2)
     await over(client, "POST", "query Deep { viewer { trips { nodes { id } } } }")
     await over(client, "POST", "{ viewer { id } }", headers={"Authorization": "Bearer nope"})
-    deep, unauthenticated = access_lines(json_log)
+    deep, unauthenticated = access_lines(json_log, client)
     assert deep["operation"] == "Deep" and deep["limits"] == ["depth"]
     assert deep["errors"] == ["GRAPHQL_VALIDATION_FAILED"]
     assert unauthenticated["status"] == 401 and unauthenticated["operation"] is None
@@ -134,7 +147,7 @@ async def test_records_logged_during_a_request_carry_its_id(
     [warning] = [line for line in lines(json_log) if line["level"] == "WARNING"]
     assert "trip:t1" in warning["message"]
     assert warning["request_id"] == resp.headers[REQUEST_ID_HEADER]
-    [line] = access_lines(json_log)
+    [line] = access_lines(json_log, client)
     assert line["errors"] == ["INVALID_RECORD"]
 
 
@@ -147,15 +160,16 @@ async def test_no_token_variable_or_document_is_logged(
     query = "query Q($id: ID!) { trip(id: $id) { id } }"
     await over(client, transport, query, variables={"id": SECRET_TITLE}, headers=auth)
     await over(client, transport, "{ viewer { id } }", headers={"Authorization": "Bearer bad"})
-    written = json_log.getvalue()
-    assert len(access_lines(json_log)) == 3
+    assert len(access_lines(json_log, client)) == 3
+    logged = json_log.getvalue()
     for secret in (TOKEN, TOKEN.split(".")[1], "Bearer", SECRET_TITLE, "createTrip", "$id"):
-        assert secret not in written, secret
+        assert secret not in logged, secret
 
 
 async def test_the_text_access_line_is_short(client: Client, text_log: io.StringIO) -> None:
     resp = await over(client, "POST", "query Me { viewer { id } }")
     await over(client, "POST", "{ nope }")
+    written(client)
     me, nope = text_log.getvalue().splitlines()
     rid = resp.headers[REQUEST_ID_HEADER]
     assert " INFO kvgraph.access: POST /graphql 200 Me " in me and me.endswith(f" id={rid}")
@@ -170,13 +184,73 @@ async def test_access_lines_can_be_switched_off(
     client = await app_client(aiohttp_client, tmp_path, access_log=False)
     resp = await over(client, "POST", "{ viewer { id } }")
     assert resp.headers[REQUEST_ID_HEADER]  # ids are still given
-    assert access_lines(json_log) == []
+    assert access_lines(json_log, client) == []
 
 
 async def test_other_paths_have_no_access_line(client: Client, json_log: io.StringIO) -> None:
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/nowhere")).status == 404
-    assert access_lines(json_log) == []
+    assert access_lines(json_log, client) == []
+
+
+async def test_access_lines_are_written_a_batch_at_a_time(
+    client: Client, json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line waits (FLUSH_SECONDS) for the lines after it; it keeps the time its request
+    was answered and its request's id."""
+    monkeypatch.setattr(observe, "FLUSH_SECONDS", 0.3)
+    first = await over(client, "POST", "query One { viewer { id } }")
+    answered = time.time()
+    await asyncio.sleep(0.1)
+    second = await over(client, "POST", "query Two { viewer { id } }")
+    assert lines(json_log) == []  # both wait for the batch
+    await asyncio.sleep(0.35)
+    one, two = lines(json_log)  # written by the timer, no flush asked for
+    assert (one["operation"], two["operation"]) == ("One", "Two")
+    assert one["request_id"] == first.headers[REQUEST_ID_HEADER]
+    assert two["request_id"] == second.headers[REQUEST_ID_HEADER]
+    one_time = datetime.fromisoformat(one["time"].replace("Z", "+00:00")).timestamp()
+    assert answered - 0.05 <= one_time <= answered + 0.005  # not the time it was written
+    assert one["time"] < two["time"]
+
+
+async def test_a_full_batch_is_written_at_once(
+    client: Client, json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(observe, "FLUSH_LINES", 2)
+    await over(client, "POST", "{ viewer { id } }")
+    assert lines(json_log) == []
+    await over(client, "POST", "{ viewer { id } }")
+    assert len(lines(json_log)) == 2  # the second line filled the batch
+
+
+async def test_lines_still_waiting_are_written_when_the_app_stops(
+    aiohttp_client: MakeClient, tmp_path: Path, text_log: io.StringIO
+) -> None:
+    client = await app_client(aiohttp_client, tmp_path)
+    resp = await over(client, "POST", "query Last { viewer { id } }")
+    assert text_log.getvalue() == ""
+    await client.close()
+    [line] = text_log.getvalue().splitlines()
+    assert " POST /graphql 200 Last " in line
+    assert line.endswith(f" id={resp.headers[REQUEST_ID_HEADER]}")
+
+
+def test_a_record_given_a_request_id_keeps_it() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("kvgraph.test_logs")
+    out = logs.handler("json", stream)
+    logger.addHandler(out)
+    token = logs.REQUEST_ID.set("the-request-now")
+    try:
+        logger.warning("given", extra={logs.REQUEST_ID_ATTRIBUTE: "the-request-then"})
+        logger.warning("not given")
+    finally:
+        logs.REQUEST_ID.reset(token)
+        logger.removeHandler(out)
+    given, not_given = lines(stream)
+    assert given["request_id"] == "the-request-then"
+    assert not_given["request_id"] == "the-request-now"
 
 
 def test_an_exception_is_one_json_line() -> None:
@@ -236,6 +310,13 @@ def test_serve_writes_json_lines_and_serves_metrics(tmp_path: Path) -> None:
             "Me",
             200,
         )
+        request.add_header(REQUEST_ID_HEADER, "serve-test-2")
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            assert resp.headers[REQUEST_ID_HEADER] == "serve-test-2"
+        proc.send_signal(signal.SIGTERM)  # at once: its line may still wait for its batch
+        assert proc.stdout is not None
+        rest = proc.stdout.read()
+        assert '"request_id":"serve-test-2"' in rest  # written on the way out
     finally:
         assert stop(proc) == 0
 
@@ -309,3 +390,19 @@ def test_request_ids_differ_across_forked_workers_and_seeds() -> None:
     first = _new_id()
     random.seed(7)
     assert _new_id() != first
+
+
+def test_new_request_ids_are_version_4_uuids() -> None:
+    from gql.web.observe import _new_id
+
+    made = [_new_id() for _ in range(2_000)]
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+    assert len(set(made)) == len(made)
+    # The other 122 bits are random: each of them is set in some id and clear in another.
+    ints = [uuid.UUID(text).int for text in made]
+    fixed = 0xF000 << 64 | 0xC000 << 48
+    varying = functools.reduce(operator.or_, ints) & ~functools.reduce(operator.and_, ints)
+    assert varying == ~fixed & (2**128 - 1)

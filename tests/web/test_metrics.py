@@ -147,7 +147,7 @@ async def test_a_body_too_large_is_a_rejection(client: Client) -> None:
 async def test_a_timeout_is_a_rejection(aiohttp_client: MakeClient) -> None:
     metrics = Metrics(OperationLabels((), 10))
     app = web.Application(
-        middlewares=[observe_middleware(metrics, access_log=False), timeout_middleware(0.01)]
+        middlewares=[observe_middleware(metrics, lines=None), timeout_middleware(0.01)]
     )
 
     async def never(request: web.Request) -> web.Response:
