@@ -2,9 +2,10 @@
 
 The parts of a request note what they learn as they learn it (the operation's name once it
 is parsed, the loaders, the codes and limits of the errors it answers with); the middleware,
-outermost, adds the status and the time taken, counts the request in the metrics and writes
-its one access line. So nothing runs per field, and every way a request ends (an answer, a
-refusal, a timeout, an exception) passes the same place.
+outermost, adds the status and the time taken, counts the request in the metrics and notes
+its one access line (written with others a moment later: `AccessLog`). So nothing runs per
+field, and every way a request ends (an answer, a refusal, a timeout, an exception) passes
+the same place.
 
 A WebSocket upgrade is observed the same way, but counted as a socket (`Metrics.record_socket`,
 when it closes), never as a request; what it answers meanwhile (a refusal, an event with
