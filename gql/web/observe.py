@@ -206,7 +206,7 @@ def observe_middleware(
                 outcome.operation, status, seconds, batches, keys, outcome.codes, outcome.limits
             )
         if lines is not None and access.isEnabledFor(logging.INFO):
-            lines.add(Answered.of(request, outcome, status, seconds, batches, keys))
+            lines.add(AccessEntry.of(request, outcome, status, seconds, batches, keys))
 
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -240,7 +240,7 @@ def observe_middleware(
     return observe
 
 
-class Answered(NamedTuple):
+class AccessEntry(NamedTuple):
     """What a request's access line says, and when it was answered."""
 
     time: float  # `time.time()` when it was answered
@@ -264,7 +264,7 @@ class Answered(NamedTuple):
         seconds: float,
         batches: int,
         keys: int,
-    ) -> Answered:
+    ) -> AccessEntry:
         """The access line of a request answered now."""
         return cls(
             time.time(),
@@ -281,31 +281,31 @@ class Answered(NamedTuple):
         )
 
 
-def access_line(answered: Answered) -> Fields:
+def access_line(entry: AccessEntry) -> Fields:
     """The access line of a request: named fields, and a short text of them."""
-    method, path, status = answered.method, answered.path, answered.status
-    name = answered.operation[:SHOWN_NAME] if answered.operation else None
+    method, path, status = entry.method, entry.path, entry.status
+    name = entry.operation[:SHOWN_NAME] if entry.operation else None
     fields: dict[str, Any] = {
         "method": method,
         "path": path,
         "status": status,
         "operation": name,
-        "duration_ms": round(answered.seconds * 1000, 1),
-        "batches": answered.batches,
-        "keys": answered.keys,
+        "duration_ms": round(entry.seconds * 1000, 1),
+        "batches": entry.batches,
+        "keys": entry.keys,
     }
-    if answered.codes:
-        fields["errors"] = sorted(answered.codes)
-    if answered.limits:
-        fields["limits"] = sorted(answered.limits)
+    if entry.codes:
+        fields["errors"] = sorted(entry.codes)
+    if entry.limits:
+        fields["limits"] = sorted(entry.limits)
     text = (
         f"{method} {path} {status} {name or '-'} {fields['duration_ms']}ms "
-        f"batches={answered.batches} keys={answered.keys}"
+        f"batches={entry.batches} keys={entry.keys}"
     )
-    if answered.codes:
+    if entry.codes:
         text += f" errors={','.join(fields['errors'])}"
     brief = f"{method} {path} {status}"
-    return Fields(f"{text} id={answered.request_id}", fields, brief)
+    return Fields(f"{text} id={entry.request_id}", fields, brief)
 
 
 class AccessLog:
@@ -322,12 +322,12 @@ class AccessLog:
     __slots__ = ("_timer", "_waiting")
 
     def __init__(self) -> None:
-        self._waiting: list[Answered] = []
+        self._waiting: list[AccessEntry] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, answered: Answered) -> None:
+    def add(self, entry: AccessEntry) -> None:
         """Write this line with the next batch (called in the event loop)."""
-        self._waiting.append(answered)
+        self._waiting.append(entry)
         if len(self._waiting) >= FLUSH_LINES:
             self.flush()
         elif self._timer is None:
@@ -341,11 +341,11 @@ class AccessLog:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, []
-        for answered in waiting:
-            access.handle(_record(answered))
+        for entry in waiting:
+            access.handle(_record(entry))
 
 
-def _record(answered: Answered) -> logging.LogRecord:
+def _record(entry: AccessEntry) -> logging.LogRecord:
     """The log record of an access line, as `access.info` would have made it when the
     request was answered."""
     record = access.makeRecord(
@@ -353,14 +353,14 @@ def _record(answered: Answered) -> logging.LogRecord:
         logging.INFO,
         "(unknown file)",
         0,
-        access_line(answered),
+        access_line(entry),
         (),
         None,
         "(unknown function)",
-        {REQUEST_ID_ATTRIBUTE: answered.request_id},
+        {REQUEST_ID_ATTRIBUTE: entry.request_id},
     )
-    late = record.created - answered.time
-    record.created = answered.time
-    record.msecs = int((answered.time - int(answered.time)) * 1000) + 0.0
+    late = record.created - entry.time
+    record.created = entry.time
+    record.msecs = int((entry.time - int(entry.time)) * 1000) + 0.0
     record.relativeCreated -= late * 1000
     return record
