@@ -106,7 +106,7 @@ class Stage:
     a generator function is left whole to Strawberry's manager.
     """
 
-    __slots__ = ("_entered", "_fallback", "_hooks")
+    __slots__ = ("_entered", "_extensions", "_fallback", "_hooks")
 
     def __init__(
         self,
@@ -115,7 +115,7 @@ class Stage:
         classes: tuple[type[SchemaExtension], ...],
     ) -> None:
         hooks, strawberry = _stage_hooks(classes, manager.HOOK_NAME)
-        self._hooks = [(hook, extensions[at]) for hook, at in hooks]
+        self._hooks, self._extensions = hooks, extensions
         self._entered: list[Generator[None, None, None]] = []
         self._fallback = manager(extensions) if strawberry else None
 
@@ -123,8 +123,9 @@ class Stage:
         if self._fallback is not None:
             self._fallback.__enter__()
             return
-        for hook, extension in self._hooks:
-            gen = hook(extension)
+        extensions = self._extensions
+        for hook, at in self._hooks:
+            gen = hook(extensions[at])
             if next(gen, _DONE) is _DONE:  # (a default, not StopIteration: no exception to catch)
                 raise RuntimeError("generator didn't yield")
             self._entered.append(gen)
@@ -174,7 +175,7 @@ class Stage:
 
 
 def _classes(extensions: list[SchemaExtension]) -> tuple[type[SchemaExtension], ...]:
-    return tuple(type(extension) for extension in extensions)
+    return tuple(map(type, extensions))
 
 
 def _stage_hooks(classes: tuple[type[SchemaExtension], ...], name: str) -> StageHooks:

@@ -72,7 +72,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
-from gql.schema.errors import VALIDATION_FAILED
+from gql.schema.errors import VALIDATION_FAILED, before_execution
 from resolvers.paging import DEFAULT_PAGE
 
 SHOWN_MAX = 10**15  # counts above this are reported as "more than"
@@ -96,6 +96,9 @@ class RateGate(Protocol):
 
     def charge(self, context: Any, cost: int) -> None:
         """Charge a document refused before it ran (it may leave the client in debt)."""
+
+    def limits(self, context: Any) -> bool:
+        """Whether the operation's client is charged at all."""
 
 
 @dataclass(frozen=True)
@@ -580,9 +583,11 @@ class NodeBudget(SchemaExtension):
     was validated for this request (not from the cache), at its tokens times
     `Limits.token_cost` if that is more. A document refused before it ran (it did not parse
     or validate, broke a limit, had bad variables) is charged its tokens times the token cost
-    (`rate.charge`), whatever the client has left. Once an admitted operation has run, the
-    records it read beyond what it was admitted for (a `totalCount`, a page filled past
-    unreadable ids) are charged too: a query pays for what it reads.
+    (`rate.charge`), whatever the client has left; one admitted at a kept count (its
+    variables unchecked) and then refused by execution is charged the rest of that cost.
+    Once an admitted operation has run, the records it read beyond what it was admitted for
+    (a `totalCount`, a page filled past unreadable ids) are charged too: a query pays for
+    what it reads. A client the rate limit leaves alone (`rate.limits`) is charged nothing.
     """
 
     def __init__(self, limits: Limits, rate: RateGate | None = None) -> None:
@@ -592,6 +597,8 @@ class NodeBudget(SchemaExtension):
         self.admitted = 0  # what the admitted operation was charged before it ran
 
     def on_operation(self) -> Iterator[None]:
+        if self.rate is not None and not self.rate.limits(self.execution_context.context):
+            self.rate = None  # a client the rate limit leaves alone: nothing to charge
         try:
             yield
         finally:
@@ -607,8 +614,16 @@ class NodeBudget(SchemaExtension):
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield
+        if self.rate is None or not self.admitted:
+            return
+        if context.result is not None and before_execution(context.result):
+            # Admitted, then refused before it ran (its variables): what a refused document costs.
+            cost = self.limits.token_cost * self._tokens()
+            if cost > self.admitted:
+                self.rate.charge(context.context, cost - self.admitted)
+            return
         read = getattr(context.context, "records_read", 0)
-        if self.rate is not None and self.admitted and read > self.admitted:
+        if read > self.admitted:
             self.rate.charge(context.context, read - self.admitted)
 
     def _tokens(self) -> int:
@@ -619,18 +634,23 @@ class NodeBudget(SchemaExtension):
     def _refusal(self) -> GraphQLError | None:
         context = self.execution_context
         document = context.graphql_document
-        if document and self.rate is None:
-            # No rate limiter to charge: a kept count within the budget is all there is to
-            # say, and whether the variables are good is execution's to say (it checks them
-            # anyway; checking them here too was a few per cent of a small query's CPU).
-            kept = kept_count(context.schema._schema, document, context.operation_name)
-            if kept is not None and kept[1] <= self.limits.max_nodes:
+        rate = self.rate
+        schema = context.schema._schema
+        kept = kept_count(schema, document, context.operation_name) if document else None
+        if kept is not None and kept[1] <= self.limits.max_nodes:
+            # Within the budget whatever the variables: whether they are good is execution's
+            # to say (it checks them anyway; checking them here too was a few per cent of a
+            # small query's CPU). If it refuses them, `on_execute` charges the difference.
+            if rate is None:
                 return None
-        measured = document and measure(
-            context.schema._schema, document, context.operation_name, context.variables
-        )
-        if not measured:
-            return None
+            measured = kept
+        else:
+            found = document and measure(
+                schema, document, context.operation_name, context.variables
+            )
+            if not found:
+                return None
+            measured = found
         operation, nodes = measured
         maximum = self.limits.max_nodes
         if nodes > maximum:
@@ -639,12 +659,12 @@ class NodeBudget(SchemaExtension):
                 f"{maximum:,}. Ask for smaller pages (first/last) or nest fewer lists."
             )
             return refusal(message, "nodes", maximum, operation)
-        if self.rate is None:
+        if rate is None:
             return None
         self.asked = True
         cost = nodes
         if getattr(context, VALIDATED_NOW, True):
             cost = max(nodes, self.limits.token_cost * self._tokens())
-        refused = self.rate.admit(context.context, cost)
+        refused = rate.admit(context.context, cost)
         self.admitted = 0 if refused else max(cost, 1)
         return refused

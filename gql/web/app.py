@@ -23,11 +23,11 @@ from gql.web.context import SHARED, Shared
 from gql.web.metrics import Metrics, OperationLabels, metrics_handler, operation_names
 from gql.web.observe import AccessLog, OperationName, observe_middleware
 from gql.web.origins import allows
-from gql.web.ratelimit import RateLimiter, rate_limit_status
+from gql.web.ratelimit import RateLimiter
 from gql.web.release import Release
 from gql.web.settings import Settings
 from gql.web.subscriptions import websocket_view_options
-from gql.web.timeout import task_scopes, timeout_middleware
+from gql.web.timeout import task_scopes
 from gql.web.view import GatewayView
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -164,8 +164,6 @@ def create_app(settings: Settings) -> web.Application:
     app.middlewares.append(observe_middleware(metrics, lines))
     if settings.cors_origins:
         app.middlewares.append(cors_middleware(settings.cors_origins, settings.cors_headers))
-    app.middlewares.append(rate_limit_status)
-    app.middlewares.append(timeout_middleware(settings.execution_timeout))
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_auth_ctx)

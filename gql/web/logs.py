@@ -8,9 +8,10 @@ its caller put in it, and the access line (`gql.web.observe`) puts no secret the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import IO, Any
 
@@ -106,9 +107,71 @@ class TextFormatter(logging.Formatter):
         return msec % (seconds, record.msecs) if msec else seconds
 
 
+class LinesHandler(logging.StreamHandler):
+    """A stream handler that can hold its lines and write them with one call (`batch`): a
+    write, a system call, a batch of access lines instead of one a line."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__(stream)
+        self._held: list[str] | None = None
+        self._last: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        held = self._held
+        if held is None:
+            super().emit(record)
+            return
+        try:
+            held.append(self.format(record) + self.terminator)
+            self._last = record
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def hold(self) -> None:
+        """Keep the lines of the records emitted from now on, until `write_held`."""
+        with self.lock:  # type: ignore[union-attr]
+            if self._held is None:
+                self._held = []
+
+    def write_held(self) -> None:
+        """Write the lines held, in one call, and stop holding (not `release`: that is the
+        lock's)."""
+        with self.lock:  # type: ignore[union-attr]
+            held, last, self._held, self._last = self._held, self._last, None, None
+            if not held or last is None:
+                return
+            try:
+                self.stream.write("".join(held))
+                self.flush()
+            except RecursionError:
+                raise
+            except Exception:
+                self.handleError(last)
+
+
+@contextlib.contextmanager
+def batch(logger: logging.Logger) -> Iterator[None]:
+    """Records `logger` hands to a `LinesHandler` meanwhile are written when the batch ends,
+    in one call (records of other loggers to the same handler wait for it too)."""
+    held: list[LinesHandler] = []
+    current: logging.Logger | None = logger
+    while current is not None:  # the handlers `Logger.callHandlers` reaches
+        held += [h for h in current.handlers if isinstance(h, LinesHandler)]
+        current = current.parent if current.propagate else None
+    for out in held:
+        out.hold()
+    try:
+        yield
+    finally:
+        for out in held:
+            out.write_held()
+
+
 def handler(log_format: str, stream: IO[str] | None = None) -> logging.Handler:
     """A handler writing `log_format` (text or json) to `stream` (stderr), with request ids."""
-    out = logging.StreamHandler(stream)
+    out = LinesHandler(stream)
     out.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     out.addFilter(RequestIdFilter())
     return out

@@ -43,7 +43,7 @@ from gql.schema.errors import (
     TIMEOUT,
     code_of,
 )
-from gql.web.logs import REQUEST_ID, REQUEST_ID_ATTRIBUTE, Fields
+from gql.web.logs import REQUEST_ID, REQUEST_ID_ATTRIBUTE, Fields, batch
 from gql.web.media import asks_upgrade
 from gql.web.metrics import Metrics
 from resolvers.loaders import Loaders
@@ -341,8 +341,9 @@ class AccessLog:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, []
-        for entry in waiting:
-            access.handle(_record(entry))
+        with batch(access):  # one write for the batch (with kvgraph's own handler)
+            for entry in waiting:
+                access.handle(_record(entry))
 
 
 def _record(entry: AccessEntry) -> logging.LogRecord:

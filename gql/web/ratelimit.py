@@ -22,7 +22,7 @@ import ipaddress
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import web
 from graphql import GraphQLError
@@ -31,7 +31,6 @@ from gql.schema.errors import RATE_LIMITED
 from gql.web.settings import Settings
 from resolvers.context import Context
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RETRY_AFTER = web.RequestKey("retry_after", int)
 MAX_KEYS = 50_000  # buckets kept; the least recently used go first (a full bucket is a new one)
 
@@ -132,6 +131,12 @@ class RateLimiter:
             anonymous = Buckets(settings.rate_limit_anonymous, window)
         return cls(viewers, anonymous)
 
+    def limits(self, context: Context) -> bool:
+        """Whether the operation's client has a bucket to charge (`admit`, `charge`)."""
+        if not isinstance(context.request, web.Request):
+            return False
+        return (self.viewers if context.viewer_id is not None else self.anonymous) is not None
+
     def prune(self) -> None:
         """Drop the buckets that have refilled (after a burst of clients left)."""
         for buckets in (self.viewers, self.anonymous):
@@ -195,14 +200,3 @@ class RateLimitedError(Exception):
 def rate_limited(message: str, retry: int) -> GraphQLError:
     """A RATE_LIMITED error saying when to try again."""
     return GraphQLError(message, extensions={"code": RATE_LIMITED, "retryAfter": retry})
-
-
-@web.middleware
-async def rate_limit_status(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer 429 with `Retry-After` when the rate limiter refused an operation."""
-    response = await handler(request)
-    retry = request.get(RETRY_AFTER)
-    if retry is not None and isinstance(response, web.Response):
-        response.set_status(429)
-        response.headers["Retry-After"] = str(retry)
-    return response

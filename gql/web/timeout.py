@@ -23,10 +23,9 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from gql.schema.errors import TIMEOUT
-from gql.web.media import asks_upgrade, negotiate
+from gql.web.media import negotiate
 from gql.web.observe import note
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -55,8 +54,7 @@ class _TaskFactory:
             task = asyncio.Task(coro, loop=loop, **kwargs)
         tasks = _SCOPE.get()
         if tasks is not None:
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            tasks.add(task)  # kept when done, until the request ends (`within`)
         return task
 
 
@@ -84,29 +82,27 @@ def timed_out(seconds: float, accept: str | None = None) -> web.Response:
     return web.Response(status=504, body=orjson.dumps(body), content_type=negotiate(accept))
 
 
-def timeout_middleware(seconds: float, path: str = "/graphql") -> Middleware:
-    """Stop a request to `path` after `seconds`, with every task it started."""
+async def within(seconds: float, request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`handler(request)`, stopped after `seconds` with every task it started: then a 504.
 
-    @web.middleware
-    async def execution_timeout(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != path or asks_upgrade(request.headers):
-            return await handler(request)  # a socket's events are timed one by one instead
-        tasks: set[asyncio.Task[Any]] = set()
-        token = _SCOPE.set(tasks)
-        deadline = asyncio.timeout(seconds)
-        try:
-            async with deadline:
-                return await handler(request)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            started = list(tasks)
-            for task in started:
-                task.cancel()
-            log.warning("request stopped after %g s (%d tasks cancelled)", seconds, len(started))
-            note(request, TIMEOUT)
-            return timed_out(seconds, request.headers.get("Accept"))
-        finally:
-            _SCOPE.reset(token)
-
-    return execution_timeout
+    The view times each /graphql request (not a WebSocket's handshake: a socket's events
+    are timed one by one instead).
+    """
+    tasks: set[asyncio.Task[Any]] = set()
+    token = _SCOPE.set(tasks)
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            return await handler(request)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        started = [task for task in tasks if not task.done()]
+        for task in started:
+            task.cancel()
+        log.warning("request stopped after %g s (%d tasks cancelled)", seconds, len(started))
+        note(request, TIMEOUT)
+        return timed_out(seconds, request.headers.get("Accept"))
+    finally:
+        _SCOPE.reset(token)
+        tasks.clear()  # each task's context holds the set: no cycle left behind

@@ -43,8 +43,9 @@ from gql.web.media import GRAPHQL_RESPONSE, JSON, asks_upgrade, negotiate
 from gql.web.observe import BODY_LIMIT, note, note_errors, outcome_of
 from gql.web.origins import allows
 from gql.web.persisted import PersistedQueries, PersistedQueryError
-from gql.web.ratelimit import RateLimitedError
+from gql.web.ratelimit import RETRY_AFTER, RateLimitedError
 from gql.web.subscriptions import TextFrames, TransportWS, websocket_response
+from gql.web.timeout import within
 from resolvers.context import Context
 
 RETRY_KEYS = 5  # seconds a client waits when the JWKS has not answered yet
@@ -161,7 +162,12 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
-        upgrade = asks_upgrade(request.headers)  # subscriptions: `gql.web.subscriptions`
+        if asks_upgrade(request.headers):  # subscriptions: `gql.web.subscriptions`
+            return await self._answer(request, upgrade=True)  # each event is timed instead
+        return await within(request.app[SETTINGS].execution_timeout, request, self._answer)
+
+    async def _answer(self, request: web.Request, upgrade: bool = False) -> web.StreamResponse:
+        """The response to a request: its token checked, its refusals GraphQL-shaped."""
         try:  # a socket's token is checked once: not kept (`Authenticator.identity`)
             header = request.headers.get("Authorization")
             identity = await request.app[AUTH].identity(header, remember=not upgrade)
@@ -267,7 +273,12 @@ class GatewayView(GraphQLView[Context, None]):
         if media_type == GRAPHQL_RESPONSE and before_execution(result):
             response_data.pop("data", None)
         sub_response = request[SUB_RESPONSE]
-        sub_response.set_status(status_for(result, media_type))
+        retry = request.get(RETRY_AFTER)  # the rate limiter refused the operation
+        if retry is None:
+            sub_response.set_status(status_for(result, media_type))
+        else:
+            sub_response.set_status(429)
+            sub_response.headers["Retry-After"] = str(retry)
         typed(sub_response, media_type)
         return response_data
 

@@ -202,8 +202,8 @@ async def test_nodes_count_variables_at_their_runtime_value(board: Store) -> Non
 
 
 async def test_a_kept_count_leaves_bad_variables_to_execution(board: Store) -> None:
-    """With no rate limiter the budget takes a kept count within it as it is and leaves the
-    variables to execution: every answer is the one of a budget that checks them itself."""
+    """The budget takes a kept count within it as it is and leaves the variables to
+    execution: every answer is the one of a budget that checks them itself."""
     gw = Gateway(build_schema(limits=Limits(max_nodes=5)), board)
     within = "query($id: ID!) { trip(id: $id) { items(first: 3) { nodes { id } } } }"  # 5
     over = "query($id: ID!) { trip(id: $id) { items(first: 4) { nodes { id } } } }"  # 6
@@ -290,6 +290,9 @@ class Gate:
     def charge(self, context: Any, cost: int) -> None:
         self.charged.append(cost)
 
+    def limits(self, context: Any) -> bool:
+        return True
+
 
 @pytest.mark.parametrize(
     ("document", "variables", "tokens"),
@@ -329,6 +332,33 @@ async def test_a_rate_limited_operation_is_not_charged_again(board: Store) -> No
     result = await gw.run("{ viewer { id } }", viewer=U)
     assert result.errors[0].extensions["code"] == "RATE_LIMITED"
     assert len(gate.admitted) == 1 and gate.charged == []
+
+
+async def test_a_kept_count_with_bad_variables_costs_what_a_refused_document_does(
+    board: Store,
+) -> None:
+    """A kept count is admitted without checking the variables (execution checks them); when
+    execution refuses them, the rest of a refused document's cost is charged after it."""
+    gate = Gate()
+    gw = Gateway(build_schema(limits=Limits(max_nodes=500, max_tokens=100), rate=gate), board)
+    query = "query($id: ID!) { trip(id: $id) { items(first: 3) { nodes { id } } } }"  # 31 tokens
+    await gw.ok(query, {"id": "t0"}, viewer=U)  # validated now: charged its tokens
+    assert gate.admitted == [5 * 31] and gate.charged == []
+    result = await gw.run(query, {"id": None}, viewer=U)  # kept: admitted at its nodes...
+    assert result.data is None and result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert gate.admitted == [5 * 31, 5] and gate.charged == [5 * 31 - 5]  # ...then the rest
+    await gw.ok(query, {"id": "t0"}, viewer=U)  # good variables: its nodes, nothing after
+    assert gate.admitted == [5 * 31, 5, 5] and gate.charged == [5 * 31 - 5]
+
+
+async def test_a_client_the_rate_limit_leaves_alone_is_not_asked_about(board: Store) -> None:
+    gate = Gate()
+    gate.limits = lambda context: False  # type: ignore[method-assign]
+    gw = Gateway(build_schema(rate=gate), board)
+    query = "query($id: ID!) { trip(id: $id) { id } }"
+    for variables in ({"id": "t0"}, {"id": "t0"}, {"id": None}):
+        await gw.run(query, variables, viewer=U)
+    assert gate.admitted == []
 
 
 async def test_an_unknown_operation_name_is_charged_too(board: Store) -> None:

@@ -9,6 +9,7 @@ import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest.mock import Mock
@@ -27,7 +28,7 @@ from gql.web.appkeys import STORE
 from gql.web.auth import mint_token
 from gql.web.ratelimit import Buckets, client_key
 from gql.web.settings import Settings
-from gql.web.timeout import timeout_middleware
+from gql.web.timeout import within
 from tests.support import BOARD, PG_SKIP, PG_URL, TRANSPORTS, U, board_data, drop_table, over, until
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
@@ -477,13 +478,13 @@ def test_client_key(peer: str, key: str) -> None:
 async def test_a_timeout_answers_in_the_media_type_asked_for(
     aiohttp_client: MakeClient, accept: str | None, media: str
 ) -> None:
-    app = web.Application(middlewares=[timeout_middleware(0.01)])
+    app = web.Application()
 
     async def never(request: web.Request) -> web.Response:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    app.router.add_post("/graphql", never)
+    app.router.add_post("/graphql", partial(within, 0.01, handler=never))
     client = await aiohttp_client(app)
     resp = await client.post("/graphql", headers={"Accept": accept} if accept else {})
     assert resp.status == 504 and resp.content_type == media

@@ -236,6 +236,78 @@ async def test_lines_still_waiting_are_written_when_the_app_stops(
     assert line.endswith(f" id={resp.headers[REQUEST_ID_HEADER]}")
 
 
+class Writes(io.StringIO):
+    """A stream that counts the calls that wrote to it."""
+
+    calls = 0
+
+    def write(self, text: str) -> int:
+        self.calls += 1
+        return super().write(text)
+
+
+async def test_a_batch_of_access_lines_is_one_write(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = Writes()
+    out = logs.handler("text", stream)
+    logging.getLogger("kvgraph").addHandler(out)
+    caplog.set_level(logging.INFO, logger="kvgraph")
+    try:
+        for _ in range(3):
+            await over(client, "POST", "{ viewer { id } }")
+        assert stream.calls == 0
+        client.app[ACCESS_LOG].flush()
+    finally:
+        logging.getLogger("kvgraph").removeHandler(out)
+    assert stream.calls == 1 and len(stream.getvalue().splitlines()) == 3
+
+
+def test_a_held_handler_writes_its_lines_in_order_when_released() -> None:
+    stream = Writes()
+    out = logs.handler("text", stream)
+    parent, child = logging.getLogger("kvgraph.test_held"), logging.getLogger("kvgraph.test_held.a")
+    parent.addHandler(out)
+    try:
+        with logs.batch(child):  # reaches the parent's handler, as `callHandlers` does
+            child.warning("one")
+            parent.warning("two")  # another logger's record to the held handler waits too
+            assert stream.calls == 0
+        assert stream.calls == 1
+        child.warning("three")  # not held: written at once
+        assert stream.calls == 2
+        with logs.batch(child):
+            pass  # nothing held: nothing written
+        assert stream.calls == 2
+    finally:
+        parent.removeHandler(out)
+    assert [line.rsplit(": ", 1)[1] for line in stream.getvalue().splitlines()] == [
+        "one",
+        "two",
+        "three",
+    ]
+
+
+def test_a_held_line_that_cannot_be_written_is_reported_as_logging_reports_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise ValueError("closed")
+
+    reported: list[logging.LogRecord] = []
+    out = logs.handler("text", Closed())
+    monkeypatch.setattr(out, "handleError", reported.append)
+    logger = logging.getLogger("kvgraph.test_held_closed")
+    logger.addHandler(out)
+    try:
+        with logs.batch(logger):
+            logger.warning("lost")
+    finally:
+        logger.removeHandler(out)
+    assert [record.getMessage() for record in reported] == ["lost"]
+
+
 def test_a_record_given_a_request_id_keeps_it() -> None:
     stream = io.StringIO()
     logger = logging.getLogger("kvgraph.test_logs")

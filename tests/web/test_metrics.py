@@ -8,6 +8,7 @@ import io
 import json
 import urllib.request
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from gql.web.observe import TOKEN_LIMIT_WORDS, observe_middleware
 from gql.web.persisted import Operation, document_hash, manifest
 from gql.web.server import refuse_reason
 from gql.web.settings import Settings
-from gql.web.timeout import timeout_middleware
+from gql.web.timeout import within
 from tests.support import BOARD, SECRET, U, app_client, board_data, over
 from tests.web.test_serve import free_port, start, stop, wait_until_up
 
@@ -146,15 +147,13 @@ async def test_a_body_too_large_is_a_rejection(client: Client) -> None:
 
 async def test_a_timeout_is_a_rejection(aiohttp_client: MakeClient) -> None:
     metrics = Metrics(OperationLabels((), 10))
-    app = web.Application(
-        middlewares=[observe_middleware(metrics, lines=None), timeout_middleware(0.01)]
-    )
+    app = web.Application(middlewares=[observe_middleware(metrics, lines=None)])
 
     async def never(request: web.Request) -> web.Response:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    app.router.add_post("/graphql", never)
+    app.router.add_post("/graphql", partial(within, 0.01, handler=never))
     client = await aiohttp_client(app)
     assert (await client.post("/graphql")).status == 504
     registry = metrics.registry
