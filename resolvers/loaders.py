@@ -60,13 +60,14 @@ Number = Callable[[Sequence[Any]], Sequence[int]]  # a list's objects -> sequenc
 def weakly(method: Callable[P, R]) -> Callable[P, R]:
     """`method` called through a weak reference to its object: a callback that does not keep
     it alive (ReferenceError once it is gone)."""
-    ref, name = weakref.WeakMethod(method), method.__qualname__  # (not `method`: it is strong)
+    bound: Any = method  # a bound method: its function and (weakly) its object
+    function, ref, name = bound.__func__, weakref.ref(bound.__self__), method.__qualname__
 
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        bound = ref()
-        if bound is None:
+        obj = ref()
+        if obj is None:
             raise ReferenceError(f"{name}: its object is gone")
-        return bound(*args, **kwargs)
+        return function(obj, *args, **kwargs)
 
     return call
 

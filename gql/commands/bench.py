@@ -575,8 +575,8 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def format_scale(sizes: Sequence[tuple[Dataset, list[Result]]]) -> str:
-    """How the board's time grows with its rows, against the floor's."""
+def format_scale(sizes: Sequence[tuple[Dataset, list[Result]]], store: str) -> str:
+    """How the board's time grows with its rows on `store`, against the floor's."""
     lines = []
     for data, results in sizes:
         by_way = {r.way: r for r in results}
@@ -598,7 +598,7 @@ def format_scale(sizes: Sequence[tuple[Dataset, list[Result]]]) -> str:
         f"  {rows:.1f}x the rows: gateway {grow['gateway']:.1f}x the time, "
         f"floor {grow['floor']:.1f}x"
     )
-    return "\n".join(["scale (SQLite):", *lines])
+    return "\n".join([f"scale ({store}):", *lines])
 
 
 def check_args(args: argparse.Namespace) -> str | None:
@@ -763,13 +763,14 @@ async def run_stores(args: argparse.Namespace, url: str, table: str, data: Datas
         if small is not None:
             print(format_small(small), flush=True)
     if getattr(args, "scale", False):
-        sizes = []
-        for trips, items, places in SCALE_SIZES:
-            scaled = build_dataset(trips, items, places)
-            with bench_store_url(None) as scale_url:
-                found, _ = await run_bench(scale_url, table, scaled, args.requests, naive=False)
-            sizes.append((scaled, found))
-        print(format_scale(sizes), flush=True)
+        for scale_store in [None, *([postgres] if postgres else [])]:  # SQLite: a new file
+            sizes = []
+            for trips, items, places in SCALE_SIZES:
+                scaled = build_dataset(trips, items, places)
+                with bench_store_url(scale_store) as scale_url:
+                    found, _ = await run_bench(scale_url, table, scaled, args.requests, naive=False)
+                sizes.append((scaled, found))
+            print(format_scale(sizes, "Postgres" if scale_store else "SQLite"), flush=True)
 
 
 def _where(url: str) -> str:

@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--scale",
         action="store_true",
-        help="also time the board at 2,000 and 10,000 items on SQLite (time against rows)",
+        help="also time the board at 2,000 and 10,000 items on SQLite and on --postgres-url "
+        "(time against rows)",
     )
     bench.add_argument(
         "--profile",

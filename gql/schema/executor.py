@@ -52,6 +52,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfoHelpers,
     GraphQLString,
+    OperationType,
     get_nullable_type,
     is_abstract_type,
     is_leaf_type,
@@ -263,7 +264,7 @@ class LevelExecutionContext(StrawberryGraphQLCoreExecutionContext):
         serially: bool,
         new_defer_usages: Sequence[Any],
     ) -> Any:
-        if serially or new_defer_usages or self.operation.operation.value != "query":
+        if serially or new_defer_usages or self.operation.operation is not OperationType.QUERY:
             return super().execute_collected_root_fields(
                 root_type, root_value, grouped_field_set, serially, new_defer_usages
             )

@@ -42,12 +42,14 @@ async def test_bench_on_both_stores_and_at_scale(
     argv += ["--small-seconds", "0", "--postgres-url", url, "--kv-table", table, "--scale"]
     assert await bench_command(build_parser().parse_args(argv)) == 0
     out = capsys.readouterr().out
-    assert out.count("gateway / floor") == 2 + 2  # two stores, then two sizes
+    assert out.count("gateway / floor") == 2 + 2 * 2  # two stores, then two sizes on each
     assert "board on postgresql://" in out
     assert ROW.findall(out).count(("gateway", "4", "4")) == 2
-    assert re.search(r"2,000 items: .* batches 4 \(floor 4\)", out)
-    assert re.search(r"10,000 items: .* batches 4 \(floor 4\)", out)
-    assert "5.0x the rows" in out
+    for store in ("SQLite", "Postgres"):
+        scale = out.split(f"scale ({store}):")[1]
+        assert re.search(r"^  +2,000 items: .* batches 4 \(floor 4\)$", scale, re.M)
+        assert re.search(r"^ +10,000 items: .* batches 4 \(floor 4\)$", scale, re.M)
+        assert "5.0x the rows" in scale
 
 
 def test_bench_rejects_pages_over_100(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from gql.kv.base import Raw
-from resolvers.loaders import KeyBatcher, _IndexIds
+from resolvers.loaders import KeyBatcher, _IndexIds, weakly
 
 
 class FakeStore:
@@ -189,3 +191,25 @@ async def test_an_eager_task_factory_still_batches_the_tick() -> None:
     finally:
         loop.set_task_factory(previous)
     assert store.calls == [["a", "b"]]
+
+
+def test_a_weak_callback_calls_its_method_without_keeping_its_object() -> None:
+    class Counter:
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def add(self, value: int, *, twice: bool = False) -> int:
+            self.seen += [value] * (2 if twice else 1)
+            return len(self.seen)
+
+    counter = Counter()
+    add, gone = weakly(counter.add), weakref.ref(counter)
+    assert add(1) == 1 and add(2, twice=True) == 3 and counter.seen == [1, 2, 2]
+    gc.disable()  # freed by reference counting alone: no cycle holds it
+    try:
+        del counter
+        assert gone() is None
+    finally:
+        gc.enable()
+    with pytest.raises(ReferenceError, match=r"Counter\.add: its object is gone"):
+        add(3)
