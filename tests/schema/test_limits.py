@@ -351,6 +351,18 @@ async def test_a_kept_count_with_bad_variables_costs_what_a_refused_document_doe
     assert gate.admitted == [5 * 31, 5, 5] and gate.charged == [5 * 31 - 5]
 
 
+async def test_a_kept_count_is_refused_for_the_rate_before_its_variables(board: Store) -> None:
+    """(CHANGELOG) A client out of allowance sending bad variables for a kept count gets the
+    429's error, not the variables' (those are execution's to check, after admission)."""
+    gate = Gate()
+    gw = Gateway(build_schema(rate=gate), board)
+    query = "query($id: ID!) { trip(id: $id) { id } }"
+    await gw.ok(query, {"id": "t0"}, viewer=U)  # counted and kept
+    gate.refuse = True
+    result = await gw.run(query, {"id": None}, viewer=U)
+    assert [error.extensions["code"] for error in result.errors] == ["RATE_LIMITED"]
+
+
 async def test_a_client_the_rate_limit_leaves_alone_is_not_asked_about(board: Store) -> None:
     gate = Gate()
     gate.limits = lambda context: False  # type: ignore[method-assign]
