@@ -583,8 +583,9 @@ class NodeBudget(SchemaExtension):
     was validated for this request (not from the cache), at its tokens times
     `Limits.token_cost` if that is more. A document refused before it ran (it did not parse
     or validate, broke a limit, had bad variables) is charged its tokens times the token cost
-    (`rate.charge`), whatever the client has left; one admitted at a kept count (its
-    variables unchecked) and then refused by execution is charged the rest of that cost.
+    (`rate.charge`), whatever the client has left; a query or mutation admitted at a kept
+    count (its variables unchecked) and then refused by execution is charged the rest of
+    that cost.
     Once an admitted operation has run, the records it read beyond what it was admitted for
     (a `totalCount`, a page filled past unreadable ids) are charged too: a query pays for
     what it reads. A client the rate limit leaves alone (`rate.limits`) is charged nothing.
@@ -616,7 +617,7 @@ class NodeBudget(SchemaExtension):
         yield
         if self.rate is None or not self.admitted:
             return
-        if context.result is not None and before_execution(context.result):
+        if isinstance(context.result, ExecutionResult) and before_execution(context.result):
             # Admitted, then refused before it ran (its variables): what a refused document costs.
             cost = self.limits.token_cost * self._tokens()
             if cost > self.admitted:
@@ -633,22 +634,23 @@ class NodeBudget(SchemaExtension):
 
     def _refusal(self) -> GraphQLError | None:
         context = self.execution_context
-        document = context.graphql_document
-        rate = self.rate
+        document, name = context.graphql_document, context.operation_name
+        if document is None:
+            return None
         schema = context.schema._schema
-        kept = kept_count(schema, document, context.operation_name) if document else None
-        if kept is not None and kept[1] <= self.limits.max_nodes:
-            # Within the budget whatever the variables: whether they are good is execution's
-            # to say (it checks them anyway; checking them here too was a few per cent of a
-            # small query's CPU). If it refuses them, `on_execute` charges the difference.
-            if rate is None:
-                return None
+        kept = kept_count(schema, document, name)
+        # A kept count is within the budget or not whatever the variables: whether they are
+        # good is execution's to say (it checks them anyway; checking them here too was a few
+        # per cent of a small query's CPU), and `on_execute` charges a refusal the rest of its
+        # cost. A stream's refusal is not its result, so a charged subscription's are checked.
+        within = kept is not None and kept[1] <= self.limits.max_nodes
+        if within and self.rate is None:
+            return None
+        if kept is not None and within and context.operation_type is not OperationType.SUBSCRIPTION:
             measured = kept
         else:
-            found = document and measure(
-                schema, document, context.operation_name, context.variables
-            )
-            if not found:
+            found = measure(schema, document, name, context.variables)
+            if found is None:
                 return None
             measured = found
         operation, nodes = measured
@@ -659,12 +661,12 @@ class NodeBudget(SchemaExtension):
                 f"{maximum:,}. Ask for smaller pages (first/last) or nest fewer lists."
             )
             return refusal(message, "nodes", maximum, operation)
-        if rate is None:
+        if self.rate is None:
             return None
         self.asked = True
         cost = nodes
         if getattr(context, VALIDATED_NOW, True):
             cost = max(nodes, self.limits.token_cost * self._tokens())
-        refused = rate.admit(context.context, cost)
+        refused = self.rate.admit(context.context, cost)
         self.admitted = 0 if refused else max(cost, 1)
         return refused

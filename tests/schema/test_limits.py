@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tracemalloc
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from graphql import GraphQLError, parse
 from strawberry.extensions import QueryDepthLimiter, ValidationCache
 from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
 from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types import ExecutionResult
 
 from gql.kv import Store
 from gql.schema.build import Query, build_schema
@@ -361,6 +363,26 @@ async def test_a_kept_count_is_refused_for_the_rate_before_its_variables(board: 
     gate.refuse = True
     result = await gw.run(query, {"id": None}, viewer=U)
     assert [error.extensions["code"] for error in result.errors] == ["RATE_LIMITED"]
+
+
+async def test_a_charged_subscription_with_bad_variables_costs_what_a_refused_document_does(
+    board: Store,
+) -> None:
+    """A stream's refusal is not its result (the budget cannot see it after execution), so a
+    charged subscription's variables are checked before it is admitted, even at a kept count."""
+    gate = Gate()
+    schema = build_schema(limits=Limits(max_nodes=500, max_tokens=100), rate=gate)
+    query = "subscription($id: ID!) { itineraryChanged(tripId: $id) { id } }"
+    assert node_count(schema._schema, parse(query), None, {"id": "t0"}) == 1  # now kept
+    stream = await schema.subscribe(
+        query, variable_values={"id": None}, context_value=Context(store=board, viewer_id=U)
+    )
+    assert not isinstance(stream, ExecutionResult)
+    async with aclosing(stream):
+        result = await anext(stream)
+    assert [error.extensions["code"] for error in result.errors] == ["BAD_USER_INPUT"]
+    [charged] = gate.charged
+    assert gate.admitted == [] and charged % 5 == 0 and charged > 5  # its tokens, not admitted
 
 
 async def test_a_client_the_rate_limit_leaves_alone_is_not_asked_about(board: Store) -> None:
